@@ -1,0 +1,587 @@
+"""Scaled dot-product attention in plain NumPy, one small step at a time.
+
+Conventions (used across the whole course):
+
+* rows = tokens.  ``query`` has shape ``(..., n_q, d_k)``, ``key`` has shape
+  ``(..., n_k, d_k)``, ``value`` has shape ``(..., n_k, d_v)``; any leading
+  dimensions are batch / head dimensions and broadcast like NumPy's ``matmul``.
+* ``weights`` (alpha) has shape ``(..., n_q, n_k)``: row ``i`` says how much
+  query ``i`` looks at every key ``j``.  ``output`` (Z) has shape ``(..., n_q, d_v)``.
+* masks are boolean, ``True`` = "may attend".
+
+The four steps of the lesson are separate functions so that a chapter can show
+each one on its own::
+
+    scores  = attention_scores(Q, K)          # Q Kᵀ
+    scaled  = scale_scores(scores, d_k)       # ÷ √d_k
+    weights = attention_weights(scaled, mask) # softmax (masked)
+    output  = weighted_sum(weights, V)        # α V
+
+``scaled_dot_product_attention`` composes them (and validates everything once).
+Every bad input raises a ``ValueError`` / ``TypeError`` whose message names the
+argument, its shape and the offending value.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "softmax",
+    "attention_scores",
+    "scale_scores",
+    "attention_weights",
+    "weighted_sum",
+    "scaled_dot_product_attention",
+    "causal_mask",
+    "padding_mask",
+    "project",
+    "project_qkv",
+    "self_attention",
+    "cross_attention",
+    "split_heads",
+    "merge_heads",
+    "multi_head_self_attention",
+]
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+
+def _shape(a) -> str:
+    return str(tuple(np.shape(a)))
+
+
+def _as_real_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a float array (float32 kept, everything else float64).
+
+    Raises ``TypeError`` for non-numeric, boolean or complex data and
+    ``ValueError`` for NaN / inf entries.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc})") from None
+    if arr.dtype == object:
+        # e.g. ragged lists or lists containing None / strings
+        raise TypeError(
+            f"{name} must be a rectangular array of real numbers; got an object array of shape "
+            f"{_shape(arr)} (ragged rows or non-numeric entries?)"
+        )
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must hold real numbers, not booleans (dtype bool, shape {_shape(arr)})")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold real numbers; got dtype {arr.dtype} with shape {_shape(arr)}"
+        )
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"{name} contains NaN or inf (first at index {bad}: {arr[bad]!r}); shape {_shape(arr)}"
+        )
+    return arr
+
+
+def _check_matrix_stack(arr: np.ndarray, name: str, dims: str) -> None:
+    """Require ``arr`` to be ``(..., rows, cols)`` with no empty dimension."""
+    if arr.ndim < 2:
+        raise ValueError(
+            f"{name} must have at least 2 dimensions {dims} (rows = tokens); got shape {_shape(arr)}. "
+            f"A single vector v can be written as v[None, :] (shape (1, {arr.shape[-1] if arr.ndim else 1}))."
+        )
+    if arr.size == 0:
+        raise ValueError(
+            f"{name} is empty: shape {_shape(arr)}; every sequence needs at least one token and "
+            f"every vector at least one component"
+        )
+
+
+def _check_positive_number(x, name: str) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {x!r} of type {type(x).__name__}")
+    x = float(x)
+    if not np.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
+    return x
+
+
+def _check_positive_int(n, name: str) -> int:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {n!r} of type {type(n).__name__}")
+    if n <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {n}")
+    return int(n)
+
+
+def _result_dtype(*arrays: np.ndarray):
+    return np.result_type(*arrays)
+
+
+def _broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the leading (batch/head) dimensions of {name_a} {_shape(a)} and {name_b} {_shape(b)} "
+            f"cannot be broadcast together: {a.shape[:-2]} vs {b.shape[:-2]}"
+        ) from None
+
+
+def _as_mask(mask, scores_shape: tuple) -> np.ndarray:
+    arr = np.asarray(mask)
+    if arr.dtype.kind != "b":
+        raise TypeError(
+            f"mask must be a boolean array (True = may attend, False = blocked); got dtype "
+            f"{arr.dtype} with shape {_shape(arr)}. Use e.g. mask.astype(bool) or causal_mask(n)."
+        )
+    try:
+        target = np.broadcast_shapes(arr.shape, scores_shape)
+    except ValueError:
+        target = None
+    if target != tuple(scores_shape):
+        raise ValueError(
+            f"mask of shape {_shape(arr)} cannot be broadcast to the scores' shape "
+            f"{tuple(scores_shape)} (..., n_q, n_k)"
+        )
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# softmax
+# ---------------------------------------------------------------------------
+
+def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+    """Numerically stable softmax ``exp(x / T) / sum(exp(x / T))`` along ``axis``.
+
+    Parameters
+    ----------
+    x : array_like of real numbers
+        Scores.  ``-inf`` entries are allowed and get probability exactly 0;
+        NaN and ``+inf`` are rejected.
+    axis : int, default -1
+        Axis that sums to 1 (the key axis for attention scores).
+    temperature : float, default 1.0
+        ``T > 0``.  Small ``T`` sharpens towards a one-hot argmax, large ``T``
+        flattens towards uniform.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``x``; float32 stays float32, everything else is float64.
+        A slice whose entries are all ``-inf`` (nothing to attend to) becomes all
+        zeros instead of NaN.
+
+    Notes
+    -----
+    The maximum of each slice is subtracted before ``exp``; this changes
+    nothing mathematically (softmax is shift invariant) but keeps every
+    exponent ``<= 0``, so ``exp`` can never overflow.
+    """
+    temperature = _check_positive_number(temperature, "temperature")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:
+        raise TypeError(f"softmax input must be a numeric array; could not convert it ({exc})") from None
+    if arr.dtype == object or arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
+        raise TypeError(f"softmax input must hold real numbers; got dtype {arr.dtype} with shape {_shape(arr)}")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    if arr.ndim == 0:
+        raise ValueError("softmax input must have at least 1 dimension; got a scalar")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis {axis} is out of range for softmax input of shape {_shape(arr)}")
+    if arr.shape[axis] == 0:
+        raise ValueError(f"softmax over an empty axis {axis}: input shape {_shape(arr)}")
+    if np.isnan(arr).any():
+        bad = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
+        raise ValueError(f"softmax input contains NaN (first at index {bad}); shape {_shape(arr)}")
+    if np.isposinf(arr).any():
+        bad = tuple(int(i) for i in np.argwhere(np.isposinf(arr))[0])
+        raise ValueError(
+            f"softmax input contains +inf (first at index {bad}); shape {_shape(arr)}. "
+            f"Only -inf (= masked out) is allowed."
+        )
+    m = np.max(arr, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(arr.dtype)  # all -inf slice: shift by 0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # x - max <= 0 always; it may overflow to -inf for |x| ~ 1e308, which exp maps to 0.
+        # (the division is done in float64 so that a tiny temperature cannot round to 0 in float32)
+        z = (arr - m).astype(np.float64) / temperature
+        e = np.exp(z)
+    total = np.sum(e, axis=axis, keepdims=True)
+    out = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    return out.astype(arr.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# the four steps
+# ---------------------------------------------------------------------------
+
+def _validate_qk(query, key):
+    q = _as_real_array(query, "query")
+    k = _as_real_array(key, "key")
+    _check_matrix_stack(q, "query", "(..., n_q, d_k)")
+    _check_matrix_stack(k, "key", "(..., n_k, d_k)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"query and key must have the same vector length d_k: query has d_k={q.shape[-1]} "
+            f"(shape {_shape(q)}), key has d_k={k.shape[-1]} (shape {_shape(k)})"
+        )
+    _broadcast_batch("query", q, "key", k)
+    return q, k
+
+
+def _scores_unchecked(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = q @ np.swapaxes(k, -1, -2)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(
+            f"Q Kᵀ overflowed (max |query| = {np.abs(q).max():.3g}, max |key| = {np.abs(k).max():.3g}); "
+            f"these inputs are too large to multiply in {scores.dtype}"
+        )
+    return scores
+
+
+def attention_scores(query, key) -> np.ndarray:
+    """Step 1: raw dot-product scores ``Q Kᵀ``.
+
+    Parameters
+    ----------
+    query : array_like, shape (..., n_q, d_k)
+    key : array_like, shape (..., n_k, d_k)
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n_q, n_k)
+        ``scores[..., i, j] = query[..., i, :] · key[..., j, :]``.
+    """
+    q, k = _validate_qk(query, key)
+    return _scores_unchecked(q, k)
+
+
+def scale_scores(scores, d_k) -> np.ndarray:
+    """Step 2: divide scores by ``√d_k``.
+
+    Parameters
+    ----------
+    scores : array_like
+        Output of :func:`attention_scores`.
+    d_k : int
+        Length of the query/key vectors (a positive integer).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``scores / sqrt(d_k)``, same shape and float dtype.
+    """
+    d_k = _check_positive_int(d_k, "d_k")
+    s = _as_real_array(scores, "scores")
+    return s / s.dtype.type(np.sqrt(d_k))
+
+
+def attention_weights(scores, mask=None) -> np.ndarray:
+    """Step 3: softmax over the key axis (the last one), with an optional mask.
+
+    Parameters
+    ----------
+    scores : array_like, shape (..., n_q, n_k)
+        Usually the *scaled* scores.
+    mask : array_like of bool, optional
+        Broadcastable to ``scores.shape``; ``True`` = may attend.  Blocked
+        positions get weight exactly 0.  A row with every key blocked gets all
+        zero weights (and so a zero output) instead of NaN.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n_q, n_k)
+        The attention weights alpha; every row with at least one allowed key
+        sums to 1.
+    """
+    s = _as_real_array(scores, "scores")
+    if s.ndim < 1 or s.size == 0:
+        raise ValueError(f"scores must be a non-empty array (..., n_q, n_k); got shape {_shape(s)}")
+    if mask is not None:
+        m = _as_mask(mask, s.shape)
+        s = np.where(m, s, -np.inf).astype(s.dtype)
+    return softmax(s, axis=-1)
+
+
+def weighted_sum(weights, value) -> np.ndarray:
+    """Step 4: ``Z = α V`` — every output row is a weighted average of value rows.
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., n_q, n_k)
+    value : array_like, shape (..., n_k, d_v)
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n_q, d_v)
+        ``Z[..., i, :] = sum_j weights[..., i, j] * value[..., j, :]``.
+    """
+    w = _as_real_array(weights, "weights")
+    v = _as_real_array(value, "value")
+    _check_matrix_stack(w, "weights", "(..., n_q, n_k)")
+    _check_matrix_stack(v, "value", "(..., n_k, d_v)")
+    if w.shape[-1] != v.shape[-2]:
+        raise ValueError(
+            f"weights have n_k={w.shape[-1]} columns (shape {_shape(w)}) but value has "
+            f"n_k={v.shape[-2]} rows (shape {_shape(v)}); there must be one value row per key"
+        )
+    _broadcast_batch("weights", w, "value", v)
+    return w @ v
+
+
+def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
+    """Scaled dot-product attention ``softmax(Q Kᵀ · scale) V``.
+
+    Parameters
+    ----------
+    query : array_like, shape (..., n_q, d_k)
+    key : array_like, shape (..., n_k, d_k)
+    value : array_like, shape (..., n_k, d_v)
+    mask : array_like of bool, optional
+        Broadcastable to ``(..., n_q, n_k)``; ``True`` = may attend.
+    scale : float, optional
+        Multiplier for the scores; defaults to ``1 / sqrt(d_k)``.  Must be a
+        positive finite number.
+
+    Returns
+    -------
+    output : numpy.ndarray, shape (..., n_q, d_v)
+        Z, one row per query.
+    weights : numpy.ndarray, shape (..., n_q, n_k)
+        alpha.  A query whose keys are all masked gets zero weights and a zero
+        output row.
+
+    Notes
+    -----
+    float32 inputs give float32 results; any other real dtype is computed in
+    float64.
+    """
+    q, k = _validate_qk(query, key)
+    v = _as_real_array(value, "value")
+    _check_matrix_stack(v, "value", "(..., n_k, d_v)")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"key and value must describe the same tokens: key has n_k={k.shape[-2]} rows "
+            f"(shape {_shape(k)}), value has n_k={v.shape[-2]} rows (shape {_shape(v)})"
+        )
+    _broadcast_batch("key", k, "value", v)
+    _broadcast_batch("query", q, "value", v)
+    d_k = q.shape[-1]
+    scale = 1.0 / np.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
+    dtype = _result_dtype(q, k, v)
+    q, k, v = q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
+    scores = _scores_unchecked(q, k) * dtype.type(scale)
+    weights = attention_weights(scores, mask)
+    output = weights @ v
+    return output, weights
+
+
+# ---------------------------------------------------------------------------
+# masks
+# ---------------------------------------------------------------------------
+
+def causal_mask(n) -> np.ndarray:
+    """Lower-triangular boolean mask of shape ``(n, n)``: token ``i`` may see keys ``j <= i``.
+
+    Parameters
+    ----------
+    n : int
+        Sequence length (positive).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n, n)
+    """
+    n = _check_positive_int(n, "n")
+    return np.tril(np.ones((n, n), dtype=bool))
+
+
+def padding_mask(lengths, n) -> np.ndarray:
+    """Key-padding mask: for each sequence, only its first ``length`` keys are real.
+
+    Parameters
+    ----------
+    lengths : int or sequence of int
+        True length of each sequence (0 <= length <= n).
+    n : int
+        Padded sequence length.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,) for an int, or (batch, 1, n) for a sequence
+        Broadcastable to ``(batch, n_q, n)``.
+    """
+    n = _check_positive_int(n, "n")
+    arr = np.asarray(lengths)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"lengths must be integers, got dtype {arr.dtype} ({lengths!r})")
+    if arr.ndim > 1:
+        raise ValueError(f"lengths must be an int or a 1-D sequence of ints, got shape {_shape(arr)}")
+    if (arr < 0).any() or (arr > n).any():
+        raise ValueError(f"every length must be between 0 and n={n}; got {arr.tolist()}")
+    positions = np.arange(n)
+    if arr.ndim == 0:
+        return positions < int(arr)
+    return (positions[None, :] < arr[:, None])[:, None, :]
+
+
+# ---------------------------------------------------------------------------
+# projections, self- and cross-attention
+# ---------------------------------------------------------------------------
+
+def project(x, weight, name: str = "W") -> np.ndarray:
+    """Linear projection ``x @ weight`` with shape checks (rows = tokens).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d_in)
+    weight : array_like, shape (d_in, d_out)
+    name : str
+        Name used in error messages, e.g. ``"W_Q"``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, d_out)
+    """
+    xa = _as_real_array(x, "x")
+    w = _as_real_array(weight, name)
+    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
+    if w.ndim != 2 or w.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D matrix (d_in, d_out); got shape {_shape(w)}")
+    if xa.shape[-1] != w.shape[0]:
+        raise ValueError(
+            f"x has d_model={xa.shape[-1]} columns (shape {_shape(xa)}) but {name} expects "
+            f"{w.shape[0]} input rows (shape {_shape(w)})"
+        )
+    return xa @ w
+
+
+def project_qkv(x, w_q, w_k, w_v):
+    """Return ``(Q, K, V) = (x W_Q, x W_K, x W_V)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d_model)
+    w_q, w_k : array_like, shape (d_model, d_k)
+    w_v : array_like, shape (d_model, d_v)
+    """
+    q = project(x, w_q, "W_Q")
+    k = project(x, w_k, "W_K")
+    v = project(x, w_v, "W_V")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"W_Q and W_K must produce the same d_k: W_Q shape {_shape(w_q)}, W_K shape {_shape(w_k)}"
+        )
+    return q, k, v
+
+
+def self_attention(x, w_q, w_k, w_v, mask=None, scale=None):
+    """Self-attention: queries, keys and values all come from the same sequence ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d_model)
+        Token inputs (embedding + positional encoding), rows = tokens.
+    w_q, w_k : array_like, shape (d_model, d_k)
+    w_v : array_like, shape (d_model, d_v)
+    mask : array_like of bool, optional
+        Broadcastable to ``(..., n, n)``, e.g. :func:`causal_mask`.
+    scale : float, optional
+        Defaults to ``1 / sqrt(d_k)``.
+
+    Returns
+    -------
+    output : numpy.ndarray, shape (..., n, d_v)
+    weights : numpy.ndarray, shape (..., n, n)
+    """
+    q, k, v = project_qkv(x, w_q, w_k, w_v)
+    return scaled_dot_product_attention(q, k, v, mask=mask, scale=scale)
+
+
+def cross_attention(x_query, x_context, w_q, w_k, w_v, mask=None, scale=None):
+    """Cross-attention: queries from ``x_query``, keys and values from ``x_context``.
+
+    Parameters
+    ----------
+    x_query : array_like, shape (..., n_q, d_model)
+        E.g. the decoder's sequence.
+    x_context : array_like, shape (..., n_k, d_model)
+        E.g. the encoder's output.
+    w_q, w_k : array_like, shape (d_model, d_k)
+    w_v : array_like, shape (d_model, d_v)
+    mask : array_like of bool, optional
+        Broadcastable to ``(..., n_q, n_k)``.
+    scale : float, optional
+
+    Returns
+    -------
+    output : numpy.ndarray, shape (..., n_q, d_v)
+    weights : numpy.ndarray, shape (..., n_q, n_k)
+    """
+    q = project(x_query, w_q, "W_Q")
+    k = project(x_context, w_k, "W_K")
+    v = project(x_context, w_v, "W_V")
+    return scaled_dot_product_attention(q, k, v, mask=mask, scale=scale)
+
+
+# ---------------------------------------------------------------------------
+# multi-head preview
+# ---------------------------------------------------------------------------
+
+def split_heads(x, n_heads) -> np.ndarray:
+    """Split the last dimension into heads: ``(..., n, d) -> (..., h, n, d // h)``."""
+    n_heads = _check_positive_int(n_heads, "n_heads")
+    a = _as_real_array(x, "x")
+    _check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
+    d = a.shape[-1]
+    if d % n_heads:
+        raise ValueError(f"d_model={d} (shape {_shape(a)}) is not divisible by n_heads={n_heads}")
+    new = a.reshape(*a.shape[:-1], n_heads, d // n_heads)
+    return np.swapaxes(new, -2, -3)
+
+
+def merge_heads(x) -> np.ndarray:
+    """Inverse of :func:`split_heads`: ``(..., h, n, d_head) -> (..., n, h * d_head)``."""
+    a = _as_real_array(x, "x")
+    if a.ndim < 3 or a.size == 0:
+        raise ValueError(f"merge_heads needs a non-empty (..., h, n, d_head) array; got shape {_shape(a)}")
+    a = np.swapaxes(a, -2, -3)
+    return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1])
+
+
+def multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None):
+    """Multi-head self-attention: h heads of size ``d_model // h`` side by side.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d_model)
+    w_q, w_k, w_v : array_like, shape (d_model, d_model)
+        Projections for all heads at once; head ``h`` uses columns
+        ``h*d_head:(h+1)*d_head``.
+    n_heads : int
+        Must divide ``d_model``.
+    w_o : array_like, shape (d_model, d_model), optional
+        Output projection applied after concatenating the heads.
+    mask : array_like of bool, optional
+        Broadcastable to ``(..., h, n, n)``.
+
+    Returns
+    -------
+    output : numpy.ndarray, shape (..., n, d_model)
+    weights : numpy.ndarray, shape (..., h, n, n)
+    """
+    q, k, v = project_qkv(x, w_q, w_k, w_v)
+    qh, kh, vh = split_heads(q, n_heads), split_heads(k, n_heads), split_heads(v, n_heads)
+    out, weights = scaled_dot_product_attention(qh, kh, vh, mask=mask)
+    merged = merge_heads(out)
+    if w_o is not None:
+        merged = project(merged, w_o, "W_O")
+    return merged, weights

@@ -1,0 +1,221 @@
+"""Toy inputs for the course: tokens, embeddings, positional encoding, weights.
+
+Everything here is deterministic: the same token always gets the same
+embedding vector (derived from the token text and a seed, independent of the
+sentence it appears in), and weight matrices come from a seeded generator.
+
+The worked example of the source chapter is available as :data:`SEED_EXAMPLE`.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from .attention import _check_positive_int, _shape
+
+__all__ = [
+    "SEED_EXAMPLE",
+    "SENTENCE_APPLE",
+    "SENTENCE_CAT",
+    "SENTENCE_CAT_SHORT",
+    "VOCAB",
+    "tokenize",
+    "embed_tokens",
+    "positional_encoding",
+    "token_inputs",
+    "init_weights",
+    "init_qkv_weights",
+]
+
+#: The source chapter's numeric example: one query against three keys/values, d_k = 3.
+SEED_EXAMPLE = {
+    "q1": np.array([[0.2, 0.5, 0.1]]),
+    "K": np.array([[0.4, 0.1, 0.6],
+                   [0.8, 0.2, 0.3],
+                   [0.1, 0.7, 0.2]]),
+    "V": np.array([[1.0, 2.0, 3.0],
+                   [4.0, 5.0, 6.0],
+                   [7.0, 8.0, 9.0]]),
+    "d_k": 3,
+    # what the chapter prints (rounded to 8 decimals)
+    "weights": np.array([[0.31428404, 0.33296327, 0.35275269]]),
+    "output": np.array([[4.11540595, 5.11540595, 6.11540595]]),
+}
+
+#: 我喜欢这个苹果 — the source chapter's running example.
+SENTENCE_APPLE = ["我", "喜欢", "这个", "苹果"]
+
+#: The source chapter's pronoun example, segmented into words (punctuation dropped).
+SENTENCE_CAT = [
+    "那个", "小猫", "它", "昨天", "在", "公园", "里", "追逐", "一只", "蝴蝶",
+    "玩得", "不亦乐乎", "结果", "把", "晚餐", "都", "忘了", "现在", "它", "饿坏了",
+]
+
+#: A short version of the pronoun example that fits a readable heatmap.
+SENTENCE_CAT_SHORT = ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"]
+
+#: Words the toy tokenizer knows (longest match first); anything else is split per character.
+VOCAB = sorted(
+    set(SENTENCE_APPLE) | set(SENTENCE_CAT) | {
+        "我们", "你", "他", "她", "喜欢", "吃", "香蕉", "今天", "天气", "很", "好", "学习",
+        "注意力", "机制", "模型", "小狗", "猫", "狗", "书", "图书馆", "读", "看", "一本",
+        "因为", "所以", "但是", "非常", "可爱", "跑", "睡觉", "想", "去", "明天",
+    },
+    key=len,
+    reverse=True,
+)
+
+_PUNCTUATION = set("，。！？；：、,.!?;:\"'“”‘’（）()《》【】[] \t\n")
+
+
+def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
+    """Split a short Chinese sentence into course tokens.
+
+    Spaces, if present, separate tokens as typed ("我 喜欢 这个 苹果").
+    Otherwise a greedy longest match against :data:`VOCAB` is used, and
+    unknown characters become single-character tokens.
+
+    Parameters
+    ----------
+    text : str
+    keep_punctuation : bool, default False
+
+    Returns
+    -------
+    list of str
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if any(ch.isspace() for ch in text.strip()):
+        parts = text.split()
+        return [p for p in parts if keep_punctuation or p not in _PUNCTUATION]
+    tokens, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _PUNCTUATION:
+            if keep_punctuation and not ch.isspace():
+                tokens.append(ch)
+            i += 1
+            continue
+        for word in VOCAB:
+            if text.startswith(word, i):
+                tokens.append(word)
+                i += len(word)
+                break
+        else:
+            tokens.append(ch)
+            i += 1
+    return tokens
+
+
+def _check_tokens(tokens) -> list[str]:
+    if isinstance(tokens, str):
+        raise TypeError(
+            f"tokens must be a list of strings, not one string ({tokens!r}); use tokenize(text) first"
+        )
+    tokens = list(tokens)
+    if not tokens:
+        raise ValueError("tokens is empty; a sequence needs at least one token")
+    for t in tokens:
+        if not isinstance(t, str) or not t:
+            raise TypeError(f"every token must be a non-empty str, got {t!r}")
+    return tokens
+
+
+def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
+    """Deterministic toy embedding lookup: one row per token.
+
+    A token's vector depends only on its text, ``d_model`` and ``seed`` —
+    the same word gets the same row wherever it appears (both 它 in the cat
+    sentence share a row until the positional encoding is added).
+
+    Parameters
+    ----------
+    tokens : sequence of str
+    d_model : int
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(tokens), d_model)
+        Entries drawn from N(0, 1).
+    """
+    tokens = _check_tokens(tokens)
+    d_model = _check_positive_int(d_model, "d_model")
+    rows = []
+    for t in tokens:
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
+        rows.append(rng.standard_normal(d_model))
+    return np.stack(rows)
+
+
+def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -> np.ndarray:
+    """Sinusoidal positional encoding of "Attention Is All You Need".
+
+    ``PE[pos, 2i] = sin(pos / base**(2i / d_model))`` and
+    ``PE[pos, 2i+1] = cos(pos / base**(2i / d_model))``.
+
+    Parameters
+    ----------
+    n_positions : int
+    d_model : int
+    base : float, default 10000.0
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_positions, d_model)
+    """
+    n_positions = _check_positive_int(n_positions, "n_positions")
+    d_model = _check_positive_int(d_model, "d_model")
+    pos = np.arange(n_positions)[:, None]
+    two_i = np.arange(0, d_model, 2)[None, :]
+    angle = pos / np.power(float(base), two_i / d_model)
+    pe = np.zeros((n_positions, d_model))
+    pe[:, 0::2] = np.sin(angle)
+    pe[:, 1::2] = np.cos(angle[:, : d_model // 2])
+    return pe
+
+
+def token_inputs(tokens, d_model: int, seed: int = 0, with_position: bool = True) -> np.ndarray:
+    """The matrix X fed into attention: embedding (+ positional encoding), rows = tokens.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(tokens), d_model)
+    """
+    x = embed_tokens(tokens, d_model, seed)
+    if with_position:
+        x = x + positional_encoding(len(x), d_model)
+    return x
+
+
+def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
+    """A deterministic weight matrix of shape ``(d_in, d_out)``.
+
+    Entries are N(0, 1/d_in) (the usual "LeCun" scaling), so that
+    ``x @ W`` keeps roughly unit variance for unit-variance ``x``.
+    """
+    d_in = _check_positive_int(d_in, "d_in")
+    d_out = _check_positive_int(d_out, "d_out")
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
+
+
+def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int = 0):
+    """Three deterministic matrices ``(W_Q, W_K, W_V)`` for one attention layer.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``W_Q`` and ``W_K`` of shape ``(d_model, d_k)``, ``W_V`` of shape ``(d_model, d_v)``
+        (``d_v`` defaults to ``d_k``).  Each uses its own seed (seed, seed+1, seed+2),
+        so changing ``d_v`` does not change ``W_Q`` or ``W_K``.
+    """
+    d_v = d_k if d_v is None else d_v
+    return (
+        init_weights(d_model, d_k, seed),
+        init_weights(d_model, d_k, seed + 1),
+        init_weights(d_model, d_v, seed + 2),
+    )
