@@ -1,0 +1,242 @@
+"""Small measurements used by several chapters (NumPy only).
+
+These functions answer "how does attention behave?" questions with numbers:
+
+* :func:`entropy` — how spread out a row of attention weights is;
+* :func:`softmax_jacobian` / :func:`jacobian_norm` — how much the weights still
+  react to a change of the scores (the gradient that flows through softmax);
+* :func:`sample_dot_products` / :func:`dot_product_variance` — the spread of
+  ``q · k`` for random unit-variance vectors (why we divide by ``√d_k``);
+* :func:`saturation_stats` — max weight, entropy and Jacobian norm of softmax
+  rows as ``d_k`` grows, with or without scaling;
+* :func:`self_weight` — how much each token attends to itself.
+
+Every function validates its input and raises ``ValueError`` / ``TypeError``
+with the offending shape or value in the message.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from .attention import _as_real_array, _check_positive_int, _shape, softmax
+
+__all__ = [
+    "entropy",
+    "softmax_jacobian",
+    "jacobian_norm",
+    "sample_dot_products",
+    "dot_product_variance",
+    "saturation_stats",
+    "self_weight",
+]
+
+
+def _as_weights(weights, name: str = "weights") -> np.ndarray:
+    """Validate a (stack of) probability rows along the last axis."""
+    w = _as_real_array(weights, name)
+    if w.ndim < 1 or w.shape[-1] == 0:
+        raise ValueError(f"{name} must have a non-empty last axis (one row of weights); got shape {_shape(w)}")
+    if (w < 0).any():
+        bad = tuple(int(i) for i in np.argwhere(w < 0)[0])
+        raise ValueError(f"{name} must be non-negative; got {w[bad]!r} at index {bad} (shape {_shape(w)})")
+    sums = w.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-6):
+        worst = float(sums.flat[np.argmax(np.abs(sums - 1.0))])
+        raise ValueError(
+            f"every row of {name} must sum to 1 along the last axis; found a row summing to {worst:.6g} "
+            f"(shape {_shape(w)}). Did you apply softmax along the wrong axis?"
+        )
+    return w
+
+
+def _check_d_ks(d_ks) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(d_ks))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"d_ks must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"d_ks must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
+    if (arr <= 0).any():
+        raise ValueError(f"every d_k must be a positive integer; got {arr.tolist()}")
+    return arr.astype(int)
+
+
+def entropy(weights, axis: int = -1) -> np.ndarray:
+    """Shannon entropy ``-Σ α log α`` (natural log, in nats) of weight rows.
+
+    ``0`` means all weight on one key (one-hot); ``log(n)`` means the uniform
+    distribution over ``n`` keys.  Zero weights contribute 0 (``0 log 0 = 0``).
+
+    Parameters
+    ----------
+    weights : array_like
+        Non-negative, summing to 1 along ``axis``.
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        ``weights`` with ``axis`` removed (a 0-d array for a single row).
+    """
+    w = _as_real_array(weights, "weights")
+    if w.ndim == 0:
+        raise ValueError("weights must have at least 1 dimension; got a scalar")
+    if not -w.ndim <= axis < w.ndim:
+        raise ValueError(f"axis {axis} is out of range for weights of shape {_shape(w)}")
+    w = np.moveaxis(w, axis, -1)
+    _as_weights(w)
+    logs = np.log(np.where(w > 0, w, 1.0))
+    return -np.sum(w * logs, axis=-1)
+
+
+def softmax_jacobian(weights) -> np.ndarray:
+    """Jacobian of softmax, ``J[i, j] = ∂α_i / ∂s_j = α_i (δ_ij − α_j)``.
+
+    It only depends on the softmax *output*: ``J = diag(α) − α αᵀ``.
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., n)
+        Softmax output(s), rows summing to 1.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, n)
+        Symmetric; every row and column sums to 0.
+    """
+    w = _as_weights(weights)
+    eye = np.eye(w.shape[-1])
+    return w[..., :, None] * eye - w[..., :, None] * w[..., None, :]
+
+
+def jacobian_norm(weights) -> np.ndarray:
+    """Frobenius norm of the softmax Jacobian of each weight row.
+
+    Near ``0`` when the row is (almost) one-hot: the weights no longer move
+    when the scores change, so almost no gradient flows back to Q and K.
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., n)
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+    """
+    jac = softmax_jacobian(weights)
+    return np.sqrt(np.sum(jac * jac, axis=(-2, -1)))
+
+
+def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
+    """Dot products ``q · k`` of random vectors with independent N(0, 1) components.
+
+    Parameters
+    ----------
+    d_k : int
+        Vector length.
+    n_samples : int, default 4000
+        Number of independent (q, k) pairs.
+    seed : int, default 0
+    scaled : bool, default False
+        Divide each dot product by ``√d_k``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples,)
+        Mean ≈ 0; variance ≈ ``d_k`` (unscaled) or ≈ 1 (scaled).
+    """
+    d_k = _check_positive_int(d_k, "d_k")
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, d_k])
+    q = rng.standard_normal((n_samples, d_k))
+    k = rng.standard_normal((n_samples, d_k))
+    dots = np.einsum("nd,nd->n", q, k)
+    return dots / np.sqrt(d_k) if scaled else dots
+
+
+def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
+    """Measured variance of ``q · k`` (see :func:`sample_dot_products`) for each ``d_k``.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (len(d_ks),)
+        Theory: ``d_k`` unscaled, ``1`` scaled.
+    """
+    d_ks = _check_d_ks(d_ks)
+    return np.array([np.var(sample_dot_products(int(d), n_samples, seed, scaled)) for d in d_ks])
+
+
+def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, scaled: bool = False) -> dict:
+    """How peaked softmax rows of random dot-product scores get as ``d_k`` grows.
+
+    For each ``d_k``: draw ``n_trials`` queries and, for each, ``n_keys`` keys,
+    all with independent N(0, 1) components; scores ``q · k_j`` (divided by
+    ``√d_k`` if ``scaled``); softmax over the keys.
+
+    Parameters
+    ----------
+    d_ks : sequence of int
+    n_keys : int, default 8
+    n_trials : int, default 500
+    seed : int, default 0
+    scaled : bool, default False
+
+    Returns
+    -------
+    dict of numpy.ndarray, each of shape (len(d_ks),)
+        ``"max_weight"`` — mean of the largest weight per row (``1/n_keys`` =
+        uniform, ``1`` = one-hot); ``"entropy"`` — mean entropy in nats
+        (``log n_keys`` = uniform, ``0`` = one-hot); ``"jacobian_norm"`` — mean
+        Frobenius norm of the softmax Jacobian and ``"jacobian_norm_median"`` its
+        median (the typical row; the mean is dominated by the few rows whose two
+        best keys happen to tie); ``"score_std"`` — standard
+        deviation of the scores that went into softmax.  Also ``"d_k"``.
+    """
+    d_ks = _check_d_ks(d_ks)
+    n_keys = _check_positive_int(n_keys, "n_keys")
+    n_trials = _check_positive_int(n_trials, "n_trials")
+    if n_keys < 2:
+        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
+    out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
+    for d in d_ks:
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(d)])
+        q = rng.standard_normal((n_trials, 1, d))
+        k = rng.standard_normal((n_trials, n_keys, d))
+        scores = np.einsum("tod,tkd->tk", q, k)
+        if scaled:
+            scores = scores / np.sqrt(d)
+        w = softmax(scores, axis=-1)
+        out["max_weight"].append(w.max(axis=-1).mean())
+        out["entropy"].append(entropy(w).mean())
+        norms = jacobian_norm(w)
+        out["jacobian_norm"].append(norms.mean())
+        out["jacobian_norm_median"].append(np.median(norms))
+        out["score_std"].append(scores.std())
+    result = {name: np.array(vals) for name, vals in out.items()}
+    result["d_k"] = d_ks
+    return result
+
+
+def self_weight(weights) -> dict:
+    """How much each query attends to its own position (the diagonal).
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., n, n)
+        Square self-attention weights, rows summing to 1.
+
+    Returns
+    -------
+    dict
+        ``"diagonal"`` — the diagonal weights, shape (..., n);
+        ``"mean"`` — their mean (a float; ``1/n`` would be "no preference");
+        ``"argmax_is_self"`` — fraction of rows whose largest weight is on the diagonal.
+    """
+    w = _as_weights(weights)
+    if w.ndim < 2 or w.shape[-1] != w.shape[-2]:
+        raise ValueError(f"self_weight needs square (..., n, n) weights; got shape {_shape(w)}")
+    n = w.shape[-1]
+    diag = np.diagonal(w, axis1=-2, axis2=-1)
+    is_self = np.argmax(w, axis=-1) == np.arange(n)
+    return {"diagonal": diag, "mean": float(diag.mean()), "argmax_is_self": float(is_self.mean())}
