@@ -24,6 +24,7 @@ argument, its shape and the offending value.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -193,6 +194,8 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
         arr = arr.astype(np.float64)
     if arr.ndim == 0:
         raise ValueError("softmax input must have at least 1 dimension; got a scalar")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an int, got {axis!r} of type {type(axis).__name__}")
     if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis {axis} is out of range for softmax input of shape {_shape(arr)}")
     if arr.shape[axis] == 0:
@@ -375,10 +378,20 @@ def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     _broadcast_batch("key", k, "value", v)
     _broadcast_batch("query", q, "value", v)
     d_k = q.shape[-1]
-    scale = 1.0 / np.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
+    scale = 1.0 / math.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
     dtype = _result_dtype(q, k, v)
     q, k, v = q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
-    scores = _scores_unchecked(q, k) * dtype.type(scale)
+    raw = _scores_unchecked(q, k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # ``scale`` stays a Python float (weak scalar), so float32 scores stay float32;
+        # a scale too large for the dtype overflows here instead of warning deep in numpy
+        scores = raw * scale
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(
+            f"scores × scale overflowed {scores.dtype}: scale={scale!r}, max |Q Kᵀ| = "
+            f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
+            f"{1.0 / np.sqrt(d_k):.4g})"
+        )
     weights = attention_weights(scores, mask)
     output = weights @ v
     return output, weights

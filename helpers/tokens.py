@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from .attention import _check_positive_int, _shape
+from .attention import _check_positive_int, _check_positive_number, _shape
 
 __all__ = [
     "SEED_EXAMPLE",
@@ -169,6 +169,7 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     """
     n_positions = _check_positive_int(n_positions, "n_positions")
     d_model = _check_positive_int(d_model, "d_model")
+    base = _check_positive_number(base, "base")
     pos = np.arange(n_positions)[:, None]
     two_i = np.arange(0, d_model, 2)[None, :]
     angle = pos / np.power(float(base), two_i / d_model)
@@ -199,6 +200,8 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
     """
     d_in = _check_positive_int(d_in, "d_in")
     d_out = _check_positive_int(d_out, "d_out")
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
     rng = np.random.default_rng(seed)
     return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
 
