@@ -1,0 +1,606 @@
+"""Static matplotlib figures for the self-attention course (自注意力机制).
+
+Every public function
+
+* calls :func:`helpers.fonts.setup_cjk_font` so Chinese labels render,
+* creates its figure with ``plt.subplots`` (so the inline backend shows it),
+  unless an ``ax`` is passed in, and
+* returns the :class:`matplotlib.figure.Figure`.
+
+In a notebook always assign the result (``fig = plots.attention_heatmap(...)``)
+so that no ``<Figure size ...>`` text is printed.
+
+Conventions shared with the live panels in :mod:`helpers.widgets`:
+
+* rows = queries (查询), columns = keys (键), token labels on both axes;
+* attention weights use :data:`WEIGHTS_CMAP` with the fixed range 0–1;
+* unbounded values (scores, Q/K/V entries) use :data:`DIVERGING_CMAP`,
+  symmetric around 0;
+* masked (blocked) cells are light grey with a hatch;
+* a highlighted query row gets an orange outline (:data:`HIGHLIGHT_COLOR`);
+* value annotations are switched off automatically when a side has more than
+  :data:`ANNOTATE_MAX` cells; their colour is black on light cells and white
+  on dark cells.
+
+Public functions
+----------------
+attention_heatmap, matrix_heatmap, weights_bar, step_strip,
+dot_product_histogram, matrix_grid, qkv_grids, text_color_for
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from . import attention as _att
+from .fonts import setup_cjk_font
+
+__all__ = [
+    "WEIGHTS_CMAP",
+    "DIVERGING_CMAP",
+    "MASK_COLOR",
+    "MASK_HATCH_COLOR",
+    "HIGHLIGHT_COLOR",
+    "ANNOTATE_MAX",
+    "attention_heatmap",
+    "matrix_heatmap",
+    "weights_bar",
+    "step_strip",
+    "dot_product_histogram",
+    "matrix_grid",
+    "qkv_grids",
+    "text_color_for",
+    "luminance",
+]
+
+#: Colour map for attention weights α (fixed range 0–1): darker blue = more attention.
+WEIGHTS_CMAP = "Blues"
+#: Colour map for unbounded values (scores, Q/K/V entries), centred on 0.
+DIVERGING_CMAP = "RdBu_r"
+#: Fill and hatch colour of masked (blocked) cells.
+MASK_COLOR = "#e0e0e0"
+MASK_HATCH_COLOR = "#9e9e9e"
+#: Outline colour of a highlighted query row.
+HIGHLIGHT_COLOR = "#ff7f0e"
+#: Annotations are drawn automatically only when both sides have at most this many cells.
+ANNOTATE_MAX = 12
+#: Colour for bars/lines that do not encode a value.
+ACCENT_COLOR = "#2171b5"
+ACCENT_COLOR_2 = "#cb181d"
+
+QUERY_AXIS_LABEL = "查询 (query)"
+KEY_AXIS_LABEL = "键 (key)"
+WEIGHT_LABEL = "注意力权重 α"
+
+
+# ---------------------------------------------------------------------------
+# small utilities (also used by helpers.widgets)
+# ---------------------------------------------------------------------------
+
+def luminance(rgba) -> float:
+    """Relative luminance (WCAG) of an RGB(A) colour with channels in 0–1."""
+    r, g, b = (float(c) for c in mcolors.to_rgb(rgba))
+
+    def lin(c):
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def text_color_for(rgba) -> str:
+    """``"white"`` on dark colours, ``"black"`` on light ones (best WCAG contrast)."""
+    lum = luminance(rgba)
+    # contrast with black: (L + .05) / .05 ; with white: 1.05 / (L + .05)
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
+def _get_cmap(cmap, default):
+    if cmap is None:
+        cmap = default
+    if isinstance(cmap, str):
+        try:
+            return matplotlib.colormaps[cmap]
+        except KeyError:
+            raise ValueError(f"unknown colour map {cmap!r}") from None
+    if isinstance(cmap, mcolors.Colormap):
+        return cmap
+    raise TypeError(f"cmap must be a colour-map name or a matplotlib Colormap, got {type(cmap).__name__}")
+
+
+def _as_matrix(x, name: str, allow_vector: bool = True) -> np.ndarray:
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:
+        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc})") from None
+    if arr.dtype == object or arr.dtype.kind not in "iufb":
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype} with shape {tuple(arr.shape)}")
+    arr = arr.astype(float)
+    if arr.ndim == 1 and allow_vector:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix (rows, cols); got shape {tuple(arr.shape)}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(arr.shape)}")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN; shape {tuple(arr.shape)}")
+    return arr
+
+
+def _labels(labels, n: int, name: str, default_prefix: str):
+    if labels is None:
+        return [f"{default_prefix}{i}" for i in range(n)]
+    if isinstance(labels, str):
+        raise TypeError(f"{name} must be a list of strings, not one string ({labels!r})")
+    labels = [str(t) for t in labels]
+    if len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} entries but the matrix has {n} along that axis")
+    return labels
+
+
+def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
+    if isinstance(annotate, str):
+        if annotate != "auto":
+            raise ValueError(f"annotate must be True, False or 'auto', got {annotate!r}")
+        return max(n_rows, n_cols) <= ANNOTATE_MAX
+    return bool(annotate)
+
+
+def _setup_font() -> str:
+    """``setup_cjk_font()`` plus a real per-glyph fallback.
+
+    matplotlib only falls back glyph by glyph when ``font.family`` is a *list
+    of concrete families*; with the generic ``"sans-serif"`` a symbol missing
+    from the CJK font (e.g. ``ᵀ``) triggers a "Glyph missing" warning.  So the
+    family list is set explicitly to ``["DejaVu Sans", <CJK font>]``: Latin
+    letters, digits and maths symbols (·, α, √, ᵀ) come from DejaVu Sans (the
+    CJK font draws "·" as a full-width dot), Chinese characters from the CJK font.
+    """
+    name = setup_cjk_font()
+    fam = ["DejaVu Sans", name]
+    if matplotlib.rcParams["font.family"] != fam:
+        matplotlib.rcParams["font.family"] = fam
+    return name
+
+
+def _new_axes(ax, figsize):
+    _setup_font()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    else:
+        fig = ax.figure
+    return fig, ax
+
+
+def _heatmap_size(n_rows: int, n_cols: int, colorbar: bool = True):
+    cell = 0.62 if max(n_rows, n_cols) <= ANNOTATE_MAX else max(0.12, 7.0 / max(n_rows, n_cols))
+    w = n_cols * cell + 1.6 + (1.1 if colorbar else 0)
+    h = n_rows * cell + 1.5
+    return (float(np.clip(w, 3.6, 11.0)), float(np.clip(h, 1.9, 9.5)))
+
+
+def _fmt_value(v: float, fmt: str | None) -> str:
+    if fmt is not None:
+        return format(v, fmt)
+    return f"{v:.2f}"
+
+
+def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
+    n_rows, n_cols = len(row_labels), len(col_labels)
+    step_r = max(1, int(np.ceil(n_rows / 40)))
+    step_c = max(1, int(np.ceil(n_cols / 40)))
+    if fontsize is None:
+        fontsize = 11 if max(n_rows, n_cols) <= 12 else (9 if max(n_rows, n_cols) <= 24 else 7)
+    ax.set_yticks(range(0, n_rows, step_r), [row_labels[i] for i in range(0, n_rows, step_r)], fontsize=fontsize)
+    longest = max(len(t) for t in col_labels)
+    rotate = n_cols > 8 or longest * n_cols > 28
+    ax.set_xticks(
+        range(0, n_cols, step_c),
+        [col_labels[i] for i in range(0, n_cols, step_c)],
+        fontsize=fontsize,
+        rotation=90 if rotate else 0,
+    )
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _annotate_cells(ax, values, rgba, skip=None, fmt=None, fontsize=None):
+    n_rows, n_cols = values.shape
+    if fontsize is None:
+        fontsize = 10 if max(n_rows, n_cols) <= 8 else 8
+    for i in range(n_rows):
+        for j in range(n_cols):
+            if skip is not None and skip[i, j]:
+                continue
+            ax.text(j, i, _fmt_value(values[i, j], fmt), ha="center", va="center",
+                    color=text_color_for(rgba[i, j]), fontsize=fontsize)
+
+
+def _draw_mask(ax, blocked: np.ndarray):
+    ii, jj = np.nonzero(blocked)
+    if len(ii) == 0:
+        return
+    patches = [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(ii, jj)]
+    coll = PatchCollection(patches, facecolor=MASK_COLOR, edgecolor=MASK_HATCH_COLOR,
+                           hatch="///", linewidth=0.0, zorder=2)
+    ax.add_collection(coll)
+
+
+def _draw_highlight(ax, row: int, n_cols: int):
+    ax.add_patch(Rectangle((-0.5, row - 0.5), n_cols, 1, fill=False, edgecolor=HIGHLIGHT_COLOR,
+                           linewidth=3.0, zorder=4, clip_on=False))
+
+
+def _mask_array(mask, shape) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.dtype.kind != "b":
+        raise TypeError(
+            f"mask must be a boolean array (True = may attend, False = blocked); got dtype {m.dtype} "
+            f"with shape {tuple(m.shape)}"
+        )
+    try:
+        return np.broadcast_to(m, shape)
+    except ValueError:
+        raise ValueError(f"mask of shape {tuple(m.shape)} cannot be broadcast to the weights' shape {shape}") from None
+
+
+def _check_row(highlight_row, n_rows: int):
+    if highlight_row is None:
+        return None
+    if isinstance(highlight_row, (bool, np.bool_)) or not isinstance(highlight_row, numbers.Integral):
+        raise TypeError(f"highlight_row must be an int row index, got {highlight_row!r}")
+    r = int(highlight_row)
+    if r < 0:
+        r += n_rows
+    if not 0 <= r < n_rows:
+        raise ValueError(f"highlight_row={highlight_row} is out of range for {n_rows} rows")
+    return r
+
+
+# ---------------------------------------------------------------------------
+# heatmaps
+# ---------------------------------------------------------------------------
+
+def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, title, norm, cmap,
+             colorbar_label, fmt, xlabel, ylabel, colorbar):
+    n_rows, n_cols = M.shape
+    row_labels = _labels(row_labels, n_rows, "row_labels", "q")
+    col_labels = _labels(col_labels, n_cols, "col_labels", "k")
+    blocked = None
+    if mask is not None:
+        blocked = ~_mask_array(mask, M.shape)
+    row = _check_row(highlight_row, n_rows)
+    do_annotate = _check_annotate(annotate, n_rows, n_cols)
+
+    fig, ax = _new_axes(ax, _heatmap_size(n_rows, n_cols, colorbar))
+    im = ax.imshow(M, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
+    if blocked is not None:
+        _draw_mask(ax, blocked)
+    _set_token_ticks(ax, row_labels, col_labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if do_annotate:
+        rgba = cmap(norm(M))
+        _annotate_cells(ax, M, rgba, skip=blocked, fmt=fmt)
+    if row is not None:
+        _draw_highlight(ax, row, n_cols)
+    if colorbar:
+        cb = fig.colorbar(im, ax=ax, shrink=0.9 if n_rows > 3 else 1.0, aspect=max(4, min(20, 4 * n_rows)))
+        cb.set_label(colorbar_label)
+        cb.outline.set_visible(False)
+    return fig
+
+
+def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="auto", mask=None,
+                      highlight_row=None, title=None, vmin=0.0, vmax=1.0, cmap=None, fmt=None,
+                      xlabel=KEY_AXIS_LABEL, ylabel=QUERY_AXIS_LABEL, colorbar=True,
+                      colorbar_label=WEIGHT_LABEL) -> Figure:
+    """Heatmap of attention weights α: rows = queries, columns = keys.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_q, n_k) or (n_k,)
+        Attention weights (a 1-D row is drawn as a 1 × n_k heatmap).
+    row_labels, col_labels : sequence of str or None
+        Query tokens (rows) and key tokens (columns).
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+    annotate : bool or "auto"
+        Write each value into its cell; "auto" = only when both sides ≤ 12.
+    mask : bool array broadcastable to weights.shape, optional
+        ``True`` = may attend; ``False`` cells are drawn grey and hatched.
+    highlight_row : int, optional
+        Outline this query row.
+    vmin, vmax : float
+        Colour range (fixed 0–1 by default so figures are comparable).
+    cmap : str or Colormap, optional
+        Defaults to :data:`WEIGHTS_CMAP`.
+    """
+    W = _as_matrix(weights, "weights")
+    cm = _get_cmap(cmap, WEIGHTS_CMAP)
+    if not vmin < vmax:
+        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
+    norm = mcolors.Normalize(vmin=vmin, vmax=vmax, clip=True)
+    return _heatmap(W, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
+                    highlight_row=highlight_row, title=title, norm=norm, cmap=cm,
+                    colorbar_label=colorbar_label, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
+                    colorbar=colorbar)
+
+
+def _symmetric_norm(M, limit=None):
+    if limit is None:
+        finite = np.abs(M[np.isfinite(M)])
+        limit = float(finite.max()) if finite.size else 1.0
+    if limit <= 0:
+        limit = 1.0
+    return mcolors.Normalize(vmin=-limit, vmax=limit, clip=True)
+
+
+def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="auto", title=None,
+                   cmap=None, mask=None, highlight_row=None, fmt=None, limit=None,
+                   xlabel=KEY_AXIS_LABEL, ylabel=QUERY_AXIS_LABEL, colorbar=True,
+                   colorbar_label="分数 (score)") -> Figure:
+    """Heatmap of unbounded values (e.g. raw scores Q Kᵀ): diverging colours centred on 0.
+
+    Same layout as :func:`attention_heatmap` (rows = queries, columns = keys);
+    the colour range is ``±max|M|`` unless ``limit`` is given.
+    """
+    A = _as_matrix(M, "M")
+    cm = _get_cmap(cmap, DIVERGING_CMAP)
+    return _heatmap(A, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
+                    highlight_row=highlight_row, title=title, norm=_symmetric_norm(A, limit), cmap=cm,
+                    colorbar_label=colorbar_label, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
+                    colorbar=colorbar)
+
+
+# ---------------------------------------------------------------------------
+# bars
+# ---------------------------------------------------------------------------
+
+def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=9, inside_limit=None):
+    span = np.ptp(np.r_[vals, 0.0]) or 1.0
+    for x, v in zip(xs, vals):
+        off = 0.02 * span
+        ax.text(x, v + (off if v >= 0 else -off), fmt.format(v), ha="center",
+                va="bottom" if v >= 0 else "top", fontsize=fontsize)
+
+
+def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate=True,
+                xlabel=KEY_AXIS_LABEL, ylabel=WEIGHT_LABEL, fmt="{:.4f}") -> Figure:
+    """Bar chart of one query's attention weights (y axis fixed to 0–1).
+
+    Bars are coloured with :data:`WEIGHTS_CMAP` like the heatmap cells.
+    """
+    w = _as_matrix(weights_row, "weights_row")
+    if w.shape[0] != 1:
+        raise ValueError(f"weights_row must be one row (n_k,) or (1, n_k); got shape {w.shape}")
+    w = w[0]
+    labels = _labels(labels, len(w), "labels", "k")
+    cm = _get_cmap(cmap, WEIGHTS_CMAP)
+    fig, ax = _new_axes(ax, (max(3.6, 0.7 * len(w) + 1.8), 3.0))
+    xs = np.arange(len(w))
+    ax.bar(xs, w, color=cm(np.clip(w, 0, 1)), edgecolor=cm(1.0), linewidth=1.0)
+    ax.set_ylim(0, 1.12)
+    ax.set_xticks(xs, labels, rotation=90 if len(w) > 10 else 0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    if annotate and len(w) <= 16:
+        _bar_values(ax, xs, w, fmt=fmt)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None,
+               value_labels=None) -> Figure:
+    """One query through the four steps, side by side: scores → scaled → weights → output.
+
+    Parameters
+    ----------
+    query : array_like, shape (d_k,) or (1, d_k)
+    key : array_like, shape (n_k, d_k)
+    value : array_like, shape (n_k, d_v)
+    key_labels : sequence of str, optional
+        Names of the keys (default k1, k2, ...).
+    query_label : str, optional
+        Name of the query (default "q1").
+    d_k : int, optional
+        Scaling dimension, defaults to ``query.shape[-1]``.
+    """
+    q = _as_matrix(query, "query")
+    if q.shape[0] != 1:
+        raise ValueError(f"step_strip shows one query: query must have shape (d_k,) or (1, d_k); got {q.shape}")
+    k = _as_matrix(key, "key", allow_vector=False)
+    v = _as_matrix(value, "value", allow_vector=False)
+    if d_k is None:
+        d_k = q.shape[-1]
+    scores = _att.attention_scores(q, k)[0]
+    scaled = _att.scale_scores(scores, d_k)
+    weights = _att.attention_weights(scaled)
+    z = _att.weighted_sum(weights[None, :], v)[0]
+    n_k = len(scores)
+    if key_labels is None:
+        key_labels = [f"k{j + 1}" for j in range(n_k)]
+    key_labels = _labels(key_labels, n_k, "key_labels", "k")
+    qname = query_label or "q1"
+    value_labels = _labels(value_labels, len(z), "value_labels", "z") if value_labels is not None else \
+        [f"第{i + 1}维" for i in range(len(z))]
+
+    _setup_font()
+    fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.3), layout="constrained",
+                             gridspec_kw={"width_ratios": [n_k, n_k, n_k, max(len(z), 2)]})
+    xs = np.arange(n_k)
+    lim = max(np.abs(scores).max(), 1e-9)
+    s_norm = _symmetric_norm(scores, lim)
+    dcm = _get_cmap(None, DIVERGING_CMAP)
+    wcm = _get_cmap(None, WEIGHTS_CMAP)
+
+    ax = axes[0]
+    ax.bar(xs, scores, color=dcm(s_norm(scores)), edgecolor="#444444", linewidth=0.8)
+    ax.set_title(f"① 分数  {qname}·k_j")
+    _bar_values(ax, xs, scores)
+    ax = axes[1]
+    ax.bar(xs, scaled, color=dcm(s_norm(scaled)), edgecolor="#444444", linewidth=0.8)
+    ax.set_title(f"② 缩放  ÷√d_k = ÷{np.sqrt(d_k):.3f}")
+    _bar_values(ax, xs, scaled)
+    top = max(np.abs(scores).max(), 1e-9) * 1.25
+    for a in axes[:2]:
+        a.set_ylim(min(0, scores.min() * 1.25), top if scores.max() >= 0 else 0.05 * top)
+        a.axhline(0, color="#888888", linewidth=0.8)
+    ax = axes[2]
+    ax.bar(xs, weights, color=wcm(weights), edgecolor=wcm(1.0), linewidth=1.0)
+    ax.set_ylim(0, 1.12)
+    ax.set_title("③ softmax → 权重 α")
+    _bar_values(ax, xs, weights)
+    for a in axes[:3]:
+        a.set_xticks(xs, key_labels)
+        a.set_xlabel(KEY_AXIS_LABEL)
+        a.spines[["top", "right"]].set_visible(False)
+    ax = axes[3]
+    zs = np.arange(len(z))
+    ax.bar(zs, z, color=ACCENT_COLOR_2, alpha=0.85)
+    ax.set_title("④ 输出  Z = Σ α_j·v_j")
+    ax.set_xticks(zs, value_labels)
+    ax.set_xlabel("输出向量的分量")
+    ax.spines[["top", "right"]].set_visible(False)
+    zmax = max(np.abs(z).max(), 1e-9)
+    ax.set_ylim(min(0, z.min() * 1.2), max(0.05, z.max() * 1.2) if z.max() > 0 else 0.05 * zmax)
+    _bar_values(ax, zs, z)
+    fig.suptitle(f"查询 {qname} 的四个步骤 (d_k = {d_k})")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# dot-product histograms
+# ---------------------------------------------------------------------------
+
+def sample_dot_products(d_k: int, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
+    """Dot products ``q·k`` of random vectors with N(0, 1) entries (optionally ÷ √d_k)."""
+    d_k = _att._check_positive_int(d_k, "d_k")
+    n_samples = _att._check_positive_int(n_samples, "n_samples")
+    rng = np.random.default_rng([int(seed), d_k])
+    q = rng.standard_normal((n_samples, d_k))
+    k = rng.standard_normal((n_samples, d_k))
+    dots = np.einsum("ij,ij->i", q, k)
+    return dots / np.sqrt(d_k) if scaled else dots
+
+
+def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000, seed=0,
+                          bins=60, axes=None) -> Figure:
+    """Histograms of ``q·k`` for random q, k with N(0, 1) entries, one panel per d_k.
+
+    The panels share their x axis, so the growing spread (standard deviation
+    ≈ √d_k) is visible at a glance; with ``scaled=True`` every spread is ≈ 1.
+    """
+    if isinstance(d_ks, numbers.Integral):
+        d_ks = (d_ks,)
+    d_ks = [_att._check_positive_int(d, "d_k") for d in d_ks]
+    if not d_ks:
+        raise ValueError("d_ks is empty; give at least one d_k")
+    _setup_font()
+    if axes is None:
+        fig, axes = plt.subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
+                                 sharey=True, layout="constrained", squeeze=False)
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(axes)
+        if len(axes) != len(d_ks):
+            raise ValueError(f"axes has {len(axes)} entries but d_ks has {len(d_ks)}")
+        fig = axes[0].figure
+    samples = [sample_dot_products(d, n_samples, seed, scaled) for d in d_ks]
+    lim = max(float(np.percentile(np.abs(s), 99.5)) for s in samples) * 1.05
+    edges = np.linspace(-lim, lim, bins + 1)
+    for ax, d, s in zip(axes, d_ks, samples):
+        ax.hist(np.clip(s, -lim, lim), bins=edges, color=ACCENT_COLOR_2 if not scaled else ACCENT_COLOR,
+                alpha=0.85, density=True)
+        ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=10)
+        ax.axvline(0, color="#888888", linewidth=0.8)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
+    axes[0].set_ylabel("密度")
+    fig.suptitle("缩放后的点积 q·k/√d_k 的分布" if scaled else "原始点积 q·k 的分布 (未缩放)")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# matrices as grids
+# ---------------------------------------------------------------------------
+
+def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate="auto", cmap=None,
+                limit=None, fmt=None, colorbar=False) -> Figure:
+    """A matrix drawn as a labelled coloured grid, with its shape in the title.
+
+    Rows are labelled with ``row_labels`` (tokens, for X/Q/K/V) and columns
+    with their index.  Colours are diverging (:data:`DIVERGING_CMAP`),
+    symmetric around 0 (``±limit``, default ``±max|M|``).
+    """
+    A = _as_matrix(M, "M", allow_vector=True)
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    n_rows, n_cols = A.shape
+    row_labels = _labels(row_labels, n_rows, "row_labels", "")
+    col_labels = _labels(col_labels, n_cols, "col_labels", "")
+    cm = _get_cmap(cmap, DIVERGING_CMAP)
+    norm = _symmetric_norm(A, limit)
+    fig, ax = _new_axes(ax, (max(2.2, 0.45 * n_cols + 1.4), max(1.8, 0.45 * n_rows + 1.2)))
+    im = ax.imshow(A, cmap=cm, norm=norm, aspect="equal", interpolation="nearest")
+    fs = 10 if max(n_rows, n_cols) <= 8 else 8
+    _set_token_ticks(ax, row_labels, col_labels, fontsize=fs)
+    ax.set_xticks(np.arange(-0.5, n_cols, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, n_rows, 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.0)
+    ax.tick_params(which="minor", length=0)
+    if _check_annotate(annotate, n_rows, n_cols):
+        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=7 if n_cols > 6 else 8)
+    ax.set_title(f"{name}  ({n_rows} × {n_cols})")
+    if colorbar:
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
+    """X, Q, K, V side by side as labelled grids (rows = tokens), shapes in the titles.
+
+    ``W`` may be an optional ``(W_Q, W_K, W_V)`` tuple; then ``W_Q`` is drawn
+    between X and Q to show ``Q = X W_Q``.
+    """
+    mats = [("X", _as_matrix(X, "X"))]
+    if W is not None:
+        if len(W) != 3:
+            raise ValueError(f"W must be a tuple (W_Q, W_K, W_V), got {len(W)} items")
+        mats.append(("W_Q", _as_matrix(W[0], "W_Q")))
+    mats += [("Q", _as_matrix(Q, "Q")), ("K", _as_matrix(K, "K")), ("V", _as_matrix(V, "V"))]
+    tokens = list(tokens)
+    n = len(tokens)
+    for nm, m in mats:
+        if nm != "W_Q" and m.shape[0] != n:
+            raise ValueError(f"{nm} has {m.shape[0]} rows (shape {m.shape}) but there are {n} tokens")
+    if W is not None and mats[1][1].shape[0] != mats[0][1].shape[1]:
+        raise ValueError(f"W_Q shape {mats[1][1].shape} does not match X shape {mats[0][1].shape}")
+    limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
+    _setup_font()
+    widths = [m.shape[1] for _, m in mats]
+    height = max(m.shape[0] for _, m in mats)
+    fig, axes = plt.subplots(1, len(mats), figsize=(min(16, 0.42 * sum(widths) + 1.2 * len(mats) + 0.5),
+                                                    max(2.3, 0.42 * height + 1.3)),
+                             gridspec_kw={"width_ratios": widths}, layout="constrained")
+    for ax, (nm, m) in zip(axes, mats):
+        labels = tokens if nm != "W_Q" else [str(i) for i in range(m.shape[0])]
+        matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=limit)
+    sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
+    cb = fig.colorbar(sm, ax=list(axes), shrink=0.8, aspect=15)
+    cb.set_label("数值")
+    cb.outline.set_visible(False)
+    fig.suptitle("Q = X·W_Q,  K = X·W_K,  V = X·W_V   (每行一个词)")
+    return fig
