@@ -16,14 +16,21 @@ is ever printed.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib
-from matplotlib import font_manager
+from matplotlib import font_manager, ft2font
 
-__all__ = ["BUNDLED_FONT", "setup_cjk_font", "cjk_font_name", "cjk_font_path"]
+__all__ = ["BUNDLED_FONT", "BUNDLED_FAMILY", "setup_cjk_font", "cjk_font_name", "cjk_font_path"]
 
 BUNDLED_FONT = Path(__file__).with_name("fonts") / "NotoSansSC-Regular-subset.otf"
+
+# Family name under which the bundled file is registered for ``prefer_system=False``.
+# The file itself says "Noto Sans CJK SC", the same name as the system font, and
+# matplotlib would then resolve the name to the system .ttc; a name of its own
+# guarantees that the bundled file is the one used.
+BUNDLED_FAMILY = "Noto Sans CJK SC (course subset)"
 
 # Families known to cover Simplified Chinese, best first.
 _SYSTEM_CANDIDATES = [
@@ -43,14 +50,55 @@ _SYSTEM_CANDIDATES = [
 _state: dict = {}
 
 
+def _weight(entry) -> int:
+    w = entry.weight
+    return int(w) if isinstance(w, (int, float)) else font_manager.weight_dict.get(str(w).lower(), 400)
+
+
+def _is_regular(entry) -> bool:
+    return entry.style == "normal" and _weight(entry) == 400
+
+
 def _find_system_font():
+    bundled = str(BUNDLED_FONT)
     by_name = {}
     for entry in font_manager.fontManager.ttflist:
-        by_name.setdefault(entry.name, entry.fname)
+        if entry.fname == bundled:
+            continue
+        # prefer the regular face's file (the one ordinary text is drawn with)
+        if entry.name not in by_name or (_is_regular(entry) and not _is_regular(by_name[entry.name])):
+            by_name[entry.name] = entry
     for name in _SYSTEM_CANDIDATES:
         if name in by_name:
-            return name, by_name[name]
+            return name, by_name[name].fname
     return None
+
+
+def _ensure_bold(name: str) -> None:
+    """Give family ``name`` a bold entry if it has none (the regular file, drawn unbolded).
+
+    Without it, bold text (``fontweight="bold"``) makes matplotlib log
+    "findfont: Failed to find font weight bold ..." for a font shipped in one weight.
+    """
+    entries = [e for e in font_manager.fontManager.ttflist if e.name == name]
+    if not entries or any(_weight(e) >= 600 for e in entries):
+        return
+    regular = next((e for e in entries if _is_regular(e)), entries[0])
+    font_manager.fontManager.ttflist.append(dataclasses.replace(regular, weight=700))
+    cached = getattr(font_manager.fontManager, "_findfont_cached", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
+def _register_bundled() -> str:
+    """Add the bundled font to matplotlib (once); return the family name in the file."""
+    if "bundled" not in _state:
+        path = str(BUNDLED_FONT)
+        entry = font_manager.ttfFontProperty(ft2font.FT2Font(path))
+        font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=BUNDLED_FAMILY))
+        font_manager.fontManager.addfont(path)  # also clears matplotlib's findfont cache
+        _state["bundled"] = entry.name
+    return _state["bundled"]
 
 
 def setup_cjk_font(prefer_system: bool = True) -> str:
@@ -62,16 +110,18 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
     ----------
     prefer_system : bool, default True
         Use an installed CJK font when there is one; ``False`` always uses the
-        bundled font (identical rendering on every machine).
+        bundled font (identical rendering on every machine), registered under
+        the family name :data:`BUNDLED_FAMILY`.
     """
     key = bool(prefer_system)
     if key not in _state:
         found = _find_system_font() if prefer_system else None
         if found is None:
-            font_manager.fontManager.addfont(str(BUNDLED_FONT))
-            name = font_manager.FontProperties(fname=str(BUNDLED_FONT)).get_name()
-            found = (name, str(BUNDLED_FONT))
+            name = _register_bundled()
+            found = (name if prefer_system else BUNDLED_FAMILY, str(BUNDLED_FONT))
+        _ensure_bold(found[0])
         _state[key] = found
+    _state["current"] = _state[key]
     name, _path = _state[key]
     families = [name] + [f for f in matplotlib.rcParams["font.sans-serif"] if f != name]
     if "DejaVu Sans" in families:
@@ -83,10 +133,13 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
 
 def cjk_font_name() -> str:
     """Family name of the CJK font in use (sets it up if needed)."""
-    return setup_cjk_font()
+    if "current" not in _state:
+        return setup_cjk_font()
+    return _state["current"][0]
 
 
 def cjk_font_path() -> str:
     """File of the CJK font in use (sets it up if needed)."""
-    setup_cjk_font()
-    return _state[True][1] if True in _state else _state[False][1]
+    if "current" not in _state:
+        setup_cjk_font()
+    return _state["current"][1]
