@@ -1,0 +1,291 @@
+"""Walking one query through attention: pictures and a traced step table (chapters 05–06).
+
+* :func:`weighted_sum_figure` — the value vectors, the scaled pieces ``α_j V_j`` and
+  their sum ``Z_i`` drawn as 2-D arrows (chapter 05).
+* :func:`trace_self_attention` — the numbered steps of the source chapter's
+  sequence diagram for one query token, with the real arrays and their shapes
+  (NumPy only).
+* :func:`trace_markdown` — those steps as a Markdown table.
+* :func:`sequence_figure` — those steps as a numbered sequence diagram
+  (participants = columns, messages = arrows labelled with shapes).
+
+Figures are created with ``plt.subplots`` and returned; assign the result in a
+notebook (``fig = ...``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import attention as _att
+
+__all__ = ["weighted_sum_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
+           "PARTICIPANTS"]
+
+#: The six participants of the source chapter's sequence diagram, in order.
+PARTICIPANTS = ["输入 X_i", "生成 Q,K,V", "打分", "Softmax", "加权求和", "输出 Z_i"]
+
+_COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def _font():
+    import matplotlib
+
+    from .fonts import setup_cjk_font
+
+    name = setup_cjk_font()
+    fam = ["DejaVu Sans", name]
+    if matplotlib.rcParams["font.family"] != fam:
+        matplotlib.rcParams["font.family"] = fam
+
+
+def _shape_str(a) -> str:
+    s = tuple(np.shape(a))
+    return "(" + ", ".join(str(n) for n in s) + ("," if len(s) == 1 else "") + ")"
+
+
+# ---------------------------------------------------------------------------
+# chapter 05: the weighted sum as a picture
+# ---------------------------------------------------------------------------
+
+def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), title=None):
+    """Draw ``Z = Σ_j α_j V_j`` for one query in the plane of two value components.
+
+    Left: every value vector ``V_j`` as an arrow from the origin (dot size ∝ α_j),
+    the region they span (a weighted average must stay inside it) and ``Z`` in black.
+    Right: the scaled pieces ``α_j V_j`` laid head to tail; they end exactly at ``Z``.
+
+    Parameters
+    ----------
+    weights_row : array_like, shape (n_k,)
+        One row of attention weights (non-negative, sums to 1).
+    value : array_like, shape (n_k, d_v), d_v >= 2
+    value_labels : sequence of str, optional
+        Names of the value rows (default V_1, V_2, ...).
+    dims : pair of int, default (0, 1)
+        Which two components of the value vectors to draw.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Polygon
+
+    w = _att._as_real_array(weights_row, "weights_row")
+    v = _att._as_real_array(value, "value")
+    if w.ndim == 2 and w.shape[0] == 1:
+        w = w[0]
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"weights_row must be one row of weights, shape (n_k,); got shape {_shape_str(w)}")
+    if v.ndim != 2 or v.shape[0] != w.size:
+        raise ValueError(
+            f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_shape_str(v)}"
+        )
+    if (w < 0).any() or not np.isclose(w.sum(), 1.0, atol=1e-6):
+        raise ValueError(f"weights_row must be non-negative and sum to 1; got {np.round(w, 4).tolist()}")
+    try:
+        d0, d1 = (int(d) for d in dims)
+    except (TypeError, ValueError):
+        raise TypeError(f"dims must be a pair of ints, got {dims!r}") from None
+    if v.shape[1] < 2 or not (0 <= d0 < v.shape[1] and 0 <= d1 < v.shape[1]) or d0 == d1:
+        raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
+    n = w.size
+    labels = [f"V_{j + 1}" for j in range(n)] if value_labels is None else [str(s) for s in value_labels]
+    if len(labels) != n:
+        raise ValueError(f"value_labels has {len(labels)} names but value has {n} rows")
+
+    p = v[:, [d0, d1]]
+    z = w @ p
+    _font()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
+    colors = [_COLORS[j % len(_COLORS)] for j in range(n)]
+
+    # left: value vectors, their hull, and Z
+    if n >= 3:
+        centre = p.mean(axis=0)
+        order = np.argsort(np.arctan2(p[:, 1] - centre[1], p[:, 0] - centre[0]))
+        ax1.add_patch(Polygon(p[order], closed=True, facecolor="#fdd49e", edgecolor="#fdae6b",
+                              alpha=0.45, zorder=0, label="加权平均能到达的区域"))
+    elif n == 2:
+        ax1.plot(p[:, 0], p[:, 1], color="#fdae6b", linewidth=6, alpha=0.5, zorder=0,
+                 label="加权平均能到达的区域")
+    for j in range(n):
+        ax1.annotate("", xy=p[j], xytext=(0, 0),
+                     arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=1.8, alpha=0.8))
+        ax1.scatter(*p[j], s=60 + 900 * w[j], color=colors[j], zorder=3, alpha=0.85)
+        ax1.annotate(f"{labels[j]}\nα={w[j]:.3f}", p[j], textcoords="offset points", xytext=(8, 6),
+                     fontsize=10, color=colors[j])
+    ax1.annotate("", xy=z, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color="black", lw=2.6))
+    ax1.scatter(*z, s=90, color="black", marker="*", zorder=4)
+    ax1.annotate(f"Z = ({z[0]:.3f}, {z[1]:.3f})", z, textcoords="offset points", xytext=(-10, 8),
+                 ha="right", fontsize=10, fontweight="bold")
+    ax1.set_title("值向量 V_j 与它们的加权平均 Z")
+
+    # right: head-to-tail chain of α_j V_j
+    start = np.zeros(2)
+    for j in range(n):
+        end = start + w[j] * p[j]
+        ax2.annotate("", xy=end, xytext=start,
+                     arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=2.2))
+        mid = (start + end) / 2
+        ax2.annotate(f"α_{j + 1}·{labels[j]}", mid, textcoords="offset points", xytext=(6, -12),
+                     fontsize=9, color=colors[j])
+        start = end
+    ax2.annotate("", xy=z, xytext=(0, 0),
+                 arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5, linestyle="--"))
+    ax2.scatter(*z, s=90, color="black", marker="*", zorder=4)
+    ax2.annotate("Z", z, textcoords="offset points", xytext=(8, 4), fontsize=11, fontweight="bold")
+    ax2.set_title("把 α_j·V_j 首尾相接，终点就是 Z")
+
+    allp = np.vstack([p, z[None, :], np.zeros((1, 2))])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1e-9)
+    for ax in (ax1, ax2):
+        ax.set_xlim(lo[0] - pad[0], hi[0] + 2 * pad[0])
+        ax.set_ylim(lo[1] - pad[1], hi[1] + 2 * pad[1])
+        ax.set_xlabel(f"第 {d0 + 1} 个分量")
+        ax.set_ylabel(f"第 {d1 + 1} 个分量")
+        ax.axhline(0, color="#bbbbbb", linewidth=0.8, zorder=0)
+        ax.axvline(0, color="#bbbbbb", linewidth=0.8, zorder=0)
+        ax.set_aspect("equal", adjustable="box")
+        ax.spines[["top", "right"]].set_visible(False)
+    ax1.legend(loc="lower right", fontsize=9, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# chapter 06: the source chapter's sequence diagram, traced with real arrays
+# ---------------------------------------------------------------------------
+
+def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
+    """Run self-attention for one query token and record every step.
+
+    The steps follow the source chapter's sequence diagram (输入 → 生成 Q,K,V →
+    打分 → Softmax → 加权求和 → 输出), numbered 1–10.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d_model)
+    w_q, w_k : array_like, shape (d_model, d_k)
+    w_v : array_like, shape (d_model, d_v)
+    query_index : int
+        Row of the query token (negative indices count from the end).
+    tokens : sequence of str, optional
+        Token names (used in the step descriptions).
+
+    Returns
+    -------
+    list of dict
+        One dict per step with keys ``"step"`` (1-based), ``"sender"``,
+        ``"receiver"`` (indices into :data:`PARTICIPANTS`), ``"what"`` (short
+        Chinese description), ``"formula"``, ``"name"``, ``"value"`` (the array)
+        and ``"shape"`` (string like ``"(20, 8)"``).  The final Z_i equals row
+        ``query_index`` of :func:`helpers.self_attention`.
+    """
+    xa = _att._as_real_array(x, "x")
+    if xa.ndim != 2 or xa.size == 0:
+        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_shape_str(xa)}")
+    n = xa.shape[0]
+    if isinstance(query_index, (bool, np.bool_)) or not isinstance(query_index, (int, np.integer)):
+        raise TypeError(f"query_index must be an int, got {query_index!r}")
+    if not -n <= query_index < n:
+        raise ValueError(f"query_index {query_index} is out of range for {n} tokens")
+    i = int(query_index) % n
+    if tokens is None:
+        tokens = [f"x{j + 1}" for j in range(n)]
+    tokens = [str(t) for t in tokens]
+    if len(tokens) != n:
+        raise ValueError(f"tokens has {len(tokens)} names but x has {n} rows (shape {_shape_str(xa)})")
+    tok = tokens[i]
+
+    q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
+    d_k = k_all.shape[-1]
+    q_i = q_all[i]
+    scores = _att.attention_scores(q_i[None, :], k_all)[0]
+    scaled = _att.scale_scores(scores, d_k)
+    alpha = _att.attention_weights(scaled)
+    z_i = alpha @ v_all
+
+    rows = [
+        (0, 1, f"整句输入交给投影（「{tok}」是第 {i + 1} 行）", "X", "X", xa),
+        (1, 2, f"「{tok}」的查询向量", "Q_i = X_i W_Q", "Q_i", q_i),
+        (1, 2, "所有词的键向量", "K = X W_K", "K", k_all),
+        (2, 2, "与每个键做点积，再缩放", f"Q_i Kᵀ / √{d_k}", "scores_i", scaled),
+        (2, 3, "未归一化的分数", "scores_i", "scores_i", scaled),
+        (3, 3, "softmax：变成和为 1 的权重", "α_i = softmax(scores_i)", "α_i", alpha),
+        (3, 4, "注意力权重", "α_i", "α_i", alpha),
+        (1, 4, "所有词的值向量", "V = X W_V", "V", v_all),
+        (4, 4, "按权重把值向量加起来", "Z_i = Σ_j α_ij V_j", "Z_i", z_i),
+        (4, 5, f"「{tok}」的新表示", "Z_i", "Z_i", z_i),
+    ]
+    steps = []
+    for s, (a, b, what, formula, name, value) in enumerate(rows, start=1):
+        steps.append({"step": s, "sender": a, "receiver": b, "what": what, "formula": formula,
+                      "name": name, "value": value, "shape": _shape_str(value)})
+    return steps
+
+
+def trace_markdown(steps) -> str:
+    """The steps of :func:`trace_self_attention` as a Markdown table (编号 | 从 → 到 | 内容 | 公式 | 形状)."""
+    if not isinstance(steps, (list, tuple)) or not steps:
+        raise ValueError("steps must be the non-empty list returned by trace_self_attention")
+    lines = ["| 编号 | 从 → 到 | 内容 | 公式 | 形状 |", "|---|---|---|---|---|"]
+    for st in steps:
+        try:
+            a, b = PARTICIPANTS[st["sender"]], PARTICIPANTS[st["receiver"]]
+            lines.append(f"| {st['step']} | {a} → {b} | {st['what']} | `{st['formula']}` | `{st['shape']}` |")
+        except (KeyError, TypeError, IndexError):
+            raise ValueError(f"not a step of trace_self_attention: {st!r}") from None
+    return "\n".join(lines)
+
+
+def sequence_figure(steps, *, title=None):
+    """Draw the traced steps as a numbered sequence diagram.
+
+    Participants (:data:`PARTICIPANTS`) are columns with vertical lifelines;
+    each step is an arrow from sender to receiver (a loop arrow when they are
+    the same) labelled ``编号 · 公式  形状``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    trace_markdown(steps)  # validates
+    _font()
+    n_p, n_s = len(PARTICIPANTS), len(steps)
+    fig, ax = plt.subplots(figsize=(11.5, 0.62 * n_s + 1.9), layout="constrained")
+    xs = np.arange(n_p) * 2.0
+    top, bottom = 0.0, -(n_s + 0.6)
+    for x, name in zip(xs, PARTICIPANTS):
+        ax.plot([x, x], [bottom, top - 0.2], color="#bbbbbb", linewidth=1.2, linestyle="--", zorder=0)
+        ax.add_patch(FancyBboxPatch((x - 0.8, top - 0.1), 1.6, 0.7, boxstyle="round,pad=0.05",
+                                    facecolor="#deebf7", edgecolor="#2171b5"))
+        ax.text(x, top + 0.25, name, ha="center", va="center", fontsize=10)
+    for k, st in enumerate(steps):
+        y = -(k + 0.9)
+        xa_, xb_ = xs[st["sender"]], xs[st["receiver"]]
+        label = f"{st['step']}  {st['formula']}   {st['shape']}"
+        if st["sender"] == st["receiver"]:
+            ax.annotate("", xy=(xa_ + 0.05, y - 0.25), xytext=(xa_ + 0.05, y + 0.1),
+                        arrowprops=dict(arrowstyle="-|>", color="#cb181d", lw=1.5,
+                                        connectionstyle="arc3,rad=-1.2"))
+            ax.text(xa_ + 0.45, y - 0.05, label, ha="left", va="center", fontsize=9,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+        else:
+            ax.annotate("", xy=(xb_, y), xytext=(xa_, y),
+                        arrowprops=dict(arrowstyle="-|>", color="#cb181d", lw=1.5))
+            ax.text((xa_ + xb_) / 2, y + 0.12, label, ha="center", va="bottom", fontsize=9,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+    ax.set_xlim(xs[0] - 1.0, xs[-1] + 1.0)
+    ax.set_ylim(bottom, top + 0.8)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,88 @@
+"""Tests for helpers.walkthrough (chapter 05/06 pictures and the traced step table)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import helpers as h  # noqa: E402
+from helpers import walkthrough as wt  # noqa: E402
+
+
+def _setup(n=5, d_model=6, d_k=4, d_v=3):
+    tokens = [f"t{i}" for i in range(n)]
+    x = h.token_inputs(tokens, d_model, seed=1)
+    return tokens, x, h.init_qkv_weights(d_model, d_k, d_v, seed=2)
+
+
+def test_trace_matches_self_attention_and_shapes():
+    tokens, x, w = _setup()
+    z, alpha = h.self_attention(x, *w)
+    steps = wt.trace_self_attention(x, *w, 3, tokens)
+    assert [s["step"] for s in steps] == list(range(1, 11))
+    by_name = {s["name"]: s for s in steps}
+    assert np.allclose(by_name["α_i"]["value"], alpha[3])
+    assert np.allclose(by_name["Z_i"]["value"], z[3])
+    assert by_name["X"]["shape"] == "(5, 6)"
+    assert by_name["K"]["shape"] == "(5, 4)"
+    assert by_name["V"]["shape"] == "(5, 3)"
+    assert by_name["Q_i"]["shape"] == "(4,)"
+    assert by_name["Z_i"]["shape"] == "(3,)"
+    # negative index = same query
+    assert np.allclose(wt.trace_self_attention(x, *w, -2)[-1]["value"], z[3])
+
+
+def test_trace_markdown_table():
+    tokens, x, w = _setup()
+    md = wt.trace_markdown(wt.trace_self_attention(x, *w, 0, tokens))
+    lines = md.splitlines()
+    assert len(lines) == 12 and lines[0].startswith("| 编号")
+    assert "`(5, 4)`" in md
+
+
+@pytest.mark.parametrize("bad, exc", [(7, ValueError), (-6, ValueError), (1.0, TypeError), (True, TypeError)])
+def test_trace_bad_index(bad, exc):
+    _, x, w = _setup()
+    with pytest.raises(exc, match="query_index"):
+        wt.trace_self_attention(x, *w, bad)
+
+
+def test_trace_bad_tokens_and_x():
+    _, x, w = _setup()
+    with pytest.raises(ValueError, match="tokens"):
+        wt.trace_self_attention(x, *w, 0, ["a", "b"])
+    with pytest.raises(ValueError, match="shape"):
+        wt.trace_self_attention(x[0], *w, 0)
+    with pytest.raises(ValueError, match="steps"):
+        wt.trace_markdown([])
+
+
+def test_figures_return_figures():
+    ex = h.SEED_EXAMPLE
+    fig = wt.weighted_sum_figure(ex["weights"][0], ex["V"])
+    assert isinstance(fig, matplotlib.figure.Figure)
+    plt.close(fig)
+    tokens, x, w = _setup()
+    fig = wt.sequence_figure(wt.trace_self_attention(x, *w, 1, tokens), title="trace")
+    assert isinstance(fig, matplotlib.figure.Figure)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "weights, value, kwargs, exc, text",
+    [
+        ([0.5, 0.5], np.ones((3, 2)), {}, ValueError, "n_k"),
+        ([0.7, 0.7], np.ones((2, 2)), {}, ValueError, "sum to 1"),
+        ([-0.5, 1.5], np.ones((2, 2)), {}, ValueError, "non-negative"),
+        ([0.5, 0.5], np.ones((2, 2)), {"dims": (0, 0)}, ValueError, "dims"),
+        ([0.5, 0.5], np.ones((2, 2)), {"dims": (0, 5)}, ValueError, "dims"),
+        ([0.5, 0.5], np.ones((2, 2)), {"value_labels": ["a"]}, ValueError, "value_labels"),
+        ([0.5, 0.5], np.ones((2, 1)), {}, ValueError, "dims"),
+    ],
+)
+def test_weighted_sum_figure_bad_input(weights, value, kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        wt.weighted_sum_figure(weights, value, **kwargs)
