@@ -1,0 +1,895 @@
+"""Exercise checkers with mistake-aware Chinese feedback (练习检查器).
+
+Every ``check_*(fn)`` runs the learner's function on several inputs (edge
+cases included) against the reference implementation in
+:mod:`helpers.attention` and PRINTS one short verdict:
+
+* ``⏳ 还没完成 …`` — the function still returns ``None`` or raises
+  ``NotImplementedError`` (the starter state; nothing is raised);
+* ``✅ 正确！…`` — every input matched, and the line says which inputs;
+* ``❌ …`` — the first input that went wrong, and, when the result matches a
+  classic mistake (forgot √d_k, softmax over the wrong axis, …), a hint that
+  names that mistake.
+
+Exceptions and NumPy warnings raised by the learner's code are caught and
+reported in the verdict; nothing leaks to stderr.  Output is deterministic.
+
+``show_solution(name)`` prints a reference solution from
+:mod:`helpers.solutions`.
+
+The hint texts live in :data:`HINTS` (keyed by mistake id) so tests and the
+teacher's guide can quote them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import attention as _att
+from . import solutions as _solutions
+from .tokens import SEED_EXAMPLE
+
+__all__ = [
+    "check_qkv_projection",
+    "check_scores",
+    "check_scaled_scores",
+    "check_softmax",
+    "check_attention",
+    "check_self_attention",
+    "check_causal_attention",
+    "check_causal_mask",
+    "check_softmax_backward",
+    "show_solution",
+    "HINTS",
+    "SOLUTION_NAMES",
+]
+
+PENDING = "⏳ 还没完成：函数 {name} 还没有返回结果。写好代码后重新运行本单元格即可检查。"
+
+#: mistake id -> the Chinese hint printed when the learner's result matches that mistake
+HINTS: dict[str, str] = {
+    # --- projections -------------------------------------------------------
+    "qkv_not_tuple": "需要返回三个矩阵：return Q, K, V。",
+    "qkv_transposed": "结果被转置了：行应该是词，Q = X @ W_Q 的形状是 (n, d_k)，不要写成 W_Q.T @ X.T。",
+    "qkv_swapped_weights": "Q、K、V 用错了权重矩阵：Q 要乘 W_Q，K 要乘 W_K，V 要乘 W_V。",
+    "qkv_not_projected": "忘了投影：Q、K、V 要分别由 X 乘以 W_Q、W_K、W_V 得到，不能直接用 X。",
+    # --- scores ------------------------------------------------------------
+    "scores_swapped": "形状反了：你算的是 K Qᵀ（行是键）。打分要写成 Q @ K.T，行 = 查询，列 = 键。",
+    "k_not_transposed": "K 没有转置：要用 Q @ K.T，让每个查询和每个键做点积。",
+    "scores_elementwise": "这是逐元素相乘 Q * K，不是点积：要用矩阵乘法 Q @ K.T。",
+    "scores_already_scaled": "这一步只要原始分数 Q Kᵀ，还不需要除以 √d_k（那是下一步）。",
+    # --- scaling -----------------------------------------------------------
+    "forgot_sqrt_dk": "忘了缩放：分数要除以 √d_k（np.sqrt(d_k)）。",
+    "scaled_by_dk": "缩放过头了：应该除以 √d_k，而不是 d_k。",
+    "multiplied_sqrt_dk": "方向反了：应该除以 √d_k，你乘上了 √d_k。",
+    "dk_wrong_axis": "d_k 取错了：d_k 是向量的长度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]。",
+    "scaled_by_d_model": "缩放用错了维度：要除以 √d_k（K 的列数），不是 √d_model（X 的列数）。",
+    # --- softmax -----------------------------------------------------------
+    "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
+    "softmax_whole_matrix": "整个矩阵一起归一化了：softmax 要对每一行单独做，求和时用 axis=-1, keepdims=True。",
+    "softmax_not_normalized": "忘了归一化：exp 之后还要除以每一行的和，让每行加起来等于 1。",
+    "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值（忘了减最大值）。",
+    "softmax_global_max": "减去的是整个矩阵的最大值，不是每一行的最大值：数值较小的行会全部下溢成 0，得到 nan。用 np.max(x, axis=-1, keepdims=True)。",
+    "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
+    "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    # --- attention ---------------------------------------------------------
+    "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
+    "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
+    "weights_times_k": "权重乘错了矩阵：加权求和要用值 V（Z = α @ V），不是键 K。",
+    "forgot_softmax": "忘了 softmax：缩放后的分数要先变成每行和为 1 的权重 α，再乘 V。",
+    "attention_shapes": "形状对不上：检查打分是不是 Q @ K.T（不是 K @ Q.T，也没有漏掉转置），最后是不是 α @ V。",
+    # --- masks -------------------------------------------------------------
+    "forgot_mask": "忘了因果掩码：第 i 个词只能看第 0…i 个词，未来的位置要在 softmax 之前填 -inf。",
+    "mask_after_softmax": "掩码加在了 softmax 之后：把权重清零后每行就不再加起来等于 1。要在 softmax 之前把未来位置的分数设为 -inf。",
+    "mask_filled_zero": "被挡住的位置填了 0：分数为 0 时 exp(0)=1，仍然会分到权重。要填 -inf（或 -1e9）。",
+    "mask_upper": "掩码方向反了（上三角）：应该用下三角 np.tril，让第 i 个词看到第 0…i 个词，而不是未来的词。",
+    "mask_inverted": "True/False 反了：约定 True = 可以看。因果掩码是下三角（含对角线）为 True。",
+    "mask_no_diagonal": "差了一位：对角线也要保留，每个词应该能看到自己（np.tril 的 k=0，不是 k=-1）。",
+    "mask_includes_future": "差了一位：多看了一个未来的词。用 np.tril(..., k=0)，不是 k=1。",
+    "mask_not_bool": "数值对了，但请返回布尔数组（dtype=bool，True = 可以看），例如 np.tril(np.ones((n, n), dtype=bool))。",
+    "mask_additive": "这里要的是布尔掩码（True = 可以看），不是加性的 0 / -inf 掩码。",
+    "mask_not_square": "因果掩码的形状应该是 (n, n)：每个查询（行）对每个键（列）各有一个 True/False。",
+    # --- softmax backward --------------------------------------------------
+    "backward_diag_only": "只用了雅可比矩阵的对角线 α(1-α)：softmax 的每个输出都依赖所有分数，还要减去 α_i Σ_j α_j g_j。",
+    "backward_forgot_dot": "漏了 -(α·g) 这一项：正确的梯度是 α ⊙ (g - α·g)。",
+    "backward_sign": "符号反了：应该是 α ⊙ (g - α·g)，不是 α ⊙ (α·g - g)。",
+    "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
+    "backward_forgot_alpha": "忘了乘 α：应该是 α ⊙ (g - α·g)。",
+    # --- generic -----------------------------------------------------------
+    "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
+    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0，或 exp 溢出（softmax 要先减去每一行的最大值）。",
+}
+
+
+# ---------------------------------------------------------------------------
+# machinery
+# ---------------------------------------------------------------------------
+
+class _Diagnosed(Exception):
+    """Raised by a custom ``compare`` to name the mistake it recognised."""
+
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass
+class Case:
+    """One input for a checker."""
+
+    label: str                       # Chinese description, e.g. "2 个查询 × 5 个键"
+    args: tuple
+    expected: object
+    float32: bool = False
+
+
+@dataclass
+class Mistake:
+    """A known wrong implementation; ``fn(*args)`` returns what it would produce.
+
+    ``fn`` may return ``(array, rows)`` where ``rows`` is a boolean vector of the
+    rows that must match (used for masks that leave a row with nothing to see).
+    """
+
+    key: str
+    fn: Callable
+
+
+@dataclass
+class Outcome:
+    status: str                      # "pending" | "passed" | "failed" | "error" | "not_callable"
+    mistake: str | None = None       # matched mistake id, if any
+    message: str = ""
+    case: str | None = None
+    warnings: list = field(default_factory=list)
+
+
+def _fn_name(fn) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _copy_args(args):
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def _call(fn, args):
+    """Run learner code; return (status, value, exc, warning messages)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+                value = fn(*_copy_args(args))
+        except NotImplementedError:
+            return "pending", None, None, []
+        except Exception as exc:  # learner code: report, never raise
+            return "error", None, exc, [str(w.message) for w in caught]
+    msgs = [str(w.message) for w in caught]
+    if value is None:
+        return "pending", None, None, msgs
+    return "ok", value, None, msgs
+
+
+def _quiet(fn, *args):
+    """Run a reference/mistake function silently; None if it fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                return fn(*args)
+    except Exception:
+        return None
+
+
+def _as_array(value):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = np.asarray(value)
+    except Exception:
+        return None
+    if arr.dtype == object:
+        return None
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind not in "iuf":
+        return None
+    return arr.astype(np.float64)
+
+
+def _tol(float32: bool):
+    # float32 cases: the learner may compute in float32 or float64; the reference is float64
+    return (1e-3, 1e-4) if float32 else (1e-6, 1e-9)
+
+
+def _f64(args):
+    return tuple(np.asarray(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args)
+
+
+def _close(value, expected, float32=False, equal_nan=False, rows=None) -> bool:
+    a = _as_array(value)
+    b = _as_array(expected)
+    if a is None or b is None or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "b" or b.dtype.kind == "b":
+        return a.dtype == b.dtype and bool(np.array_equal(a, b))
+    if rows is not None:
+        a, b = a[rows], b[rows]
+    rtol, atol = _tol(float32)
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _short_exc(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if len(text) > 140:
+        text = text[:137] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, unique=True, trim="-") \
+        if abs(float(x)) >= 1e-4 or x == 0 else f"{float(x):.3e}"
+
+
+def _first_difference(value, expected, float32) -> str:
+    a = _as_array(value)
+    b = _as_array(expected)
+    rtol, atol = _tol(float32)
+    with np.errstate(all="ignore"):
+        bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
+    if not bad.any():
+        return ""
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"第一处不同在位置 {idx}：你的结果 {_fmt(a[idx])}，参考答案 {_fmt(b[idx])}。"
+
+
+def _report(outcome: Outcome) -> Outcome:
+    print(outcome.message)
+    return outcome
+
+
+def _fail(case: Case, mistake: str, detail: str = "") -> Outcome:
+    msg = f"❌ 在「{case.label}」这组输入上不对：{HINTS[mistake]}"
+    if detail:
+        msg += "\n   " + detail
+    return Outcome("failed", mistake=mistake, message=msg, case=case.label)
+
+
+def _pending(fn) -> Outcome:
+    return Outcome("pending", message=PENDING.format(name=_fn_name(fn)))
+
+
+def _diagnose(value, case: Case, mistakes) -> str | None:
+    for m in mistakes:
+        cand = _quiet(m.fn, *_copy_args(case.args))
+        if cand is None:
+            continue
+        rows = None
+        if isinstance(cand, tuple) and len(cand) == 2 and isinstance(cand[1], np.ndarray) \
+                and cand[1].dtype == bool and m.key.startswith("mask"):
+            cand, rows = cand
+        if _close(value, cand, case.float32, equal_nan=True, rows=rows):
+            return m.key
+    return None
+
+
+def _run(
+    fn,
+    cases: list[Case],
+    mistakes: list[Mistake],
+    verified: str,
+    *,
+    prepare: Callable | None = None,
+    on_error: Callable | None = None,
+    compare: Callable | None = None,
+) -> Outcome:
+    """Run ``fn`` on every case; print and return the verdict.
+
+    prepare(value, case) -> (value, mistake_id_or_None): normalise / reject the
+        learner's raw return value before comparing (e.g. unpack a tuple).
+    on_error(exc, case) -> mistake id or None: name the mistake behind an exception.
+    compare(value, case) -> bool: custom equality (default: allclose, same shape).
+    """
+    if fn is None:
+        return _report(_pending(fn))
+    if not callable(fn):
+        return _report(Outcome("not_callable", mistake="not_callable",
+                               message=f"❌ {HINTS['not_callable']}"))
+    all_warnings: list[str] = []
+    for case in cases:
+        status, value, exc, msgs = _call(fn, case.args)
+        all_warnings += msgs
+        if status == "pending":
+            return _report(_pending(fn))
+        if status == "error":
+            key = on_error(exc, case) if on_error else None
+            msg = f"❌ 你的函数在「{case.label}」这组输入上出错：{_short_exc(exc)}"
+            if key:
+                msg += f"\n   提示：{HINTS[key]}"
+            return _report(Outcome("error", mistake=key, message=msg, case=case.label))
+        if prepare is not None:
+            value, key = prepare(value, case)
+            if key:
+                return _report(_fail(case, key))
+        try:
+            ok = compare(value, case) if compare else _close(value, case.expected, case.float32)
+        except _Diagnosed as d:
+            return _report(_fail(case, d.key))
+        if ok:
+            continue
+        key = _diagnose(value, case, mistakes)
+        if key:
+            return _report(_fail(case, key))
+        arr = _as_array(value)
+        exp = _as_array(case.expected)
+        overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+        if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
+            key = "softmax_overflow" if overflowed else "nonfinite"
+            return _report(_fail(case, key))
+        if arr is None:
+            detail = f"你的函数返回了 {type(value).__name__}，应该返回一个 NumPy 数组。"
+        elif arr.shape != exp.shape:
+            detail = f"你的结果形状是 {arr.shape}，应该是 {exp.shape}（行 = 词/查询）。"
+        else:
+            detail = "与参考实现不一致。" + _first_difference(arr, exp, case.float32)
+        msg = f"❌ 在「{case.label}」这组输入上不对：{detail}"
+        return _report(Outcome("failed", message=msg, case=case.label))
+    msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
+    if all_warnings:
+        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
+    return _report(Outcome("passed", message=msg, warnings=all_warnings))
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _randn(rng, *shape, scale=1.0):
+    return np.round(rng.standard_normal(shape) * scale, 2)
+
+
+def _matmul_error(exc) -> bool:
+    text = str(exc)
+    return isinstance(exc, ValueError) and (
+        "matmul" in text or "not aligned" in text or "core dimension" in text or "shapes" in text
+    )
+
+
+# ---------------------------------------------------------------------------
+# reference pieces used by the mistake catalogue
+# ---------------------------------------------------------------------------
+
+def _ref_softmax(x, axis=-1):
+    return _att.softmax(x, axis=axis)
+
+
+def _naive_softmax(x, axis=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _sdpa(Q, K, V, *, scale=None, mask=None):
+    return _att.scaled_dot_product_attention(Q, K, V, mask=mask, scale=scale)[0]
+
+
+def _masked_z(Q, K, V, mask, fill=-1e9):
+    """Attention with a boolean mask, filling with a finite value (rows with nothing allowed stay defined)."""
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    s = np.where(mask, s, fill)
+    rows = mask.any(axis=-1)
+    return _ref_softmax(s) @ V, rows
+
+
+# ---------------------------------------------------------------------------
+# ch01: X -> Q, K, V
+# ---------------------------------------------------------------------------
+
+def _qkv_cases():
+    cases = []
+    for label, n, d_model, d_k, d_v, seed, f32 in [
+        ("4 个词，d_model=6，d_k=3，d_v=5", 4, 6, 3, 5, 11, False),
+        ("1 个词", 1, 6, 3, 5, 12, False),
+        ("float32，5 个词，d_model=8，d_k=4，d_v=2", 5, 8, 4, 2, 13, True),
+    ]:
+        rng = _rng(seed)
+        X = _randn(rng, n, d_model)
+        W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+        if f32:
+            X, W = X.astype(np.float32), [w.astype(np.float32) for w in W]
+        cases.append(Case(label, (X, *W), _att.project_qkv(*_f64((X, *W))), f32))
+    return cases
+
+
+def _qkv_prepare(value, case):
+    if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 3:
+        return value, "qkv_not_tuple"
+    return tuple(value), None
+
+
+def _qkv_compare(value, case):
+    return all(_close(v, e, case.float32) for v, e in zip(value, case.expected))
+
+
+def check_qkv_projection(fn) -> None:
+    """ch01: ``fn(X, W_Q, W_K, W_V) -> (Q, K, V)`` with rows = tokens."""
+    cases = _qkv_cases()
+
+    def compare(value, case):
+        if _qkv_compare(value, case):
+            return True
+        X, WQ, WK, WV = case.args
+        projections = [X @ WQ, X @ WK, X @ WV]
+        # each returned matrix is one of the three projections, but not the right one
+        if all(any(_close(v, p, case.float32) for p in projections) for v in value):
+            raise _Diagnosed("qkv_swapped_weights")
+        if all(_close(v, (X @ W).T, case.float32) for v, W in zip(value, (WQ, WK, WV))):
+            raise _Diagnosed("qkv_transposed")
+        if all(_close(v, X, case.float32) for v in value):
+            raise _Diagnosed("qkv_not_projected")
+        return False
+
+    _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare)
+
+
+# ---------------------------------------------------------------------------
+# ch02 / ch03: scores
+# ---------------------------------------------------------------------------
+
+def _qk_cases(dk16: bool):
+    specs = [
+        ("3 个查询 × 5 个键，d_k=4（n_q≠n_k）", 3, 5, 4, 21, False),
+        ("4 个词（方阵），d_k=4", 4, 4, 4, 22, False),
+        ("1 个词", 1, 1, 4, 23, False),
+    ]
+    if dk16:
+        specs.append(("2 个查询 × 3 个键，d_k=16", 2, 3, 16, 24, False))
+    specs.append(("float32，3 个查询 × 2 个键，d_k=8", 3, 2, 8, 25, True))
+    cases = []
+    for label, n_q, n_k, d_k, seed, f32 in specs:
+        rng = _rng(seed)
+        Q, K = _randn(rng, n_q, d_k), _randn(rng, n_k, d_k)
+        if f32:
+            Q, K = Q.astype(np.float32), K.astype(np.float32)
+        cases.append(Case(label, (Q, K), None, f32))
+    seed_case = Case("课文中的例子 q1 与 K", (SEED_EXAMPLE["q1"].copy(), SEED_EXAMPLE["K"].copy()), None)
+    cases.insert(3, seed_case)
+    return cases
+
+
+def _scores_error(exc, case):
+    return "k_not_transposed" if _matmul_error(exc) else None
+
+
+def _scores_mistakes(scaled: bool):
+    base = [
+        Mistake("scores_swapped", lambda Q, K: K @ Q.T),
+        Mistake("k_not_transposed", lambda Q, K: Q @ K),
+        Mistake("scores_elementwise", lambda Q, K: Q * K),
+    ]
+    if not scaled:
+        return base + [
+            Mistake("scores_already_scaled", lambda Q, K: Q @ K.T / np.sqrt(Q.shape[-1])),
+        ]
+    return [
+        Mistake("forgot_sqrt_dk", lambda Q, K: Q @ K.T),
+        Mistake("scaled_by_dk", lambda Q, K: Q @ K.T / Q.shape[-1]),
+        Mistake("multiplied_sqrt_dk", lambda Q, K: Q @ K.T * np.sqrt(Q.shape[-1])),
+        Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(Q.shape[0])),
+        Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(K.shape[0])),
+        Mistake("scores_swapped", lambda Q, K: K @ Q.T / np.sqrt(Q.shape[-1])),
+        Mistake("k_not_transposed", lambda Q, K: Q @ K / np.sqrt(Q.shape[-1])),
+        Mistake("scores_elementwise", lambda Q, K: Q * K / np.sqrt(Q.shape[-1])),
+    ]
+
+
+def check_scores(fn) -> None:
+    """ch02: ``fn(Q, K) -> Q Kᵀ`` (raw dot-product scores, shape (n_q, n_k))."""
+    cases = _qk_cases(dk16=False)
+    for c in cases:
+        c.expected = _att.attention_scores(*_f64(c.args))
+    _run(fn, cases, _scores_mistakes(False), "含 1 个词、n_q≠n_k、课文例子、float32",
+         on_error=_scores_error)
+
+
+def check_scaled_scores(fn) -> None:
+    """ch03: ``fn(Q, K) -> Q Kᵀ / √d_k``."""
+    cases = _qk_cases(dk16=True)
+    for c in cases:
+        Q, K = _f64(c.args)
+        c.expected = _att.scale_scores(_att.attention_scores(Q, K), Q.shape[-1])
+    _run(fn, cases, _scores_mistakes(True), "含 1 个词、n_q≠n_k、d_k=16、课文例子、float32",
+         on_error=_scores_error)
+
+
+# ---------------------------------------------------------------------------
+# ch04: softmax
+# ---------------------------------------------------------------------------
+
+def _softmax_cases():
+    rng = _rng(41)
+    cases = [
+        Case("3×5 的分数矩阵", (_randn(rng, 3, 5, scale=2.0),), None),
+        Case("4×4 的分数矩阵", (_randn(rng, 4, 4, scale=2.0),), None),
+        Case("1 个词（1×1）", (np.array([[0.7]]),), None),
+        Case("float32，分数在 60~100 之间", ((60 + 40 * rng.random((2, 4))).round(1).astype(np.float32),), None, True),
+        Case("大分数（≈1000）", (np.array([[1000.0, 999.0, 998.0], [997.0, 1001.0, 1000.0]]),), None),
+        Case("各行量级相差很大", (np.array([[0.0, 1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0, -1001.0]]),), None),
+    ]
+    for c in cases:
+        c.expected = _ref_softmax(np.asarray(c.args[0], dtype=np.float64))
+    return cases
+
+
+def _softmax_mistakes():
+    def global_max(x):
+        e = np.exp(x - np.max(x))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def no_keepdims_max(x):
+        e = np.exp(x - np.max(x, axis=-1))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def no_keepdims_sum(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / e.sum(axis=-1)
+
+    def subtract_min(x):
+        e = np.exp(x - np.min(x, axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    return [
+        Mistake("softmax_wrong_axis", lambda x: _ref_softmax(x, axis=0)),
+        Mistake("softmax_wrong_axis", lambda x: _naive_softmax(x, axis=0)),
+        Mistake("softmax_whole_matrix", lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum()),
+        Mistake("softmax_not_normalized", lambda x: np.exp(x)),
+        Mistake("softmax_not_normalized", lambda x: np.exp(x - x.max(axis=-1, keepdims=True))),
+        Mistake("softmax_overflow", _naive_softmax),
+        Mistake("softmax_global_max", global_max),
+        Mistake("softmax_keepdims", no_keepdims_max),
+        Mistake("softmax_keepdims", no_keepdims_sum),
+        Mistake("softmax_subtract_min", subtract_min),
+    ]
+
+
+def _softmax_error(exc, case):
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return "softmax_keepdims"
+    return None
+
+
+def check_softmax(fn) -> None:
+    """ch04: ``fn(scores) -> weights``, a numerically stable softmax over each row (axis=-1)."""
+    _run(fn, _softmax_cases(), _softmax_mistakes(),
+         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error)
+
+
+# ---------------------------------------------------------------------------
+# ch05 / ch06: attention
+# ---------------------------------------------------------------------------
+
+def _attention_cases():
+    specs = [
+        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False),
+        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False),
+        ("1 个词", 1, 1, 4, 2, 53, 1.0, False),
+        ("float32 大分数，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 10.0, True),
+    ]
+    cases = []
+    for label, n_q, n_k, d_k, d_v, seed, scale, f32 in specs:
+        rng = _rng(seed)
+        Q, K, V = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale), _randn(rng, n_k, d_v)
+        if f32:
+            Q, K, V = Q.astype(np.float32), K.astype(np.float32), V.astype(np.float32)
+        cases.append(Case(label, (Q, K, V), _sdpa(*_f64((Q, K, V))), f32))
+    s = SEED_EXAMPLE
+    cases.insert(3, Case("课文中的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
+                         _sdpa(s["q1"], s["K"], s["V"])))
+    return cases
+
+
+def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable", apply="v",
+                        ret="z", d_k=None):
+    d_k = Q.shape[-1] if d_k is None else d_k
+    s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
+    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[scale]
+    w = {
+        "stable": lambda: _ref_softmax(s),
+        "naive": lambda: _naive_softmax(s),
+        "axis0": lambda: _ref_softmax(s, axis=0),
+        "none": lambda: s,
+    }[softmax]()
+    if ret == "w":
+        return w
+    return w @ (V if apply == "v" else K)
+
+
+def _attention_mistakes(pipeline=_attention_pipeline):
+    P = pipeline
+    return [
+        Mistake("returned_weights", lambda *a: P(*a, ret="w")),
+        Mistake("forgot_sqrt_dk", lambda *a: P(*a, scale="none")),
+        Mistake("scaled_by_dk", lambda *a: P(*a, scale="dk")),
+        Mistake("softmax_wrong_axis", lambda *a: P(*a, softmax="axis0")),
+        Mistake("scores_swapped", lambda *a: P(*a, scores="kq")),
+        Mistake("k_not_transposed", lambda *a: P(*a, scores="q_k")),
+        Mistake("weights_times_k", lambda *a: P(*a, apply="k")),
+        Mistake("forgot_softmax", lambda *a: P(*a, softmax="none")),
+        Mistake("softmax_overflow", lambda *a: P(*a, softmax="naive")),
+    ]
+
+
+def _tuple_prepare(value, case):
+    if isinstance(value, tuple):
+        return value, "returned_tuple"
+    return value, None
+
+
+def _attention_error(exc, case):
+    if _matmul_error(exc):
+        return "attention_shapes"
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return "softmax_keepdims"
+    return None
+
+
+def check_attention(fn) -> None:
+    """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
+    _run(fn, _attention_cases(), _attention_mistakes(),
+         "含 1 个词、n_q≠n_k、d_v≠d_k、课文例子、float32 大分数",
+         prepare=_tuple_prepare, on_error=_attention_error)
+
+
+def _self_attention_cases():
+    specs = [
+        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 61, 1.0, False),
+        ("1 个词", 1, 6, 4, 3, 62, 1.0, False),
+        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 63, 1.0, False),
+        ("float32 大分数，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 64, 6.0, True),
+    ]
+    cases = []
+    for label, n, d_model, d_k, d_v, seed, scale, f32 in specs:
+        rng = _rng(seed)
+        X = _randn(rng, n, d_model, scale=scale)
+        W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+        if f32:
+            X, W = X.astype(np.float32), [w.astype(np.float32) for w in W]
+        cases.append(Case(label, (X, *W), _att.self_attention(*_f64((X, *W)))[0], f32))
+    return cases
+
+
+def _self_attention_mistakes():
+    def via_qkv(**kw):
+        def f(X, WQ, WK, WV):
+            return _attention_pipeline(X @ WQ, X @ WK, X @ WV, **kw)
+        return f
+
+    def from_x(X, WQ, WK, WV):
+        return _attention_pipeline(X, X, X)
+
+    def wrong_weights(X, WQ, WK, WV):
+        return _attention_pipeline(X @ WQ, X @ WQ, X @ WV)
+
+    return [
+        Mistake("returned_weights", via_qkv(ret="w")),
+        Mistake("forgot_sqrt_dk", via_qkv(scale="none")),
+        Mistake("scaled_by_dk", via_qkv(scale="dk")),
+        Mistake("scaled_by_d_model", lambda X, WQ, WK, WV: _attention_pipeline(
+            X @ WQ, X @ WK, X @ WV, d_k=X.shape[-1])),
+        Mistake("softmax_wrong_axis", via_qkv(softmax="axis0")),
+        Mistake("scores_swapped", via_qkv(scores="kq")),
+        Mistake("weights_times_k", via_qkv(apply="k")),
+        Mistake("forgot_softmax", via_qkv(softmax="none")),
+        Mistake("qkv_not_projected", from_x),
+        Mistake("qkv_swapped_weights", wrong_weights),
+        Mistake("softmax_overflow", via_qkv(softmax="naive")),
+    ]
+
+
+def check_self_attention(fn) -> None:
+    """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` — self-attention of one sequence (rows = tokens)."""
+    _run(fn, _self_attention_cases(), _self_attention_mistakes(),
+         "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数",
+         prepare=_tuple_prepare, on_error=_attention_error)
+
+
+# ---------------------------------------------------------------------------
+# ch07: causal mask and causal attention
+# ---------------------------------------------------------------------------
+
+def _mask_compare(value, case):
+    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    return arr.dtype == bool and arr.shape == case.expected.shape and bool(np.array_equal(arr, case.expected))
+
+
+def check_causal_mask(fn) -> None:
+    """ch07: ``fn(n) -> bool (n, n)``, True where query i may attend key j (j <= i)."""
+    cases = [Case(f"n={n}", (n,), _att.causal_mask(n)) for n in (4, 1, 2, 7)]
+
+    def compare(value, case):
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        n = case.args[0]
+        ref = case.expected
+        if arr.dtype == bool and arr.shape == ref.shape and np.array_equal(arr, ref):
+            return True
+        if arr.shape != ref.shape:
+            if arr.size == n * n or arr.ndim != 2:
+                raise _Diagnosed("mask_not_square")
+            return False
+        if arr.dtype.kind not in "biuf":
+            return False
+        if arr.dtype != bool:
+            a = arr.astype(np.float64)
+            if np.array_equal(a, ref.astype(np.float64)):
+                raise _Diagnosed("mask_not_bool")
+            with np.errstate(all="ignore"):
+                if np.array_equal(np.where(ref, 0.0, -np.inf), a) or (
+                        np.all(a[ref] == 0) and np.all(a[~ref] < -1e8)):
+                    if n > 1:
+                        raise _Diagnosed("mask_additive")
+            arr = a != 0
+        for key, cand in [
+            ("mask_upper", np.triu(np.ones((n, n), dtype=bool))),
+            ("mask_inverted", ~ref),
+            ("mask_no_diagonal", np.tril(np.ones((n, n), dtype=bool), k=-1)),
+            ("mask_includes_future", np.tril(np.ones((n, n), dtype=bool), k=1)),
+        ]:
+            if np.array_equal(arr, cand):
+                raise _Diagnosed(key)
+        return False
+
+    _run(fn, cases, [], "n = 1、2、4、7，形状 (n, n)、布尔类型", compare=compare)
+
+
+def _causal_cases():
+    specs = [
+        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 1.0, False),
+        ("1 个词", 1, 4, 2, 72, 1.0, False),
+        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 1.0, False),
+        ("float32 大分数，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 10.0, True),
+    ]
+    cases = []
+    for label, n, d_k, d_v, seed, scale, f32 in specs:
+        rng = _rng(seed)
+        Q, K, V = _randn(rng, n, d_k, scale=scale), _randn(rng, n, d_k, scale=scale), _randn(rng, n, d_v)
+        if f32:
+            Q, K, V = Q.astype(np.float32), K.astype(np.float32), V.astype(np.float32)
+        cases.append(Case(label, (Q, K, V), _sdpa(*_f64((Q, K, V)), mask=_att.causal_mask(n)), f32))
+    return cases
+
+
+def _causal_mistakes():
+    def tri(n, k):
+        return np.tril(np.ones((n, n), dtype=bool), k=k)
+
+    def masked(kind):
+        def f(Q, K, V):
+            n = Q.shape[0]
+            m = {
+                "upper": np.triu(np.ones((n, n), dtype=bool)),
+                "inverted": ~tri(n, 0),
+                "no_diag": tri(n, -1),
+                "future": tri(n, 1),
+            }[kind]
+            return _masked_z(Q, K, V, m)
+        return f
+
+    def after_softmax(Q, K, V):
+        n = Q.shape[0]
+        w = _ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1]))
+        return (w * tri(n, 0)) @ V
+
+    def fill_zero(Q, K, V):
+        n = Q.shape[0]
+        s = np.where(tri(n, 0), Q @ K.T / np.sqrt(Q.shape[-1]), 0.0)
+        return _ref_softmax(s) @ V
+
+    def pipeline(Q, K, V, **kw):
+        # the attention mistakes, but with the causal mask applied correctly
+        n, n_k = Q.shape[0], K.shape[0]
+        d_k = Q.shape[-1]
+        scores_kind = kw.get("scores", "qk")
+        s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores_kind]()
+        s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[kw.get("scale", "sqrt")]
+        if s.shape != (n, n_k):
+            return None
+        s = np.where(tri(n, 0), s, -np.inf)
+        sm = kw.get("softmax", "stable")
+        if sm == "stable":
+            w = _ref_softmax(s)
+        elif sm == "naive":
+            w = _naive_softmax(s)
+        elif sm == "axis0":
+            w = _ref_softmax(s, axis=0)
+        else:
+            w = np.where(tri(n, 0), s, 0.0)
+        if kw.get("ret") == "w":
+            return w
+        return w @ (V if kw.get("apply", "v") == "v" else K)
+
+    return [
+        Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
+        Mistake("mask_after_softmax", after_softmax),
+        Mistake("mask_filled_zero", fill_zero),
+        Mistake("mask_upper", masked("upper")),
+        Mistake("mask_inverted", masked("inverted")),
+        Mistake("mask_no_diagonal", masked("no_diag")),
+        Mistake("mask_includes_future", masked("future")),
+    ] + _attention_mistakes(pipeline)
+
+
+def check_causal_attention(fn) -> None:
+    """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
+    _run(fn, _causal_cases(), _causal_mistakes(),
+         "含 1 个词、d_v≠d_k、float32 大分数；未来位置的权重为 0",
+         prepare=_tuple_prepare, on_error=_attention_error)
+
+
+# ---------------------------------------------------------------------------
+# ch08: softmax backward
+# ---------------------------------------------------------------------------
+
+def _backward_ref(a, g):
+    a = np.asarray(a, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    jac = np.diag(a) - np.outer(a, a)
+    return jac @ g
+
+
+def _backward_cases():
+    rng = _rng(81)
+    specs = []
+    a1 = _ref_softmax(_randn(rng, 4))
+    specs.append(("4 个键的一行权重", a1, _randn(rng, 4), False))
+    specs.append(("1 个键（α = [1]）", np.array([1.0]), np.array([0.8]), False))
+    a3 = _ref_softmax(np.array([5.0, 0.0, -1.0, 0.5, 2.0]))
+    specs.append(("几乎是 one-hot 的权重", a3, _randn(rng, 5), False))
+    a4 = _ref_softmax(_randn(rng, 6)).astype(np.float32)
+    specs.append(("float32，6 个键", a4, _randn(rng, 6).astype(np.float32), True))
+    return [Case(label, (a, g), _backward_ref(a, g), f32) for label, a, g, f32 in specs]
+
+
+def _backward_mistakes():
+    return [
+        Mistake("backward_diag_only", lambda a, g: a * (1 - a) * g),
+        Mistake("backward_forgot_dot", lambda a, g: a * g),
+        Mistake("backward_sign", lambda a, g: a * (np.dot(a, g) - g)),
+        Mistake("backward_identity", lambda a, g: g),
+        Mistake("backward_forgot_alpha", lambda a, g: g - np.dot(a, g)),
+    ]
+
+
+def check_softmax_backward(fn) -> None:
+    """ch08: ``fn(weights_row, grad_weights_row) -> grad_scores_row`` = α ⊙ (g − α·g)."""
+    _run(fn, _backward_cases(), _backward_mistakes(),
+         "含 1 个键、几乎 one-hot 的权重、float32", prepare=_tuple_prepare)
+
+
+# ---------------------------------------------------------------------------
+# reference solutions
+# ---------------------------------------------------------------------------
+
+SOLUTION_NAMES = tuple(_solutions.__all__)
+
+
+def show_solution(name: str) -> None:
+    """Print the reference solution of exercise ``name`` (e.g. ``"scaled_scores"``).
+
+    ``name`` may also be given with the ``check_`` prefix (``"check_scaled_scores"``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'scaled_scores', got {name!r}")
+    key = name.strip().removeprefix("checks.").removeprefix("check_").removeprefix("my_")
+    if key not in SOLUTION_NAMES:
+        raise ValueError(f"unknown exercise {name!r}; choose one of: {', '.join(SOLUTION_NAMES)}")
+    src = inspect.getsource(getattr(_solutions, key))
+    print(f"# 参考答案：{key}（先自己试一试再看哦）")
+    print("import numpy as np\n")
+    print(src.rstrip())

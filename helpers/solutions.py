@@ -1,0 +1,106 @@
+"""Reference solutions for the course's exercises (练习参考答案).
+
+Learners see one of these only when they ask for it::
+
+    from helpers import checks
+    checks.show_solution("scaled_scores")
+
+Each function is deliberately short and written for reading, not for speed;
+the tests run every ``checks.check_*`` against these functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "qkv_projection",
+    "scores",
+    "scaled_scores",
+    "softmax",
+    "attention",
+    "self_attention",
+    "causal_mask",
+    "causal_attention",
+    "softmax_backward",
+]
+
+
+def qkv_projection(X, W_Q, W_K, W_V):
+    """X: (n, d_model) -> Q: (n, d_k), K: (n, d_k), V: (n, d_v)."""
+    # 每一行是一个词：用同一个 X 分别乘三个不同的权重矩阵
+    Q = X @ W_Q
+    K = X @ W_K
+    V = X @ W_V
+    return Q, K, V
+
+
+def scores(Q, K):
+    """Q: (n_q, d_k), K: (n_k, d_k) -> raw scores (n_q, n_k)."""
+    # scores[i, j] = 第 i 个查询 · 第 j 个键；K 要转置，形状才能对上
+    return Q @ K.T
+
+
+def scaled_scores(Q, K):
+    """Q: (n_q, d_k), K: (n_k, d_k) -> Q Kᵀ / √d_k."""
+    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的长度（列数），不是词的个数
+    return Q @ K.T / np.sqrt(d_k)  # 除以 √d_k，不是 d_k
+
+
+def softmax(scores):
+    """Row-wise softmax of a (n_q, n_k) score matrix; every row sums to 1."""
+    # 先减去每一行的最大值：结果不变，但 exp 的参数都 <= 0，不会溢出
+    shifted = scores - np.max(scores, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    # 沿最后一个轴（键的方向）归一化；keepdims=True 让形状能正确广播
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def attention(Q, K, V):
+    """Scaled dot-product attention: Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v) -> Z (n_q, d_v)."""
+    d_k = Q.shape[-1]
+    s = Q @ K.T / np.sqrt(d_k)                      # 1. 打分并缩放 (n_q, n_k)
+    s = s - s.max(axis=-1, keepdims=True)           # 2. 稳定的 softmax ...
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)  #    ... 每一行加起来等于 1
+    Z = alpha @ V                                   # 3. 用权重对 V（不是 K）加权求和
+    return Z                                        # 返回输出 Z，而不是权重 alpha
+
+
+def self_attention(X, W_Q, W_K, W_V):
+    """Self-attention of one sequence X (n, d_model) -> Z (n, d_v)."""
+    # “自”注意力：Q、K、V 都来自同一个 X
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    d_k = K.shape[-1]  # 用 d_k 缩放，不是 d_model
+    s = Q @ K.T / np.sqrt(d_k)
+    s = s - s.max(axis=-1, keepdims=True)
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    return alpha @ V
+
+
+def causal_mask(n):
+    """Boolean (n, n) mask, True = may attend: token i sees tokens 0..i (itself included)."""
+    # 下三角（含对角线）为 True；对角线以上是“未来”的词，为 False
+    return np.tril(np.ones((n, n), dtype=bool))
+
+
+def causal_attention(Q, K, V):
+    """Scaled dot-product attention where query i only sees keys 0..i."""
+    n, d_k = Q.shape
+    s = Q @ K.T / np.sqrt(d_k)
+    allowed = np.tril(np.ones((n, n), dtype=bool))
+    # 掩码要在 softmax 之前：被挡住的位置填 -inf，softmax 之后权重正好是 0
+    s = np.where(allowed, s, -np.inf)
+    s = s - s.max(axis=-1, keepdims=True)  # 每行至少有对角线一个有限值，不会出现 NaN
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    return alpha @ V
+
+
+def softmax_backward(weights_row, grad_weights_row):
+    """Gradient of the loss w.r.t. the scores of one row, given α = softmax(scores) and dL/dα."""
+    a = np.asarray(weights_row)
+    g = np.asarray(grad_weights_row)
+    # 雅可比矩阵 J = diag(α) - α αᵀ，所以 J g = α ⊙ (g - α·g)
+    return a * (g - np.dot(a, g))
