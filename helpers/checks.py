@@ -24,6 +24,7 @@ teacher's guide can quote them.
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -95,7 +96,7 @@ HINTS: dict[str, str] = {
     "mask_additive": "这里要的是布尔掩码（True = 可以看），不是加性的 0 / -inf 掩码。",
     "mask_not_square": "因果掩码的形状应该是 (n, n)：每个查询（行）对每个键（列）各有一个 True/False。",
     # --- softmax backward --------------------------------------------------
-    "backward_diag_only": "只用了雅可比矩阵的对角线 α(1-α)：softmax 的每个输出都依赖所有分数，还要减去 α_i Σ_j α_j g_j。",
+    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)。",
     "backward_forgot_dot": "漏了 -(α·g) 这一项：正确的梯度是 α ⊙ (g - α·g)。",
     "backward_sign": "符号反了：应该是 α ⊙ (g - α·g)，不是 α ⊙ (α·g - g)。",
     "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
@@ -226,6 +227,10 @@ def _close(value, expected, float32=False, equal_nan=False, rows=None) -> bool:
 
 def _short_exc(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if _matmul_error(exc):
+        # numpy's gufunc message is long; keep the part a learner can act on
+        sizes = re.search(r"\(size \d+ is different from \d+\)", text)
+        text = "矩阵乘法 @ 的形状对不上" + (f" {sizes.group(0)}" if sizes else f"（{text[:80]}）")
     if len(text) > 140:
         text = text[:137] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -612,6 +612,24 @@ def test_float32_computation_is_accepted(name, capsys):
     assert capsys.readouterr().out.startswith("✅")
 
 
+def test_correct_result_with_numpy_warning_passes_with_a_note(capsys, recwarn):
+    def my_scores(Q, K):
+        np.exp(np.array([1000.0]))  # overflows, result unused
+        return Q @ K.T
+
+    checks.check_scores(my_scores)
+    out = capsys.readouterr().out
+    assert out.startswith("✅") and "数值警告" in out
+    assert len(recwarn) == 0
+
+
+def test_matmul_error_message_is_short(capsys):
+    checks.check_scores(scores_no_transpose)
+    out = capsys.readouterr().out
+    assert "ValueError: 矩阵乘法 @ 的形状对不上 (size 5 is different from 4)" in out
+    assert "gufunc" not in out
+
+
 def test_nonfinite_result_is_named(capsys):
     def my_softmax(scores):
         e = np.exp(scores - scores.max(axis=-1, keepdims=True))
