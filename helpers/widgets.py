@@ -65,8 +65,10 @@ __all__ = [
     "heatmap_html", "bars_svg", "hist_svg",
 ]
 
-FONT_STACK = ('"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",'
-              '"Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif')
+# Latin letters, digits and maths symbols first (a CJK font draws "·" full width), then CJK fonts;
+# browsers fall back glyph by glyph, like the static figures (DejaVu Sans + the CJK font).
+FONT_STACK = ("'DejaVu Sans','Helvetica Neue',Arial,'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC',"
+              "'PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif")
 
 #: d_k values of the d_k slider (log-ish steps).
 DK_STEPS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -129,7 +131,8 @@ def _colorbar_html(cmap_name, vmin, vmax, label, height_px, ticks=None):
         f'<div style="position:absolute;left:0;top:0;width:16px;height:{height_px}px;'
         f'background:linear-gradient({stops});border:1px solid #ccc;box-sizing:border-box"></div>'
         + "".join(tick_html) +
-        f'</div><div style="writing-mode:vertical-rl;font-size:12px;margin-left:2px">{_esc(label)}</div></div>'
+        f'</div><div style="writing-mode:vertical-rl;text-orientation:sideways;font-size:12px;margin-left:2px;'
+        f'white-space:nowrap">{_esc(label)}</div></div>'
     )
 
 
@@ -159,13 +162,14 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
         cell_px = 46 if max(n_rows, n_cols) <= plots.ANNOTATE_MAX else max(12, min(30, 560 // max(n_rows, n_cols)))
     fs_lab = 13 if max(n_rows, n_cols) <= 12 else 11
     hl = HL = plots.HIGHLIGHT_COLOR
-    parts = [f'<div style="font-family:{FONT_STACK};color:#222;display:inline-block">']
-    if title:
-        parts.append(f'<div style="text-align:center;font-weight:600;margin:2px 0 6px 0">{_esc(title)}</div>')
-    parts.append('<div style="display:flex;align-items:center">')
-    parts.append(f'<div style="writing-mode:vertical-rl;transform:rotate(180deg);font-size:12px;'
-                 f'margin-right:4px">{_esc(ylabel)}</div>')
+    parts = [f'<div style="font-family:{FONT_STACK};color:#222;display:inline-flex;align-items:center">']
+    if ylabel:
+        parts.append(f'<div style="writing-mode:vertical-rl;text-orientation:sideways;transform:rotate(180deg);'
+                     f'font-size:12px;margin-right:4px;white-space:nowrap">{_esc(ylabel)}</div>')
     parts.append('<table style="border-collapse:collapse;border-spacing:0;table-layout:fixed">')
+    if title:
+        parts.append(f'<caption style="font-weight:600;padding:2px 0 6px {cell_px // 2 + 20}px;white-space:nowrap">'
+                     f'{_esc(title)}</caption>')
     cell_base = (f"width:{cell_px}px;min-width:{cell_px}px;height:{cell_px}px;padding:0;text-align:center;"
                  f"font-size:{12 if cell_px >= 40 else 10}px;")
     for i in range(n_rows):
@@ -209,7 +213,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     if colorbar:
         parts.append(_colorbar_html(cmap_name, vmin, vmax, colorbar_label,
                                     max(60, min(n_rows * cell_px, 300))))
-    parts.append("</div></div>")
+    parts.append("</div>")
     return "".join(parts)
 
 
@@ -224,9 +228,11 @@ def _nice_ticks(lo, hi, n=5):
 
 
 def _tick_label(t):
+    if abs(t) < 1e-12:
+        return "0"
     if abs(t) >= 10 or float(t).is_integer():
         return f"{t:.0f}"
-    return f"{t:.2g}" if abs(t) < 0.1 else f"{t:.1f}"
+    return f"{t:.3g}"
 
 
 def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, digits=4,
@@ -489,12 +495,16 @@ def _angle_svg(q, k, angle_deg, base_deg=20.0, size=260, rmax=3.0):
         out.append(f'<path d="M {x0:.1f} {y0:.1f} A {r_arc} {r_arc} 0 {large} 0 {x1:.1f} {y1:.1f}" fill="none" '
                    f'stroke="#666"/>')
     am = math.radians(base_deg + angle_deg / 2)
-    out.append(f'<text x="{c + (r_arc + 14) * math.cos(am):.1f}" y="{c - (r_arc + 14) * math.sin(am) + 4:.1f}" '
-               f'text-anchor="middle" fill="#444">θ={angle_deg:.0f}°</text>')
+    out.append(f'<text x="{c + (r_arc + 9) * math.cos(am):.1f}" y="{c - (r_arc + 9) * math.sin(am) + 4:.1f}" '
+               f'text-anchor="middle" fill="#444" font-size="12">θ</text>')
+    out.append(f'<text x="8" y="16" fill="#444" font-size="12">θ = {angle_deg:.0f}°</text>')
     out.append(_arrow_svg(c, c, c + q[0] * s, c - q[1] * s, plots.ACCENT_COLOR, "q"))
     out.append(_arrow_svg(c, c, c + k[0] * s, c - k[1] * s, plots.ACCENT_COLOR_2, "k"))
     out.append("</svg>")
     return "".join(out)
+
+
+_ANGLE_DOT_LIM = 9.0
 
 
 class AnglePanel(_Panel):
@@ -514,11 +524,11 @@ class AnglePanel(_Panel):
         ang, lq, lk = float(self.slider_angle.value), float(self.slider_len_q.value), float(self.slider_len_k.value)
         q, k, dot, cos = _angle_values(ang, lq, lk)
         self.values = {"q": q, "k": k, "dot": dot, "cos": cos, "angle": ang}
-        lim = 9.0
-        bars = bars_svg([dot, cos], ["点积 q·k", "余弦 cos θ"], vmin=-lim, vmax=lim,
-                        colors=_signed_colors([dot, cos], lim), digits=2, width=230, height=250,
-                        title="两个数的比较")
-        self.view.value = _row(_angle_svg(q, k, ang), bars)
+        b1 = bars_svg([dot], ["点积 q·k"], vmin=-_ANGLE_DOT_LIM, vmax=_ANGLE_DOT_LIM,
+                      colors=[plots.ACCENT_COLOR_2], digits=2, width=150, height=250, title="点积")
+        b2 = bars_svg([cos], ["余弦 cos θ"], vmin=-1, vmax=1, colors=[plots.ACCENT_COLOR], digits=3,
+                      width=150, height=250, title="余弦相似度")
+        self.view.value = _row(_angle_svg(q, k, ang), b1, b2)
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK}">q = {_vec(q, 2)}，k = {_vec(k, 2)}<br>'
             f'点积 q·k = |q|·|k|·cos θ = {lq:.1f} × {lk:.1f} × {cos:.3f} = <b>{dot:.3f}</b>；'
@@ -535,33 +545,33 @@ def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
     import matplotlib.pyplot as plt
     plots._setup_font()
     q, k, dot, cos = _angle_values(angle, len_q, len_k)
-    fig, (ax, axb) = plt.subplots(1, 2, figsize=(7.6, 3.6), layout="constrained",
-                                  gridspec_kw={"width_ratios": [1.1, 1]})
+    fig, (ax, ax_dot, ax_cos) = plt.subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
+                                             gridspec_kw={"width_ratios": [2.2, 1, 1]})
     for vec, col, name in ((q, plots.ACCENT_COLOR, "q"), (k, plots.ACCENT_COLOR_2, "k")):
         ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=col, lw=2.5))
         ax.text(*(vec * 1.12), name, color=col, fontsize=14, ha="center", va="center", fontweight="bold")
     t = np.linspace(math.radians(20), math.radians(20 + angle), 40)
     ax.plot(0.45 * np.cos(t), 0.45 * np.sin(t), color="#666", lw=1)
     tm = math.radians(20 + angle / 2)
-    ax.text(0.8 * math.cos(tm), 0.8 * math.sin(tm), f"θ={angle:.0f}°", ha="center", va="center", fontsize=10)
+    ax.text(0.7 * math.cos(tm), 0.7 * math.sin(tm), "θ", ha="center", va="center", fontsize=11)
     ax.set_xlim(-3.2, 3.2)
     ax.set_ylim(-3.2, 3.2)
     ax.set_aspect("equal")
     ax.axhline(0, color="#ccc", lw=0.8)
     ax.axvline(0, color="#ccc", lw=0.8)
-    ax.set_title(f"|q| = {len_q:.1f},  |k| = {len_k:.1f}")
+    ax.set_title(f"θ = {angle:.0f}°,  |q| = {len_q:.1f},  |k| = {len_k:.1f}")
     ax.tick_params(labelsize=8)
-    lim = 9.0
-    norm = mcolors.Normalize(-lim, lim)
-    cm = matplotlib.colormaps[plots.DIVERGING_CMAP]
-    axb.bar([0, 1], [dot, cos], color=cm(norm([dot, cos])), edgecolor="#333", linewidth=0.6)
-    for x, v in zip([0, 1], [dot, cos]):
-        axb.text(x, v + (0.3 if v >= 0 else -0.3), f"{v:.2f}", ha="center", va="bottom" if v >= 0 else "top")
-    axb.set_xticks([0, 1], ["点积 q·k", "余弦 cos θ"])
-    axb.set_ylim(-lim, lim)
-    axb.axhline(0, color="#888", lw=0.8)
-    axb.spines[["top", "right"]].set_visible(False)
-    axb.set_title("两个数的比较")
+    for axb, v, lim, col, name, ttl in ((ax_dot, dot, _ANGLE_DOT_LIM, plots.ACCENT_COLOR_2, "点积 q·k", "点积"),
+                                        (ax_cos, cos, 1.0, plots.ACCENT_COLOR, "余弦 cos θ", "余弦相似度")):
+        axb.bar([0], [v], color=col, edgecolor="#333", linewidth=0.6, width=0.6)
+        axb.text(0, v + (0.03 * lim if v >= 0 else -0.03 * lim), f"{v:.2f}" if lim > 1 else f"{v:.3f}",
+                 ha="center", va="bottom" if v >= 0 else "top")
+        axb.set_xticks([0], [name])
+        axb.set_xlim(-0.8, 0.8)
+        axb.set_ylim(-lim, lim)
+        axb.axhline(0, color="#888", lw=0.8)
+        axb.spines[["top", "right"]].set_visible(False)
+        axb.set_title(ttl)
     fig.suptitle("点积 = |q|·|k|·cos θ，余弦相似度只看方向")
     return fig
 
@@ -573,6 +583,8 @@ def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
 _DK_RAW_XLIM = 64.0
 _DK_SCALED_XLIM = 4.0
 _DK_N_KEYS = 8
+_DK_RAW_YMAX = 0.45
+_DK_SCALED_YMAX = 0.6
 
 
 @lru_cache(maxsize=32)
@@ -611,9 +623,9 @@ class DkPanel(_Panel):
         self.values = {"d_k": d_k, "std_raw": sd_raw, "std_scaled": sd_scaled, "scores": scores,
                        "weights_raw": w_raw, "weights_scaled": w_scaled}
         h1 = hist_svg(raw, xlim=_DK_RAW_XLIM, title="原始点积 q·k（未缩放）", color=plots.ACCENT_COLOR_2,
-                      xlabel="q·k", note=f"标准差 ≈ {sd_raw:.2f}", ymax=0.45)
+                      xlabel="q·k", note=f"标准差 ≈ {sd_raw:.2f}", ymax=_DK_RAW_YMAX)
         h2 = hist_svg(scaled, xlim=_DK_SCALED_XLIM, title="缩放后 q·k / √d_k", color=plots.ACCENT_COLOR,
-                      xlabel="q·k / √d_k", note=f"标准差 ≈ {sd_scaled:.2f}", ymax=0.6)
+                      xlabel="q·k / √d_k", note=f"标准差 ≈ {sd_scaled:.2f}", ymax=_DK_SCALED_YMAX)
         labels = _dk_key_labels()
         b1 = bars_svg(w_raw, labels, vmin=0, vmax=1, colors=_weight_colors(w_raw), digits=2, width=320,
                       title="softmax(q·k)：不缩放", ylabel="权重 α")
@@ -641,12 +653,13 @@ def dk_figure(*, d_k=64, seed=0):
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
     fig, axes = plt.subplots(2, 2, figsize=(9.5, 6.0), layout="constrained")
-    for ax, s, lim, col, ttl, xl in (
-        (axes[0, 0], raw, _DK_RAW_XLIM, plots.ACCENT_COLOR_2, "原始点积 q·k（未缩放）", "q·k"),
-        (axes[0, 1], scaled, _DK_SCALED_XLIM, plots.ACCENT_COLOR, "缩放后 q·k / √d_k", "q·k / √d_k"),
+    for ax, s, lim, ymax, col, ttl, xl in (
+        (axes[0, 0], raw, _DK_RAW_XLIM, _DK_RAW_YMAX, plots.ACCENT_COLOR_2, "原始点积 q·k（未缩放）", "q·k"),
+        (axes[0, 1], scaled, _DK_SCALED_XLIM, _DK_SCALED_YMAX, plots.ACCENT_COLOR, "缩放后 q·k / √d_k", "q·k / √d_k"),
     ):
         ax.hist(np.clip(s, -lim, lim), bins=60, range=(-lim, lim), density=True, color=col, alpha=0.85)
         ax.set_xlim(-lim, lim)
+        ax.set_ylim(0, ymax)
         ax.axvline(0, color="#999", lw=0.8, ls="--")
         ax.set_title(ttl)
         ax.set_xlabel(xl)
