@@ -1,0 +1,89 @@
+"""Each slider panel type, moved with the keyboard like a user, in a real JupyterLab.
+
+A scratch notebook written into the server's temp root displays every panel of
+``helpers.widgets`` in its own cell.  For each panel the first slider handle is
+focused and ArrowRight / ArrowLeft are pressed; after every press the slider's
+readout, the view (image / SVG / HTML outside the slider) and, where the panel
+shows numbers as text, those numbers must change.  Keypress → new view
+displayed latency is measured in the page (performance.now() at keydown, last
+DOM mutation or image load of the view) and written to
+``artifacts/browser_latency.json``; timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+import lab_driver as ld
+
+RESULTS = ld.RESULTS
+PANEL_NOTEBOOK = "scratch/panels.ipynb"
+
+
+def _available_panels() -> dict[str, str]:
+    try:
+        widgets = importlib.import_module("helpers.widgets")
+    except ImportError:
+        return {}
+    return {
+        name: call for name, call in ld.PANELS.items() if hasattr(widgets, call.split("(")[0])
+    }
+
+
+@pytest.fixture(scope="module")
+def panels_page(lab, lab_server, screenshots_dir):
+    """The scratch notebook with one panel per cell, run once; yields {panel name: cell index}."""
+    available = _available_panels()
+    if not available:
+        pytest.skip("helpers.widgets has none of the agreed panels yet")
+    names = ld.panel_notebook(lab_server.root / PANEL_NOTEBOOK, available)
+    lab.open(PANEL_NOTEBOOK)
+    try:
+        state = lab.run_all(timeout=180)
+        bad = [(c["src"], c["bad"]) for c in state["cells"] if c["bad"]]
+        assert not bad, f"panels raised or wrote to stderr: {bad}"
+        rep = lab.wait_widgets(timeout=30)
+        assert rep["loading"] == 0 and rep["widgetErrors"] == 0, rep
+        lab.screenshot_full(screenshots_dir / "slider_panels.png")
+        # cell 0 imports, cell i + 1 shows panel i
+        yield {name: i + 1 for i, name in enumerate(names)}
+    finally:
+        lab.close_notebook()
+        ARTIFACTS = ld.ROOT / "artifacts"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "browser_latency.json").write_text(
+            json.dumps(RESULTS["panels"], indent=2, ensure_ascii=False)
+        )
+
+
+@pytest.mark.parametrize("panel", list(ld.PANELS))
+def test_slider_moves_view(panel, lab, panels_page):
+    if panel not in panels_page:
+        pytest.skip(f"helpers.widgets has no {ld.PANELS[panel].split('(')[0]} yet")
+    cell = lab.cell_locator(panels_page[panel])
+    area = cell.locator(".jp-Cell-outputArea")
+    handles = area.locator(".widget-slider .noUi-handle")
+    assert handles.count() > 0, f"{panel}: no slider handle rendered"
+
+    m = ld.measure_panel(lab.page, area)
+    RESULTS["panels"][panel] = {
+        "median_ms": m["median_ms"],
+        "latencies_ms": m["latencies_ms"],
+        "keys": [p["key"] for p in m["presses"]],
+        "sliders": handles.count(),
+    }
+    print(f"{panel}: keypress -> view latency median {m['median_ms']} ms, all {m['latencies_ms']}")
+
+    for p in m["presses"]:
+        before, after = p["before"], p["after"]
+        assert before["readouts"] != after["readouts"], f"{panel}: {p['key']} did not move the slider"
+        assert before["view"] != after["view"], f"{panel}: {p['key']} moved the slider but the view did not change"
+        assert p["latency_ms"] is not None, f"{panel}: no view update seen after {p['key']}"
+    # numbers shown as text outside the slider (tables, readouts of results) follow the slider
+    if any(p["before"]["nNumbers"] for p in m["presses"]):
+        assert any(p["before"]["numbers"] != p["after"]["numbers"] for p in m["presses"]), (
+            f"{panel}: the numbers shown next to the figure never changed"
+        )
