@@ -1,0 +1,133 @@
+"""Slider latency of the 8×8 annotated attention heatmap: course panel vs. a new figure per change.
+
+Run::
+
+    .venv/bin/python benchmarks/slider_latency.py [--changes 60]
+
+Both paths show the self-attention weights of the same 8-token sentence as an
+annotated 8×8 heatmap with the selected query row outlined, driven by the same
+kind of slider (a SelectionSlider over the query tokens).  For every change the
+time is measured from setting ``slider.value`` in Python until the displayed
+view is updated:
+
+1. course path — ``widgets.sentence_explorer``: the observer recomputes the
+   attention, rebuilds the HTML table and assigns ``view.value``; the
+   JSON-encoding of the state message the kernel would send is included.
+2. baseline — ``ipywidgets.interactive`` (what ``interact`` builds) whose
+   function draws a NEW matplotlib figure with ``plots.attention_heatmap`` and
+   renders it to PNG bytes the way the inline backend does
+   (``bbox_inches="tight"``), then closes it.
+
+Prints the median (and 90th percentile) of each path and the ratio of medians.
+Timings are not asserted anywhere; they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import time
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as W  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import helpers as h  # noqa: E402
+from helpers import plots, widgets  # noqa: E402
+
+SENTENCE = "那个 小猫 追逐 一只 蝴蝶 现在 它 饿坏了"  # 8 tokens (spaces = token boundaries)
+
+
+def _sequence(n_changes: int, n_tokens: int):
+    """Slider values cycling through every row and 'none', never repeating the previous value."""
+    cycle = list(range(n_tokens)) + [-1]
+    return [cycle[i % len(cycle)] for i in range(1, n_changes + 1)]
+
+
+def _stats(ts):
+    ts = sorted(ts)
+    return statistics.median(ts), ts[int(0.9 * (len(ts) - 1))]
+
+
+def bench_course(n_changes: int, warmup: int = 5):
+    panel = widgets.sentence_explorer(SENTENCE, d_model=16, d_k=8)
+    assert len(panel.values["tokens"]) == 8, panel.values["tokens"]
+    slider, view = panel.slider_query, panel.view
+    seq = _sequence(n_changes + warmup, 8)
+    times = []
+    for i, v in enumerate(seq):
+        before = view.value
+        t0 = time.perf_counter()
+        slider.value = v
+        json.dumps({"method": "update", "state": {"value": view.value}})  # what the comm would send
+        t1 = time.perf_counter()
+        assert view.value != before, "course view did not change"
+        if i >= warmup:
+            times.append(t1 - t0)
+    return times, view.value
+
+
+def bench_baseline(n_changes: int, warmup: int = 3):
+    tokens = h.tokenize(SENTENCE)
+    X = h.token_inputs(tokens, 16, seed=0)
+    Wts = h.init_qkv_weights(16, 8, seed=0)
+    _, A = h.self_attention(X, *Wts)
+    shown = {}
+
+    def draw(query):
+        fig = plots.attention_heatmap(A, tokens, tokens, annotate=True,
+                                      highlight_row=None if query == -1 else query, title="注意力权重 α")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")  # what the inline backend does
+        plt.close(fig)
+        shown["png"] = buf.getvalue()
+
+    slider = W.SelectionSlider(options=[("（无）", -1)] + [(t, i) for i, t in enumerate(tokens)], value=-1)
+    ui = W.interactive(draw, query=slider)
+    seq = _sequence(n_changes + warmup, 8)
+    times = []
+    for i, v in enumerate(seq):
+        before = shown.get("png")
+        t0 = time.perf_counter()
+        slider.value = v
+        t1 = time.perf_counter()
+        assert shown["png"] is not before, "baseline did not redraw"
+        if i >= warmup:
+            times.append(t1 - t0)
+    ui.close()
+    return times, shown["png"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--changes", type=int, default=60, help="slider changes per path (>= 50)")
+    args = ap.parse_args(argv)
+    n = max(50, args.changes)
+    warnings.simplefilter("error")
+    np.set_printoptions(precision=4, suppress=True)
+
+    course, html = bench_course(n)
+    # interactive() calls clear_output(), which writes terminal escape codes when no kernel runs
+    with contextlib.redirect_stdout(io.StringIO()):
+        base, png = bench_baseline(n)
+    c_med, c_p90 = _stats(course)
+    b_med, b_p90 = _stats(base)
+    print(f"8x8 annotated attention heatmap, {n} slider changes per path")
+    print(f"(1) course path  (HTML heatmap, widgets.sentence_explorer): median {c_med * 1e3:7.2f} ms   "
+          f"p90 {c_p90 * 1e3:7.2f} ms   ({len(html)} chars of HTML)")
+    print(f"(2) baseline     (interact + new matplotlib figure -> PNG):  median {b_med * 1e3:7.2f} ms   "
+          f"p90 {b_p90 * 1e3:7.2f} ms   ({len(png)} bytes of PNG)")
+    print(f"ratio baseline / course (medians): {b_med / c_med:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
