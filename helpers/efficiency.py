@@ -1,0 +1,311 @@
+"""Why self-attention (chapter 08): path lengths, parallel work, the O(n²) price.
+
+NumPy part (no plotting):
+
+* :func:`rnn_edges` / :func:`attention_edges` and :func:`shortest_path_lengths`
+  — how many steps information needs to travel from token i to token j in an
+  RNN chain versus one self-attention layer (breadth-first search, no formula).
+* :func:`attention_per_token_loop` — one query at a time, the way an RNN has
+  to work, next to the one-shot matrix form :func:`helpers.scaled_dot_product_attention`.
+* :func:`time_attention` — best-of-``repeat`` wall-clock timings of both.
+* :func:`weights_nbytes` — exact bytes of the n × n weight matrix α.
+
+Figures (matplotlib, imported lazily): :func:`path_length_figure`,
+:func:`timing_figure`, :func:`memory_figure`, :func:`loss_curve_figure`,
+:func:`before_after_figure`.  Each returns a ``matplotlib.figure.Figure``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+
+from .attention import _check_positive_int
+
+__all__ = [
+    "rnn_edges",
+    "attention_edges",
+    "shortest_path_lengths",
+    "attention_per_token_loop",
+    "attention_matrix_form",
+    "time_attention",
+    "weights_nbytes",
+    "path_length_figure",
+    "timing_figure",
+    "memory_figure",
+    "loss_curve_figure",
+    "before_after_figure",
+]
+
+
+# ---------------------------------------------------------------------------
+# path lengths
+# ---------------------------------------------------------------------------
+
+def rnn_edges(n: int) -> list[list[int]]:
+    """Neighbour lists of an RNN over ``n`` tokens: information moves from i to i+1 only."""
+    n = _check_positive_int(n, "n")
+    return [[i + 1] if i + 1 < n else [] for i in range(n)]
+
+
+def attention_edges(n: int) -> list[list[int]]:
+    """Neighbour lists of one self-attention layer: every token reads every token directly."""
+    n = _check_positive_int(n, "n")
+    return [[j for j in range(n) if j != i] for i in range(n)]
+
+
+def shortest_path_lengths(edges) -> np.ndarray:
+    """All-pairs number of steps by breadth-first search.
+
+    Parameters
+    ----------
+    edges : list of lists of int
+        ``edges[i]`` = tokens that receive information from token ``i`` in one step.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n), float
+        ``L[i, j]`` = fewest steps from token ``i`` to token ``j`` (0 on the
+        diagonal, ``inf`` when ``j`` cannot be reached from ``i``).
+    """
+    if not isinstance(edges, (list, tuple)) or not edges:
+        raise ValueError("edges must be a non-empty list of neighbour lists")
+    n = len(edges)
+    for i, nb in enumerate(edges):
+        for j in nb:
+            if not isinstance(j, (int, np.integer)) or not 0 <= j < n:
+                raise ValueError(f"edges[{i}] contains {j!r}; neighbours must be ints in [0, {n})")
+    lengths = np.full((n, n), np.inf)
+    for start in range(n):
+        lengths[start, start] = 0
+        queue = deque([start])
+        while queue:
+            i = queue.popleft()
+            for j in edges[i]:
+                if lengths[start, j] == np.inf:
+                    lengths[start, j] = lengths[start, i] + 1
+                    queue.append(j)
+    return lengths
+
+
+# ---------------------------------------------------------------------------
+# timing and memory
+# ---------------------------------------------------------------------------
+
+def attention_per_token_loop(query, key, value) -> np.ndarray:
+    """Scaled dot-product attention computed one query row at a time (a Python loop).
+
+    Gives the same ``Z`` as :func:`helpers.scaled_dot_product_attention`; only
+    the order of the work differs.
+    """
+    q, k, v = (np.asarray(a, dtype=float) for a in (query, key, value))
+    if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or q.shape[1] != k.shape[1] or k.shape[0] != v.shape[0]:
+        raise ValueError(
+            f"need Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v); got {q.shape}, {k.shape}, {v.shape}"
+        )
+    root = np.sqrt(q.shape[1])
+    out = np.empty((q.shape[0], v.shape[1]))
+    for i in range(q.shape[0]):
+        s = k @ q[i] / root                 # this query's scores against every key
+        e = np.exp(s - s.max())
+        out[i] = (e / e.sum()) @ v          # its weights times V
+    return out
+
+
+def attention_matrix_form(query, key, value) -> np.ndarray:
+    """The same attention for all queries at once (matrix products, no Python loop).
+
+    A lean version of :func:`helpers.scaled_dot_product_attention` without input
+    validation, so that timings compare the computation itself.
+    """
+    q, k, v = (np.asarray(a, dtype=float) for a in (query, key, value))
+    s = q @ k.T / np.sqrt(q.shape[1])
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)) @ v
+
+
+def _best_time(fn, args, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int = 5,
+                   seed: int = 0) -> dict:
+    """Wall-clock time of the per-token loop and of the matrix form for each length n.
+
+    Timings depend on the machine and its load; only the trend is meaningful.
+
+    Returns
+    -------
+    dict with ``"n"`` (array), ``"loop_s"`` and ``"matrix_s"`` (best of ``repeat``, seconds).
+    """
+    d_k = _check_positive_int(d_k, "d_k")
+    repeat = _check_positive_int(repeat, "repeat")
+    ns = [_check_positive_int(n, "n") for n in ns]
+    rng = np.random.default_rng(seed)
+    loop_s, matrix_s = [], []
+    for n in ns:
+        q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
+        loop_s.append(_best_time(attention_per_token_loop, (q, k, v), repeat))
+        matrix_s.append(_best_time(attention_matrix_form, (q, k, v), repeat))
+    return {"n": np.array(ns), "loop_s": np.array(loop_s), "matrix_s": np.array(matrix_s)}
+
+
+def weights_nbytes(n, dtype=np.float64) -> int:
+    """Exact bytes of one n × n attention-weight matrix (per head, per sequence)."""
+    n = _check_positive_int(n, "n")
+    return n * n * np.dtype(dtype).itemsize
+
+
+# ---------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    from .fonts import setup_cjk_font
+
+    setup_cjk_font()
+    return plt
+
+
+def _arrow(ax, x0, x1, y, *, rad=0.0, color="#555555", lw=1.5):
+    ax.annotate("", xy=(x1, y), xytext=(x0, y),
+                arrowprops=dict(arrowstyle="-|>", color=color, lw=lw,
+                                connectionstyle=f"arc3,rad={rad}", shrinkA=14, shrinkB=14))
+
+
+def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
+    """Left: the RNN chain vs one attention layer between two tokens; right: path length vs n.
+
+    Parameters
+    ----------
+    tokens : list of str
+        The sentence drawn on the left.
+    source, target : int
+        Information travels from ``tokens[source]`` to ``tokens[target]`` (source < target).
+    max_n : int
+        Largest sequence length on the right-hand plot.
+    """
+    tokens = list(tokens)
+    n = len(tokens)
+    if not (0 <= source < target < n):
+        raise ValueError(f"need 0 <= source < target < {n}; got source={source}, target={target}")
+    plt = _plt()
+    from . import plots
+
+    fig = plt.figure(figsize=(12, 4.2))
+    grid = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], hspace=0.35, wspace=0.12)
+    rnn_len = int(shortest_path_lengths(rnn_edges(n))[source, target])
+    att_len = int(shortest_path_lengths(attention_edges(n))[source, target])
+    for row, (title, hops) in enumerate([(f"RNN：一步一步传，{rnn_len} 步", "rnn"),
+                                         (f"自注意力：直接相连，{att_len} 步", "attention")]):
+        ax = fig.add_subplot(grid[row, 0])
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_ylim(-0.9, 1.3)
+        ax.axis("off")
+        ax.set_title(title, loc="left", fontsize=11)
+        for i, t in enumerate(tokens):
+            on_path = (source <= i <= target) if hops == "rnn" else i in (source, target)
+            color = plots.HIGHLIGHT_COLOR if i in (source, target) else ("#c6dbef" if on_path else "#f0f0f0")
+            ax.text(i, 0, t, ha="center", va="center", fontsize=9,
+                    bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="#999999"))
+        if hops == "rnn":
+            for i in range(n - 1):
+                on = source <= i < target
+                _arrow(ax, i, i + 1, 0, color=plots.ACCENT_COLOR_2 if on else "#bbbbbb", lw=2 if on else 1)
+        else:
+            _arrow(ax, source, target, 0.25, rad=-0.25, color=plots.ACCENT_COLOR_2, lw=2)
+    ax = fig.add_subplot(grid[:, 1])
+    ns = np.arange(2, max_n + 1)
+    rnn_max = [shortest_path_lengths(rnn_edges(m))[0, m - 1] for m in ns]
+    att_max = [shortest_path_lengths(attention_edges(m))[0, m - 1] for m in ns]
+    ax.plot(ns, rnn_max, color=plots.ACCENT_COLOR_2, lw=2, label="RNN：O(n)")
+    ax.plot(ns, att_max, color=plots.ACCENT_COLOR, lw=2, label="自注意力：O(1)")
+    ax.set_xlabel("序列长度 n")
+    ax.set_ylabel("首词 → 末词 的步数")
+    ax.set_title("最长路径随 n 增长", fontsize=11)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def timing_figure(result: dict):
+    """Log-log plot of :func:`time_attention` results: loop vs matrix form."""
+    plt = _plt()
+    from . import plots
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    n = result["n"]
+    ax.loglog(n, np.asarray(result["loop_s"]) * 1e3, "o-", color=plots.ACCENT_COLOR_2,
+              label="逐词 Python 循环（一次一个查询）")
+    ax.loglog(n, np.asarray(result["matrix_s"]) * 1e3, "s-", color=plots.ACCENT_COLOR,
+              label="矩阵形式（所有查询一起算）")
+    ref = np.asarray(result["matrix_s"])[-1] * 1e3 * (n / n[-1]) ** 2
+    ax.loglog(n, ref, ":", color="#777777", label="参考线 ∝ $n^2$")
+    ax.set_xlabel("序列长度 n")
+    ax.set_ylabel("耗时（毫秒，对数刻度）")
+    ax.set_title("同样的结果，不同的计算方式（本机实测，数值会有波动）", fontsize=10)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def memory_figure(ns, d_model: int = 512, dtype=np.float64):
+    """Bytes of the n × n weight matrix α vs the n × d_model input X, for growing n (log-log)."""
+    plt = _plt()
+    from . import plots
+
+    ns = np.array([_check_positive_int(n, "n") for n in ns])
+    item = np.dtype(dtype).itemsize
+    alpha = np.array([weights_nbytes(int(n), dtype) for n in ns], dtype=float)
+    x_bytes = ns.astype(float) * d_model * item
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.loglog(ns, alpha, "o-", color=plots.ACCENT_COLOR_2, label="权重矩阵 α：n × n（O($n^2$)）")
+    ax.loglog(ns, x_bytes, "s-", color=plots.ACCENT_COLOR, label=f"输入 X：n × {d_model}（O(n)）")
+    for value, name in [(2 ** 20, "1 MiB"), (2 ** 30, "1 GiB")]:
+        ax.axhline(value, color="#999999", lw=0.8, ls="--")
+        ax.text(ns[0], value * 1.3, name, fontsize=8, color="#666666")
+    ax.set_xlabel("序列长度 n")
+    ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
+    ax.set_title("代价：α 的大小随 $n^2$ 增长（每个头、每个句子一份）", fontsize=10)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def loss_curve_figure(losses):
+    """Training loss per step on a log scale."""
+    plt = _plt()
+    from . import plots
+
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim != 1 or losses.size < 2 or not np.all(losses > 0):
+        raise ValueError(f"losses must be a 1-D array of at least 2 positive values; got shape {losses.shape}")
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.semilogy(np.arange(losses.size), losses, color=plots.ACCENT_COLOR, lw=2)
+    ax.set_xlabel("训练步数")
+    ax.set_ylabel("损失（均方误差，对数刻度）")
+    ax.set_title("梯度下降：损失一路下降", fontsize=11)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def before_after_figure(weights_before, weights_after, tokens, highlight_row=None):
+    """Two attention heatmaps of the same sentence side by side: before and after training."""
+    plt = _plt()
+    from . import plots
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for ax, w, title in [(axes[0], weights_before, "训练前（随机权重）"),
+                         (axes[1], weights_after, "训练后")]:
+        plots.attention_heatmap(w, tokens, tokens, ax=ax, highlight_row=highlight_row, title=title)
+    fig.tight_layout()
+    return fig
