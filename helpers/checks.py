@@ -170,7 +170,7 @@ def _call(fn, args):
         except Exception as exc:  # learner code: report, never raise
             return "error", None, exc, [str(w.message) for w in caught]
     msgs = [str(w.message) for w in caught]
-    if value is None:
+    if value is None or (isinstance(value, (tuple, list)) and value and all(v is None for v in value)):
         return "pending", None, None, msgs
     return "ok", value, None, msgs
 
@@ -330,24 +330,40 @@ def _run(
         key = _diagnose(value, case, mistakes)
         if key:
             return _report(_fail(case, key))
-        arr = _as_array(value)
-        exp = _as_array(case.expected)
         overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+        arr = _as_array(value)
         if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
             key = "softmax_overflow" if overflowed else "nonfinite"
             return _report(_fail(case, key))
-        if arr is None:
-            detail = f"你的函数返回了 {type(value).__name__}，应该返回一个 NumPy 数组。"
-        elif arr.shape != exp.shape:
-            detail = f"你的结果形状是 {arr.shape}，应该是 {exp.shape}（行 = 词/查询）。"
-        else:
-            detail = "与参考实现不一致。" + _first_difference(arr, exp, case.float32)
-        msg = f"❌ 在「{case.label}」这组输入上不对：{detail}"
+        msg = f"❌ 在「{case.label}」这组输入上不对：{_describe(value, case)}"
         return _report(Outcome("failed", message=msg, case=case.label))
     msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
     if all_warnings:
         msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
     return _report(Outcome("passed", message=msg, warnings=all_warnings))
+
+
+def _describe_one(value, expected, float32, name="") -> str:
+    """Why ``value`` differs from ``expected``: type, dtype, shape or first differing entry."""
+    label = f"你的 {name} " if name else "你的结果"
+    exp = _as_array(expected)
+    arr = _as_array(value)
+    if arr is None:
+        if isinstance(value, np.ndarray):
+            return f"{label}的数据类型是 {value.dtype}，应该是实数数组（float）。"
+        return f"{label}是 {type(value).__name__}，应该是一个 NumPy 数组。"
+    if arr.shape != exp.shape:
+        rows = "（行 = 词/查询）" if exp.ndim == 2 else ""
+        return f"{label}形状是 {arr.shape}，应该是 {exp.shape}{rows}。"
+    return f"{label}与参考实现不一致。" + _first_difference(arr, exp, float32)
+
+
+def _describe(value, case: Case) -> str:
+    if isinstance(case.expected, tuple):  # several matrices, e.g. (Q, K, V)
+        for name, v, e in zip(("Q", "K", "V"), value, case.expected):
+            if not _close(v, e, case.float32):
+                return _describe_one(v, e, case.float32, name)
+    return _describe_one(value, case.expected, case.float32)
 
 
 def _rng(seed):
@@ -880,7 +896,7 @@ def _backward_mistakes():
 def check_softmax_backward(fn) -> None:
     """ch08: ``fn(weights_row, grad_weights_row) -> grad_scores_row`` = α ⊙ (g − α·g)."""
     _run(fn, _backward_cases(), _backward_mistakes(),
-         "含 1 个键、几乎 one-hot 的权重、float32", prepare=_tuple_prepare)
+         "含 1 个键、几乎 one-hot 的权重、float32")
 
 
 # ---------------------------------------------------------------------------

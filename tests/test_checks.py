@@ -693,3 +693,43 @@ def test_all_agreed_names_exist():
     for name in CHECKERS:
         assert callable(getattr(checks, f"check_{name}"))
     assert set(checks.SOLUTION_NAMES) == set(CHECKERS)
+
+
+ODD_RETURNS = [
+    "abc", {"a": 1}, [[1, 2], [3]], 1j * np.ones((3, 5)), np.array([np.nan]), True, (1, 2, 3),
+    np.ones((3, 5), dtype=object), 3.0, (np.ones((4, 3)), np.ones((4, 3)), np.ones((4, 5))),
+]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_odd_return_values_never_crash_the_checker(name, capsys):
+    for odd in ODD_RETURNS:
+        CHECKERS[name](lambda *args, odd=odd: odd)
+        cap = capsys.readouterr()
+        assert cap.out.startswith("❌") and cap.out.count("\n") <= 2, (odd, cap.out)
+        assert cap.err == ""
+
+
+def test_tuple_of_nones_is_pending(capsys):
+    def my_qkv_projection(X, W_Q, W_K, W_V):
+        Q = None
+        K = None
+        V = None
+        return Q, K, V
+
+    checks.check_qkv_projection(my_qkv_projection)
+    assert capsys.readouterr().out.startswith("⏳ 还没完成：函数 my_qkv_projection")
+
+
+def test_qkv_names_the_wrong_matrix(capsys):
+    def my_qkv_projection(X, W_Q, W_K, W_V):
+        return X @ W_Q, X @ W_K, (X @ W_V)[:, :2]
+
+    checks.check_qkv_projection(my_qkv_projection)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "你的 V 形状是 (4, 2)，应该是 (4, 5)" in out
+
+
+def test_wrong_dtype_is_named(capsys):
+    checks.check_scores(lambda Q, K: (Q @ K.T).astype(complex))
+    assert "你的结果的数据类型是 complex128" in capsys.readouterr().out
