@@ -598,6 +598,36 @@ def test_prop_weight_rows_sum_to_one_without_mask(data):
     assert (z <= v.max(axis=0) + 1e-9).all() and (z >= v.min(axis=0) - 1e-9).all()
 
 
+@PROPERTY
+@given(st.data())
+def test_prop_huge_inputs_finite_or_clear_overflow_error(data):
+    """Any finite input: either a finite result or a ValueError about overflow -- never NaN, never a warning."""
+    n_q, n_k, d_k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    el = st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False)
+    q = data.draw(hnp.arrays(np.float64, (n_q, d_k), elements=el))
+    k = data.draw(hnp.arrays(np.float64, (n_k, d_k), elements=el))
+    v = data.draw(hnp.arrays(np.float64, (n_k, 2), elements=st.floats(-1e6, 1e6)))
+    mask = data.draw(st.none() | hnp.arrays(np.bool_, (n_q, n_k)))
+    try:
+        z, w = h.scaled_dot_product_attention(q, k, v, mask=mask)
+    except ValueError as exc:
+        assert "overflow" in str(exc)
+        return
+    assert np.isfinite(z).all() and np.isfinite(w).all()
+    assert ((np.abs(w.sum(axis=-1) - 1) < 1e-9) | (w.sum(axis=-1) == 0)).all()
+
+
+@PROPERTY
+@given(qkv_and_mask(batch=True))
+def test_prop_float32_in_float32_out(data):
+    q, k, v, mask = (a.astype(np.float32) if a.dtype != bool else a for a in data)
+    z, w = h.scaled_dot_product_attention(q, k, v, mask=mask)
+    assert z.dtype == np.float32 and w.dtype == np.float32
+    z64, w64 = h.scaled_dot_product_attention(q.astype(float), k.astype(float), v.astype(float), mask=mask)
+    np.testing.assert_allclose(w, w64, atol=1e-5)
+    np.testing.assert_allclose(z, z64, atol=1e-4)
+
+
 # ---------------------------------------------------------------------------
 # projections, self- and cross-attention
 # ---------------------------------------------------------------------------
