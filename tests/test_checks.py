@@ -733,3 +733,12 @@ def test_qkv_names_the_wrong_matrix(capsys):
 def test_wrong_dtype_is_named(capsys):
     checks.check_scores(lambda Q, K: (Q @ K.T).astype(complex))
     assert "你的结果的数据类型是 complex128" in capsys.readouterr().out
+
+
+def test_hints_are_distinct_and_chinese():
+    texts = list(checks.HINTS.values())
+    assert len(set(texts)) == len(texts)
+    for key, text in checks.HINTS.items():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text), key
+        # no hint is contained in another one, so "exactly that hint" is well defined
+        assert not any(text in other for other in texts if other is not text), key
