@@ -1,0 +1,242 @@
+"""Tests for helpers.plots: every figure function returns a Figure, draws its labels, and stays silent."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+import helpers as h  # noqa: E402
+from helpers import plots  # noqa: E402
+
+APPLE = h.SENTENCE_APPLE
+EX = h.SEED_EXAMPLE
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    saved = matplotlib.rcParams.copy()
+    yield
+    plt.close("all")
+    matplotlib.rcParams.update(saved)
+
+
+def _render(fig: Figure) -> bytes:
+    """Draw to PNG (this is where missing-glyph warnings would fire; pytest.ini turns them into errors)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)
+    return buf.getvalue()
+
+
+def _texts(fig: Figure) -> list[str]:
+    out = []
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        out += [t.get_text() for t in ax.texts]
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+    if fig._suptitle is not None:
+        out.append(fig._suptitle.get_text())
+    return out
+
+
+def _apple_weights(causal=False):
+    X = h.token_inputs(APPLE, 16)
+    mask = h.causal_mask(4) if causal else None
+    _, A = h.self_attention(X, *h.init_qkv_weights(16, 8), mask=mask)
+    return A, mask
+
+
+# ---------------------------------------------------------------------------
+# attention_heatmap
+# ---------------------------------------------------------------------------
+
+def test_attention_heatmap_basic_labels_colorbar_and_range():
+    A, _ = _apple_weights()
+    fig = plots.attention_heatmap(A, APPLE, APPLE, title="注意力权重")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == APPLE  # rows = queries
+    assert [t.get_text() for t in ax.get_xticklabels()] == APPLE  # columns = keys
+    assert "查询" in ax.get_ylabel() and "键" in ax.get_xlabel()
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    assert ax.images[0].get_cmap().name == plots.WEIGHTS_CMAP
+    assert len(fig.axes) == 2 and "α" in fig.axes[1].get_ylabel()  # colour bar
+    assert len(ax.texts) == 16  # annotated: 4 × 4 <= ANNOTATE_MAX
+    assert _render(fig)[:4] == b"\x89PNG"
+
+
+def test_seed_example_1x3_and_vector_input():
+    fig = plots.attention_heatmap(EX["weights"], ["q1"], ["k1", "k2", "k3"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.31", "0.33", "0.35"]
+    fig2 = plots.attention_heatmap(EX["weights"][0], ["q1"], ["k1", "k2", "k3"])
+    assert fig2.axes[0].images[0].get_array().shape == (1, 3)
+    _render(fig)
+
+
+def test_annotation_text_colour_is_readable():
+    fig = plots.attention_heatmap([[0.02, 0.98]], ["q"], ["light", "dark"])
+    colours = [mcolors.to_hex(t.get_color()) for t in fig.axes[0].texts]
+    assert colours == ["#000000", "#ffffff"]
+    assert plots.text_color_for("#ffffff") == "black" and plots.text_color_for("#08306b") == "white"
+
+
+@pytest.mark.parametrize("n, expect_annotations", [(12, True), (13, False), (64, False)])
+def test_annotations_switch_off_when_dense(n, expect_annotations):
+    rng = np.random.default_rng(0)
+    A = h.softmax(rng.normal(size=(n, n)))
+    labels = [f"词{i}" for i in range(n)]
+    fig = plots.attention_heatmap(A, labels, labels)
+    assert (len(fig.axes[0].texts) == n * n) is expect_annotations
+    assert (len(fig.axes[0].texts) == 0) is (not expect_annotations)
+    forced = plots.attention_heatmap(A, labels, labels, annotate=not expect_annotations)
+    assert len(forced.axes[0].texts) == (0 if expect_annotations else n * n)
+    _render(fig)
+
+
+def test_mask_is_hatched_and_unannotated_and_highlight_outlines_row():
+    A, mask = _apple_weights(causal=True)
+    fig = plots.attention_heatmap(A, APPLE, APPLE, mask=mask, highlight_row=3)
+    ax = fig.axes[0]
+    colls = [c for c in ax.collections if isinstance(c, PatchCollection)]
+    assert len(colls) == 1 and colls[0].get_hatch() == "///"
+    assert len(colls[0].get_paths()) == int((~mask).sum()) == 6
+    assert len(ax.texts) == int(mask.sum()) == 10  # blocked cells carry no number
+    outlines = [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
+    assert len(outlines) == 1
+    assert outlines[0].get_y() == pytest.approx(2.5) and outlines[0].get_width() == 4
+    assert mcolors.to_hex(outlines[0].get_edgecolor()) == plots.HIGHLIGHT_COLOR
+    _render(fig)
+
+
+def test_draws_into_given_axes():
+    fig, (a1, a2) = plt.subplots(1, 2)
+    out = plots.attention_heatmap(EX["weights"], ["q1"], ["k1", "k2", "k3"], ax=a2, colorbar=False)
+    assert out is fig and a2.images
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(weights=np.ones((2, 3)), row_labels=["a"], col_labels=["x", "y", "z"]), ValueError),
+        (dict(weights=np.ones((2, 3)), row_labels=["a", "b"], col_labels="xyz"), TypeError),
+        (dict(weights=np.ones((2, 2, 2)), row_labels=["a", "b"], col_labels=["x", "y"]), ValueError),
+        (dict(weights=np.ones((2, 2)), row_labels=["a", "b"], col_labels=["x", "y"], highlight_row=2), ValueError),
+        (dict(weights=np.ones((2, 2)), row_labels=["a", "b"], col_labels=["x", "y"], mask=np.ones((2, 2))), TypeError),
+        (dict(weights=np.ones((2, 2)), row_labels=["a", "b"], col_labels=["x", "y"],
+              mask=np.ones((3, 3), bool)), ValueError),
+        (dict(weights=np.ones((2, 2)), row_labels=["a", "b"], col_labels=["x", "y"], annotate="yes"), ValueError),
+        (dict(weights=[["a", "b"]], row_labels=["a"], col_labels=["x", "y"]), TypeError),
+    ],
+)
+def test_attention_heatmap_bad_input(kwargs, exc):
+    with pytest.raises(exc):
+        plots.attention_heatmap(**kwargs)
+
+
+# ---------------------------------------------------------------------------
+# the other figures
+# ---------------------------------------------------------------------------
+
+def test_matrix_heatmap_is_diverging_and_symmetric():
+    X = h.token_inputs(APPLE, 16)
+    Q, K, _ = h.project_qkv(X, *h.init_qkv_weights(16, 8))
+    S = h.attention_scores(Q, K)
+    fig = plots.matrix_heatmap(S, APPLE, APPLE, title="原始分数 Q·Kᵀ")
+    im = fig.axes[0].images[0]
+    lo, hi = im.get_clim()
+    assert lo == pytest.approx(-hi) and hi == pytest.approx(np.abs(S).max())
+    assert im.get_cmap().name == plots.DIVERGING_CMAP
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
+    _render(fig)  # ᵀ comes from DejaVu Sans: no missing-glyph warning
+
+
+def test_weights_bar():
+    fig = plots.weights_bar(EX["weights"][0], ["k1", "k2", "k3"], title="q1 的权重")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3
+    assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= 1
+    assert {"0.3143", "0.3330", "0.3528"} <= set(_texts(fig))
+    with pytest.raises(ValueError):
+        plots.weights_bar(np.ones((2, 3)) / 3, ["a", "b", "c"])
+    _render(fig)
+
+
+def test_step_strip_reproduces_the_seed_numbers():
+    fig = plots.step_strip(EX["q1"], EX["K"], EX["V"], key_labels=["k1", "k2", "k3"], query_label="q1")
+    assert len(fig.axes) == 4
+    texts = set(_texts(fig))
+    assert {"0.1900", "0.2900", "0.3900"} <= texts  # scores
+    assert {"0.3143", "0.3330", "0.3528"} <= texts  # weights
+    assert {"4.1154", "5.1154", "6.1154"} <= texts  # Z1
+    assert any("√d_k" in t for t in texts)
+    _render(fig)
+    with pytest.raises(ValueError):
+        plots.step_strip(np.ones((2, 3)), EX["K"], EX["V"])
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_dot_product_histogram(scaled):
+    fig = plots.dot_product_histogram((1, 16, 64, 512), scaled=scaled, n_samples=2000)
+    assert len(fig.axes) == 4
+    titles = [ax.get_title() for ax in fig.axes]
+    assert all(f"d_k = {d}" in t for d, t in zip((1, 16, 64, 512), titles))
+    stds = [float(t.split("≈")[1]) for t in titles]
+    if scaled:
+        assert all(0.8 < s < 1.2 for s in stds)
+    else:
+        assert stds == sorted(stds) and stds[-1] > 15
+    _render(fig)
+
+
+def test_sample_dot_products_deterministic():
+    a = plots.sample_dot_products(64, 100, seed=3)
+    assert np.array_equal(a, plots.sample_dot_products(64, 100, seed=3))
+    with pytest.raises(ValueError):
+        plots.sample_dot_products(0)
+
+
+def test_matrix_grid_and_qkv_grids_titles_carry_shapes():
+    X = h.token_inputs(APPLE, 8)
+    Wts = h.init_qkv_weights(8, 4)
+    Q, K, V = h.project_qkv(X, *Wts)
+    fig = plots.matrix_grid(Q, "Q", row_labels=APPLE)
+    assert fig.axes[0].get_title() == "Q  (4 × 4)"
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
+    _render(fig)
+    fig = plots.qkv_grids(X, Q, K, V, APPLE)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["X  (4 × 8)", "Q  (4 × 4)", "K  (4 × 4)", "V  (4 × 4)"]
+    _render(fig)
+    fig = plots.qkv_grids(X, Q, K, V, APPLE, W=Wts)
+    assert "W_Q  (8 × 4)" in [ax.get_title() for ax in fig.axes]
+    with pytest.raises(ValueError):
+        plots.qkv_grids(X, Q, K, V[:3], APPLE)
+
+
+def test_every_function_returns_a_figure_and_sets_cjk_font():
+    X = h.token_inputs(APPLE, 8)
+    Q, K, V = h.project_qkv(X, *h.init_qkv_weights(8, 4))
+    figs = [
+        plots.attention_heatmap(EX["weights"], ["q1"], ["k1", "k2", "k3"]),
+        plots.matrix_heatmap(h.attention_scores(Q, K), APPLE, APPLE),
+        plots.weights_bar(EX["weights"], ["k1", "k2", "k3"]),
+        plots.step_strip(EX["q1"], EX["K"], EX["V"]),
+        plots.dot_product_histogram((1, 4), n_samples=200),
+        plots.matrix_grid(X, "X", row_labels=APPLE),
+        plots.qkv_grids(X, Q, K, V, APPLE),
+    ]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert "DejaVu Sans" in matplotlib.rcParams["font.family"]
+    assert len(matplotlib.rcParams["font.family"]) == 2  # concrete families: per-glyph fallback works
+    for f in figs:
+        _render(f)
