@@ -347,7 +347,7 @@ def loss_and_gradients(params, x, y, pronoun_pos, mask=None):
     return loss, grads
 
 
-def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-6) -> dict:
+def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5) -> dict:
     """Central finite differences ``(L(w + ε) - L(w - ε)) / 2ε``, one entry at a time.
 
     Deliberately simple (a Python loop over every weight): it shares no code
