@@ -4,7 +4,10 @@ own named hint."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -742,3 +745,28 @@ def test_hints_are_distinct_and_chinese():
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), key
         # no hint is contained in another one, so "exactly that hint" is well defined
         assert not any(text in other for other in texts if other is not text), key
+
+
+# ---------------------------------------------------------------------------
+# the notebooks' exercise cells use the agreed checkers
+# ---------------------------------------------------------------------------
+
+_NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+_NOTEBOOKS = sorted(_NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", _NOTEBOOKS, ids=[p.name for p in _NOTEBOOKS])
+def test_notebook_exercise_cells_use_existing_checkers(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for name in re.findall(r"checks\.(check_\w+|show_solution)\(", src):
+            assert hasattr(checks, name), f"{path.name}: unknown checker checks.{name}"
+        if "checks.check_" in src:
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", f"{path.name}: exercise cell raised"
+                assert out.get("name") != "stderr", f"{path.name}: exercise cell wrote to stderr"
+                text = "".join(out.get("text", ""))
+                assert text[:1] in {"⏳", "✅", "❌"}, f"{path.name}: unexpected checker output {text[:60]!r}"
