@@ -9,6 +9,7 @@ The worked example of the source chapter is available as :data:`SEED_EXAMPLE`.
 
 from __future__ import annotations
 
+import numbers
 import zlib
 
 import numpy as np
@@ -124,6 +125,14 @@ def _check_tokens(tokens) -> list[str]:
     return tokens
 
 
+def _check_seed(seed, allow_negative: bool = False) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer, got {seed!r} of type {type(seed).__name__}")
+    if seed < 0 and not allow_negative:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return int(seed)
+
+
 def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     """Deterministic toy embedding lookup: one row per token.
 
@@ -144,9 +153,10 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     """
     tokens = _check_tokens(tokens)
     d_model = _check_positive_int(d_model, "d_model")
+    seed = _check_seed(seed, allow_negative=True)
     rows = []
     for t in tokens:
-        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
         rows.append(rng.standard_normal(d_model))
     return np.stack(rows)
 
@@ -200,9 +210,7 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
     """
     d_in = _check_positive_int(d_in, "d_in")
     d_out = _check_positive_int(d_out, "d_out")
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
 
 
@@ -217,6 +225,7 @@ def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int =
         so changing ``d_v`` does not change ``W_Q`` or ``W_K``.
     """
     d_v = d_k if d_v is None else d_v
+    seed = _check_seed(seed)
     return (
         init_weights(d_model, d_k, seed),
         init_weights(d_model, d_k, seed + 1),

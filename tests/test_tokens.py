@@ -163,6 +163,19 @@ def test_embed_tokens_bad_d_model(d_model, exc, pattern):
         h.embed_tokens(["我"], d_model)
 
 
+@pytest.mark.parametrize("seed", [1.5, "0", None, True])
+def test_embed_and_qkv_bad_seed(seed):
+    with pytest.raises(TypeError, match=r"seed must be an integer, got " + repr(seed).replace(".", r"\.")):
+        h.embed_tokens(["我"], 4, seed=seed)
+    with pytest.raises(TypeError, match=r"seed must be an integer"):
+        h.init_qkv_weights(4, 2, seed=seed)
+
+
+def test_negative_embedding_seed_still_allowed():
+    np.testing.assert_array_equal(h.embed_tokens(["我"], 4, seed=-1), h.embed_tokens(["我"], 4, seed=-1))
+    np.testing.assert_array_equal(h.embed_tokens(["我"], 4, seed=np.int64(3)), h.embed_tokens(["我"], 4, seed=3))
+
+
 # ---------------------------------------------------------------------------
 # positional encoding
 # ---------------------------------------------------------------------------
@@ -261,6 +274,8 @@ def test_init_weights_scaling():
         ((3, -1), ValueError, r"d_out.*-1"),
         ((3, 2.0), TypeError, r"d_out.*2\.0"),
         ((3, 2, -5), ValueError, r"seed.*-5"),
+        ((3, 2, 1.5), TypeError, r"seed must be an integer, got 1\.5"),
+        ((3, 2, None), TypeError, r"seed must be an integer, got None"),
     ],
 )
 def test_init_weights_bad_input(args, exc, pattern):
