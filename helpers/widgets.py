@@ -976,6 +976,10 @@ class SentenceExplorer(_Panel):
             order = np.argsort(-A[row])[:3]
             top = "，".join(f"{toks[j]} {A[row, j]:.3f}" for j in order if mask is None or mask[row, j])
             txt = f"查询词「{toks[row]}」最关注：{top}（这一行之和 = {A[row].sum():.3f}）"
+        if mask is not None:
+            txt += f" 因果掩码已打开：{int((~mask).sum())} 个格子被遮住（灰色斜线），每个词只看自己和前面的词。"
+        else:
+            txt += " 因果掩码关闭：每个词可以看到所有词。"
         self.readout.value = f'<div style="font-family:{FONT_STACK}">{_esc(txt)}</div>'
 
 

@@ -1,0 +1,269 @@
+"""Tests for helpers.widgets: every control changes the view and the numbers; extremes stay finite."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as W  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import helpers as h  # noqa: E402
+from helpers import plots, widgets  # noqa: E402
+
+EX = h.SEED_EXAMPLE
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    saved = matplotlib.rcParams.copy()
+    yield
+    plt.close("all")
+    matplotlib.rcParams.update(saved)
+
+
+def _finite(values: dict) -> bool:
+    for v in values.values():
+        if isinstance(v, (np.ndarray, float, int)) and not isinstance(v, bool):
+            if not np.all(np.isfinite(v)):
+                return False
+    return True
+
+
+def _state(panel):
+    return panel.view.value, panel.readout.value
+
+
+def _moves(panel, control, value):
+    """Set ``control.value`` and check that the view, the readout and the values all change."""
+    before_view, before_read = _state(panel)
+    before_vals = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in panel.values.items()}
+    control.value = value
+    assert panel.view.value != before_view, f"{control.description}: view unchanged"
+    assert panel.readout.value != before_read, f"{control.description}: readout unchanged"
+    changed = [k for k in panel.values
+               if not (isinstance(panel.values[k], np.ndarray) and isinstance(before_vals.get(k), np.ndarray)
+                       and panel.values[k].shape == before_vals[k].shape
+                       and np.array_equal(panel.values[k], before_vals[k]))
+               and not (not isinstance(panel.values[k], np.ndarray) and panel.values[k] == before_vals.get(k))]
+    assert changed, f"{control.description}: numbers unchanged"
+    assert _finite(panel.values)
+
+
+def _render(fig):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# creation is silent, every panel is a displayable widget with the documented attributes
+# ---------------------------------------------------------------------------
+
+PANELS = {
+    "qkv_shapes_panel": ("slider_d_model", "slider_d_k"),
+    "angle_panel": ("slider_angle", "slider_len_q", "slider_len_k"),
+    "dk_panel": ("slider_dk",),
+    "temperature_panel": ("slider_t",),
+    "vector_panel": ("sliders_q", "key_select", "sliders_k", "reset_button"),
+    "sentence_explorer": ("text_input", "causal_toggle", "slider_query"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PANELS))
+def test_panel_creation_is_silent_and_documented(name, capsys):
+    panel = getattr(widgets, name)()
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    assert isinstance(panel, W.VBox)
+    assert isinstance(panel.view, W.HTML) and panel.view.value
+    assert isinstance(panel.readout, W.HTML) and panel.readout.value
+    for attr in PANELS[name]:
+        assert hasattr(panel, attr), attr
+        assert attr in widgets.__doc__
+    assert _finite(panel.values)
+
+
+# ---------------------------------------------------------------------------
+# each control moves the view and the numbers
+# ---------------------------------------------------------------------------
+
+def test_qkv_shapes_panel():
+    p = widgets.qkv_shapes_panel()
+    assert p.values["Q"].shape == (4, 4) and "(4 × 8)" in p.view.value
+    _moves(p, p.slider_d_model, 12)
+    assert p.values["X"].shape == (4, 12) and "W_Q  (12 × 4)" in p.view.value
+    _moves(p, p.slider_d_k, 2)
+    assert p.values["Q"].shape == p.values["K"].shape == p.values["V"].shape == (4, 2)
+    assert "Q (4×2)" in p.readout.value
+    for dm, dk in ((p.slider_d_model.min, p.slider_d_k.min), (p.slider_d_model.max, p.slider_d_k.max)):
+        p.slider_d_model.value, p.slider_d_k.value = dm, dk
+        assert p.values["Q"].shape == (4, dk) and _finite(p.values)
+
+
+def test_angle_panel():
+    p = widgets.angle_panel()
+    assert p.values["cos"] == pytest.approx(0.5) and p.values["dot"] == pytest.approx(2.0)
+    _moves(p, p.slider_angle, 90)
+    assert p.values["dot"] == pytest.approx(0.0, abs=1e-12) and p.values["cos"] == pytest.approx(0.0, abs=1e-12)
+    _moves(p, p.slider_len_q, 3.0)
+    _moves(p, p.slider_len_k, 0.5)
+    p.slider_angle.value = 180
+    assert p.values["cos"] == pytest.approx(-1.0) and p.values["dot"] == pytest.approx(-1.5)
+    assert np.dot(p.values["q"], p.values["k"]) == pytest.approx(p.values["dot"])
+
+
+def test_dk_panel_and_extremes():
+    p = widgets.dk_panel()
+    assert p.values["d_k"] == 64
+    _moves(p, p.slider_dk, 512)
+    big = dict(p.values)
+    _moves(p, p.slider_dk, 1)
+    small = p.values
+    assert big["std_raw"] > 15 > 2 > small["std_raw"]
+    assert 0.8 < big["std_scaled"] < 1.2 and 0.8 < small["std_scaled"] < 1.2
+    assert big["weights_raw"].max() > 0.99  # softmax saturates without scaling
+    assert big["weights_scaled"].max() < big["weights_raw"].max()
+    for v in (big, small):
+        assert np.allclose(v["weights_raw"].sum(), 1) and np.allclose(v["weights_scaled"].sum(), 1)
+    assert list(p.slider_dk.options) == list(widgets.DK_STEPS) and widgets.DK_STEPS[::9] == (1, 512)
+
+
+def test_temperature_panel_and_extremes():
+    p = widgets.temperature_panel()
+    w1 = p.values["weights"]
+    assert np.allclose(w1, h.softmax(widgets.DEFAULT_TEMPERATURE_SCORES))
+    _moves(p, p.slider_t, 0.1)
+    _moves(p, p.slider_t, 10.0)
+    p.slider_t.value = 10 ** p.slider_t.min  # near 0: one-hot
+    sharp = p.values["weights"]
+    assert sharp.max() > 0.999 and _finite(p.values)
+    p.slider_t.value = 10 ** p.slider_t.max  # large: nearly uniform
+    flat = p.values["weights"]
+    assert np.allclose(flat, 1 / len(flat), atol=0.01) and _finite(p.values)
+    q = widgets.temperature_panel([0.0, 1.0, 2.0], labels=["a", "b", "c"])
+    assert ">a<" in q.view.value
+    with pytest.raises(ValueError):
+        widgets.temperature_panel([1.0, np.nan])
+    with pytest.raises(ValueError):
+        widgets.temperature_panel([1.0, 2.0], labels=["a"])
+
+
+def test_vector_panel_defaults_reproduce_the_seed():
+    p = widgets.vector_panel()
+    assert np.allclose(p.values["weights"], EX["weights"][0], atol=1e-8)
+    assert np.allclose(p.values["Z1"], EX["output"][0], atol=1e-8)
+    assert "[0.3143, 0.3330, 0.3528]" in p.readout.value
+    assert "[4.1154, 5.1154, 6.1154]" in p.readout.value
+
+
+def test_vector_panel_every_slider_moves_and_bounds_are_finite():
+    p = widgets.vector_panel()
+    for s in p.sliders_q:
+        _moves(p, s, s.value + 0.3)
+    for j in range(3):
+        p.key_select.value = j
+        assert p.sliders_k[0].description.startswith(f"k{j + 1}")
+        assert p.sliders_k[0].value == pytest.approx(EX["K"][j, 0])
+        for s in p.sliders_k:
+            _moves(p, s, -s.value if s.value else 0.5)
+    for bound in ("min", "max"):
+        for s in p.sliders_q + p.sliders_k:
+            s.value = getattr(s, bound)
+        assert _finite(p.values)
+        assert np.isclose(p.values["weights"].sum(), 1.0)
+    p.reset_button.click()
+    assert np.allclose(p.values["weights"], EX["weights"][0], atol=1e-8)
+    assert np.allclose(p.values["K"], EX["K"])
+
+
+def test_sentence_explorer_controls():
+    p = widgets.sentence_explorer()
+    assert p.values["tokens"] == h.SENTENCE_APPLE
+    assert "苹果" in p.view.value and p.values["mask"] is None
+    _moves(p, p.slider_query, 3)
+    assert p.values["query"] == 3 and plots.HIGHLIGHT_COLOR in p.view.value and "苹果" in p.readout.value
+    _moves(p, p.causal_toggle, True)
+    assert p.values["mask"] is not None
+    assert np.allclose(np.triu(p.values["weights"], 1), 0)
+    assert "repeating-linear-gradient" in p.view.value  # hatched blocked cells
+    p.text_input.value = widgets.EXAMPLE_SENTENCES[2]  # the full 小猫 … 它 sentence
+    assert p.values["tokens"] == h.SENTENCE_CAT
+    assert p.slider_query.value == -1 and len(p.slider_query.options) == len(h.SENTENCE_CAT) + 1
+    assert ">0." not in p.view.value  # 20 × 20: no numbers in the cells
+    p.slider_query.value = 18
+    assert "它" in p.readout.value
+    assert np.allclose(p.values["weights"].sum(axis=1), 1)
+
+
+def test_sentence_explorer_bad_text_shows_message_instead_of_raising():
+    p = widgets.sentence_explorer()
+    view = p.view.value
+    p.text_input.value = "，。"
+    assert "⚠" in p.readout.value and p.view.value == view
+    p.text_input.value = "我喜欢吃香蕉"
+    assert p.values["tokens"] == ["我", "喜欢", "吃", "香蕉"]
+
+
+def test_sentence_explorer_weights_override():
+    X = h.token_inputs(h.SENTENCE_APPLE, 6)
+    Wts = h.init_qkv_weights(6, 3, seed=5)
+    p = widgets.sentence_explorer(weights=Wts)
+    _, A = h.self_attention(X, *Wts)
+    assert np.allclose(p.values["weights"], A)
+    fig = widgets.sentence_figure(weights=Wts, query=1)
+    assert np.allclose(fig.axes[0].images[0].get_array(), A)
+    with pytest.raises(ValueError):
+        widgets.sentence_explorer(weights=(Wts[0], Wts[1][:, :2], Wts[2]))
+    with pytest.raises(TypeError):
+        widgets.sentence_explorer(weights=Wts[0])
+    with pytest.raises(ValueError):
+        widgets.sentence_explorer("")
+
+
+# ---------------------------------------------------------------------------
+# static counterparts
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["qkv_shapes_figure", "angle_figure", "dk_figure", "temperature_figure",
+                                  "vector_figure", "sentence_figure"])
+def test_static_figures(name):
+    fig = getattr(widgets, name)()
+    assert isinstance(fig, Figure)
+    assert _render(fig)[:4] == b"\x89PNG"
+
+
+def test_static_and_live_match():
+    p = widgets.sentence_explorer(causal=True, query=2)
+    fig = widgets.sentence_figure(causal=True, query=2)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == p.values["tokens"]
+    arr = np.ma.getdata(ax.images[0].get_array())
+    assert np.allclose(arr, p.values["weights"])
+    # same colour map: the darkest and lightest cells get matplotlib's colours
+    cmap = matplotlib.colormaps[plots.WEIGHTS_CMAP]
+    assert mcolors.to_hex(cmap(1.0)) in p.view.value
+    vf = widgets.vector_figure()
+    assert "0.3143" in [t.get_text() for ax in vf.axes for t in ax.texts]
+
+
+def test_heatmap_html_structure():
+    html = widgets.heatmap_html([[0.0, 1.0]], ["查询"], ["甲", "乙"], highlight_row=0, mask=[[True, False]])
+    cmap = matplotlib.colormaps[plots.WEIGHTS_CMAP]
+    assert mcolors.to_hex(cmap(0.0)) in html
+    assert html.count("<td") == 2 and "repeating-linear-gradient" in html
+    assert "0.00" in html and ">1.00<" not in html  # blocked cell is not annotated
+    assert re.search(r">查询<", html) and ">甲<" in html and ">乙<" in html
+    assert "<script" not in html
+    safe = widgets.heatmap_html([[0.5]], ["<b>"], ["&"])
+    assert "&lt;b&gt;" in safe and "&amp;" in safe
+    with pytest.raises(ValueError):
+        widgets.heatmap_html([[0.5, 0.5]], ["a"], ["b"])
