@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
+import tokenize as pytokenize
 import warnings
 from pathlib import Path
 
@@ -106,18 +108,36 @@ def test_bundled_font_covers_course_vocabulary(bundled_cmap):
     assert not missing, f"bundled font lacks {missing}"
 
 
+def _string_literals(source: str) -> str:
+    """The text of every string literal in Python ``source`` (comments are skipped)."""
+    try:
+        toks = list(pytokenize.generate_tokens(io.StringIO(source).readline))
+    except (pytokenize.TokenError, SyntaxError, IndentationError):
+        return source  # not plain Python (e.g. a cell magic): check everything
+    return "".join(
+        t.string for t in toks
+        if t.type == pytokenize.STRING or t.type in _FSTRING_TOKENS
+    )
+
+
+_FSTRING_TOKENS = {getattr(pytokenize, n) for n in ("FSTRING_MIDDLE", "TSTRING_MIDDLE") if hasattr(pytokenize, n)}
+
+
 def _cjk_in_project_sources() -> dict[str, set[str]]:
-    """CJK characters in helpers/*.py and in the code cells of notebooks/*.ipynb (these can reach figures)."""
+    """CJK characters in string literals of helpers/*.py and of notebook code cells (these can reach figures)."""
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / "helpers").glob("*.py")):
-        found[str(path.relative_to(ROOT))] = set(CJK.findall(path.read_text(encoding="utf-8")))
+        found[str(path.relative_to(ROOT))] = set(CJK.findall(_string_literals(path.read_text(encoding="utf-8"))))
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        code = "".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
-        found[str(path.relative_to(ROOT))] = set(CJK.findall(code))
+        chars: set[str] = set()
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "code":
+                chars |= set(CJK.findall(_string_literals("".join(cell.get("source", "")))))
+        found[str(path.relative_to(ROOT))] = chars
     return found
 
 
