@@ -167,12 +167,13 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
     return np.array([np.var(sample_dot_products(int(d), n_samples, seed, scaled)) for d in d_ks])
 
 
-def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, scaled: bool = False) -> dict:
+def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, scaled: bool = False,
+                     exponent: float = 0.5) -> dict:
     """How peaked softmax rows of random dot-product scores get as ``d_k`` grows.
 
     For each ``d_k``: draw ``n_trials`` queries and, for each, ``n_keys`` keys,
     all with independent N(0, 1) components; scores ``q · k_j`` (divided by
-    ``√d_k`` if ``scaled``); softmax over the keys.
+    ``d_k ** exponent`` if ``scaled`` — ``√d_k`` by default); softmax over the keys.
 
     Parameters
     ----------
@@ -181,6 +182,8 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     n_trials : int, default 500
     seed : int, default 0
     scaled : bool, default False
+    exponent : float, default 0.5
+        Power of ``d_k`` to divide by when ``scaled`` (``1.0`` = divide by ``d_k``).
 
     Returns
     -------
@@ -198,6 +201,9 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     n_trials = _check_positive_int(n_trials, "n_trials")
     if n_keys < 2:
         raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
+    if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(exponent):
+        raise TypeError(f"exponent must be a finite real number, got {exponent!r}")
     out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
     for d in d_ks:
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(d)])
@@ -205,7 +211,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
         k = rng.standard_normal((n_trials, n_keys, d))
         scores = np.einsum("tod,tkd->tk", q, k)
         if scaled:
-            scores = scores / np.sqrt(d)
+            scores = scores / float(d) ** float(exponent)
         w = softmax(scores, axis=-1)
         out["max_weight"].append(w.max(axis=-1).mean())
         out["entropy"].append(entropy(w).mean())

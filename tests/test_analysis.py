@@ -177,3 +177,10 @@ def test_self_weight_loop():
 def test_self_weight_rejects_non_square():
     with pytest.raises(ValueError, match="square"):
         a.self_weight(np.full((2, 3), 1 / 3))
+
+
+def test_saturation_exponent_one_flattens_towards_uniform():
+    lin = a.saturation_stats([256], n_keys=8, n_trials=200, scaled=True, exponent=1.0)
+    assert abs(lin["entropy"][0] - math.log(8)) < 0.01
+    with pytest.raises(TypeError, match="exponent"):
+        a.saturation_stats([4], scaled=True, exponent="half")

@@ -1,0 +1,245 @@
+"""Figures used only by chapters 01–04 (built on :mod:`helpers.plots`).
+
+Every function returns a :class:`matplotlib.figure.Figure` made with pyplot,
+uses the course's CJK font and colour conventions (rows = queries, columns =
+keys; weights 0–1 in blues; unbounded values diverging around 0).  Assign the
+result in a notebook: ``fig = chapter_plots.variance_plot(...)``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import plots
+from .attention import _as_real_array, _shape
+
+__all__ = [
+    "embedding_grids",
+    "side_by_side_heatmaps",
+    "self_weight_plot",
+    "dot_contributions",
+    "variance_plot",
+    "saturation_plot",
+    "exp_overflow_plot",
+]
+
+
+def _vector(x, name):
+    a = _as_real_array(x, name)
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence; got shape {_shape(a)}")
+    return a
+
+
+def embedding_grids(E, PE, X, tokens) -> Figure:
+    """``E + PE = X`` as three labelled grids (rows = tokens)."""
+    mats = [("词嵌入 E", _as_real_array(E, "E")), ("位置编码 PE", _as_real_array(PE, "PE")),
+            ("输入 X = E + PE", _as_real_array(X, "X"))]
+    tokens = list(tokens)
+    for name, m in mats:
+        if m.ndim != 2 or m.shape != mats[0][1].shape or m.shape[0] != len(tokens):
+            raise ValueError(
+                f"E, PE and X must all have shape (len(tokens)={len(tokens)}, d_model); {name} has shape {_shape(m)}"
+            )
+    limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
+    plots._setup_font()
+    n, d = mats[0][1].shape
+    fig, axes = plt.subplots(1, 3, figsize=(min(15, 3 * (0.42 * d + 1.0)), max(2.3, 0.42 * n + 1.4)),
+                             layout="constrained")
+    for ax, (name, m) in zip(axes, mats):
+        plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
+    fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
+    return fig
+
+
+def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights", suptitle=None,
+                          annotate="auto") -> Figure:
+    """Several heatmaps of the same size next to each other.
+
+    Parameters
+    ----------
+    mats : sequence of array_like, each (n_q, n_k)
+    titles : sequence of str, one per matrix
+    row_labels, col_labels : sequence of str
+    kind : {"weights", "scores"}
+        ``"weights"`` uses :func:`plots.attention_heatmap` (range 0–1);
+        ``"scores"`` uses :func:`plots.matrix_heatmap` with one shared range.
+    """
+    mats = [_as_real_array(m, f"mats[{i}]") for i, m in enumerate(mats)]
+    if not mats:
+        raise ValueError("mats is empty; give at least one matrix")
+    if len(titles) != len(mats):
+        raise ValueError(f"got {len(mats)} matrices but {len(titles)} titles")
+    if kind not in ("weights", "scores"):
+        raise ValueError(f"kind must be 'weights' or 'scores', got {kind!r}")
+    for i, m in enumerate(mats):
+        if m.ndim != 2 or m.shape != mats[0].shape:
+            raise ValueError(f"all matrices must be 2-D with the same shape; mats[{i}] has shape {_shape(m)}, "
+                             f"mats[0] has {_shape(mats[0])}")
+    n_q, n_k = mats[0].shape
+    plots._setup_font()
+    cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
+    fig, axes = plt.subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 2.3), n_q * cell + 1.7),
+                             layout="constrained", squeeze=False)
+    limit = max(float(np.abs(m).max()) for m in mats) or 1.0
+    for ax, m, t in zip(axes[0], mats, titles):
+        if kind == "weights":
+            plots.attention_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate)
+        else:
+            plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate, limit=limit)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
+    """Mean weight a token puts on itself vs d_model: Q = K = X against separate W_Q, W_K."""
+    d_models = _vector(d_models, "d_models")
+    shared = _vector(shared, "shared")
+    separate = _vector(separate, "separate")
+    if not len(d_models) == len(shared) == len(separate):
+        raise ValueError(f"d_models, shared and separate must have the same length; got "
+                         f"{len(d_models)}, {len(shared)}, {len(separate)}")
+    plots._setup_font()
+    fig, ax = plt.subplots(figsize=(6.2, 3.4), layout="constrained")
+    ax.plot(d_models, shared, "o-", color=plots.ACCENT_COLOR_2, label="Q = K = X (不做投影)")
+    ax.plot(d_models, separate, "s-", color=plots.ACCENT_COLOR, label="Q = X·W_Q, K = X·W_K (两个不同矩阵)")
+    ax.axhline(1 / n_tokens, color="#888888", linestyle="--", linewidth=1)
+    ax.text(d_models[-1], 1 / n_tokens + 0.02, f"1/n = {1 / n_tokens:.2f} (一视同仁)", ha="right", va="bottom",
+            fontsize=9, color="#555555")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(d_models, [str(int(d)) for d in d_models])
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("d_model")
+    ax.set_ylabel("每个词给自己的平均权重")
+    ax.set_title("不做投影时，词几乎只关注自己")
+    ax.legend(loc="center right", fontsize=9, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
+    """Where a dot product comes from: one bar per key, split into ``q[d]·k[d]`` per dimension."""
+    q = _vector(np.ravel(_as_real_array(query, "query")), "query")
+    K = _as_real_array(keys, "keys")
+    if K.ndim != 2 or K.shape[1] != q.size:
+        raise ValueError(f"keys must have shape (n_k, d_k={q.size}); got {_shape(K)}")
+    key_labels = list(key_labels)
+    if len(key_labels) != K.shape[0]:
+        raise ValueError(f"got {len(key_labels)} key labels for {K.shape[0]} keys")
+    parts = K * q  # (n_k, d_k): q[d] * k_j[d]
+    plots._setup_font()
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * K.shape[0] + 2.5), 3.4), layout="constrained")
+    colors = plt.get_cmap("Set2")(np.arange(q.size) % 8)
+    xs = np.arange(K.shape[0])
+    pos_base = np.zeros(K.shape[0])
+    neg_base = np.zeros(K.shape[0])
+    for d in range(q.size):
+        vals = parts[:, d]
+        base = np.where(vals >= 0, pos_base, neg_base)
+        ax.bar(xs, vals, bottom=base, color=colors[d], edgecolor="white",
+               label=f"第{d + 1}维: {query_label}[{d + 1}]·k[{d + 1}]")
+        pos_base = pos_base + np.where(vals >= 0, vals, 0)
+        neg_base = neg_base + np.where(vals < 0, vals, 0)
+    totals = parts.sum(axis=1)
+    for x, t in zip(xs, totals):
+        ax.text(x, max(t, pos_base[x]) + 0.01, f"= {t:.2f}", ha="center", va="bottom", fontsize=10)
+    ax.axhline(0, color="#888888", linewidth=0.8)
+    ax.set_xticks(xs, key_labels)
+    ax.set_xlabel(plots.KEY_AXIS_LABEL)
+    ax.set_ylabel(f"{query_label}·k 的组成")
+    ax.set_ylim(min(0, neg_base.min() * 1.2), pos_base.max() * 1.25 + 0.02)
+    ax.set_title(f"点积 = 各维乘积之和 (查询 {query_label})")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
+    """Measured variance of ``q·k`` against the prediction ``Var = d_k`` (log–log)."""
+    d_ks = _vector(d_ks, "d_ks")
+    measured = _vector(measured, "measured")
+    if len(measured) != len(d_ks):
+        raise ValueError(f"measured has {len(measured)} values for {len(d_ks)} d_k values")
+    plots._setup_font()
+    fig, ax = plt.subplots(figsize=(6.2, 3.8), layout="constrained")
+    ax.plot(d_ks, d_ks, "--", color="#555555", label="理论: Var(q·k) = d_k")
+    ax.plot(d_ks, measured, "o", color=plots.ACCENT_COLOR_2, label="实测: 未缩放 q·k")
+    if measured_scaled is not None:
+        ms = _vector(measured_scaled, "measured_scaled")
+        if len(ms) != len(d_ks):
+            raise ValueError(f"measured_scaled has {len(ms)} values for {len(d_ks)} d_k values")
+        ax.plot(d_ks, np.ones_like(d_ks), ":", color="#555555", label="理论: Var(q·k/√d_k) = 1")
+        ax.plot(d_ks, ms, "s", color=plots.ACCENT_COLOR, label="实测: 缩放后 q·k/√d_k")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xticks(d_ks, [str(int(d)) for d in d_ks])
+    ax.set_xlabel("d_k")
+    ax.set_ylabel("方差 (对数坐标)")
+    ax.set_title("点积的方差随 d_k 线性增长；除以 √d_k 后恒为 1")
+    ax.legend(fontsize=9, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def saturation_plot(raw, scaled, n_keys) -> Figure:
+    """Three panels vs d_k — max weight, entropy, Jacobian norm — unscaled vs scaled.
+
+    ``raw`` and ``scaled`` are the dicts returned by
+    :func:`helpers.analysis.saturation_stats`.
+    """
+    for name, st in (("raw", raw), ("scaled", scaled)):
+        missing = {"d_k", "max_weight", "entropy", "jacobian_norm_median"} - set(st)
+        if missing:
+            raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
+    d_ks = np.asarray(raw["d_k"])
+    plots._setup_font()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    spec = [
+        ("max_weight", "最大权重 (平均)", (1 / n_keys, 1.0), f"均匀 = 1/{n_keys}", 1 / n_keys, "linear"),
+        ("entropy", "熵 (nats, 平均)", (0.0, np.log(n_keys)), f"均匀 = ln {n_keys}", np.log(n_keys), "linear"),
+        ("jacobian_norm_median", "softmax 雅可比范数 (中位数)", None, None, None, "log"),
+    ]
+    for ax, (key, label, _rng, ref_text, ref, yscale) in zip(axes, spec):
+        ax.plot(d_ks, raw[key], "o-", color=plots.ACCENT_COLOR_2, label="不缩放  q·k")
+        ax.plot(d_ks, scaled[key], "s-", color=plots.ACCENT_COLOR, label="缩放  q·k/√d_k")
+        if ref is not None:
+            ax.axhline(ref, color="#888888", linestyle="--", linewidth=1)
+            ax.text(d_ks[0], ref, ref_text, fontsize=8, color="#555555", va="bottom")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale(yscale)
+        ax.set_xticks(d_ks, [str(int(d)) for d in d_ks], fontsize=8)
+        ax.set_xlabel("d_k")
+        ax.set_title(label)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylim(0, 1.05)
+    axes[1].set_ylim(0, np.log(n_keys) * 1.1)
+    axes[0].legend(fontsize=9, frameon=False, loc="center right")
+    fig.suptitle(f"随机 q 对 {n_keys} 个随机键做 softmax：不缩放时随 d_k 增大而饱和")
+    return fig
+
+
+def exp_overflow_plot(limits) -> Figure:
+    """Bar chart: the largest score whose ``exp`` still fits, per float type.
+
+    ``limits`` maps a dtype name (e.g. ``"float16"``) to ``ln(max float)``.
+    """
+    if not isinstance(limits, dict) or not limits:
+        raise TypeError(f"limits must be a non-empty dict {{dtype name: ln(max)}}, got {type(limits).__name__}")
+    names = list(limits)
+    vals = np.array([float(limits[n]) for n in names])
+    plots._setup_font()
+    fig, ax = plt.subplots(figsize=(5.6, 2.8), layout="constrained")
+    ys = np.arange(len(names))
+    ax.barh(ys, vals, color=plots.ACCENT_COLOR_2, alpha=0.85)
+    for y, v in zip(ys, vals):
+        ax.text(v, y, f"  {v:.2f}", va="center", fontsize=10)
+    ax.set_yticks(ys, names)
+    ax.set_xscale("log")
+    ax.set_xlim(1, vals.max() * 4)
+    ax.set_xlabel("exp(分数) 不溢出的最大分数 = ln(最大浮点数)  (对数坐标)")
+    ax.set_title("分数超过这条线，朴素的 exp 就会变成 inf")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
