@@ -587,13 +587,30 @@ _DK_RAW_YMAX = 0.45
 _DK_SCALED_YMAX = 0.6
 
 
-@lru_cache(maxsize=32)
-def _dk_data(d_k: int, n_samples: int = 3000, seed: int = 0):
-    raw = plots.sample_dot_products(d_k, n_samples, seed, scaled=False)
-    rng = np.random.default_rng([seed, d_k, 1])
-    q = rng.standard_normal((1, d_k))
-    K = rng.standard_normal((_DK_N_KEYS, d_k))
-    scores = _att.attention_scores(q, K)[0]
+@lru_cache(maxsize=4)
+def _dk_all(seed: int = 0, n_samples: int = 3000):
+    """Running dot products for every d_k at once.
+
+    One set of random vectors with ``max(DK_STEPS)`` N(0, 1) components;
+    the dot product for dimension d_k uses the first d_k components (a
+    cumulative sum), so every slider position is a cheap column lookup and the
+    picture grows out of the same vectors.
+    """
+    d_max = max(DK_STEPS)
+    rng = np.random.default_rng([int(seed), 2024])
+    q = rng.standard_normal((n_samples, d_max))
+    k = rng.standard_normal((n_samples, d_max))
+    raw = np.cumsum(q * k, axis=1)  # raw[:, d-1] = q[:, :d] · k[:, :d]
+    q1 = rng.standard_normal(d_max)
+    K1 = rng.standard_normal((_DK_N_KEYS, d_max))
+    scores = np.cumsum(K1 * q1, axis=1)  # scores[j, d-1] = q1[:d] · K1[j, :d]
+    return raw, scores
+
+
+def _dk_data(d_k: int, seed: int = 0):
+    raw_all, scores_all = _dk_all(seed)
+    raw = raw_all[:, d_k - 1]
+    scores = scores_all[:, d_k - 1]
     w_raw = _att.softmax(scores)
     w_scaled = _att.softmax(scores / math.sqrt(d_k))
     return raw, scores, w_raw, w_scaled
