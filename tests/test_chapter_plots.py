@@ -1,0 +1,89 @@
+"""Tests for helpers.chapter_plots: each figure renders silently and bad input is rejected clearly."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import helpers as h  # noqa: E402
+from helpers import analysis, chapter_plots  # noqa: E402
+
+APPLE = h.SENTENCE_APPLE
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    saved = matplotlib.rcParams.copy()
+    yield
+    plt.close("all")
+    matplotlib.rcParams.update(saved)
+
+
+def _render(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)  # missing glyphs would warn here (pytest.ini: error)
+    return buf.getvalue()
+
+
+def _figures():
+    X = h.token_inputs(APPLE, 8)
+    E = h.embed_tokens(APPLE, 8)
+    w = h.softmax(np.arange(16.0).reshape(4, 4))
+    raw = analysis.saturation_stats([1, 16], n_trials=20)
+    scaled = analysis.saturation_stats([1, 16], n_trials=20, scaled=True)
+    ex = h.SEED_EXAMPLE
+    return [
+        chapter_plots.embedding_grids(E, X - E, X, APPLE),
+        chapter_plots.side_by_side_heatmaps([w, w.T], ["行", "列"], APPLE, APPLE),
+        chapter_plots.side_by_side_heatmaps([X @ X.T], ["分数 Q·Kᵀ"], APPLE, APPLE, kind="scores"),
+        chapter_plots.self_weight_plot([4, 8], [0.5, 0.9], [0.25, 0.2], 4),
+        chapter_plots.dot_contributions(ex["q1"], ex["K"], ["k1", "k2", "k3"]),
+        chapter_plots.dot_contributions([1.0, -1.0], [[1.0, 2.0], [-1.0, 0.5]], ["a", "b"]),
+        chapter_plots.variance_plot([1, 2, 4], [1.1, 1.9, 4.2], measured_scaled=[1.1, 0.95, 1.05]),
+        chapter_plots.saturation_plot(raw, scaled, 8),
+        chapter_plots.exp_overflow_plot({"float16": 11.09, "float64": 709.78}),
+    ]
+
+
+def test_every_figure_renders():
+    for fig in _figures():
+        assert isinstance(fig, Figure)
+        assert len(_render(fig)) > 1000
+
+
+def test_side_by_side_titles_and_labels():
+    w = np.full((4, 4), 0.25)
+    fig = chapter_plots.side_by_side_heatmaps([w, w], ["左", "右"], APPLE, APPLE)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["左", "右"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
+
+
+@pytest.mark.parametrize(
+    "call, exc, words",
+    [
+        (lambda: chapter_plots.side_by_side_heatmaps([np.eye(2), np.eye(3)], ["a", "b"], None, None),
+         ValueError, "same shape"),
+        (lambda: chapter_plots.side_by_side_heatmaps([np.eye(2)], ["a", "b"], None, None), ValueError, "titles"),
+        (lambda: chapter_plots.side_by_side_heatmaps([np.eye(2)], ["a"], None, None, kind="x"),
+         ValueError, "kind"),
+        (lambda: chapter_plots.embedding_grids(np.eye(2), np.eye(3), np.eye(2), ["a", "b"]), ValueError, "PE"),
+        (lambda: chapter_plots.dot_contributions([1, 2], np.eye(3), ["a", "b", "c"]), ValueError, "d_k"),
+        (lambda: chapter_plots.dot_contributions([1, 2], np.eye(2), ["a"]), ValueError, "labels"),
+        (lambda: chapter_plots.variance_plot([1, 2], [1.0]), ValueError, "measured"),
+        (lambda: chapter_plots.self_weight_plot([4, 8], [0.5], [0.2, 0.3], 4), ValueError, "same length"),
+        (lambda: chapter_plots.saturation_plot({"d_k": [1]}, {}, 8), ValueError, "missing"),
+        (lambda: chapter_plots.exp_overflow_plot([11.0]), TypeError, "dict"),
+    ],
+)
+def test_bad_input_is_rejected(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
