@@ -25,7 +25,8 @@ Conventions shared with the live panels in :mod:`helpers.widgets`:
 Public functions
 ----------------
 attention_heatmap, matrix_heatmap, weights_bar, step_strip,
-dot_product_histogram, matrix_grid, qkv_grids, text_color_for
+dot_product_histogram, matrix_grid, qkv_grids, text_color_for, luminance,
+sample_dot_products
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "qkv_grids",
     "text_color_for",
     "luminance",
+    "sample_dot_products",
 ]
 
 #: Colour map for attention weights α (fixed range 0–1): darker blue = more attention.
