@@ -420,10 +420,21 @@ def train(params, x, y, pronoun_pos, mask=None, *, lr: float = 0.5, steps: int =
     p = {k: v.copy() for k, v in _check_params(params).items()}
     vel = {k: np.zeros_like(v) for k, v in p.items()}
     losses = []
-    for _ in range(steps):
-        loss, grads = loss_and_gradients(p, x, y, pronoun_pos, mask)
-        if not np.isfinite(loss):
-            raise ValueError(f"training diverged (loss = {loss}); use a smaller lr than {lr}")
+    for step in range(steps):
+        try:
+            loss, grads = loss_and_gradients(p, x, y, pronoun_pos, mask)
+        except ValueError as exc:
+            if step == 0:
+                raise  # a problem with the inputs, not with the learning rate
+            raise ValueError(
+                f"training diverged at step {step} (the weights blew up: {exc}); "
+                f"use a smaller lr than {lr}"
+            ) from None
+        if not np.isfinite(loss) or (losses and loss > 1e3 * max(losses[0], 1e-12)):
+            raise ValueError(
+                f"training diverged at step {step} (loss = {loss:.3g}, it started at "
+                f"{losses[0] if losses else loss:.3g}); use a smaller lr than {lr}"
+            )
         losses.append(loss)
         for k in PARAM_NAMES:
             vel[k] = momentum * vel[k] - lr * grads[k]

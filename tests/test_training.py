@@ -128,3 +128,9 @@ def test_bad_inputs_raise_clear_errors(small):
         t.train(params, ds["X"], ds["Y"], ds["pronoun_pos"], lr=-1)
     with pytest.raises(ValueError, match="every key"):
         t.forward(params, ds["X"], np.zeros((6, 6), dtype=bool))
+
+
+def test_divergence_is_reported_clearly():
+    ds = t.pronoun_dataset(n_sentences=16)
+    with pytest.raises(ValueError, match="diverged"):
+        t.train(t.init_params(), ds["X"], ds["Y"], ds["pronoun_pos"], lr=50.0, steps=50)
