@@ -7,11 +7,15 @@ Order of preference:
 2. otherwise the subset of Noto Sans CJK SC that ships with the course in
    ``helpers/fonts/`` (SIL Open Font License, see ``helpers/fonts/OFL.txt``).
 
-The chosen family is put first in ``font.sans-serif`` with DejaVu Sans after
-it, so Latin letters and maths symbols missing from the CJK font fall back to
-DejaVu (matplotlib >= 3.6 does per-glyph fallback).  No call here goes through
-``findfont`` for a missing family, so no "findfont" or "Glyph missing" warning
-is ever printed.
+``font.family`` becomes the list ``["DejaVu Sans", <CJK family>]``: matplotlib
+(>= 3.6) falls back glyph by glyph only between the families *listed in
+font.family* (the generic ``"sans-serif"`` resolves to one single font), so
+Latin letters and maths symbols (·, α, √, ᵀ) come from DejaVu Sans and Chinese
+characters from the CJK font -- the same choice as ``helpers.plots``.  The CJK
+family is also put first in ``font.sans-serif``.  No call here goes through
+``findfont`` for a missing family, and a bold entry is registered for a CJK
+font shipped in one weight, so no "findfont" or "Glyph missing" warning is
+ever printed.
 """
 
 from __future__ import annotations
@@ -127,7 +131,7 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
     if "DejaVu Sans" in families:
         families.remove("DejaVu Sans")
     matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"] + families[1:]
-    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", name]
     return name
 
 
