@@ -270,15 +270,14 @@ def test_without_the_cjk_font_the_warning_check_would_fire(tmp_path):
 
 
 def test_log_check_catches_mathtext_substitution(tmp_path, caplog):
-    """Negative control for the log check, and a documented limitation: mathtext has no per-glyph
-    fallback, so Chinese inside a string that also contains ``$...$`` is drawn as boxes with a
-    logged warning.  Put Chinese and maths in separate strings (or drop the ``$``)."""
+    """Negative control for the log check: mathtext has no per-glyph fallback, so Chinese inside a
+    ``$...$`` string drawn with a Latin-only first family is substituted, with a logged warning."""
     caplog.set_level(logging.INFO, logger="matplotlib")
-    fonts.setup_cjk_font()
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        fig = Figure()
-        fig.add_subplot().set_title("缩放 $1/\\sqrt{d_k}$")
-        fig.savefig(tmp_path / "mixed.png", dpi=30)
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            fig = Figure()
+            fig.add_subplot().set_title("缩放 $1/\\sqrt{d_k}$")
+            fig.savefig(tmp_path / "mixed.png", dpi=30)
     with pytest.raises(AssertionError, match="glyph"):
         _assert_silent(record, caplog)
