@@ -189,6 +189,32 @@ def test_every_non_ascii_character_has_a_glyph_in_the_fallback_chain(bundled_cma
     assert not missing, f"no glyph in {fonts.BUNDLED_FONT.name} nor DejaVu Sans: {missing}"
 
 
+def _literals(source: str) -> list[str]:
+    try:
+        return [t.string for t in pytokenize.generate_tokens(io.StringIO(source).readline)
+                if t.type == pytokenize.STRING]
+    except (pytokenize.TokenError, SyntaxError, IndentationError):
+        return []
+
+
+def test_no_string_mixes_chinese_and_mathtext():
+    """Mathtext has no per-glyph fallback: "缩放 $\\sqrt{d_k}$" draws the Chinese as boxes (with a
+    logged warning).  Keep Chinese and $...$ in separate strings, or write the maths as plain text."""
+    math = re.compile(r"\$[^$\s][^$]*\$")
+    offenders = []
+    sources = [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8")) for p in sorted((ROOT / "helpers").glob("*.py"))]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        sources += [(str(path.relative_to(ROOT)), "".join(c.get("source", "")))
+                    for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    for name, src in sources:
+        offenders += [f"{name}: {lit}" for lit in _literals(src) if CJK.search(lit) and math.search(lit)]
+    assert not offenders, offenders
+
+
 # ---------------------------------------------------------------------------
 # setup_cjk_font
 # ---------------------------------------------------------------------------
