@@ -189,9 +189,10 @@ def _heatmap_size(n_rows: int, n_cols: int, colorbar: bool = True):
 
 
 def _fmt_value(v: float, fmt: str | None) -> str:
-    if fmt is not None:
-        return format(v, fmt)
-    return f"{v:.2f}"
+    s = format(v, fmt) if fmt is not None else f"{v:.2f}"
+    if s.startswith("-") and not s.strip("-0.").strip():
+        s = s[1:]  # "-0.0" -> "0.0"
+    return s
 
 
 def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):

@@ -110,7 +110,9 @@ def _esc(s) -> str:
 
 def _fmt(v: float, digits: int) -> str:
     s = f"{v:.{digits}f}"
-    return "0." + "0" * digits if s in ("-0." + "0" * digits,) else s
+    if s.startswith("-") and not s.strip("-0.").strip():
+        s = s[1:]  # "-0.00" -> "0.00"
+    return s
 
 
 def _colorbar_html(cmap_name, vmin, vmax, label, height_px, ticks=None):
