@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -126,6 +127,44 @@ def attention_matrix_form(query, key, value) -> np.ndarray:
     return (e / e.sum(axis=1, keepdims=True)) @ v
 
 
+@contextmanager
+def _one_blas_thread():
+    """Best effort: run NumPy's bundled OpenBLAS on one thread inside the block.
+
+    On a busy machine a multi-threaded matrix product can wait for free cores
+    and take 100× longer than usual, which would make the timing plot
+    meaningless.  Timing both versions on one core compares what we want to
+    compare: a Python loop versus one vectorised call.  If the library cannot
+    be found (other BLAS, other platform) nothing changes.
+    """
+    lib = get = set_ = None
+    try:
+        import ctypes
+        from pathlib import Path
+
+        libdir = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+        for cand in sorted(libdir.glob("*openblas*")):
+            lib = ctypes.CDLL(str(cand))
+            for suffix in ("64_", "_64_", ""):
+                get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+                set_ = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+                if get is not None and set_ is not None:
+                    break
+            if get is not None and set_ is not None:
+                break
+    except Exception:  # pragma: no cover - platform dependent
+        get = set_ = None
+    if get is None or set_ is None:
+        yield
+        return
+    before = int(get())
+    set_(1)
+    try:
+        yield
+    finally:
+        set_(before)
+
+
 def _best_time(fn, args, repeat: int) -> float:
     best = np.inf
     for _ in range(repeat):
@@ -140,6 +179,8 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
     """Wall-clock time of the per-token loop and of the matrix form for each length n.
 
     Timings depend on the machine and its load; only the trend is meaningful.
+    Both versions run on one core (see :func:`_one_blas_thread`), so the
+    comparison is "Python loop vs one vectorised call", not "1 core vs many".
 
     Returns
     -------
@@ -150,10 +191,11 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
     ns = [_check_positive_int(n, "n") for n in ns]
     rng = np.random.default_rng(seed)
     loop_s, matrix_s = [], []
-    for n in ns:
-        q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
-        loop_s.append(_best_time(attention_per_token_loop, (q, k, v), repeat))
-        matrix_s.append(_best_time(attention_matrix_form, (q, k, v), repeat))
+    with _one_blas_thread():
+        for n in ns:
+            q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
+            loop_s.append(_best_time(attention_per_token_loop, (q, k, v), repeat))
+            matrix_s.append(_best_time(attention_matrix_form, (q, k, v), repeat))
     return {"n": np.array(ns), "loop_s": np.array(loop_s), "matrix_s": np.array(matrix_s)}
 
 
