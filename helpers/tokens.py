@@ -90,8 +90,22 @@ def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if any(ch.isspace() for ch in text.strip()):
-        parts = text.split()
-        return [p for p in parts if keep_punctuation or p not in _PUNCTUATION]
+        # typed tokens; punctuation glued to a word ("苹果。") is still split off
+        tokens = []
+        for part in text.split():
+            word = ""
+            for ch in part:
+                if ch in _PUNCTUATION:
+                    if word:
+                        tokens.append(word)
+                        word = ""
+                    if keep_punctuation:
+                        tokens.append(ch)
+                else:
+                    word += ch
+            if word:
+                tokens.append(word)
+        return tokens
     tokens, i = [], 0
     while i < len(text):
         ch = text[i]

@@ -57,6 +57,10 @@ def test_tokenize_spaces_keep_tokens_as_typed():
     assert h.tokenize("我 喜欢 这个 苹果") == h.SENTENCE_APPLE
     assert h.tokenize("  我  喜欢\t这个 苹果 ") == h.SENTENCE_APPLE
     assert h.tokenize("我 喜欢 ， 苹果") == ["我", "喜欢", "苹果"]
+    # punctuation glued to a typed word is split off (otherwise "苹果。" would get its own embedding)
+    assert h.tokenize("我 喜欢 这个 苹果。") == h.SENTENCE_APPLE
+    assert h.tokenize("我 喜欢 这个 苹果。", keep_punctuation=True) == h.SENTENCE_APPLE + ["。"]
+    assert h.tokenize("小猫， 它 饿坏了！") == ["小猫", "它", "饿坏了"]
 
 
 def test_tokenize_punctuation_and_unknown_characters():
