@@ -25,8 +25,8 @@ Conventions shared with the live panels in :mod:`helpers.widgets`:
 Public functions
 ----------------
 attention_heatmap, matrix_heatmap, weights_bar, step_strip,
-dot_product_histogram, matrix_grid, qkv_grids, text_color_for, luminance,
-sample_dot_products
+dot_product_histogram, matrix_grid, qkv_grids, text_color_for, luminance
+(random dot products are sampled by :func:`helpers.analysis.sample_dot_products`)
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import attention as _att
+from .analysis import sample_dot_products
 from .fonts import setup_cjk_font
 
 __all__ = [
@@ -60,7 +61,6 @@ __all__ = [
     "qkv_grids",
     "text_color_for",
     "luminance",
-    "sample_dot_products",
 ]
 
 #: Colour map for attention weights α (fixed range 0–1): darker blue = more attention.
@@ -156,20 +156,8 @@ def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
 
 
 def _setup_font() -> str:
-    """``setup_cjk_font()`` plus a real per-glyph fallback.
-
-    matplotlib only falls back glyph by glyph when ``font.family`` is a *list
-    of concrete families*; with the generic ``"sans-serif"`` a symbol missing
-    from the CJK font (e.g. ``ᵀ``) triggers a "Glyph missing" warning.  So the
-    family list is set explicitly to ``["DejaVu Sans", <CJK font>]``: Latin
-    letters, digits and maths symbols (·, α, √, ᵀ) come from DejaVu Sans (the
-    CJK font draws "·" as a full-width dot), Chinese characters from the CJK font.
-    """
-    name = setup_cjk_font()
-    fam = ["DejaVu Sans", name]
-    if matplotlib.rcParams["font.family"] != fam:
-        matplotlib.rcParams["font.family"] = fam
-    return name
+    """Chinese labels with per-glyph fallback: see :func:`helpers.fonts.setup_cjk_font`."""
+    return setup_cjk_font()
 
 
 def _new_axes(ax, figsize):
@@ -487,17 +475,6 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
 # ---------------------------------------------------------------------------
 # dot-product histograms
 # ---------------------------------------------------------------------------
-
-def sample_dot_products(d_k: int, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
-    """Dot products ``q·k`` of random vectors with N(0, 1) entries (optionally ÷ √d_k)."""
-    d_k = _att._check_positive_int(d_k, "d_k")
-    n_samples = _att._check_positive_int(n_samples, "n_samples")
-    rng = np.random.default_rng([int(seed), d_k])
-    q = rng.standard_normal((n_samples, d_k))
-    k = rng.standard_normal((n_samples, d_k))
-    dots = np.einsum("ij,ij->i", q, k)
-    return dots / np.sqrt(d_k) if scaled else dots
-
 
 def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000, seed=0,
                           bins=60, axes=None) -> Figure:

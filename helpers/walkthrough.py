@@ -29,14 +29,9 @@ _COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#b
 
 
 def _font():
-    import matplotlib
-
     from .fonts import setup_cjk_font
 
-    name = setup_cjk_font()
-    fam = ["DejaVu Sans", name]
-    if matplotlib.rcParams["font.family"] != fam:
-        matplotlib.rcParams["font.family"] = fam
+    setup_cjk_font()
 
 
 def _shape_str(a) -> str:

@@ -53,6 +53,7 @@ from matplotlib import colors as mcolors
 
 from . import attention as _att
 from . import plots
+from .analysis import entropy
 from . import tokens as _tok
 
 __all__ = [
@@ -720,12 +721,6 @@ def _check_scores(scores, labels):
     return s, labels
 
 
-def _entropy(p):
-    p = np.asarray(p, dtype=float)
-    nz = p[p > 0]
-    return float(-(nz * np.log(nz)).sum())
-
-
 class TemperaturePanel(_Panel):
     def __init__(self, scores=None, labels=None, temperature=1.0):
         self.scores, self.labels = _check_scores(scores, labels)
@@ -740,7 +735,7 @@ class TemperaturePanel(_Panel):
     def refresh(self):
         T = float(self.slider_t.value)
         w = _att.softmax(self.scores, temperature=T)
-        self.values = {"temperature": T, "weights": w, "entropy": _entropy(w)}
+        self.values = {"temperature": T, "weights": w, "entropy": float(entropy(w))}
         lim = float(np.abs(self.scores).max()) or 1.0
         b1 = bars_svg(self.scores, self.labels, colors=_signed_colors(self.scores, lim), digits=2, width=280,
                       title="分数（固定）", ylabel="分数")
@@ -750,7 +745,7 @@ class TemperaturePanel(_Panel):
         n = len(w)
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK}">T = <b>{T:.3g}</b>：权重 = {_vec(w, 3)}，'
-            f'最大权重 <b>{w.max():.3f}</b>，熵 {_entropy(w):.3f}（均匀分布时最大 ln {n} = {math.log(n):.3f}）。</div>')
+            f'最大权重 <b>{w.max():.3f}</b>，熵 {float(entropy(w)):.3f}（均匀分布时最大 ln {n} = {math.log(n):.3f}）。</div>')
 
 
 def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> TemperaturePanel:

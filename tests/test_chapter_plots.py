@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import io
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from figtools import render_png  # noqa: E402
 
 import helpers as h  # noqa: E402
 from helpers import analysis, chapter_plots  # noqa: E402
 
 APPLE = h.SENTENCE_APPLE
-
-
-@pytest.fixture(autouse=True)
-def _clean():
-    saved = matplotlib.rcParams.copy()
-    yield
-    plt.close("all")
-    matplotlib.rcParams.update(saved)
-
-
-def _render(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=40)  # missing glyphs would warn here (pytest.ini: error)
-    return buf.getvalue()
 
 
 def _figures():
@@ -56,7 +42,7 @@ def _figures():
 def test_every_figure_renders():
     for fig in _figures():
         assert isinstance(fig, Figure)
-        assert len(_render(fig)) > 1000
+        assert len(render_png(fig)) > 1000
 
 
 def test_side_by_side_titles_and_labels():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 
 import matplotlib
 
@@ -16,26 +15,13 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from figtools import render_png  # noqa: E402
+
 import helpers as h  # noqa: E402
 from helpers import plots  # noqa: E402
 
 APPLE = h.SENTENCE_APPLE
 EX = h.SEED_EXAMPLE
-
-
-@pytest.fixture(autouse=True)
-def _clean():
-    saved = matplotlib.rcParams.copy()
-    yield
-    plt.close("all")
-    matplotlib.rcParams.update(saved)
-
-
-def _render(fig: Figure) -> bytes:
-    """Draw to PNG (this is where missing-glyph warnings would fire; pytest.ini turns them into errors)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=40)
-    return buf.getvalue()
 
 
 def _texts(fig: Figure) -> list[str]:
@@ -72,7 +58,7 @@ def test_attention_heatmap_basic_labels_colorbar_and_range():
     assert ax.images[0].get_cmap().name == plots.WEIGHTS_CMAP
     assert len(fig.axes) == 2 and "α" in fig.axes[1].get_ylabel()  # colour bar
     assert len(ax.texts) == 16  # annotated: 4 × 4 <= ANNOTATE_MAX
-    assert _render(fig)[:4] == b"\x89PNG"
+    assert render_png(fig)[:4] == b"\x89PNG"
 
 
 def test_seed_example_1x3_and_vector_input():
@@ -80,7 +66,7 @@ def test_seed_example_1x3_and_vector_input():
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.31", "0.33", "0.35"]
     fig2 = plots.attention_heatmap(EX["weights"][0], ["q1"], ["k1", "k2", "k3"])
     assert fig2.axes[0].images[0].get_array().shape == (1, 3)
-    _render(fig)
+    render_png(fig)
 
 
 def test_annotation_text_colour_is_readable():
@@ -100,7 +86,7 @@ def test_annotations_switch_off_when_dense(n, expect_annotations):
     assert (len(fig.axes[0].texts) == 0) is (not expect_annotations)
     forced = plots.attention_heatmap(A, labels, labels, annotate=not expect_annotations)
     assert len(forced.axes[0].texts) == (0 if expect_annotations else n * n)
-    _render(fig)
+    render_png(fig)
 
 
 def test_mask_is_hatched_and_unannotated_and_highlight_outlines_row():
@@ -115,7 +101,7 @@ def test_mask_is_hatched_and_unannotated_and_highlight_outlines_row():
     assert len(outlines) == 1
     assert outlines[0].get_y() == pytest.approx(2.5) and outlines[0].get_width() == 4
     assert mcolors.to_hex(outlines[0].get_edgecolor()) == plots.HIGHLIGHT_COLOR
-    _render(fig)
+    render_png(fig)
 
 
 def test_draws_into_given_axes():
@@ -157,7 +143,7 @@ def test_matrix_heatmap_is_diverging_and_symmetric():
     assert lo == pytest.approx(-hi) and hi == pytest.approx(np.abs(S).max())
     assert im.get_cmap().name == plots.DIVERGING_CMAP
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
-    _render(fig)  # ᵀ comes from DejaVu Sans: no missing-glyph warning
+    render_png(fig)  # ᵀ comes from DejaVu Sans: no missing-glyph warning
 
 
 def test_weights_bar():
@@ -168,7 +154,7 @@ def test_weights_bar():
     assert {"0.3143", "0.3330", "0.3528"} <= set(_texts(fig))
     with pytest.raises(ValueError):
         plots.weights_bar(np.ones((2, 3)) / 3, ["a", "b", "c"])
-    _render(fig)
+    render_png(fig)
 
 
 def test_step_strip_reproduces_the_seed_numbers():
@@ -179,7 +165,7 @@ def test_step_strip_reproduces_the_seed_numbers():
     assert {"0.3143", "0.3330", "0.3528"} <= texts  # weights
     assert {"4.1154", "5.1154", "6.1154"} <= texts  # Z1
     assert any("√d_k" in t for t in texts)
-    _render(fig)
+    render_png(fig)
     with pytest.raises(ValueError):
         plots.step_strip(np.ones((2, 3)), EX["K"], EX["V"])
 
@@ -195,7 +181,7 @@ def test_dot_product_histogram(scaled):
         assert all(0.8 < s < 1.2 for s in stds)
     else:
         assert stds == sorted(stds) and stds[-1] > 15
-    _render(fig)
+    render_png(fig)
 
 
 def test_sample_dot_products_deterministic():
@@ -212,11 +198,11 @@ def test_matrix_grid_and_qkv_grids_titles_carry_shapes():
     fig = plots.matrix_grid(Q, "Q", row_labels=APPLE)
     assert fig.axes[0].get_title() == "Q  (4 × 4)"
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
-    _render(fig)
+    render_png(fig)
     fig = plots.qkv_grids(X, Q, K, V, APPLE)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == ["X  (4 × 8)", "Q  (4 × 4)", "K  (4 × 4)", "V  (4 × 4)"]
-    _render(fig)
+    render_png(fig)
     fig = plots.qkv_grids(X, Q, K, V, APPLE, W=Wts)
     assert "W_Q  (8 × 4)" in [ax.get_title() for ax in fig.axes]
     with pytest.raises(ValueError):
@@ -239,4 +225,4 @@ def test_every_function_returns_a_figure_and_sets_cjk_font():
     assert "DejaVu Sans" in matplotlib.rcParams["font.family"]
     assert len(matplotlib.rcParams["font.family"]) == 2  # concrete families: per-glyph fallback works
     for f in figs:
-        _render(f)
+        render_png(f)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import matplotlib
@@ -10,24 +9,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import ipywidgets as W  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from figtools import render_png  # noqa: E402
+
 import helpers as h  # noqa: E402
 from helpers import plots, widgets  # noqa: E402
 
 EX = h.SEED_EXAMPLE
-
-
-@pytest.fixture(autouse=True)
-def _clean():
-    saved = matplotlib.rcParams.copy()
-    yield
-    plt.close("all")
-    matplotlib.rcParams.update(saved)
 
 
 def _finite(values: dict) -> bool:
@@ -56,12 +48,6 @@ def _moves(panel, control, value):
                and not (not isinstance(panel.values[k], np.ndarray) and panel.values[k] == before_vals.get(k))]
     assert changed, f"{control.description}: numbers unchanged"
     assert _finite(panel.values)
-
-
-def _render(fig):
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=40)
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------
@@ -238,7 +224,7 @@ def test_sentence_explorer_weights_override():
 def test_static_figures(name):
     fig = getattr(widgets, name)()
     assert isinstance(fig, Figure)
-    assert _render(fig)[:4] == b"\x89PNG"
+    assert render_png(fig)[:4] == b"\x89PNG"
 
 
 def test_static_and_live_match():
