@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from .attention import _check_positive_int, _check_positive_number, _shape
+from .attention import _check_positive_int, _check_positive_number
 
 __all__ = [
     "SEED_EXAMPLE",
