@@ -8,13 +8,21 @@ ipywidgets only when used::
 
 Modules
 -------
-attention : softmax, the four steps, scaled dot-product attention, masks,
-            self-/cross-/multi-head attention, input validation
-tokens    : toy tokenizer, deterministic embeddings, positional encoding,
-            weight initialisation, the source chapter's worked example
-fonts     : makes a CJK font available to matplotlib
-plots     : static matplotlib figures
-widgets   : live slider panels
+attention     : softmax, the four steps, scaled dot-product attention, masks,
+                self-/cross-/multi-head attention, input validation      (NumPy)
+tokens        : toy tokenizer, deterministic embeddings, positional encoding,
+                weight initialisation, the source chapter's worked example (NumPy)
+analysis      : entropy, softmax Jacobian, dot-product statistics        (NumPy)
+handmade      : hand-constructed W_Q / W_K that make 它 attend to 小猫    (NumPy)
+training      : one attention layer trained by gradient descent with
+                hand-derived gradients (chapter 08)                      (NumPy)
+efficiency    : path lengths, loop vs matrix timing, O(n²) memory (chapter 08)
+checks        : exercise checkers with named-mistake diagnosis; solutions
+fonts         : makes a CJK font available to matplotlib
+plots         : static matplotlib figures (heatmaps, bars, step strip, grids)
+chapter_plots : figures specific to chapters 01-04
+walkthrough   : weighted-sum picture and the traced sequence diagram (05, 06)
+widgets       : live slider panels and their static ``*_figure`` twins
 """
 
 from .attention import *  # noqa: F401,F403
