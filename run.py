@@ -74,7 +74,8 @@ def ensure_browser() -> None:
         try:
             _run(["apt-get", "update", "-qq"], env=env)
             _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-                  "chromium", "fonts-noto-cjk"], env=env, stdout=subprocess.DEVNULL)
+                  "chromium", "fonts-noto-cjk", "fonts-noto-color-emoji"], env=env,
+                 stdout=subprocess.DEVNULL)
         except subprocess.CalledProcessError as exc:
             print(f"note: could not install chromium ({exc}); browser tests will be skipped")
     else:
