@@ -282,6 +282,19 @@ _JS_DOM_REPORT = """
 }
 """
 
+_JS_TO_TOP = """
+() => {
+  const w = window.__nb;
+  w.content.activeCellIndex = 0;
+  w.content.deselectAll();
+  w.content.mode = 'command';
+  const outer = w.content.node.classList.contains('jp-WindowedPanel-outer')
+      ? w.content.node : (w.content.node.querySelector('.jp-WindowedPanel-outer') || w.content.node);
+  outer.scrollTop = 0;
+  w.content.node.scrollTop = 0;
+}
+"""
+
 _JS_CLOSE = """
 async () => {
   const w = window.__nb;
@@ -312,8 +325,12 @@ class LabPage:
             "() => window.jupyterapp && window.jupyterapp.started !== undefined", timeout=60_000
         )
         self.page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
-        # the notebook gets the whole width, like a projector would show it
-        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        # the notebook gets the whole width, like a projector would show it; no Launcher tab
+        self.page.evaluate(
+            """() => { const app = window.jupyterapp; app.shell.collapseLeft();
+                for (const w of Array.from(app.shell.widgets('main'))) {
+                  if (w.node.classList.contains('jp-Launcher') || w.id.startsWith('launcher')) w.close(); } }"""
+        )
         self.page.wait_for_timeout(300)
 
     def close(self) -> None:
@@ -359,7 +376,9 @@ class LabPage:
         height = max(VIEWPORT["height"], min(max_height, int(rep["height"]) + chrome))
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         try:
+            self.page.evaluate(_JS_TO_TOP)
             self.page.wait_for_timeout(500)
+            self.page.evaluate(_JS_TO_TOP)
             self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             self.page.screenshot(path=str(path), full_page=True)
         finally:
