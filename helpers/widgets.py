@@ -816,7 +816,7 @@ class VectorPanel(_Panel):
         self.reset_button = W.Button(description="恢复原例", icon="undo", layout=W.Layout(width="120px"))
         controls = W.HBox([W.VBox([W.HTML("<b>查询 q1</b>"), *self.sliders_q]),
                            W.VBox([W.HBox([self.key_select, self.reset_button]), *self.sliders_k])])
-        super().__init__("种子例子：拖动 q1（或某个键）的分量，看分数、权重和输出 Z1 怎样变化",
+        super().__init__("原教程的例子：拖动 q1（或某个键）的分量，看分数、权重和输出 Z1 怎样变化",
                          [controls], view_height="230px")
         self._watch(*self.sliders_q, *self.sliders_k)
         self.key_select.observe(self._on_key_select, names="value")
