@@ -369,21 +369,30 @@ class LabPage:
             self.page.wait_for_timeout(200)
 
     def screenshot_full(self, path: Path, max_height: int = 16000) -> dict:
-        """Screenshot of the whole notebook: grow the viewport to the content height."""
+        """Screenshot of the whole notebook: grow the viewport to the content height.
+
+        Off-screen cells are laid out lazily (content-visibility), so the height
+        is measured again after each resize until it stops growing.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        rep = self.page.evaluate(_JS_DOM_REPORT)
         chrome = 140  # menu bar, tab bar, toolbar, status bar
-        height = max(VIEWPORT["height"], min(max_height, int(rep["height"]) + chrome))
-        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        height = VIEWPORT["height"]
         try:
-            self.page.evaluate(_JS_TO_TOP)
-            self.page.wait_for_timeout(500)
+            for _ in range(6):
+                content = int(self.page.evaluate(_JS_DOM_REPORT)["height"])
+                want = max(VIEWPORT["height"], min(max_height, content + chrome))
+                if want <= height + 4:
+                    break
+                height = want
+                self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+                self.page.evaluate(_JS_TO_TOP)
+                self.page.wait_for_timeout(400)
             self.page.evaluate(_JS_TO_TOP)
             self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             self.page.screenshot(path=str(path), full_page=True)
         finally:
             self.page.set_viewport_size(VIEWPORT)
-        return {"height": height, "truncated": int(rep["height"]) + chrome > max_height}
+        return {"height": height, "truncated": content + chrome > max_height}
 
     def close_notebook(self) -> None:
         self.page.evaluate(_JS_CLOSE)
