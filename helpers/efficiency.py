@@ -291,7 +291,7 @@ def timing_figure(result: dict):
     ax.loglog(n, np.asarray(result["matrix_s"]) * 1e3, "s-", color=plots.ACCENT_COLOR,
               label="矩阵形式（所有查询一起算）")
     ref = np.asarray(result["matrix_s"])[-1] * 1e3 * (n / n[-1]) ** 2
-    ax.loglog(n, ref, ":", color="#777777", label="参考线：∝ n^2")
+    ax.loglog(n, ref, ":", color="#777777", label="参考线：∝ n²")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel("耗时（毫秒，对数刻度）")
     ax.set_title("同样的结果，不同的计算方式（本机实测，数值会有波动）", fontsize=10)
@@ -310,14 +310,14 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     alpha = np.array([weights_nbytes(int(n), dtype) for n in ns], dtype=float)
     x_bytes = ns.astype(float) * d_model * item
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    ax.loglog(ns, alpha, "o-", color=plots.ACCENT_COLOR_2, label="权重矩阵 α：n × n（O(n^2)）")
+    ax.loglog(ns, alpha, "o-", color=plots.ACCENT_COLOR_2, label="权重矩阵 α：n × n（O(n²)）")
     ax.loglog(ns, x_bytes, "s-", color=plots.ACCENT_COLOR, label=f"输入 X：n × {d_model}（O(n)）")
     for value, name in [(2 ** 20, "1 MiB"), (2 ** 30, "1 GiB")]:
         ax.axhline(value, color="#999999", lw=0.8, ls="--")
         ax.text(ns[0], value * 1.3, name, fontsize=8, color="#666666")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
-    ax.set_title("代价：α 的大小随 n^2 增长（每个头、每个句子一份）", fontsize=10)
+    ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=10)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
