@@ -50,6 +50,10 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
                              layout="constrained")
     for ax, (name, m) in zip(axes, mats):
         plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
+        ax.set_xlabel("维度 (0 … d_model−1)", fontsize=9)
+    cb = fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.8, aspect=15)
+    cb.set_label("数值")
+    cb.outline.set_visible(False)
     fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
     return fig
 
@@ -81,14 +85,21 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
     n_q, n_k = mats[0].shape
     plots._setup_font()
     cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
-    fig, axes = plt.subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 2.3), n_q * cell + 1.7),
+    fig, axes = plt.subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 1.6) + 1.2, n_q * cell + 1.7),
                              layout="constrained", squeeze=False)
     limit = max(float(np.abs(m).max()) for m in mats) or 1.0
-    for ax, m, t in zip(axes[0], mats, titles):
+    for i, (ax, m, t) in enumerate(zip(axes[0], mats, titles)):
+        # one shared colour scale: query label only on the first panel, one colorbar for all
+        ylabel = plots.QUERY_AXIS_LABEL if i == 0 else ""
         if kind == "weights":
-            plots.attention_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate)
+            plots.attention_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate,
+                                    ylabel=ylabel, colorbar=False)
         else:
-            plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate, limit=limit)
+            plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate, limit=limit,
+                                 ylabel=ylabel, colorbar=False)
+    cb = fig.colorbar(axes[0][-1].images[0], ax=list(axes[0]), shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
+    cb.set_label(plots.WEIGHT_LABEL if kind == "weights" else "分数 (score)")
+    cb.outline.set_visible(False)
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -53,6 +53,23 @@ def test_side_by_side_titles_and_labels():
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == APPLE
 
 
+def test_side_by_side_shares_one_colorbar_and_query_label():
+    w = np.full((4, 4), 0.25)
+    for kind in ("weights", "scores"):
+        fig = chapter_plots.side_by_side_heatmaps([w, w, w], ["a", "b", "c"], APPLE, APPLE, kind=kind)
+        assert len(fig.axes) == 4  # three heatmaps + one shared colorbar
+        assert [ax.get_ylabel() for ax in fig.axes[:3]] == ["查询 (query)", "", ""]
+        assert all([t.get_text() for t in ax.get_yticklabels()] == APPLE for ax in fig.axes[:3])
+
+
+def test_embedding_grids_has_a_colorbar():
+    X = h.token_inputs(APPLE, 8)
+    E = h.embed_tokens(APPLE, 8)
+    fig = chapter_plots.embedding_grids(E, X - E, X, APPLE)
+    assert len(fig.axes) == 4
+    assert fig.axes[-1].get_ylabel() == "数值"
+
+
 @pytest.mark.parametrize(
     "call, exc, words",
     [
