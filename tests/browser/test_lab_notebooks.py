@@ -5,8 +5,9 @@ idle and every code cell has an execution count, then check what the page
 shows: no error and no stderr output, every widget output rendered as a live
 widget (never the "Loading widget…" / "Error displaying widget" fallback),
 sliders present where panels are, figures shown at their natural size (not
-stretched), and no pop-up (news prompt, dialog) over the notebook.  A
-screenshot of the whole notebook goes to ``artifacts/screenshots/``.
+stretched), no JavaScript error in the page, and no pop-up (news prompt,
+dialog) over the notebook.  A screenshot of the whole notebook goes to
+``artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ def test_no_news_prompt_and_no_update_check(lab):
 def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
     rel = f"notebooks/{nb_path.name}"
     t0 = time.monotonic()
+    n_console = len(lab.console_errors)
     lab.open(rel)
     try:
         state = lab.run_all(timeout=180)
         rep = lab.wait_widgets(timeout=30)
         seconds = time.monotonic() - t0
+        js_errors = lab.console_errors[n_console:]
         shot = lab.screenshot_full(screenshots_dir / f"{nb_path.stem}.png")
     finally:
         lab.close_notebook()
@@ -100,6 +103,9 @@ def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
         ratio_shown = img["w"] / img["h"]
         assert abs(ratio_shown - ratio_nat) / ratio_nat < 0.02, f"image aspect ratio distorted: {img}"
 
-    # 4. nothing covers the notebook
+    # 4. the page itself logged no JavaScript error (widget manager, renderers)
+    assert not js_errors, f"JavaScript errors in the page: {js_errors}"
+
+    # 5. nothing covers the notebook
     assert not rep["toasts"], f"pop-up notification shown: {rep['toasts']}"
     assert not rep["dialogs"], f"dialog shown: {rep['dialogs']}"
