@@ -2,6 +2,9 @@
 
 * :func:`weighted_sum_figure` — the value vectors, the scaled pieces ``α_j V_j`` and
   their sum ``Z_i`` drawn as 2-D arrows (chapter 05).
+* :func:`value_line_figure` — when the value vectors lie on one line, every
+  weighted average lies on it too: several weight rows drawn as points on that
+  line next to the mean of V (chapter 05, "why Z1 is close to the mean").
 * :func:`trace_self_attention` — the numbered steps of the source chapter's
   sequence diagram for one query token, with the real arrays and their shapes
   (NumPy only).
@@ -19,7 +22,7 @@ import numpy as np
 
 from . import attention as _att
 
-__all__ = ["weighted_sum_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
+__all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
            "PARTICIPANTS"]
 
 #: The six participants of the source chapter's sequence diagram, in order.
@@ -149,6 +152,102 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     ax1.legend(loc="lower right", fontsize=9, frameon=False)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def _vec_str(v, digits=3) -> str:
+    return "(" + ", ".join(f"{float(x):.{digits}f}" for x in v) + ")"
+
+
+def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None, dim=0, title=None):
+    """Weighted averages of value vectors that lie on one straight line.
+
+    When all rows of ``value`` lie on one line (as in the source chapter's example,
+    where each row is the previous one plus (3, 3, 3)), every weighted average
+    ``Z = α V`` lies on that line too, so one component locates it.  The figure
+    draws the line with the value vectors on top, a dashed marker for the mean of
+    V, and one row of the figure per weight row with its output Z as a star.
+
+    Parameters
+    ----------
+    value : array_like, shape (n_k, d_v)
+        Value vectors; must be collinear and not all equal in component ``dim``.
+    weight_rows : array_like, shape (n_rows, n_k) or (n_k,)
+        Weight rows (each non-negative, summing to 1).
+    row_labels : sequence of str, optional
+        One name per weight row (default "α 第 1 行", ...).
+    value_labels : sequence of str, optional
+        Names of the value rows (default V_1, V_2, ...).
+    dim : int, default 0
+        Which component of the vectors is used as the horizontal axis.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    v = _att._as_real_array(value, "value")
+    w = _att._as_real_array(weight_rows, "weight_rows")
+    if w.ndim == 1:
+        w = w[None, :]
+    if v.ndim != 2 or v.shape[0] < 2:
+        raise ValueError(f"value must have shape (n_k, d_v) with n_k >= 2; got shape {_shape_str(v)}")
+    if w.ndim != 2 or w.shape[1] != v.shape[0] or w.shape[0] == 0:
+        raise ValueError(
+            f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_shape_str(w)}"
+        )
+    if (w < 0).any() or not np.allclose(w.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(f"every weight row must be non-negative and sum to 1; row sums are {np.round(w.sum(axis=1), 4).tolist()}")
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
+        raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
+    direction = v[-1] - v[0]
+    if abs(direction[dim]) < 1e-12:
+        raise ValueError(f"component {dim} is the same for the first and last value rows; choose another dim")
+    t = (v[:, dim] - v[0, dim]) / direction[dim]
+    if not np.allclose(v, v[0] + t[:, None] * direction[None, :], atol=1e-9):
+        raise ValueError("the rows of value do not lie on one straight line; use weighted_sum_figure instead")
+    n_rows, n_k = w.shape
+    labels = [f"V_{j + 1}" for j in range(n_k)] if value_labels is None else [str(x) for x in value_labels]
+    if len(labels) != n_k:
+        raise ValueError(f"value_labels has {len(labels)} names but value has {n_k} rows")
+    rlabels = [f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None else [str(x) for x in row_labels]
+    if len(rlabels) != n_rows:
+        raise ValueError(f"row_labels has {len(rlabels)} names but weight_rows has {n_rows} rows")
+
+    z = w @ v
+    mean = v.mean(axis=0)
+    xs, zx, mx = v[:, dim], z[:, dim], mean[dim]
+    _font()
+    fig, ax = plt.subplots(figsize=(9.5, 1.5 + 0.75 * n_rows), layout="constrained")
+    lo, hi = float(xs.min()), float(xs.max())
+    span = hi - lo
+    colors = [_COLORS[j % len(_COLORS)] for j in range(n_k)]
+    ax.plot([lo, hi], [0, 0], color="#999999", linewidth=2, zorder=1)
+    for j in range(n_k):
+        ax.scatter(xs[j], 0, s=160, color=colors[j], zorder=3)
+        ax.annotate(f"{labels[j]}\n{_vec_str(v[j], 1)}", (xs[j], 0), textcoords="offset points", xytext=(0, 10),
+                    ha="center", va="bottom", fontsize=10, color=colors[j])
+    y_bottom = -n_rows - 0.6
+    ax.plot([mx, mx], [y_bottom, 0.0], color="#555555", linestyle="--", linewidth=1.2, zorder=0)
+    ax.annotate(f"V 的平均 {_vec_str(mean, 1)}", (mx, y_bottom), textcoords="offset points", xytext=(0, -4),
+                ha="center", va="top", fontsize=9, color="#555555")
+    for r in range(n_rows):
+        y = -(r + 1)
+        ax.plot([lo, hi], [y, y], color="#e5e5e5", linewidth=1, zorder=0)
+        ax.plot([zx[r], zx[r]], [y, 0], color="black", linestyle=":", linewidth=1, zorder=1)
+        ax.scatter(zx[r], y, s=150, marker="*", color="black", zorder=4)
+        ax.annotate(f"{rlabels[r]}：α = {_vec_str(w[r])} → Z = {_vec_str(z[r])}", (lo, y),
+                    textcoords="offset points", xytext=(0, 7), ha="left", va="bottom", fontsize=9,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=1.0), zorder=5)
+    ax.set_xlim(lo - 0.06 * span, hi + 0.06 * span)
+    ax.set_ylim(y_bottom - 0.45, 0.9)
+    ax.set_yticks([])
+    ax.set_xlabel(f"第 {dim + 1} 个分量（值向量排在一条直线上，一个分量就能定位）")
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    if title:
+        ax.set_title(title)
     return fig
 
 

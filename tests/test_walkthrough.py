@@ -86,3 +86,32 @@ def test_figures_return_figures():
 def test_weighted_sum_figure_bad_input(weights, value, kwargs, exc, text):
     with pytest.raises(exc, match=text):
         wt.weighted_sum_figure(weights, value, **kwargs)
+
+
+def test_value_line_figure_seed_example():
+    ex = h.SEED_EXAMPLE
+    rows = np.vstack([np.full(3, 1 / 3), ex["weights"][0]])
+    fig = wt.value_line_figure(ex["V"], rows, row_labels=["均匀", "原例"], title="t")
+    assert isinstance(fig, matplotlib.figure.Figure)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "(4.115, 5.115, 6.115)" in texts  # Z1 of the seed example
+    assert "(4.000, 5.000, 6.000)" in texts  # uniform weights give the mean
+    fig = wt.value_line_figure(ex["V"], ex["weights"][0])  # one row, default labels
+    assert "α 第 1 行" in " ".join(t.get_text() for t in fig.axes[0].texts)
+
+
+@pytest.mark.parametrize(
+    "value, weights, kwargs, text",
+    [
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [1 / 3] * 3, {"dim": 1}, "one straight line"),
+        ([[1.0, 0.0], [1.0, 1.0]], [0.5, 0.5], {"dim": 0}, "same for the first and last"),
+        ([[0.0, 0.0], [1.0, 1.0]], [0.5, 0.5], {"dim": 2}, "dim"),
+        ([[0.0, 0.0], [1.0, 1.0]], [0.7, 0.7], {}, "sum to 1"),
+        ([[0.0, 0.0], [1.0, 1.0]], [0.2, 0.3, 0.5], {}, "n_k = 2"),
+        ([[0.0, 0.0], [1.0, 1.0]], [0.5, 0.5], {"row_labels": ["a", "b"]}, "row_labels"),
+        ([[0.0, 0.0], [1.0, 1.0]], [0.5, 0.5], {"value_labels": ["a"]}, "value_labels"),
+    ],
+)
+def test_value_line_figure_bad_input(value, weights, kwargs, text):
+    with pytest.raises(ValueError, match=text):
+        wt.value_line_figure(np.array(value), np.array(weights), **kwargs)
