@@ -251,6 +251,6 @@ def exp_overflow_plot(limits) -> Figure:
     ax.set_xscale("log")
     ax.set_xlim(1, vals.max() * 4)
     ax.set_xlabel("exp(分数) 不溢出的最大分数 = ln(最大浮点数)  (对数坐标)")
-    ax.set_title("分数超过这条线，朴素的 exp 就会变成 inf")
+    ax.set_title("分数超过柱子的长度，朴素的 exp 就会变成 inf")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
