@@ -578,9 +578,12 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     for ax, (nm, m) in zip(axes, mats):
         labels = tokens if nm != "W_Q" else [str(i) for i in range(m.shape[0])]
         matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=limit)
+        ax.set_xlabel("输出维度" if nm == "W_Q" else "维度", fontsize=9)
+        if nm == "W_Q":
+            ax.set_ylabel("输入维度", fontsize=9)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
     cb = fig.colorbar(sm, ax=list(axes), shrink=0.8, aspect=15)
     cb.set_label("数值")
     cb.outline.set_visible(False)
-    fig.suptitle("Q = X·W_Q,  K = X·W_K,  V = X·W_V   (每行一个词)")
+    fig.suptitle("Q = X·W_Q,  K = X·W_K,  V = X·W_V   (X、Q、K、V 每行一个词；W_Q 每行一个输入维度)")
     return fig

@@ -435,7 +435,7 @@ class QKVShapesPanel(_Panel):
         self.view.value = _row(*blocks, gap=10)
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK}">形状：X ({n}×{d_model}) · W_Q ({d_model}×{d_k}) = Q ({n}×{d_k})；'
-            f'K、V 同理 ({n}×{d_k})。每行一个词，d_model 只决定 X 的列数和 W 的行数，'
+            f'K、V 同理 ({n}×{d_k})。X、Q、K、V 每行一个词，W_Q 每行一个输入维度；d_model 只决定 X 的列数和 W 的行数，'
             f'd_k 决定 Q、K、V 的列数。</div>')
 
 
@@ -685,6 +685,7 @@ def dk_figure(*, d_k=64, seed=0):
         ax.set_xlabel(xl)
         ax.text(0.98, 0.92, f"标准差 ≈ {s.std():.2f}", transform=ax.transAxes, ha="right")
         ax.set_yticks([])
+        ax.set_ylabel("频率（相对）", fontsize=9)
         ax.spines[["top", "right", "left"]].set_visible(False)
     labels = _dk_key_labels()
     cm = matplotlib.colormaps[plots.WEIGHTS_CMAP]
