@@ -795,7 +795,7 @@ def _seed_compute(q, K, V):
 
 
 class VectorPanel(_Panel):
-    def __init__(self, vmin=-1.0, vmax=1.0, step=0.05):
+    def __init__(self, vmin=-3.0, vmax=3.0, step=0.05):
         ex = _tok.SEED_EXAMPLE
         self.q0 = np.array(ex["q1"], dtype=float).reshape(1, -1)
         self.K0 = np.array(ex["K"], dtype=float)
@@ -874,7 +874,7 @@ class VectorPanel(_Panel):
             f'权重 α = <b>{_vec(w)}</b>（和 = {w.sum():.4f}）　输出 Z1 = <b>{_vec(z)}</b></div>')
 
 
-def vector_panel(*, vmin=-1.0, vmax=1.0, step=0.05) -> VectorPanel:
+def vector_panel(*, vmin=-3.0, vmax=3.0, step=0.05) -> VectorPanel:
     """The seed example (q1, K, V, d_k = 3) with sliders for q1 and for one selectable key.
 
     Defaults reproduce the chapter: weights [0.3143, 0.3330, 0.3528], Z1 [4.1154, 5.1154, 6.1154].
