@@ -192,20 +192,26 @@ def launch_chromium(playwright):
 _JS_OPEN = """
 async (path) => {
   const app = window.jupyterapp;
+  const timeout = (ms, what) => new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(what + ' not ready after ' + ms + ' ms')), ms));
   const w = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-  await w.context.ready;
-  await w.sessionContext.ready;
-  app.shell.activateById(w.id);
   window.__nb = w;
+  await Promise.race([w.context.ready, timeout(60000, 'document ' + path)]);
+  await Promise.race([w.sessionContext.ready, timeout(90000, 'kernel for ' + path)]);
+  app.shell.activateById(w.id);
   return w.id;
 }
 """
 
 _JS_RUN_ALL = """
 async () => {
+  // not awaited: Python polls the cells' state with its own timeout
   const app = window.jupyterapp;
   app.shell.activateById(window.__nb.id);
-  await app.commands.execute('notebook:run-all-cells');
+  window.__runAll = {done: false, error: null};
+  app.commands.execute('notebook:run-all-cells').then(
+      (ok) => { window.__runAll.done = true; window.__runAll.ok = ok; },
+      (e) => { window.__runAll.done = true; window.__runAll.error = String(e); });
   return true;
 }
 """
@@ -228,7 +234,8 @@ _JS_STATE = """
     cells.push({index: i, count: c.executionCount, src: c.sharedModel.getSource().slice(0, 80), bad: outs});
   }
   const prompts = Array.from(w.node.querySelectorAll('.jp-InputArea-prompt')).map(p => p.textContent);
-  return {status: kernel ? kernel.status : 'none', cells, busyPrompts: prompts.filter(t => t.includes('*')).length};
+  return {status: kernel ? kernel.status : 'none', cells, busyPrompts: prompts.filter(t => t.includes('*')).length,
+          runAll: window.__runAll || null};
 }
 """
 
@@ -346,8 +353,12 @@ class LabPage:
         deadline = time.monotonic() + timeout
         while True:
             state = self.page.evaluate(_JS_STATE)
+            run = state["runAll"] or {}
+            if run.get("error"):
+                raise RuntimeError(f"Run All failed: {run['error']}")
             done = (
-                state["status"] == "idle"
+                run.get("done")
+                and state["status"] == "idle"
                 and state["busyPrompts"] == 0
                 and all(c["count"] is not None for c in state["cells"])
             )

@@ -82,6 +82,9 @@ def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
     # 1. every code cell ran, none produced an error or stderr
     unexecuted = [c["index"] for c in state["cells"] if c["count"] is None]
     assert not unexecuted, f"cells without execution count: {unexecuted}"
+    counts = [c["count"] for c in state["cells"]]
+    assert counts == sorted(counts) and counts[:1] in ([], [1]), (
+        f"not a fresh top-to-bottom run (execution counts {counts})")
     bad = [(c["index"], c["src"], c["bad"]) for c in state["cells"] if c["bad"]]
     assert not bad, f"error/stderr outputs after Run All: {bad}"
     assert not rep["stderr"], f"stderr/error shown on the page: {rep['stderr']}"
