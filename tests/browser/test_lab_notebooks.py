@@ -7,7 +7,8 @@ widget (never the "Loading widget…" / "Error displaying widget" fallback),
 sliders present where panels are, figures shown at their natural size (not
 stretched), no JavaScript error in the page, and no pop-up (news prompt,
 dialog) over the notebook.  A screenshot of the whole notebook goes to
-``artifacts/screenshots/``.
+``artifacts/screenshots/``; then the first slider of every panel is moved
+one step with the keyboard and the panel must change.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
         seconds = time.monotonic() - t0
         js_errors = lab.console_errors[n_console:]
         shot = lab.screenshot_full(screenshots_dir / f"{nb_path.stem}.png")
+        # each panel of this chapter (with its own arguments) answers one keypress
+        moved = {}
+        for c in rep["cells"]:
+            if c["expected"] and c["sliders"]:
+                area = lab.cell_locator(c["index"]).locator(".jp-Cell-outputArea")
+                moved[c["index"]] = ld.measure_panel(lab.page, area, presses=("ArrowRight",))["presses"][0]
     finally:
         lab.close_notebook()
 
@@ -77,6 +84,7 @@ def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
         "widget_views": rep["widgetCells"],
         "sliders": rep["sliders"],
         "screenshot_height": shot["height"],
+        "slider_ms": {i: p["latency_ms"] and round(p["latency_ms"], 1) for i, p in moved.items()},
     }
 
     # 1. every code cell ran, none produced an error or stderr
@@ -96,6 +104,10 @@ def test_notebook_runs_in_jupyterlab(nb_path, lab, screenshots_dir):
     assert not missing, f"widget outputs not rendered as widgets in cells {missing}"
     if rep["widgetCells"]:
         assert rep["sliders"] > 0 and rep["sliderHandles"] > 0, "panels shown but no slider visible"
+
+    for index, p in moved.items():
+        assert p["before"]["readouts"] != p["after"]["readouts"], f"cell {index}: {p['key']} did not move the slider"
+        assert p["before"]["view"] != p["after"]["view"], f"cell {index}: slider moved, the panel did not change"
 
     # 3. figures at natural size: never enlarged (blurred) nor distorted
     for img in rep["imgs"]:
