@@ -89,7 +89,9 @@ def main(argv: list[str]) -> int:
     py = ensure_env()
     os.chdir(ROOT)
     if argv[0] == "lab":
-        return subprocess.call([py, "-m", "jupyterlab", FIRST_CHAPTER, *argv[1:]])
+        extra = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        root = [f"--ServerApp.root_dir={ROOT}"]  # file browser shows the whole course, not only notebooks/
+        return subprocess.call([py, "-m", "jupyterlab", FIRST_CHAPTER, *root, *extra, *argv[1:]])
     ensure_browser()
     return subprocess.call([py, "-m", "pytest", *argv[1:]])
 
