@@ -133,7 +133,8 @@ def _broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> 
         ) from None
 
 
-def _as_mask(mask, scores_shape: tuple) -> np.ndarray:
+def _as_mask(mask, scores_shape: tuple, what: str = "scores") -> np.ndarray:
+    """Validate a boolean mask that must broadcast to ``scores_shape`` (named ``what`` in errors)."""
     arr = np.asarray(mask)
     if arr.dtype.kind != "b":
         raise TypeError(
@@ -146,7 +147,7 @@ def _as_mask(mask, scores_shape: tuple) -> np.ndarray:
         target = None
     if target != tuple(scores_shape):
         raise ValueError(
-            f"mask of shape {_shape(arr)} cannot be broadcast to the scores' shape "
+            f"mask of shape {_shape(arr)} cannot be broadcast to the {what}' shape "
             f"{tuple(scores_shape)} (..., n_q, n_k)"
         )
     return arr

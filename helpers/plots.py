@@ -231,16 +231,7 @@ def _draw_highlight(ax, row: int, n_cols: int):
 
 
 def _mask_array(mask, shape) -> np.ndarray:
-    m = np.asarray(mask)
-    if m.dtype.kind != "b":
-        raise TypeError(
-            f"mask must be a boolean array (True = may attend, False = blocked); got dtype {m.dtype} "
-            f"with shape {tuple(m.shape)}"
-        )
-    try:
-        return np.broadcast_to(m, shape)
-    except ValueError:
-        raise ValueError(f"mask of shape {tuple(m.shape)} cannot be broadcast to the weights' shape {shape}") from None
+    return np.broadcast_to(_att._as_mask(mask, tuple(shape), what="weights"), shape)
 
 
 def _check_row(highlight_row, n_rows: int):
