@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import attention as _att
+from .analysis import _as_weights
 
 __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
            "PARTICIPANTS"]
@@ -32,14 +33,10 @@ _COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#b
 
 
 def _font():
+    # imported here so that trace_self_attention / trace_markdown stay NumPy-only
     from .fonts import setup_cjk_font
 
     setup_cjk_font()
-
-
-def _shape_str(a) -> str:
-    s = tuple(np.shape(a))
-    return "(" + ", ".join(str(n) for n in s) + ("," if len(s) == 1 else "") + ")"
 
 
 # ---------------------------------------------------------------------------
@@ -76,13 +73,12 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     if w.ndim == 2 and w.shape[0] == 1:
         w = w[0]
     if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"weights_row must be one row of weights, shape (n_k,); got shape {_shape_str(w)}")
+        raise ValueError(f"weights_row must be one row of weights, shape (n_k,); got shape {_att._shape(w)}")
     if v.ndim != 2 or v.shape[0] != w.size:
         raise ValueError(
-            f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_shape_str(v)}"
+            f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
-    if (w < 0).any() or not np.isclose(w.sum(), 1.0, atol=1e-6):
-        raise ValueError(f"weights_row must be non-negative and sum to 1; got {np.round(w, 4).tolist()}")
+    _as_weights(w, "weights_row")
     try:
         d0, d1 = (int(d) for d in dims)
     except (TypeError, ValueError):
@@ -193,13 +189,12 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     if w.ndim == 1:
         w = w[None, :]
     if v.ndim != 2 or v.shape[0] < 2:
-        raise ValueError(f"value must have shape (n_k, d_v) with n_k >= 2; got shape {_shape_str(v)}")
+        raise ValueError(f"value must have shape (n_k, d_v) with n_k >= 2; got shape {_att._shape(v)}")
     if w.ndim != 2 or w.shape[1] != v.shape[0] or w.shape[0] == 0:
         raise ValueError(
-            f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_shape_str(w)}"
+            f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
-    if (w < 0).any() or not np.allclose(w.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError(f"every weight row must be non-negative and sum to 1; row sums are {np.round(w.sum(axis=1), 4).tolist()}")
+    _as_weights(w, "weight_rows")
     if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
         raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
     direction = v[-1] - v[0]
@@ -282,7 +277,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     """
     xa = _att._as_real_array(x, "x")
     if xa.ndim != 2 or xa.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_shape_str(xa)}")
+        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_att._shape(xa)}")
     n = xa.shape[0]
     if isinstance(query_index, (bool, np.bool_)) or not isinstance(query_index, (int, np.integer)):
         raise TypeError(f"query_index must be an int, got {query_index!r}")
@@ -293,7 +288,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
         tokens = [f"x{j + 1}" for j in range(n)]
     tokens = [str(t) for t in tokens]
     if len(tokens) != n:
-        raise ValueError(f"tokens has {len(tokens)} names but x has {n} rows (shape {_shape_str(xa)})")
+        raise ValueError(f"tokens has {len(tokens)} names but x has {n} rows (shape {_att._shape(xa)})")
     tok = tokens[i]
 
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
@@ -319,7 +314,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     steps = []
     for s, (a, b, what, formula, name, value) in enumerate(rows, start=1):
         steps.append({"step": s, "sender": a, "receiver": b, "what": what, "formula": formula,
-                      "name": name, "value": value, "shape": _shape_str(value)})
+                      "name": name, "value": value, "shape": _att._shape(value)})
     return steps
 
 
