@@ -29,12 +29,10 @@ NumPy only.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .attention import _check_positive_int, _check_positive_number
-from .tokens import embed_tokens, init_weights
+from .attention import _as_real_array, _check_positive_int, _check_positive_number, _shape
+from .tokens import _check_seed, embed_tokens, init_weights
 
 __all__ = ["token_direction", "shared_direction", "handmade_weights", "feature_coordinates"]
 
@@ -45,12 +43,6 @@ def _check_token(token, name: str) -> str:
     if any(ch.isspace() for ch in token):
         raise ValueError(f"{name} must be a single token without spaces, got {token!r}")
     return token
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
-    return int(seed)
 
 
 def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
@@ -72,7 +64,7 @@ def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
     """
     token = _check_token(token, "token")
     d_model = _check_positive_int(d_model, "d_model")
-    seed = _check_seed(seed)
+    seed = _check_seed(seed, allow_negative=True)
     e = embed_tokens([token], d_model, seed)[0]
     return e / np.linalg.norm(e)
 
@@ -88,7 +80,7 @@ def shared_direction(d_k: int, seed: int = 0) -> np.ndarray:
     numpy.ndarray, shape (d_k,)
     """
     d_k = _check_positive_int(d_k, "d_k")
-    seed = _check_seed(seed)
+    seed = _check_seed(seed, allow_negative=True)
     u = np.random.default_rng([seed & 0xFFFFFFFF, 2024]).standard_normal(d_k)
     return u / np.linalg.norm(u)
 
@@ -138,7 +130,7 @@ def handmade_weights(query_token: str = "它", key_token: str = "小猫", *, d_m
     d_k = _check_positive_int(d_k, "d_k")
     d_v = d_k if d_v is None else _check_positive_int(d_v, "d_v")
     strength = _check_positive_number(strength, "strength")
-    seed = _check_seed(seed)
+    seed = _check_seed(seed, allow_negative=True)
     u = shared_direction(d_k, seed)
     w_q = strength * np.outer(token_direction(query_token, d_model, seed), u)
     w_k = strength * np.outer(token_direction(key_token, d_model, seed), u)
@@ -164,11 +156,9 @@ def feature_coordinates(x, query_token: str = "它", key_token: str = "小猫", 
     b : numpy.ndarray, shape (n,)
         ``x @ k_dir`` — ``K = strength · b ⊗ u``, so ``Q Kᵀ = strength² · a ⊗ b``.
     """
-    arr = np.asarray(x)
-    if arr.dtype == object or arr.dtype.kind not in "iuf":
-        raise TypeError(f"x must be a real numeric array (n, d_model); got dtype {arr.dtype}")
+    arr = _as_real_array(x, "x")
     if arr.ndim != 2 or arr.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {arr.shape}")
+        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_shape(arr)}")
     d_model = arr.shape[1]
     a = arr @ token_direction(query_token, d_model, seed)
     b = arr @ token_direction(key_token, d_model, seed)
