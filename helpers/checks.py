@@ -620,15 +620,18 @@ def _attention_cases():
 
 
 def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable", apply="v",
-                        ret="z", d_k=None):
+                        ret="z", d_k=None, mask=None):
+    """Attention with one step done the named (wrong) way; ``mask`` (True = may attend) is applied correctly."""
     d_k = Q.shape[-1] if d_k is None else d_k
     s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
     s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[scale]
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
     w = {
         "stable": lambda: _ref_softmax(s),
         "naive": lambda: _naive_softmax(s),
         "axis0": lambda: _ref_softmax(s, axis=0),
-        "none": lambda: s,
+        "none": lambda: s if mask is None else np.where(mask, s, 0.0),
     }[softmax]()
     if ret == "w":
         return w
@@ -820,26 +823,7 @@ def _causal_mistakes():
 
     def pipeline(Q, K, V, **kw):
         # the attention mistakes, but with the causal mask applied correctly
-        n, n_k = Q.shape[0], K.shape[0]
-        d_k = Q.shape[-1]
-        scores_kind = kw.get("scores", "qk")
-        s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores_kind]()
-        s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[kw.get("scale", "sqrt")]
-        if s.shape != (n, n_k):
-            return None
-        s = np.where(tri(n, 0), s, -np.inf)
-        sm = kw.get("softmax", "stable")
-        if sm == "stable":
-            w = _ref_softmax(s)
-        elif sm == "naive":
-            w = _naive_softmax(s)
-        elif sm == "axis0":
-            w = _ref_softmax(s, axis=0)
-        else:
-            w = np.where(tri(n, 0), s, 0.0)
-        if kw.get("ret") == "w":
-            return w
-        return w @ (V if kw.get("apply", "v") == "v" else K)
+        return _attention_pipeline(Q, K, V, mask=tri(Q.shape[0], 0), **kw)
 
     return [
         Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
