@@ -110,10 +110,7 @@ def _esc(s) -> str:
 
 
 def _fmt(v: float, digits: int) -> str:
-    s = f"{v:.{digits}f}"
-    if s.startswith("-") and not s.strip("-0.").strip():
-        s = s[1:]  # "-0.00" -> "0.00"
-    return s
+    return plots._fmt_value(v, f".{digits}f")  # "-0.00" -> "0.00", like the figures' annotations
 
 
 def _colorbar_html(cmap_name, vmin, vmax, label, height_px, ticks=None):
@@ -148,23 +145,21 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     Rows = queries, columns = keys, same colour map and range, masked cells
     grey + hatched, highlighted row outlined in :data:`helpers.plots.HIGHLIGHT_COLOR`.
     """
-    A = np.asarray(M, dtype=float)
-    if A.ndim == 1:
-        A = A[None, :]
+    # same input rules and error messages as the static heatmap
+    A = plots._as_matrix(M, "M")
     n_rows, n_cols = A.shape
-    row_labels = [str(t) for t in row_labels]
-    col_labels = [str(t) for t in col_labels]
-    if len(row_labels) != n_rows or len(col_labels) != n_cols:
-        raise ValueError(f"labels ({len(row_labels)} rows, {len(col_labels)} cols) do not match shape {A.shape}")
+    row_labels = plots._labels(row_labels, n_rows, "row_labels", "q")
+    col_labels = plots._labels(col_labels, n_cols, "col_labels", "k")
     cmap_name = cmap or plots.WEIGHTS_CMAP
     hexes, texts = _lut(cmap_name)
     idx = _color_index(A, vmin, vmax)
-    blocked = None if mask is None else ~np.broadcast_to(np.asarray(mask, dtype=bool), A.shape)
-    do_ann = (max(n_rows, n_cols) <= plots.ANNOTATE_MAX) if annotate == "auto" else bool(annotate)
+    blocked = None if mask is None else ~plots._mask_array(mask, A.shape)
+    highlight_row = plots._check_row(highlight_row, n_rows)
+    do_ann = plots._check_annotate(annotate, n_rows, n_cols)
     if cell_px is None:
         cell_px = 46 if max(n_rows, n_cols) <= plots.ANNOTATE_MAX else max(12, min(30, 560 // max(n_rows, n_cols)))
     fs_lab = 13 if max(n_rows, n_cols) <= 12 else 11
-    hl = HL = plots.HIGHLIGHT_COLOR
+    hl = plots.HIGHLIGHT_COLOR
     parts = [f'<div style="font-family:{FONT_STACK};color:#222;display:inline-flex;align-items:center">']
     if ylabel:
         parts.append(f'<div style="writing-mode:vertical-rl;text-orientation:sideways;transform:rotate(180deg);'
@@ -191,7 +186,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                 style += f"background:{hexes[k]};color:{texts[k]};"
                 txt = _fmt(A[i, j], digits) if do_ann else ""
             if row_hl:
-                style += f"border-top:3px solid {hl};border-bottom:3px solid {HL};"
+                style += f"border-top:3px solid {hl};border-bottom:3px solid {hl};"
                 if j == 0:
                     style += f"border-left:3px solid {hl};"
                 if j == n_cols - 1:
