@@ -731,11 +731,6 @@ def check_self_attention(fn) -> None:
 # ch07: causal mask and causal attention
 # ---------------------------------------------------------------------------
 
-def _mask_compare(value, case):
-    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    return arr.dtype == bool and arr.shape == case.expected.shape and bool(np.array_equal(arr, case.expected))
-
-
 def check_causal_mask(fn) -> None:
     """ch07: ``fn(n) -> bool (n, n)``, True where query i may attend key j (j <= i)."""
     cases = [Case(f"n={n}", (n,), _att.causal_mask(n)) for n in (4, 1, 2, 7)]
