@@ -33,6 +33,7 @@ import numpy as np
 
 from . import attention as _att
 from . import solutions as _solutions
+from .analysis import softmax_jacobian
 from .tokens import SEED_EXAMPLE
 
 __all__ = [
@@ -843,10 +844,8 @@ def check_causal_attention(fn) -> None:
 # ---------------------------------------------------------------------------
 
 def _backward_ref(a, g):
-    a = np.asarray(a, dtype=np.float64)
-    g = np.asarray(g, dtype=np.float64)
-    jac = np.diag(a) - np.outer(a, a)
-    return jac @ g
+    """J g with the softmax Jacobian J = diag(α) - α αᵀ (the learner writes α ⊙ (g - α·g))."""
+    return softmax_jacobian(np.asarray(a, dtype=np.float64)) @ np.asarray(g, dtype=np.float64)
 
 
 def _backward_cases():
