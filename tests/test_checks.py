@@ -27,11 +27,6 @@ CHECKERS = {
 }
 
 
-def _one_line_verdict(out: str) -> str:
-    assert out.strip(), "checker printed nothing"
-    return out
-
-
 # ---------------------------------------------------------------------------
 # reference solutions pass, starters are pending
 # ---------------------------------------------------------------------------
