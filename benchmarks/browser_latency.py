@@ -40,8 +40,8 @@ def main(argv=None) -> int:
     ap.add_argument("--notebooks", action="store_true", help="also time Run All of every course notebook")
     args = ap.parse_args(argv)
 
-    if not ld.CHROMIUM.exists():
-        print(f"{ld.CHROMIUM} not found (python3 run.py test installs Debian's chromium)")
+    if ld.CHROMIUM is None:
+        print("chromium not found on PATH (python3 run.py test installs Debian's chromium)")
         return 1
     from playwright.sync_api import sync_playwright
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-CHROMIUM = Path("/usr/bin/chromium")
+# found the way ``run.py`` looks for it before installing Debian's package: ``chromium`` on PATH
+CHROMIUM: Path | None = Path(shutil.which("chromium")) if shutil.which("chromium") else None
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -181,7 +182,7 @@ class LabServer:
 
 
 def launch_chromium(playwright):
-    """Debian's Chromium (Playwright's own browser download is not reachable)."""
+    """The system's Chromium, :data:`CHROMIUM` (Playwright's own browser download is not reachable)."""
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
