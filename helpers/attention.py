@@ -341,6 +341,22 @@ def weighted_sum(weights, value) -> np.ndarray:
     return w @ v
 
 
+def _one_query_steps(query, key, value, d_k=None):
+    """The four steps for one query, ``(scores, scaled, weights, z)``, each 1-D.
+
+    ``query`` has shape ``(1, d_k)``; ``d_k`` (the scaling dimension) defaults
+    to its length.  Shared by the pictures that follow a single query
+    (``plots.step_strip``, ``widgets.vector_panel``,
+    ``walkthrough.trace_self_attention``).
+    """
+    if d_k is None:
+        d_k = np.shape(query)[-1]
+    scores = attention_scores(query, key)[0]
+    scaled = scale_scores(scores, d_k)
+    weights = attention_weights(scaled)
+    return scores, scaled, weights, weighted_sum(weights[None, :], value)[0]
+
+
 def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     """Scaled dot-product attention ``softmax(Q Kᵀ · scale) V``.
 

@@ -407,10 +407,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     v = _as_matrix(value, "value", allow_vector=False)
     if d_k is None:
         d_k = q.shape[-1]
-    scores = _att.attention_scores(q, k)[0]
-    scaled = _att.scale_scores(scores, d_k)
-    weights = _att.attention_weights(scaled)
-    z = _att.weighted_sum(weights[None, :], v)[0]
+    scores, scaled, weights, z = _att._one_query_steps(q, k, v, d_k)
     n_k = len(scores)
     if key_labels is None:
         key_labels = [f"k{j + 1}" for j in range(n_k)]

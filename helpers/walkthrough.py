@@ -294,10 +294,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
     d_k = k_all.shape[-1]
     q_i = q_all[i]
-    scores = _att.attention_scores(q_i[None, :], k_all)[0]
-    scaled = _att.scale_scores(scores, d_k)
-    alpha = _att.attention_weights(scaled)
-    z_i = alpha @ v_all
+    _, scaled, alpha, z_i = _att._one_query_steps(q_i[None, :], k_all, v_all)
 
     rows = [
         (0, 1, f"整句输入交给投影（「{tok}」是第 {i + 1} 行）", "X", "X", xa),

@@ -780,15 +780,6 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
 # (5) the seed example: one query, three keys
 # ---------------------------------------------------------------------------
 
-def _seed_compute(q, K, V):
-    d_k = q.shape[-1]
-    scores = _att.attention_scores(q, K)[0]
-    scaled = _att.scale_scores(scores, d_k)
-    w = _att.attention_weights(scaled)
-    z = _att.weighted_sum(w[None, :], V)[0]
-    return scores, scaled, w, z
-
-
 class VectorPanel(_Panel):
     def __init__(self, vmin=-3.0, vmax=3.0, step=0.05):
         ex = _tok.SEED_EXAMPLE
@@ -847,7 +838,7 @@ class VectorPanel(_Panel):
         q = np.array([[float(s.value) for s in self.sliders_q]])
         j = int(self.key_select.value)
         self.K[j] = [float(s.value) for s in self.sliders_k]
-        scores, scaled, w, z = _seed_compute(q, self.K, self.V)
+        scores, scaled, w, z = _att._one_query_steps(q, self.K, self.V)
         self.values = {"q1": q, "K": self.K.copy(), "scores": scores, "scaled": scaled, "weights": w, "Z1": z}
         d_k = q.shape[1]
         lim = max(float(np.abs(scores).max()), 1e-9)
