@@ -48,6 +48,7 @@ from functools import lru_cache
 
 import ipywidgets as W
 import matplotlib
+import matplotlib.pyplot as plt  # already imported by helpers.plots
 import numpy as np
 from matplotlib import colors as mcolors
 
@@ -386,10 +387,10 @@ _STYLE = {"description_width": "150px"}
 # ---------------------------------------------------------------------------
 
 def _qkv_data(tokens, d_model, d_k, seed):
+    """X, (W_Q, W_K, W_V), Q, K, V of the Q/K/V shapes panel and its static figure."""
     X = _tok.token_inputs(tokens, d_model, seed=seed)
-    W_Q, W_K, W_V = _tok.init_qkv_weights(d_model, d_k, seed=seed)
-    Q, K, V = _att.project_qkv(X, W_Q, W_K, W_V)
-    return X, W_Q, Q, K, V
+    Wts = _tok.init_qkv_weights(d_model, d_k, seed=seed)
+    return X, Wts, *_att.project_qkv(X, *Wts)
 
 
 def _grid_block(M, name, row_labels, limit, cell_px):
@@ -415,7 +416,7 @@ class QKVShapesPanel(_Panel):
 
     def refresh(self):
         d_model, d_k = int(self.slider_d_model.value), int(self.slider_d_k.value)
-        X, W_Q, Q, K, V = _qkv_data(self.tokens, d_model, d_k, self.seed)
+        X, (W_Q, _, _), Q, K, V = _qkv_data(self.tokens, d_model, d_k, self.seed)
         limit = max(float(np.abs(m).max()) for m in (X, W_Q, Q, K, V))
         cell = 30 if max(d_model, d_k) <= 8 else 20
         n = len(self.tokens)
@@ -442,9 +443,7 @@ def qkv_shapes_panel(tokens=None, *, d_model=8, d_k=4, seed=0) -> QKVShapesPanel
 def qkv_shapes_figure(tokens=None, *, d_model=8, d_k=4, seed=0):
     """Static default state of :func:`qkv_shapes_panel` (X, W_Q, Q, K, V grids)."""
     tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
-    X = _tok.token_inputs(tokens, d_model, seed=seed)
-    Wts = _tok.init_qkv_weights(d_model, d_k, seed=seed)
-    Q, K, V = _att.project_qkv(X, *Wts)
+    X, Wts, Q, K, V = _qkv_data(tokens, d_model, d_k, seed)
     return plots.qkv_grids(X, Q, K, V, tokens, W=Wts)
 
 
@@ -540,7 +539,6 @@ def angle_panel(*, angle=60, len_q=2.0, len_k=2.0) -> AnglePanel:
 
 def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
     """Static default state of :func:`angle_panel`: the two arrows and the two numbers."""
-    import matplotlib.pyplot as plt
     plots._setup_font()
     q, k, dot, cos = _angle_values(angle, len_q, len_k)
     fig, (ax, ax_dot, ax_cos) = plt.subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
@@ -614,14 +612,19 @@ def _dk_data(d_k: int, seed: int = 0):
     return raw, scores, w_raw, w_scaled
 
 
+def _check_dk(d_k) -> int:
+    if d_k not in DK_STEPS:
+        raise ValueError(f"d_k must be one of {DK_STEPS}, got {d_k!r}")
+    return d_k
+
+
 def _dk_key_labels():
     return [f"k{j + 1}" for j in range(_DK_N_KEYS)]
 
 
 class DkPanel(_Panel):
     def __init__(self, d_k=64, seed=0):
-        if d_k not in DK_STEPS:
-            raise ValueError(f"d_k must be one of {DK_STEPS}, got {d_k!r}")
+        _check_dk(d_k)
         self.seed = seed
         self.slider_dk = W.SelectionSlider(options=list(DK_STEPS), value=d_k, description="d_k（向量维度）",
                                            continuous_update=True, style=_STYLE, layout=_slider_layout())
@@ -661,10 +664,8 @@ def dk_panel(*, d_k=64, seed=0) -> DkPanel:
 
 def dk_figure(*, d_k=64, seed=0):
     """Static default state of :func:`dk_panel` (same ranges and colours as the live panel)."""
-    import matplotlib.pyplot as plt
     plots._setup_font()
-    if d_k not in DK_STEPS:
-        raise ValueError(f"d_k must be one of {DK_STEPS}, got {d_k!r}")
+    _check_dk(d_k)
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
     fig, axes = plt.subplots(2, 2, figsize=(9.5, 6.0), layout="constrained")
@@ -725,23 +726,25 @@ class TemperaturePanel(_Panel):
                                          continuous_update=True, style=_STYLE, layout=_slider_layout())
         super().__init__("softmax 的温度：T 小 → 尖锐（接近 one-hot），T 大 → 平坦（接近均匀）",
                          [self.slider_t], view_height="240px")
+        # the scores never change: draw their bars once, not on every slider step
+        lim = float(np.abs(self.scores).max()) or 1.0
+        self._scores_svg = bars_svg(self.scores, self.labels, colors=_signed_colors(self.scores, lim), digits=2,
+                                    width=280, title="分数（固定）", ylabel="分数")
         self._watch(self.slider_t)
         self.refresh()
 
     def refresh(self):
         T = float(self.slider_t.value)
         w = _att.softmax(self.scores, temperature=T)
-        self.values = {"temperature": T, "weights": w, "entropy": float(entropy(w))}
-        lim = float(np.abs(self.scores).max()) or 1.0
-        b1 = bars_svg(self.scores, self.labels, colors=_signed_colors(self.scores, lim), digits=2, width=280,
-                      title="分数（固定）", ylabel="分数")
+        ent = float(entropy(w))
+        self.values = {"temperature": T, "weights": w, "entropy": ent}
         b2 = bars_svg(w, self.labels, vmin=0, vmax=1, colors=_weight_colors(w), digits=3, width=300,
                       title=f"softmax(分数 / T)，T = {T:.3g}", ylabel="权重 α")
-        self.view.value = _row(b1, b2)
+        self.view.value = _row(self._scores_svg, b2)
         n = len(w)
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK}">T = <b>{T:.3g}</b>：权重 = {_vec(w, 3)}，'
-            f'最大权重 <b>{w.max():.3f}</b>，熵 {float(entropy(w)):.3f}（均匀分布时最大 ln {n} = {math.log(n):.3f}）。</div>')
+            f'最大权重 <b>{w.max():.3f}</b>，熵 {ent:.3f}（均匀分布时最大 ln {n} = {math.log(n):.3f}）。</div>')
 
 
 def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> TemperaturePanel:
@@ -751,7 +754,6 @@ def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> Temperatu
 
 def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     """Static default state of :func:`temperature_panel`: scores and softmax(scores / T)."""
-    import matplotlib.pyplot as plt
     plots._setup_font()
     s, labels = _check_scores(scores, labels)
     w = _att.softmax(s, temperature=temperature)
