@@ -707,8 +707,9 @@ DEFAULT_TEMPERATURE_SCORES = np.array([1.0, 2.5, 0.5, 2.0])
 
 
 def _check_scores(scores, labels):
-    s = np.asarray(DEFAULT_TEMPERATURE_SCORES if scores is None else scores, dtype=float).ravel()
-    if s.size == 0 or not np.all(np.isfinite(s)):
+    s = _att._as_real_array(DEFAULT_TEMPERATURE_SCORES if scores is None else scores, "scores")
+    s = s.astype(float, copy=False).ravel()
+    if s.size == 0:
         raise ValueError(f"scores must be a non-empty 1-D array of finite numbers, got {scores!r}")
     if labels is None:
         labels = list(_tok.SENTENCE_APPLE) if (scores is None or len(s) == 4) else [f"k{j + 1}" for j in range(len(s))]
@@ -901,7 +902,8 @@ def _check_weights(weights, d_model, d_k):
         W_Q, W_K, W_V = weights
     except (TypeError, ValueError):
         raise TypeError("weights must be a tuple (W_Q, W_K, W_V) of 2-D arrays") from None
-    W_Q, W_K, W_V = (np.asarray(w, dtype=float) for w in (W_Q, W_K, W_V))
+    W_Q, W_K, W_V = (_att._as_real_array(w, name).astype(float, copy=False)
+                     for name, w in (("W_Q", W_Q), ("W_K", W_K), ("W_V", W_V)))
     for name, w in (("W_Q", W_Q), ("W_K", W_K), ("W_V", W_V)):
         if w.ndim != 2:
             raise ValueError(f"{name} must be 2-D (d_model, d_out); got shape {w.shape}")
