@@ -76,10 +76,6 @@ def screenshots_dir() -> Path:
     return SCREENSHOTS
 
 
-def pytest_sessionstart(session):
-    RESULTS["session"]["t0"] = time.monotonic()
-
-
 def pytest_terminal_summary(terminalreporter):
     nbs, panels = RESULTS["notebooks"], RESULTS["panels"]
     if not nbs and not panels:
@@ -101,3 +97,5 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f"written to {ARTIFACTS / 'browser_latency.json'}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "browser_notebooks.json").write_text(json.dumps(nbs, indent=2, ensure_ascii=False))
+    if panels:
+        (ARTIFACTS / "browser_latency.json").write_text(json.dumps(panels, indent=2, ensure_ascii=False))

@@ -7,13 +7,12 @@ readout, the view (image / SVG / HTML outside the slider) and, where the panel
 shows numbers as text, those numbers must change.  Keypress → new view
 displayed latency is measured in the page (performance.now() at keydown, last
 DOM mutation or image load of the view) and written to
-``artifacts/browser_latency.json``; timings are reported, never asserted.
+``artifacts/browser_latency.json`` (by conftest.py); timings are reported, never asserted.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 
 import pytest
 
@@ -52,11 +51,6 @@ def panels_page(lab, lab_server, screenshots_dir):
         yield {name: i + 1 for i, name in enumerate(names)}
     finally:
         lab.close_notebook()
-        ARTIFACTS = ld.ROOT / "artifacts"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "browser_latency.json").write_text(
-            json.dumps(RESULTS["panels"], indent=2, ensure_ascii=False)
-        )
 
 
 @pytest.mark.parametrize("panel", list(ld.PANELS))
