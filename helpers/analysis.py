@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .attention import _as_real_array, _check_positive_int, _shape, softmax
+from .attention import _as_real_array, _check_positive_int, _first_index, _shape, softmax
 
 __all__ = [
     "entropy",
@@ -39,7 +39,7 @@ def _as_weights(weights, name: str = "weights") -> np.ndarray:
     if w.ndim < 1 or w.shape[-1] == 0:
         raise ValueError(f"{name} must have a non-empty last axis (one row of weights); got shape {_shape(w)}")
     if (w < 0).any():
-        bad = tuple(int(i) for i in np.argwhere(w < 0)[0])
+        bad = _first_index(w < 0)
         raise ValueError(f"{name} must be non-negative; got {w[bad]!r} at index {bad} (shape {_shape(w)})")
     sums = w.sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-6):

@@ -56,11 +56,16 @@ def _shape(a) -> str:
     return str(tuple(np.shape(a)))
 
 
-def _as_real_array(x, name: str) -> np.ndarray:
+def _first_index(condition: np.ndarray) -> tuple:
+    """Index (as a tuple of ints) of the first ``True`` entry of ``condition``."""
+    return tuple(int(i) for i in np.argwhere(condition)[0])
+
+
+def _as_float_array(x, name: str) -> np.ndarray:
     """Return ``x`` as a float array (float32 kept, everything else float64).
 
-    Raises ``TypeError`` for non-numeric, boolean or complex data and
-    ``ValueError`` for NaN / inf entries.
+    Raises ``TypeError`` for non-numeric, boolean or complex data; the values
+    themselves are not checked (see :func:`_as_real_array`).
     """
     try:
         arr = np.asarray(x)
@@ -80,8 +85,18 @@ def _as_real_array(x, name: str) -> np.ndarray:
         )
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64)
+    return arr
+
+
+def _as_real_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a float array (float32 kept, everything else float64).
+
+    Raises ``TypeError`` for non-numeric, boolean or complex data and
+    ``ValueError`` for NaN / inf entries.
+    """
+    arr = _as_float_array(x, name)
     if not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        bad = _first_index(~np.isfinite(arr))
         raise ValueError(
             f"{name} contains NaN or inf (first at index {bad}: {arr[bad]!r}); shape {_shape(arr)}"
         )
@@ -185,14 +200,7 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     exponent ``<= 0``, so ``exp`` can never overflow.
     """
     temperature = _check_positive_number(temperature, "temperature")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:
-        raise TypeError(f"softmax input must be a numeric array; could not convert it ({exc})") from None
-    if arr.dtype == object or arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
-        raise TypeError(f"softmax input must hold real numbers; got dtype {arr.dtype} with shape {_shape(arr)}")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float64)
+    arr = _as_float_array(x, "softmax input")  # -inf (masked) is allowed here, so not _as_real_array
     if arr.ndim == 0:
         raise ValueError("softmax input must have at least 1 dimension; got a scalar")
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
@@ -202,10 +210,10 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     if arr.shape[axis] == 0:
         raise ValueError(f"softmax over an empty axis {axis}: input shape {_shape(arr)}")
     if np.isnan(arr).any():
-        bad = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
+        bad = _first_index(np.isnan(arr))
         raise ValueError(f"softmax input contains NaN (first at index {bad}); shape {_shape(arr)}")
     if np.isposinf(arr).any():
-        bad = tuple(int(i) for i in np.argwhere(np.isposinf(arr))[0])
+        bad = _first_index(np.isposinf(arr))
         raise ValueError(
             f"softmax input contains +inf (first at index {bad}); shape {_shape(arr)}. "
             f"Only -inf (= masked out) is allowed."
