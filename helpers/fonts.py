@@ -127,10 +127,8 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
         _state[key] = found
     _state["current"] = _state[key]
     name, _path = _state[key]
-    families = [name] + [f for f in matplotlib.rcParams["font.sans-serif"] if f != name]
-    if "DejaVu Sans" in families:
-        families.remove("DejaVu Sans")
-    matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"] + families[1:]
+    rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f not in (name, "DejaVu Sans")]
+    matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans", *rest]
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", name]
     return name
 
