@@ -45,9 +45,7 @@ def main(argv=None) -> int:
         return 1
     from playwright.sync_api import sync_playwright
 
-    import helpers.widgets as widgets
-
-    panels = {n: c for n, c in ld.PANELS.items() if hasattr(widgets, c.split("(")[0])}
+    panels = ld.available_panels()
     half = max(1, args.presses // 2)
     keys = ["ArrowRight"] * half + ["ArrowLeft"] * half
     out: dict = {"panels": {}, "notebooks": {}}
@@ -68,8 +66,8 @@ def main(argv=None) -> int:
                         lab.wait_widgets()
                         out["notebooks"][nb.name] = round(time.monotonic() - t, 2)
                         lab.close_notebook()
-                names = ld.panel_notebook(server.root / "scratch" / "panels.ipynb", panels)
-                lab.open("scratch/panels.ipynb")
+                names = ld.panel_notebook(server.root / ld.PANEL_NOTEBOOK, panels)
+                lab.open(ld.PANEL_NOTEBOOK)
                 lab.run_all(timeout=300)
                 lab.wait_widgets()
                 for i, name in enumerate(names, start=1):

@@ -13,6 +13,7 @@ no update check) apply because they live in
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
@@ -54,6 +55,19 @@ PANELS = {
     "vector": "vector_panel()",
     "sentence_explorer": "sentence_explorer()",
 }
+
+
+#: Where the scratch notebook of :func:`panel_notebook` goes, relative to the server root.
+PANEL_NOTEBOOK = "scratch/panels.ipynb"
+
+
+def available_panels() -> dict[str, str]:
+    """The entries of :data:`PANELS` whose function ``helpers.widgets`` has (all of them, once built)."""
+    try:
+        widgets = importlib.import_module("helpers.widgets")
+    except ImportError:
+        return {}
+    return {name: call for name, call in PANELS.items() if hasattr(widgets, call.split("(")[0])}
 
 
 def chapter_notebooks() -> list[Path]:

@@ -12,34 +12,21 @@ DOM mutation or image load of the view) and written to
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 import lab_driver as ld
 
 RESULTS = ld.RESULTS
-PANEL_NOTEBOOK = "scratch/panels.ipynb"
-
-
-def _available_panels() -> dict[str, str]:
-    try:
-        widgets = importlib.import_module("helpers.widgets")
-    except ImportError:
-        return {}
-    return {
-        name: call for name, call in ld.PANELS.items() if hasattr(widgets, call.split("(")[0])
-    }
 
 
 @pytest.fixture(scope="module")
 def panels_page(lab, lab_server, screenshots_dir):
     """The scratch notebook with one panel per cell, run once; yields {panel name: cell index}."""
-    available = _available_panels()
+    available = ld.available_panels()
     if not available:
         pytest.skip("helpers.widgets has none of the agreed panels yet")
-    names = ld.panel_notebook(lab_server.root / PANEL_NOTEBOOK, available)
-    lab.open(PANEL_NOTEBOOK)
+    names = ld.panel_notebook(lab_server.root / ld.PANEL_NOTEBOOK, available)
+    lab.open(ld.PANEL_NOTEBOOK)
     try:
         state = lab.run_all(timeout=180)
         bad = [(c["src"], c["bad"]) for c in state["cells"] if c["bad"]]
