@@ -50,11 +50,9 @@ def main(argv=None) -> int:
     keys = ["ArrowRight"] * half + ["ArrowLeft"] * half
     out: dict = {"panels": {}, "notebooks": {}}
     with tempfile.TemporaryDirectory(prefix="course-lab-") as tmp:
-        server = ld.LabServer(Path(tmp))
         t0 = time.monotonic()
-        server.start()
-        out["server_start_s"] = round(time.monotonic() - t0, 2)
-        try:
+        with ld.LabServer(Path(tmp)) as server:
+            out["server_start_s"] = round(time.monotonic() - t0, 2)
             with sync_playwright() as pw:
                 browser = ld.launch_chromium(pw)
                 lab = ld.LabPage(browser, server)
@@ -77,8 +75,6 @@ def main(argv=None) -> int:
                 lab.close_notebook()
                 lab.close()
                 browser.close()
-        finally:
-            server.stop()
 
     print(f"JupyterLab server start: {out['server_start_s']} s")
     if out["notebooks"]:
