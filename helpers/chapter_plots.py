@@ -44,10 +44,9 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
                 f"E, PE and X must all have shape (len(tokens)={len(tokens)}, d_model); {name} has shape {_shape(m)}"
             )
     limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
-    plots._setup_font()
     n, d = mats[0][1].shape
-    fig, axes = plt.subplots(1, 3, figsize=(min(15, 3 * (0.42 * d + 1.0)), max(2.3, 0.42 * n + 1.4)),
-                             layout="constrained")
+    fig, axes = plots._subplots(1, 3, figsize=(min(15, 3 * (0.42 * d + 1.0)), max(2.3, 0.42 * n + 1.4)),
+                                layout="constrained")
     for ax, (name, m) in zip(axes, mats):
         plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
         ax.set_xlabel("维度 (0 … d_model−1)", fontsize=9)
@@ -83,10 +82,9 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
             raise ValueError(f"all matrices must be 2-D with the same shape; mats[{i}] has shape {_shape(m)}, "
                              f"mats[0] has {_shape(mats[0])}")
     n_q, n_k = mats[0].shape
-    plots._setup_font()
     cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
-    fig, axes = plt.subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 1.6) + 1.2, n_q * cell + 1.7),
-                             layout="constrained", squeeze=False)
+    fig, axes = plots._subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 1.6) + 1.2, n_q * cell + 1.7),
+                                layout="constrained", squeeze=False)
     limit = max(float(np.abs(m).max()) for m in mats) or 1.0
     for i, (ax, m, t) in enumerate(zip(axes[0], mats, titles)):
         # one shared colour scale: query label only on the first panel, one colorbar for all
@@ -113,8 +111,7 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     if not len(d_models) == len(shared) == len(separate):
         raise ValueError(f"d_models, shared and separate must have the same length; got "
                          f"{len(d_models)}, {len(shared)}, {len(separate)}")
-    plots._setup_font()
-    fig, ax = plt.subplots(figsize=(6.2, 3.4), layout="constrained")
+    fig, ax = plots._subplots(figsize=(6.2, 3.4), layout="constrained")
     ax.plot(d_models, shared, "o-", color=plots.ACCENT_COLOR_2, label="Q = K = X (不做投影)")
     ax.plot(d_models, separate, "s-", color=plots.ACCENT_COLOR, label="Q = X·W_Q, K = X·W_K (两个不同矩阵)")
     ax.axhline(1 / n_tokens, color="#888888", linestyle="--", linewidth=1)
@@ -141,8 +138,7 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
     if len(key_labels) != K.shape[0]:
         raise ValueError(f"got {len(key_labels)} key labels for {K.shape[0]} keys")
     parts = K * q  # (n_k, d_k): q[d] * k_j[d]
-    plots._setup_font()
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * K.shape[0] + 2.5), 3.4), layout="constrained")
+    fig, ax = plots._subplots(figsize=(max(4.5, 1.3 * K.shape[0] + 2.5), 3.4), layout="constrained")
     colors = plt.get_cmap("Set2")(np.arange(q.size) % 8)
     xs = np.arange(K.shape[0])
     pos_base = np.zeros(K.shape[0])
@@ -174,8 +170,7 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     measured = _vector(measured, "measured")
     if len(measured) != len(d_ks):
         raise ValueError(f"measured has {len(measured)} values for {len(d_ks)} d_k values")
-    plots._setup_font()
-    fig, ax = plt.subplots(figsize=(6.2, 3.8), layout="constrained")
+    fig, ax = plots._subplots(figsize=(6.2, 3.8), layout="constrained")
     ax.plot(d_ks, d_ks, "--", color="#555555", label="理论: Var(q·k) = d_k")
     ax.plot(d_ks, measured, "o", color=plots.ACCENT_COLOR_2, label="实测: 未缩放 q·k")
     if measured_scaled is not None:
@@ -206,8 +201,7 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
         if missing:
             raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
     d_ks = np.asarray(raw["d_k"])
-    plots._setup_font()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    fig, axes = plots._subplots(1, 3, figsize=(13, 3.6), layout="constrained")
     spec = [
         ("max_weight", "最大权重 (平均)", (1 / n_keys, 1.0), f"均匀 = 1/{n_keys}", 1 / n_keys, "linear"),
         ("entropy", "熵 (nats, 平均)", (0.0, np.log(n_keys)), f"均匀 = ln {n_keys}", np.log(n_keys), "linear"),
@@ -241,8 +235,7 @@ def exp_overflow_plot(limits) -> Figure:
         raise TypeError(f"limits must be a non-empty dict {{dtype name: ln(max)}}, got {type(limits).__name__}")
     names = list(limits)
     vals = np.array([float(limits[n]) for n in names])
-    plots._setup_font()
-    fig, ax = plt.subplots(figsize=(5.6, 2.8), layout="constrained")
+    fig, ax = plots._subplots(figsize=(5.6, 2.8), layout="constrained")
     ys = np.arange(len(names))
     ax.barh(ys, vals, color=plots.ACCENT_COLOR_2, alpha=0.85)
     for y, v in zip(ys, vals):

@@ -160,11 +160,21 @@ def _setup_font() -> str:
     return setup_cjk_font()
 
 
-def _new_axes(ax, figsize):
+def _subplots(*args, **kwargs):
+    """``plt.subplots`` with the CJK font set up first.
+
+    Every figure of plots, chapter_plots, walkthrough and widgets is created here,
+    so none of them can forget the font.
+    """
     _setup_font()
+    return plt.subplots(*args, **kwargs)
+
+
+def _new_axes(ax, figsize):
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        fig, ax = _subplots(figsize=figsize, layout="constrained")
     else:
+        _setup_font()
         fig = ax.figure
     return fig, ax
 
@@ -416,9 +426,8 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     value_labels = _labels(value_labels, len(z), "value_labels", "z") if value_labels is not None else \
         [f"第{i + 1}维" for i in range(len(z))]
 
-    _setup_font()
-    fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.3), layout="constrained",
-                             gridspec_kw={"width_ratios": [n_k, n_k, n_k, max(len(z), 2)]})
+    fig, axes = _subplots(1, 4, figsize=(12.5, 3.3), layout="constrained",
+                          gridspec_kw={"width_ratios": [n_k, n_k, n_k, max(len(z), 2)]})
     xs = np.arange(n_k)
     lim = max(np.abs(scores).max(), 1e-9)
     s_norm = _symmetric_norm(scores, lim)
@@ -476,15 +485,15 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     d_ks = [_att._check_positive_int(d, "d_k") for d in d_ks]
     if not d_ks:
         raise ValueError("d_ks is empty; give at least one d_k")
-    _setup_font()
     if axes is None:
-        fig, axes = plt.subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
-                                 sharey=True, layout="constrained", squeeze=False)
+        fig, axes = _subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
+                              sharey=True, layout="constrained", squeeze=False)
         axes = axes[0]
     else:
         axes = np.atleast_1d(axes)
         if len(axes) != len(d_ks):
             raise ValueError(f"axes has {len(axes)} entries but d_ks has {len(d_ks)}")
+        _setup_font()
         fig = axes[0].figure
     samples = [sample_dot_products(d, n_samples, seed, scaled) for d in d_ks]
     lim = max(float(np.percentile(np.abs(s), 99.5)) for s in samples) * 1.05
@@ -557,12 +566,11 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     if W is not None and mats[1][1].shape[0] != mats[0][1].shape[1]:
         raise ValueError(f"W_Q shape {mats[1][1].shape} does not match X shape {mats[0][1].shape}")
     limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
-    _setup_font()
     widths = [m.shape[1] for _, m in mats]
     height = max(m.shape[0] for _, m in mats)
-    fig, axes = plt.subplots(1, len(mats), figsize=(min(16, 0.42 * sum(widths) + 1.2 * len(mats) + 0.5),
-                                                    max(2.3, 0.42 * height + 1.3)),
-                             gridspec_kw={"width_ratios": widths}, layout="constrained")
+    fig, axes = _subplots(1, len(mats), figsize=(min(16, 0.42 * sum(widths) + 1.2 * len(mats) + 0.5),
+                                                 max(2.3, 0.42 * height + 1.3)),
+                          gridspec_kw={"width_ratios": widths}, layout="constrained")
     for ax, (nm, m) in zip(axes, mats):
         labels = tokens if nm != "W_Q" else [str(i) for i in range(m.shape[0])]
         matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=limit)

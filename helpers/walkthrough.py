@@ -32,13 +32,6 @@ PARTICIPANTS = ["输入 X_i", "生成 Q,K,V", "打分", "Softmax", "加权求和
 _COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
 
 
-def _font():
-    # imported here so that trace_self_attention / trace_markdown stay NumPy-only
-    from .fonts import setup_cjk_font
-
-    setup_cjk_font()
-
-
 # ---------------------------------------------------------------------------
 # chapter 05: the weighted sum as a picture
 # ---------------------------------------------------------------------------
@@ -65,7 +58,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import Polygon
 
     w = _att._as_real_array(weights_row, "weights_row")
@@ -92,8 +85,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
 
     p = v[:, [d0, d1]]
     z = w @ p
-    _font()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
+    fig, (ax1, ax2) = _subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
     colors = [_COLORS[j % len(_COLORS)] for j in range(n)]
 
     # left: value vectors, their hull, and Z
@@ -182,7 +174,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
 
     v = _att._as_real_array(value, "value")
     w = _att._as_real_array(weight_rows, "weight_rows")
@@ -214,8 +206,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     z = w @ v
     mean = v.mean(axis=0)
     xs, zx, mx = v[:, dim], z[:, dim], mean[dim]
-    _font()
-    fig, ax = plt.subplots(figsize=(9.5, 1.5 + 0.75 * n_rows), layout="constrained")
+    fig, ax = _subplots(figsize=(9.5, 1.5 + 0.75 * n_rows), layout="constrained")
     lo, hi = float(xs.min()), float(xs.max())
     span = hi - lo
     colors = [_COLORS[j % len(_COLORS)] for j in range(n_k)]
@@ -340,13 +331,12 @@ def sequence_figure(steps, *, title=None):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import FancyBboxPatch
 
     trace_markdown(steps)  # validates
-    _font()
     n_p, n_s = len(PARTICIPANTS), len(steps)
-    fig, ax = plt.subplots(figsize=(11.5, 0.62 * n_s + 1.9), layout="constrained")
+    fig, ax = _subplots(figsize=(11.5, 0.62 * n_s + 1.9), layout="constrained")
     xs = np.arange(n_p) * 2.0
     top, bottom = 0.0, -(n_s + 0.6)
     for x, name in zip(xs, PARTICIPANTS):

@@ -48,7 +48,6 @@ from functools import lru_cache
 
 import ipywidgets as W
 import matplotlib
-import matplotlib.pyplot as plt  # already imported by helpers.plots
 import numpy as np
 from matplotlib import colors as mcolors
 
@@ -539,10 +538,9 @@ def angle_panel(*, angle=60, len_q=2.0, len_k=2.0) -> AnglePanel:
 
 def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
     """Static default state of :func:`angle_panel`: the two arrows and the two numbers."""
-    plots._setup_font()
     q, k, dot, cos = _angle_values(angle, len_q, len_k)
-    fig, (ax, ax_dot, ax_cos) = plt.subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
-                                             gridspec_kw={"width_ratios": [2.2, 1, 1]})
+    fig, (ax, ax_dot, ax_cos) = plots._subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
+                                                gridspec_kw={"width_ratios": [2.2, 1, 1]})
     for vec, col, name in ((q, plots.ACCENT_COLOR, "q"), (k, plots.ACCENT_COLOR_2, "k")):
         ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=col, lw=2.5))
         ax.text(*(vec * 1.12), name, color=col, fontsize=14, ha="center", va="center", fontweight="bold")
@@ -664,11 +662,10 @@ def dk_panel(*, d_k=64, seed=0) -> DkPanel:
 
 def dk_figure(*, d_k=64, seed=0):
     """Static default state of :func:`dk_panel` (same ranges and colours as the live panel)."""
-    plots._setup_font()
     _check_dk(d_k)
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
-    fig, axes = plt.subplots(2, 2, figsize=(9.5, 6.0), layout="constrained")
+    fig, axes = plots._subplots(2, 2, figsize=(9.5, 6.0), layout="constrained")
     for ax, s, lim, ymax, col, ttl, xl in (
         (axes[0, 0], raw, _DK_RAW_XLIM, _DK_RAW_YMAX, plots.ACCENT_COLOR_2, "原始点积 q·k（未缩放）", "q·k"),
         (axes[0, 1], scaled, _DK_SCALED_XLIM, _DK_SCALED_YMAX, plots.ACCENT_COLOR, "缩放后 q·k / √d_k", "q·k / √d_k"),
@@ -755,10 +752,9 @@ def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> Temperatu
 
 def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     """Static default state of :func:`temperature_panel`: scores and softmax(scores / T)."""
-    plots._setup_font()
     s, labels = _check_scores(scores, labels)
     w = _att.softmax(s, temperature=temperature)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
+    fig, (a1, a2) = plots._subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
     xs = np.arange(len(s))
     lim = float(np.abs(s).max()) or 1.0
     dcm = matplotlib.colormaps[plots.DIVERGING_CMAP]
