@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import html
 import math
+from contextlib import contextmanager
 from functools import lru_cache
 
 import ipywidgets as W
@@ -369,6 +370,15 @@ class _Panel(W.VBox):
     def _on_change(self, change=None):
         if not self._busy:
             self.refresh()
+
+    @contextmanager
+    def _quiet(self):
+        """Set several controls at once without a refresh per control (call refresh() after)."""
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
 
     def refresh(self):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -811,26 +821,20 @@ class VectorPanel(_Panel):
 
     def _on_key_select(self, change=None):
         j = int(self.key_select.value)
-        self._busy = True
-        try:
+        with self._quiet():
             for i, s in enumerate(self.sliders_k):
                 s.description = f"{self.key_labels[j]} 第{i + 1}维"
                 s.value = float(self.K[j, i])
-        finally:
-            self._busy = False
         self.refresh()
 
     def _on_reset(self, _button=None):
-        self._busy = True
-        try:
+        with self._quiet():
             self.K = self.K0.copy()
             for i, s in enumerate(self.sliders_q):
                 s.value = float(self.q0[0, i])
             j = int(self.key_select.value)
             for i, s in enumerate(self.sliders_k):
                 s.value = float(self.K[j, i])
-        finally:
-            self._busy = False
         self.refresh()
 
     def refresh(self):
@@ -945,12 +949,9 @@ class SentenceExplorer(_Panel):
         opts = [("（无）", -1)] + [(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)]
         if query is not None and not (isinstance(query, int) and -len(self.tokens) <= query < len(self.tokens)):
             raise ValueError(f"query must be a token index 0…{len(self.tokens) - 1}, got {query!r}")
-        self._busy = True
-        try:
+        with self._quiet():
             self.slider_query.options = opts
             self.slider_query.value = -1 if query is None else query % len(self.tokens)
-        finally:
-            self._busy = False
 
     def _on_text(self, change=None):
         try:
