@@ -134,10 +134,6 @@ def _check_positive_int(n, name: str) -> int:
     return int(n)
 
 
-def _result_dtype(*arrays: np.ndarray):
-    return np.result_type(*arrays)
-
-
 def _broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
@@ -404,7 +400,7 @@ def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     _broadcast_batch("query", q, "value", v)
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
-    dtype = _result_dtype(q, k, v)
+    dtype = np.result_type(q, k, v)
     q, k, v = q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
     raw = _scores_unchecked(q, k)
     with np.errstate(over="ignore", invalid="ignore"):
