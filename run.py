@@ -33,17 +33,26 @@ def _run(cmd, **kw):
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
+def _has_pip(py: Path) -> bool:
+    return subprocess.run([str(py), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
 def ensure_env() -> Path:
     """Create/refresh .venv from the pinned requirements; return its python."""
     if sys.version_info < (3, 11):
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
     py = _venv_python()
-    if not py.exists():
-        _run([sys.executable, "-m", "venv", VENV])
+    stamp = VENV / ".course-installed"
+    # never installed into and without pip (e.g. `venv` stopped for want of ensurepip): make it again
+    if not py.exists() or (not stamp.exists() and not _has_pip(py)):
+        try:
+            _run([sys.executable, "-m", "venv", "--clear", VENV])
+        except subprocess.CalledProcessError:
+            sys.exit("Could not create .venv with this Python's venv module "
+                     "(on Debian/Ubuntu: apt-get install python3-venv); then run this command again.")
     digest = hashlib.sha256()
     for name in ("requirements.txt", "pyproject.toml"):
         digest.update((ROOT / name).read_bytes())
-    stamp = VENV / ".course-installed"
     if not stamp.exists() or stamp.read_text() != digest.hexdigest():
         pip = [py, "-m", "pip", "--disable-pip-version-check", "install", "-q"]
         _run(pip + ["-r", ROOT / "requirements.txt"])
