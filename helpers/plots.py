@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import attention as _att
-from .analysis import sample_dot_products
+from .analysis import _check_d_ks, sample_dot_products
 from .fonts import setup_cjk_font
 
 __all__ = [
@@ -147,6 +147,11 @@ def _labels(labels, n: int, name: str, default_prefix: str):
     return labels
 
 
+def _vertical_col_labels(col_labels) -> bool:
+    """Turn the column labels vertical when there are many of them or they are long (figures and HTML)."""
+    return len(col_labels) > 8 or max(len(t) for t in col_labels) * len(col_labels) > 28
+
+
 def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
     if isinstance(annotate, str):
         if annotate != "auto":
@@ -200,13 +205,11 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
     if fontsize is None:
         fontsize = 11 if max(n_rows, n_cols) <= 12 else (9 if max(n_rows, n_cols) <= 24 else 7)
     ax.set_yticks(range(0, n_rows, step_r), [row_labels[i] for i in range(0, n_rows, step_r)], fontsize=fontsize)
-    longest = max(len(t) for t in col_labels)
-    rotate = n_cols > 8 or longest * n_cols > 28
     ax.set_xticks(
         range(0, n_cols, step_c),
         [col_labels[i] for i in range(0, n_cols, step_c)],
         fontsize=fontsize,
-        rotation=90 if rotate else 0,
+        rotation=90 if _vertical_col_labels(col_labels) else 0,
     )
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -480,11 +483,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     The panels share their x axis, so the growing spread (standard deviation
     ≈ √d_k) is visible at a glance; with ``scaled=True`` every spread is ≈ 1.
     """
-    if isinstance(d_ks, numbers.Integral):
-        d_ks = (d_ks,)
-    d_ks = [_att._check_positive_int(d, "d_k") for d in d_ks]
-    if not d_ks:
-        raise ValueError("d_ks is empty; give at least one d_k")
+    d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
     if axes is None:
         fig, axes = _subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
                               sharey=True, layout="constrained", squeeze=False)

@@ -196,7 +196,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                          f'{A[i, j]:.4f}">{txt}</td>')
         parts.append("</tr>")
     # column labels at the bottom (like matplotlib's x ticks)
-    vertical = n_cols > 8 or max(len(t) for t in col_labels) * n_cols > 28
+    vertical = plots._vertical_col_labels(col_labels)
     parts.append("<tr><th></th>")
     for t in col_labels:
         if vertical:
