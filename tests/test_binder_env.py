@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_binder import runtime_minor
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -40,13 +41,6 @@ pytestmark = pytest.mark.skipif(
     reason="slow (fresh venv from binder/ + nbval of every notebook): runs in CI "
     "(CI=true) or with COURSE_BINDER_ENV=1",
 )
-
-
-def _runtime_minor() -> str:
-    text = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
-    m = re.fullmatch(r"python-(3\.\d+)", text)
-    assert m, f"binder/runtime.txt must be 'python-3.X', is {text!r}"
-    return m[1]
 
 
 def _python_for(minor: str) -> str | None:
@@ -115,7 +109,7 @@ def test_fresh_binder_env_runs_every_notebook(tmp_path):
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         pytest.skip("no notebooks yet")
-    minor = _runtime_minor()
+    minor = runtime_minor()
     base = _python_for(minor)
     if base is None:
         pytest.skip(f"no Python {minor} interpreter on this machine (binder/runtime.txt wants it)")
@@ -170,7 +164,7 @@ def test_fresh_binder_env_runs_every_notebook(tmp_path):
 
 def test_repo2docker_reads_binder_folder(tmp_path):
     """repo2docker --no-build: the Dockerfile it would build installs our binder/ config."""
-    minor = _runtime_minor()
+    minor = runtime_minor()
     base = _python_for(minor) or sys.executable
     venv = tmp_path / "r2d"
     log: list[str] = []
