@@ -50,9 +50,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
     for ax, (name, m) in zip(axes, mats):
         plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
         ax.set_xlabel("维度 (0 … d_model−1)", fontsize=9)
-    cb = fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.8, aspect=15)
-    cb.set_label("数值")
-    cb.outline.set_visible(False)
+    plots._colorbar(fig, axes[-1].images[0], list(axes), plots.VALUE_LABEL, shrink=0.8, aspect=15)
     fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
     return fig
 
@@ -95,9 +93,9 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
         else:
             plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate, limit=limit,
                                  ylabel=ylabel, colorbar=False)
-    cb = fig.colorbar(axes[0][-1].images[0], ax=list(axes[0]), shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
-    cb.set_label(plots.WEIGHT_LABEL if kind == "weights" else "分数 (score)")
-    cb.outline.set_visible(False)
+    plots._colorbar(fig, axes[0][-1].images[0], list(axes[0]),
+                    plots.WEIGHT_LABEL if kind == "weights" else plots.SCORE_LABEL,
+                    shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
     if suptitle:
         fig.suptitle(suptitle)
     return fig

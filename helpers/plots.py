@@ -81,6 +81,8 @@ ACCENT_COLOR_2 = "#cb181d"
 QUERY_AXIS_LABEL = "查询 (query)"
 KEY_AXIS_LABEL = "键 (key)"
 WEIGHT_LABEL = "注意力权重 α"
+SCORE_LABEL = "分数 (score)"
+VALUE_LABEL = "数值"
 
 
 # ---------------------------------------------------------------------------
@@ -182,6 +184,14 @@ def _new_axes(ax, figsize):
         _setup_font()
         fig = ax.figure
     return fig, ax
+
+
+def _colorbar(fig, mappable, ax, label, **kwargs):
+    """The course's colorbar: labelled, no outline; ``kwargs`` go to ``fig.colorbar``."""
+    cb = fig.colorbar(mappable, ax=ax, **kwargs)
+    cb.set_label(label)
+    cb.outline.set_visible(False)
+    return cb
 
 
 def _heatmap_size(n_rows: int, n_cols: int, colorbar: bool = True):
@@ -290,9 +300,7 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if row is not None:
         _draw_highlight(ax, row, n_cols)
     if colorbar:
-        cb = fig.colorbar(im, ax=ax, shrink=0.9 if n_rows > 3 else 1.0, aspect=max(4, min(20, 4 * n_rows)))
-        cb.set_label(colorbar_label)
-        cb.outline.set_visible(False)
+        _colorbar(fig, im, ax, colorbar_label, shrink=0.9 if n_rows > 3 else 1.0, aspect=max(4, min(20, 4 * n_rows)))
     return fig
 
 
@@ -344,7 +352,7 @@ def _symmetric_norm(M, limit=None):
 def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="auto", title=None,
                    cmap=None, mask=None, highlight_row=None, fmt=None, limit=None,
                    xlabel=KEY_AXIS_LABEL, ylabel=QUERY_AXIS_LABEL, colorbar=True,
-                   colorbar_label="分数 (score)") -> Figure:
+                   colorbar_label=SCORE_LABEL) -> Figure:
     """Heatmap of unbounded values (e.g. raw scores Q Kᵀ): diverging colours centred on 0.
 
     Same layout as :func:`attention_heatmap` (rows = queries, columns = keys);
@@ -577,8 +585,6 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
         if nm == "W_Q":
             ax.set_ylabel("输入维度", fontsize=9)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
-    cb = fig.colorbar(sm, ax=list(axes), shrink=0.8, aspect=15)
-    cb.set_label("数值")
-    cb.outline.set_visible(False)
+    _colorbar(fig, sm, list(axes), VALUE_LABEL, shrink=0.8, aspect=15)
     fig.suptitle("Q = X·W_Q,  K = X·W_K,  V = X·W_V   (X、Q、K、V 每行一个词；W_Q 每行一个输入维度)")
     return fig
