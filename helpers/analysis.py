@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .attention import _as_real_array, _check_positive_int, _first_index, _shape, softmax
+from .tokens import _check_seed
 
 __all__ = [
     "entropy",
@@ -148,7 +149,8 @@ def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool 
     """
     d_k = _check_positive_int(d_k, "d_k")
     n_samples = _check_positive_int(n_samples, "n_samples")
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, d_k])
+    seed = _check_seed(seed, allow_negative=True)
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k])
     q = rng.standard_normal((n_samples, d_k))
     k = rng.standard_normal((n_samples, d_k))
     dots = np.einsum("nd,nd->n", q, k)
@@ -204,9 +206,10 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, (int, float, np.integer, np.floating)) \
             or not np.isfinite(exponent):
         raise TypeError(f"exponent must be a finite real number, got {exponent!r}")
+    seed = _check_seed(seed, allow_negative=True)
     out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
     for d in d_ks:
-        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(d)])
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, int(d)])
         q = rng.standard_normal((n_trials, 1, d))
         k = rng.standard_normal((n_trials, n_keys, d))
         scores = np.einsum("tod,tkd->tk", q, k)
