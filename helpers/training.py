@@ -281,18 +281,18 @@ def softmax_backward(weights, grad_weights) -> np.ndarray:
     return a * (g - np.sum(a * g, axis=-1, keepdims=True))
 
 
-def _loss_from_cache(cache, ya, pos):
-    batch = np.arange(len(pos))
-    diff = cache["Z"][batch, pos] - ya
-    return float(np.mean(diff ** 2)), diff
+def _forward_and_loss(params, x, y, pronoun_pos, mask):
+    """Forward pass and loss; returns (cache, pronoun rows, loss, Z_p - y)."""
+    cache = forward(params, x, mask)
+    b, n = cache["A"].shape[:2]
+    ya, pos = _check_targets(y, pronoun_pos, b, n, cache["Z"].shape[-1])
+    diff = cache["Z"][np.arange(b), pos] - ya
+    return cache, pos, float(np.mean(diff ** 2)), diff
 
 
 def loss_only(params, x, y, pronoun_pos, mask=None) -> float:
     """The mean squared error of the pronoun rows of Z (no gradients)."""
-    cache = forward(params, x, mask)
-    b, n = cache["A"].shape[:2]
-    ya, pos = _check_targets(y, pronoun_pos, b, n, cache["Z"].shape[-1])
-    return _loss_from_cache(cache, ya, pos)[0]
+    return _forward_and_loss(params, x, y, pronoun_pos, mask)[2]
 
 
 def loss_and_gradients(params, x, y, pronoun_pos, mask=None):
@@ -322,15 +322,10 @@ def loss_and_gradients(params, x, y, pronoun_pos, mask=None):
     loss : float
     grads : dict with the same keys and shapes as ``params``
     """
-    p = _check_params(params)
-    cache = forward(p, x, mask)
-    b, n = cache["A"].shape[:2]
-    d_v = cache["Z"].shape[-1]
-    ya, pos = _check_targets(y, pronoun_pos, b, n, d_v)
-    loss, diff = _loss_from_cache(cache, ya, pos)
+    cache, pos, loss, diff = _forward_and_loss(params, x, y, pronoun_pos, mask)
 
     d_z = np.zeros_like(cache["Z"])
-    d_z[np.arange(b), pos] = 2.0 * diff / diff.size
+    d_z[np.arange(len(pos)), pos] = 2.0 * diff / diff.size
     a, q, k, v, xa = cache["A"], cache["Q"], cache["K"], cache["V"], cache["X"]
     d_a = d_z @ np.swapaxes(v, -1, -2)
     d_v_mat = np.swapaxes(a, -1, -2) @ d_z
