@@ -1,15 +1,12 @@
 """Tests for helpers.efficiency (chapter 08): path lengths, loop vs matrix, bytes, figures."""
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import helpers as h  # noqa: E402
-from helpers import efficiency as e  # noqa: E402
+import helpers as h
+from helpers import efficiency as e
 
 
 def test_path_lengths_rnn_vs_attention():
