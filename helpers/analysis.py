@@ -160,6 +160,13 @@ def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool 
 def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
     """Measured variance of ``q · k`` (see :func:`sample_dot_products`) for each ``d_k``.
 
+    Parameters
+    ----------
+    d_ks : int or sequence of int
+        Positive vector lengths.
+    n_samples, seed, scaled
+        As in :func:`sample_dot_products`.
+
     Returns
     -------
     numpy.ndarray of float, shape (len(d_ks),)

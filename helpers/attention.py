@@ -506,6 +506,11 @@ def project_qkv(x, w_q, w_k, w_v):
     x : array_like, shape (..., n, d_model)
     w_q, w_k : array_like, shape (d_model, d_k)
     w_v : array_like, shape (d_model, d_v)
+
+    Returns
+    -------
+    Q, K : numpy.ndarray, shape (..., n, d_k)
+    V : numpy.ndarray, shape (..., n, d_v)
     """
     q = project(x, w_q, "W_Q")
     k = project(x, w_k, "W_K")
@@ -571,7 +576,19 @@ def cross_attention(x_query, x_context, w_q, w_k, w_v, mask=None, scale=None):
 # ---------------------------------------------------------------------------
 
 def split_heads(x, n_heads) -> np.ndarray:
-    """Split the last dimension into heads: ``(..., n, d) -> (..., h, n, d // h)``."""
+    """Split the last dimension into heads: ``(..., n, d) -> (..., h, n, d // h)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d)
+        Rows = tokens; head ``h`` takes columns ``h*d_head:(h+1)*d_head``.
+    n_heads : int
+        Number of heads; must divide ``d``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n_heads, n, d // n_heads)
+    """
     n_heads = _check_positive_int(n_heads, "n_heads")
     a = _as_real_array(x, "x")
     _check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
@@ -583,7 +600,17 @@ def split_heads(x, n_heads) -> np.ndarray:
 
 
 def merge_heads(x) -> np.ndarray:
-    """Inverse of :func:`split_heads`: ``(..., h, n, d_head) -> (..., n, h * d_head)``."""
+    """Inverse of :func:`split_heads`: ``(..., h, n, d_head) -> (..., n, h * d_head)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., h, n, d_head)
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, h * d_head)
+        The heads side by side again, head 0 first.
+    """
     a = _as_real_array(x, "x")
     if a.ndim < 3 or a.size == 0:
         raise ValueError(f"merge_heads needs a non-empty (..., h, n, d_head) array; got shape {_shape(a)}")

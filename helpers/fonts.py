@@ -116,6 +116,11 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
         Use an installed CJK font when there is one; ``False`` always uses the
         bundled font (identical rendering on every machine), registered under
         the family name :data:`BUNDLED_FAMILY`.
+
+    Returns
+    -------
+    str
+        The CJK family now second in ``font.family`` (after DejaVu Sans).
     """
     key = bool(prefer_system)
     if key not in _state:
@@ -134,14 +139,25 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
 
 
 def cjk_font_name() -> str:
-    """Family name of the CJK font in use (sets it up if needed)."""
+    """Family name of the CJK font in use (sets it up if needed).
+
+    Returns
+    -------
+    str
+    """
     if "current" not in _state:
         return setup_cjk_font()
     return _state["current"][0]
 
 
 def cjk_font_path() -> str:
-    """File of the CJK font in use (sets it up if needed)."""
+    """File of the CJK font in use (sets it up if needed).
+
+    Returns
+    -------
+    str
+        Path of the font file (a system font or :data:`BUNDLED_FONT`).
+    """
     if "current" not in _state:
         setup_cjk_font()
     return _state["current"][1]

@@ -75,6 +75,12 @@ def shared_direction(d_k: int, seed: int = 0) -> np.ndarray:
     Which direction is used does not matter for the scores (only ``u · u = 1``
     does); a seeded random one is used so that no column of Q or K is all zeros.
 
+    Parameters
+    ----------
+    d_k : int
+        Query/key size.
+    seed : int, default 0
+
     Returns
     -------
     numpy.ndarray, shape (d_k,)

@@ -206,6 +206,15 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
 def token_inputs(tokens, d_model: int, seed: int = 0, with_position: bool = True) -> np.ndarray:
     """The matrix X fed into attention: embedding (+ positional encoding), rows = tokens.
 
+    Parameters
+    ----------
+    tokens : sequence of str
+    d_model : int
+    seed : int, default 0
+        Embedding seed (see :func:`embed_tokens`).
+    with_position : bool, default True
+        Add :func:`positional_encoding`; ``False`` gives the bare embeddings.
+
     Returns
     -------
     numpy.ndarray, shape (len(tokens), d_model)
@@ -221,6 +230,17 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
 
     Entries are N(0, 1/d_in) (the usual "LeCun" scaling), so that
     ``x @ W`` keeps roughly unit variance for unit-variance ``x``.
+
+    Parameters
+    ----------
+    d_in, d_out : int
+        Positive sizes.
+    seed : int, default 0
+        Non-negative.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d_in, d_out)
     """
     d_in = _check_positive_int(d_in, "d_in")
     d_out = _check_positive_int(d_out, "d_out")
@@ -230,6 +250,17 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
 
 def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int = 0):
     """Three deterministic matrices ``(W_Q, W_K, W_V)`` for one attention layer.
+
+    Parameters
+    ----------
+    d_model : int
+        Input size (rows of every matrix).
+    d_k : int
+        Query/key size.
+    d_v : int, optional
+        Value size; defaults to ``d_k``.
+    seed : int, default 0
+        Non-negative.
 
     Returns
     -------

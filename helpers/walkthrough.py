@@ -307,7 +307,18 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
 
 
 def trace_markdown(steps) -> str:
-    """The steps of :func:`trace_self_attention` as a Markdown table (编号 | 从 → 到 | 内容 | 公式 | 形状)."""
+    """The steps of :func:`trace_self_attention` as a Markdown table (编号 | 从 → 到 | 内容 | 公式 | 形状).
+
+    Parameters
+    ----------
+    steps : list of dict
+        What :func:`trace_self_attention` returned.
+
+    Returns
+    -------
+    str
+        Markdown (show it with ``IPython.display.Markdown``).
+    """
     if not isinstance(steps, (list, tuple)) or not steps:
         raise ValueError("steps must be the non-empty list returned by trace_self_attention")
     lines = ["| 编号 | 从 → 到 | 内容 | 公式 | 形状 |", "|---|---|---|---|---|"]
@@ -326,6 +337,12 @@ def sequence_figure(steps, *, title=None):
     Participants (:data:`PARTICIPANTS`) are columns with vertical lifelines;
     each step is an arrow from sender to receiver (a loop arrow when they are
     the same) labelled ``编号 · 公式  形状``.
+
+    Parameters
+    ----------
+    steps : list of dict
+        What :func:`trace_self_attention` returned.
+    title : str, optional
 
     Returns
     -------
