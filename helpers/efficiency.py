@@ -209,13 +209,15 @@ def weights_nbytes(n, dtype=np.float64) -> int:
 # figures
 # ---------------------------------------------------------------------------
 
-def _plt():
+def _plotting():
+    """pyplot with the CJK font set up, and :mod:`helpers.plots` (its colours and heatmap)."""
     import matplotlib.pyplot as plt
 
+    from . import plots
     from .fonts import setup_cjk_font
 
     setup_cjk_font()
-    return plt
+    return plt, plots
 
 
 def _arrow(ax, x0, x1, y, *, rad=0.0, color="#555555", lw=1.5):
@@ -240,8 +242,7 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     n = len(tokens)
     if not (0 <= source < target < n):
         raise ValueError(f"need 0 <= source < target < {n}; got source={source}, target={target}")
-    plt = _plt()
-    from . import plots
+    plt, plots = _plotting()
 
     fig = plt.figure(figsize=(12, 4.2))
     grid = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], hspace=0.35, wspace=0.12)
@@ -281,8 +282,7 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
 
 def timing_figure(result: dict):
     """Log-log plot of :func:`time_attention` results: loop vs matrix form."""
-    plt = _plt()
-    from . import plots
+    plt, plots = _plotting()
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     n = result["n"]
@@ -302,8 +302,7 @@ def timing_figure(result: dict):
 
 def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     """Bytes of the n × n weight matrix α vs the n × d_model input X, for growing n (log-log)."""
-    plt = _plt()
-    from . import plots
+    plt, plots = _plotting()
 
     ns = np.array([_check_positive_int(n, "n") for n in ns])
     item = np.dtype(dtype).itemsize
@@ -325,8 +324,7 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
 
 def loss_curve_figure(losses):
     """Training loss per step on a log scale."""
-    plt = _plt()
-    from . import plots
+    plt, plots = _plotting()
 
     losses = np.asarray(losses, dtype=float)
     if losses.ndim != 1 or losses.size < 2 or not np.all(losses > 0):
@@ -342,8 +340,7 @@ def loss_curve_figure(losses):
 
 def before_after_figure(weights_before, weights_after, tokens, highlight_row=None):
     """Two attention heatmaps of the same sentence side by side: before and after training."""
-    plt = _plt()
-    from . import plots
+    plt, plots = _plotting()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     for ax, w, title in [(axes[0], weights_before, "训练前（随机权重）"),
