@@ -90,7 +90,18 @@ VALUE_LABEL = "数值"
 # ---------------------------------------------------------------------------
 
 def luminance(rgba) -> float:
-    """Relative luminance (WCAG) of an RGB(A) colour with channels in 0–1."""
+    """Relative luminance (WCAG) of an RGB(A) colour with channels in 0–1.
+
+    Parameters
+    ----------
+    rgba : colour
+        Anything :func:`matplotlib.colors.to_rgb` accepts (tuple, name, hex string).
+
+    Returns
+    -------
+    float
+        0 for black, 1 for white.
+    """
     r, g, b = (float(c) for c in mcolors.to_rgb(rgba))
 
     def lin(c):
@@ -100,7 +111,18 @@ def luminance(rgba) -> float:
 
 
 def text_color_for(rgba) -> str:
-    """``"white"`` on dark colours, ``"black"`` on light ones (best WCAG contrast)."""
+    """``"white"`` on dark colours, ``"black"`` on light ones (best WCAG contrast).
+
+    Parameters
+    ----------
+    rgba : colour
+        Background colour of the cell (see :func:`luminance`).
+
+    Returns
+    -------
+    str
+        ``"black"`` or ``"white"``.
+    """
     lum = luminance(rgba)
     # contrast with black: (L + .05) / .05 ; with white: 1.05 / (L + .05)
     return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
@@ -328,6 +350,17 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
         Colour range (fixed 0–1 by default so figures are comparable).
     cmap : str or Colormap, optional
         Defaults to :data:`WEIGHTS_CMAP`.
+    fmt : str, optional
+        Format spec of the annotations (default ``".2f"``).
+    xlabel, ylabel, colorbar_label : str
+        Axis and colorbar labels.
+    colorbar : bool, default True
+        ``False`` when several heatmaps share one colorbar.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     W = _as_matrix(weights, "weights")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
@@ -357,6 +390,22 @@ def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="au
 
     Same layout as :func:`attention_heatmap` (rows = queries, columns = keys);
     the colour range is ``±max|M|`` unless ``limit`` is given.
+
+    Parameters
+    ----------
+    M : array_like, shape (n_q, n_k) or (n_k,)
+        Values to draw; ``±inf`` (e.g. masked scores) are allowed, NaN is not.
+    row_labels, col_labels : sequence of str, optional
+        Default q0, q1, ... and k0, k1, ...
+    limit : float, optional
+        Colour range ``±limit`` (share it between figures to compare them).
+    ax, annotate, title, cmap, mask, highlight_row, fmt, xlabel, ylabel, colorbar, colorbar_label
+        As in :func:`attention_heatmap` (``cmap`` defaults to :data:`DIVERGING_CMAP`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     A = _as_matrix(M, "M")
     cm = _get_cmap(cmap, DIVERGING_CMAP)
@@ -383,6 +432,26 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     """Bar chart of one query's attention weights (y axis fixed to 0–1).
 
     Bars are coloured with :data:`WEIGHTS_CMAP` like the heatmap cells.
+
+    Parameters
+    ----------
+    weights_row : array_like, shape (n_k,) or (1, n_k)
+    labels : sequence of str or None
+        Key tokens (default k0, k1, ...).
+    ax : matplotlib Axes, optional
+    title : str, optional
+    cmap : str or Colormap, optional
+        Defaults to :data:`WEIGHTS_CMAP`.
+    annotate : bool, default True
+        Write each value above its bar (only when there are at most 16 bars).
+    xlabel, ylabel : str
+    fmt : str, default "{:.4f}"
+        ``str.format`` pattern of the values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     w = _as_matrix(weights_row, "weights_row")
     if w.shape[0] != 1:
@@ -420,6 +489,12 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
         Name of the query (default "q1").
     d_k : int, optional
         Scaling dimension, defaults to ``query.shape[-1]``.
+    value_labels : sequence of str, optional
+        Names of the output components (default 第1维, 第2维, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     q = _as_matrix(query, "query")
     if q.shape[0] != 1:
@@ -490,6 +565,22 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
 
     The panels share their x axis, so the growing spread (standard deviation
     ≈ √d_k) is visible at a glance; with ``scaled=True`` every spread is ≈ 1.
+
+    Parameters
+    ----------
+    d_ks : int or sequence of int, default (1, 16, 64, 512)
+    scaled : bool, default False
+        Divide each dot product by √d_k.
+    n_samples, seed
+        See :func:`helpers.analysis.sample_dot_products`.
+    bins : int, default 60
+    axes : sequence of matplotlib Axes, optional
+        One per d_k, to draw into an existing figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
     if axes is None:
@@ -528,6 +619,26 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
     Rows are labelled with ``row_labels`` (tokens, for X/Q/K/V) and columns
     with their index.  Colours are diverging (:data:`DIVERGING_CMAP`),
     symmetric around 0 (``±limit``, default ``±max|M|``).
+
+    Parameters
+    ----------
+    M : array_like, shape (n_rows, n_cols) or (n_cols,)
+    name : str
+        Shown in the title with the shape, e.g. ``"Q  (4 × 3)"``.
+    row_labels, col_labels : sequence of str, optional
+        Default: the row / column index.
+    ax : matplotlib Axes, optional
+    annotate : bool or "auto"
+    cmap : str or Colormap, optional
+    limit : float, optional
+    fmt : str, optional
+        Format spec of the annotations (default ``".1f"``).
+    colorbar : bool, default False
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     A = _as_matrix(M, "M", allow_vector=True)
     if not isinstance(name, str):
@@ -558,6 +669,19 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
 
     ``W`` may be an optional ``(W_Q, W_K, W_V)`` tuple; then ``W_Q`` is drawn
     between X and Q to show ``Q = X W_Q``.
+
+    Parameters
+    ----------
+    X, Q, K, V : array_like, each (n_tokens, ·)
+    tokens : sequence of str
+        One label per row of X, Q, K and V.
+    W : tuple (W_Q, W_K, W_V), optional
+    annotate : bool or "auto"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        All grids share one colour range and one colorbar.
     """
     mats = [("X", _as_matrix(X, "X"))]
     if W is not None:
