@@ -375,6 +375,26 @@ def _randn(rng, *shape, scale=1.0):
     return np.round(rng.standard_normal(shape) * scale, 2)
 
 
+def _float32_if(f32: bool, arrays) -> tuple:
+    """A float32 case gets float32 inputs (its reference is still computed in float64)."""
+    return tuple(a.astype(np.float32) for a in arrays) if f32 else tuple(arrays)
+
+
+def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
+    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)."""
+    rng = _rng(seed)
+    X = _randn(rng, n, d_model, scale=scale)
+    W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+    return _float32_if(f32, (X, *W))
+
+
+def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
+    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v)."""
+    rng = _rng(seed)
+    Q, K = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale)
+    return _float32_if(f32, (Q, K, _randn(rng, n_k, d_v)))
+
+
 def _matmul_error(exc) -> bool:
     text = str(exc)
     return isinstance(exc, ValueError) and (
@@ -418,12 +438,8 @@ def _qkv_cases():
         ("1 个词", 1, 6, 3, 5, 12, False),
         ("float32，5 个词，d_model=8，d_k=4，d_v=2", 5, 8, 4, 2, 13, True),
     ]:
-        rng = _rng(seed)
-        X = _randn(rng, n, d_model)
-        W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
-        if f32:
-            X, W = X.astype(np.float32), [w.astype(np.float32) for w in W]
-        cases.append(Case(label, (X, *W), _att.project_qkv(*_f64((X, *W))), f32))
+        args = _random_xw(seed, n, d_model, d_k, d_v, f32=f32)
+        cases.append(Case(label, args, _att.project_qkv(*_f64(args)), f32))
     return cases
 
 
@@ -474,10 +490,7 @@ def _qk_cases(dk16: bool):
     cases = []
     for label, n_q, n_k, d_k, seed, f32 in specs:
         rng = _rng(seed)
-        Q, K = _randn(rng, n_q, d_k), _randn(rng, n_k, d_k)
-        if f32:
-            Q, K = Q.astype(np.float32), K.astype(np.float32)
-        cases.append(Case(label, (Q, K), None, f32))
+        cases.append(Case(label, _float32_if(f32, (_randn(rng, n_q, d_k), _randn(rng, n_k, d_k))), None, f32))
     seed_case = Case("课文中的例子 q1 与 K", (SEED_EXAMPLE["q1"].copy(), SEED_EXAMPLE["K"].copy()), None)
     cases.insert(3, seed_case)
     return cases
@@ -609,11 +622,8 @@ def _attention_cases():
     ]
     cases = []
     for label, n_q, n_k, d_k, d_v, seed, scale, f32 in specs:
-        rng = _rng(seed)
-        Q, K, V = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale), _randn(rng, n_k, d_v)
-        if f32:
-            Q, K, V = Q.astype(np.float32), K.astype(np.float32), V.astype(np.float32)
-        cases.append(Case(label, (Q, K, V), _sdpa(*_f64((Q, K, V))), f32))
+        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32)
+        cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
     s = SEED_EXAMPLE
     cases.insert(3, Case("课文中的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
                          _sdpa(s["q1"], s["K"], s["V"])))
@@ -684,12 +694,8 @@ def _self_attention_cases():
     ]
     cases = []
     for label, n, d_model, d_k, d_v, seed, scale, f32 in specs:
-        rng = _rng(seed)
-        X = _randn(rng, n, d_model, scale=scale)
-        W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
-        if f32:
-            X, W = X.astype(np.float32), [w.astype(np.float32) for w in W]
-        cases.append(Case(label, (X, *W), _att.self_attention(*_f64((X, *W)))[0], f32))
+        args = _random_xw(seed, n, d_model, d_k, d_v, scale=scale, f32=f32)
+        cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
     return cases
 
 
@@ -783,11 +789,8 @@ def _causal_cases():
     ]
     cases = []
     for label, n, d_k, d_v, seed, scale, f32 in specs:
-        rng = _rng(seed)
-        Q, K, V = _randn(rng, n, d_k, scale=scale), _randn(rng, n, d_k, scale=scale), _randn(rng, n, d_v)
-        if f32:
-            Q, K, V = Q.astype(np.float32), K.astype(np.float32), V.astype(np.float32)
-        cases.append(Case(label, (Q, K, V), _sdpa(*_f64((Q, K, V)), mask=_att.causal_mask(n)), f32))
+        args = _random_qkv(seed, n, n, d_k, d_v, scale=scale, f32=f32)
+        cases.append(Case(label, args, _sdpa(*_f64(args), mask=_att.causal_mask(n)), f32))
     return cases
 
 
