@@ -419,10 +419,9 @@ def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="au
 # bars
 # ---------------------------------------------------------------------------
 
-def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=9, inside_limit=None):
-    span = np.ptp(np.r_[vals, 0.0]) or 1.0
+def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=9):
+    off = 0.02 * (np.ptp(np.r_[vals, 0.0]) or 1.0)
     for x, v in zip(xs, vals):
-        off = 0.02 * span
         ax.text(x, v + (off if v >= 0 else -off), fmt.format(v), ha="center",
                 va="bottom" if v >= 0 else "top", fontsize=fontsize)
 
