@@ -34,7 +34,18 @@ def _vector(x, name):
 
 
 def embedding_grids(E, PE, X, tokens) -> Figure:
-    """``E + PE = X`` as three labelled grids (rows = tokens)."""
+    """``E + PE = X`` as three labelled grids (rows = tokens), one shared colour range.
+
+    Parameters
+    ----------
+    E, PE, X : array_like, each (len(tokens), d_model)
+        Embeddings, positional encoding and their sum.
+    tokens : sequence of str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     mats = [("词嵌入 E", _as_real_array(E, "E")), ("位置编码 PE", _as_real_array(PE, "PE")),
             ("输入 X = E + PE", _as_real_array(X, "X"))]
     tokens = list(tokens)
@@ -67,6 +78,12 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
     kind : {"weights", "scores"}
         ``"weights"`` uses :func:`plots.attention_heatmap` (range 0–1);
         ``"scores"`` uses :func:`plots.matrix_heatmap` with one shared range.
+    suptitle : str, optional
+    annotate : bool or "auto"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     mats = [_as_real_array(m, f"mats[{i}]") for i, m in enumerate(mats)]
     if not mats:
@@ -102,7 +119,21 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
 
 
 def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
-    """Mean weight a token puts on itself vs d_model: Q = K = X against separate W_Q, W_K."""
+    """Mean weight a token puts on itself vs d_model: Q = K = X against separate W_Q, W_K.
+
+    Parameters
+    ----------
+    d_models : sequence of int
+        x values (log scale, base 2).
+    shared, separate : sequence of float
+        Mean self-weight for each d_model without / with separate projections.
+    n_tokens : int
+        Sentence length; ``1 / n_tokens`` is drawn as the "no preference" line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     d_models = _vector(d_models, "d_models")
     shared = _vector(shared, "shared")
     separate = _vector(separate, "separate")
@@ -127,7 +158,20 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
 
 
 def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
-    """Where a dot product comes from: one bar per key, split into ``q[d]·k[d]`` per dimension."""
+    """Where a dot product comes from: one bar per key, split into ``q[d]·k[d]`` per dimension.
+
+    Parameters
+    ----------
+    query : array_like, shape (d_k,) or (1, d_k)
+    keys : array_like, shape (n_k, d_k)
+    key_labels : sequence of str
+        One name per key.
+    query_label : str, default "q1"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = _vector(np.ravel(_as_real_array(query, "query")), "query")
     K = _as_real_array(keys, "keys")
     if K.ndim != 2 or K.shape[1] != q.size:
@@ -163,7 +207,21 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
 
 
 def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
-    """Measured variance of ``q·k`` against the prediction ``Var = d_k`` (log–log)."""
+    """Measured variance of ``q·k`` against the prediction ``Var = d_k`` (log–log).
+
+    Parameters
+    ----------
+    d_ks : sequence of int
+    measured : sequence of float
+        Variance of the unscaled dot products, one per d_k
+        (:func:`helpers.analysis.dot_product_variance`).
+    measured_scaled : sequence of float, optional
+        The same for ``q·k / √d_k``, drawn against the prediction 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     d_ks = _vector(d_ks, "d_ks")
     measured = _vector(measured, "measured")
     if len(measured) != len(d_ks):
@@ -191,8 +249,17 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
 def saturation_plot(raw, scaled, n_keys) -> Figure:
     """Three panels vs d_k — max weight, entropy, Jacobian norm — unscaled vs scaled.
 
-    ``raw`` and ``scaled`` are the dicts returned by
-    :func:`helpers.analysis.saturation_stats`.
+    Parameters
+    ----------
+    raw, scaled : dict
+        What :func:`helpers.analysis.saturation_stats` returns without and
+        with scaling (same ``d_ks``).
+    n_keys : int
+        The ``n_keys`` used there (for the "uniform" reference lines).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     for name, st in (("raw", raw), ("scaled", scaled)):
         missing = {"d_k", "max_weight", "entropy", "jacobian_norm_median"} - set(st)
@@ -227,7 +294,14 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
 def exp_overflow_plot(limits) -> Figure:
     """Bar chart: the largest score whose ``exp`` still fits, per float type.
 
-    ``limits`` maps a dtype name (e.g. ``"float16"``) to ``ln(max float)``.
+    Parameters
+    ----------
+    limits : dict
+        Maps a dtype name (e.g. ``"float16"``) to ``ln(max float)``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     if not isinstance(limits, dict) or not limits:
         raise TypeError(f"limits must be a non-empty dict {{dtype name: ln(max)}}, got {type(limits).__name__}")
