@@ -738,6 +738,19 @@ def check_self_attention(fn) -> None:
 # ch07: causal mask and causal attention
 # ---------------------------------------------------------------------------
 
+def _wrong_causal_masks(n: int) -> dict:
+    """The classic wrong causal masks of size n, by mistake id (used by both ch07 checkers)."""
+    def tri(k):
+        return np.tril(np.ones((n, n), dtype=bool), k=k)
+
+    return {
+        "mask_upper": np.triu(np.ones((n, n), dtype=bool)),
+        "mask_inverted": ~tri(0),
+        "mask_no_diagonal": tri(-1),
+        "mask_includes_future": tri(1),
+    }
+
+
 def check_causal_mask(fn) -> None:
     """ch07: ``fn(n) -> bool (n, n)``, True where query i may attend key j (j <= i)."""
     cases = [Case(f"n={n}", (n,), _att.causal_mask(n)) for n in (4, 1, 2, 7)]
@@ -767,12 +780,7 @@ def check_causal_mask(fn) -> None:
                     if n > 1:
                         raise _Diagnosed("mask_additive")
             arr = a != 0
-        for key, cand in [
-            ("mask_upper", np.triu(np.ones((n, n), dtype=bool))),
-            ("mask_inverted", ~ref),
-            ("mask_no_diagonal", np.tril(np.ones((n, n), dtype=bool), k=-1)),
-            ("mask_includes_future", np.tril(np.ones((n, n), dtype=bool), k=1)),
-        ]:
+        for key, cand in _wrong_causal_masks(n).items():
             if np.array_equal(arr, cand):
                 raise _Diagnosed(key)
         return False
@@ -795,43 +803,31 @@ def _causal_cases():
 
 
 def _causal_mistakes():
-    def tri(n, k):
-        return np.tril(np.ones((n, n), dtype=bool), k=k)
-
-    def masked(kind):
-        def f(Q, K, V):
-            n = Q.shape[0]
-            m = {
-                "upper": np.triu(np.ones((n, n), dtype=bool)),
-                "inverted": ~tri(n, 0),
-                "no_diag": tri(n, -1),
-                "future": tri(n, 1),
-            }[kind]
-            return _masked_z(Q, K, V, m)
-        return f
+    def masked(key):
+        return lambda Q, K, V: _masked_z(Q, K, V, _wrong_causal_masks(Q.shape[0])[key])
 
     def after_softmax(Q, K, V):
         n = Q.shape[0]
         w = _ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1]))
-        return (w * tri(n, 0)) @ V
+        return (w * _att.causal_mask(n)) @ V
 
     def fill_zero(Q, K, V):
         n = Q.shape[0]
-        s = np.where(tri(n, 0), Q @ K.T / np.sqrt(Q.shape[-1]), 0.0)
+        s = np.where(_att.causal_mask(n), Q @ K.T / np.sqrt(Q.shape[-1]), 0.0)
         return _ref_softmax(s) @ V
 
     def pipeline(Q, K, V, **kw):
         # the attention mistakes, but with the causal mask applied correctly
-        return _attention_pipeline(Q, K, V, mask=tri(Q.shape[0], 0), **kw)
+        return _attention_pipeline(Q, K, V, mask=_att.causal_mask(Q.shape[0]), **kw)
 
     return [
         Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
         Mistake("mask_after_softmax", after_softmax),
         Mistake("mask_filled_zero", fill_zero),
-        Mistake("mask_upper", masked("upper")),
-        Mistake("mask_inverted", masked("inverted")),
-        Mistake("mask_no_diagonal", masked("no_diag")),
-        Mistake("mask_includes_future", masked("future")),
+        Mistake("mask_upper", masked("mask_upper")),
+        Mistake("mask_inverted", masked("mask_inverted")),
+        Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
+        Mistake("mask_includes_future", masked("mask_includes_future")),
     ] + _attention_mistakes(pipeline)
 
 
