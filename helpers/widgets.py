@@ -145,6 +145,32 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
 
     Rows = queries, columns = keys, same colour map and range, masked cells
     grey + hatched, highlighted row outlined in :data:`helpers.plots.HIGHLIGHT_COLOR`.
+    Input is checked with the same rules (and messages) as the static heatmap.
+
+    Parameters
+    ----------
+    M : array_like, shape (n_q, n_k) or (n_k,)
+    row_labels, col_labels : sequence of str
+    cmap : str, optional
+        Colour-map name (default :data:`helpers.plots.WEIGHTS_CMAP`).
+    vmin, vmax : float
+        Colour range.
+    annotate : bool or "auto"
+    mask : bool array broadcastable to M's shape, optional
+        ``False`` = blocked (drawn grey and hatched, not annotated).
+    highlight_row : int, optional
+    title : str, optional
+    digits : int, default 2
+        Decimals of the annotations.
+    cell_px : int, optional
+        Cell size in pixels (default depends on the matrix size).
+    xlabel, ylabel, colorbar_label : str
+    colorbar : bool, default True
+
+    Returns
+    -------
+    str
+        HTML for an :class:`ipywidgets.HTML` value.
     """
     # same input rules and error messages as the static heatmap
     A = plots._as_matrix(M, "M")
@@ -236,7 +262,30 @@ def _tick_label(t):
 
 def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, digits=4,
              width=300, height=210, ylabel=None, show_values=True, xlabel=None) -> str:
-    """A small vertical bar chart as an inline SVG string (zero baseline, value labels)."""
+    """A small vertical bar chart as an inline SVG string (zero baseline, value labels).
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+    labels : sequence of str
+        One per bar.
+    vmin, vmax : float, optional
+        Fixed y range (default: the data and 0, with some padding).
+    colors : sequence of str, optional
+        One CSS colour per bar (default :data:`helpers.plots.ACCENT_COLOR`).
+    title, ylabel, xlabel : str, optional
+    digits : int, default 4
+        Decimals of the value labels.
+    width, height : int
+        Size in pixels.
+    show_values : bool, default True
+        Value labels (only drawn for at most 16 bars).
+
+    Returns
+    -------
+    str
+        ``<svg>…</svg>``.
+    """
     vals = np.asarray(values, dtype=float).ravel()
     n = len(vals)
     labels = [str(t) for t in labels]
@@ -292,7 +341,29 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
 
 def hist_svg(samples, *, xlim, bins=60, title=None, color=plots.ACCENT_COLOR, width=320, height=200,
              xlabel=None, ymax=None, note=None) -> str:
-    """Histogram (density) of ``samples`` on a fixed x range, as an inline SVG string."""
+    """Histogram (density) of ``samples`` on a fixed x range, as an inline SVG string.
+
+    Parameters
+    ----------
+    samples : array_like
+        Values outside ``±xlim`` are counted in the outermost bins.
+    xlim : float
+        The x range is ``-xlim … xlim``.
+    bins : int, default 60
+    title, xlabel, note : str, optional
+        ``note`` is written in the top right corner.
+    color : str
+        CSS colour of the bars.
+    width, height : int
+        Size in pixels.
+    ymax : float, optional
+        Fixed height of the density axis (default: the tallest bin).
+
+    Returns
+    -------
+    str
+        ``<svg>…</svg>``.
+    """
     s = np.clip(np.asarray(samples, dtype=float), -xlim, xlim)
     counts, edges = np.histogram(s, bins=bins, range=(-xlim, xlim), density=True)
     top_v = float(counts.max()) if ymax is None else float(ymax)
@@ -411,6 +482,8 @@ def _grid_block(M, name, row_labels, limit, cell_px):
 
 
 class QKVShapesPanel(_Panel):
+    """Live panel of :func:`qkv_shapes_panel`."""
+
     def __init__(self, tokens=None, d_model=8, d_k=4, seed=0):
         self.tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
         self.seed = seed
@@ -445,12 +518,39 @@ class QKVShapesPanel(_Panel):
 
 
 def qkv_shapes_panel(tokens=None, *, d_model=8, d_k=4, seed=0) -> QKVShapesPanel:
-    """Sliders for d_model and d_k; X, W_Q, Q, K, V drawn as coloured grids with their shapes."""
+    """Sliders for d_model and d_k; X, W_Q, Q, K, V drawn as coloured grids with their shapes.
+
+    Parameters
+    ----------
+    tokens : sequence of str, optional
+        Rows of X (default :data:`helpers.SENTENCE_APPLE`).
+    d_model : int, default 8
+        Start value of the d_model slider (2 … 16).
+    d_k : int, default 4
+        Start value of the d_k slider (1 … 8).
+    seed : int, default 0
+        Seed of the embeddings and weights.
+
+    Returns
+    -------
+    QKVShapesPanel
+        A displayable widget (make it the last line of a cell); ``slider_d_model``, ``slider_d_k``.
+    """
     return QKVShapesPanel(tokens, d_model, d_k, seed)
 
 
 def qkv_shapes_figure(tokens=None, *, d_model=8, d_k=4, seed=0):
-    """Static default state of :func:`qkv_shapes_panel` (X, W_Q, Q, K, V grids)."""
+    """Static default state of :func:`qkv_shapes_panel` (X, W_Q, Q, K, V grids).
+
+    Parameters
+    ----------
+    tokens, d_model, d_k, seed
+        As in :func:`qkv_shapes_panel`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
     X, Wts, Q, K, V = _qkv_data(tokens, d_model, d_k, seed)
     return plots.qkv_grids(X, Q, K, V, tokens, W=Wts)
@@ -514,6 +614,8 @@ _ANGLE_DOT_LIM = 9.0
 
 
 class AnglePanel(_Panel):
+    """Live panel of :func:`angle_panel`."""
+
     def __init__(self, angle=60, len_q=2.0, len_k=2.0):
         self.slider_angle = W.IntSlider(value=angle, min=0, max=180, step=5, description="夹角 θ（度）",
                                         continuous_update=True, style=_STYLE, layout=_slider_layout())
@@ -542,12 +644,35 @@ class AnglePanel(_Panel):
 
 
 def angle_panel(*, angle=60, len_q=2.0, len_k=2.0) -> AnglePanel:
-    """Two 2-D vectors q and k: sliders for their angle and lengths → dot product vs cosine."""
+    """Two 2-D vectors q and k: sliders for their angle and lengths → dot product vs cosine.
+
+    Parameters
+    ----------
+    angle : int, default 60
+        Start angle θ between q and k in degrees (0 … 180).
+    len_q, len_k : float, default 2.0
+        Start lengths (0.5 … 3).
+
+    Returns
+    -------
+    AnglePanel
+        A displayable widget (make it the last line of a cell); ``slider_angle``, ``slider_len_q``, ``slider_len_k``.
+    """
     return AnglePanel(angle, len_q, len_k)
 
 
 def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
-    """Static default state of :func:`angle_panel`: the two arrows and the two numbers."""
+    """Static default state of :func:`angle_panel`: the two arrows and the two numbers.
+
+    Parameters
+    ----------
+    angle, len_q, len_k
+        As in :func:`angle_panel`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q, k, dot, cos = _angle_values(angle, len_q, len_k)
     fig, (ax, ax_dot, ax_cos) = plots._subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
                                                 gridspec_kw={"width_ratios": [2.2, 1, 1]})
@@ -631,6 +756,8 @@ def _dk_key_labels():
 
 
 class DkPanel(_Panel):
+    """Live panel of :func:`dk_panel`."""
+
     def __init__(self, d_k=64, seed=0):
         _check_dk(d_k)
         self.seed = seed
@@ -666,12 +793,35 @@ class DkPanel(_Panel):
 
 
 def dk_panel(*, d_k=64, seed=0) -> DkPanel:
-    """d_k slider (1 … 512): raw vs scaled dot-product spread and softmax saturation side by side."""
+    """d_k slider (1 … 512): raw vs scaled dot-product spread and softmax saturation side by side.
+
+    Parameters
+    ----------
+    d_k : int, default 64
+        Start value; one of :data:`DK_STEPS`.
+    seed : int, default 0
+        Seed of the random vectors.
+
+    Returns
+    -------
+    DkPanel
+        A displayable widget (make it the last line of a cell); ``slider_dk``.
+    """
     return DkPanel(d_k, seed)
 
 
 def dk_figure(*, d_k=64, seed=0):
-    """Static default state of :func:`dk_panel` (same ranges and colours as the live panel)."""
+    """Static default state of :func:`dk_panel` (same ranges and colours as the live panel).
+
+    Parameters
+    ----------
+    d_k, seed
+        As in :func:`dk_panel`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _check_dk(d_k)
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
@@ -727,6 +877,8 @@ def _check_scores(scores, labels):
 
 
 class TemperaturePanel(_Panel):
+    """Live panel of :func:`temperature_panel`."""
+
     def __init__(self, scores=None, labels=None, temperature=1.0):
         self.scores, self.labels = _check_scores(scores, labels)
         self.slider_t = W.FloatLogSlider(value=temperature, base=10, min=-2, max=2, step=0.02,
@@ -756,12 +908,37 @@ class TemperaturePanel(_Panel):
 
 
 def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> TemperaturePanel:
-    """Softmax temperature slider (0.01 … 100, log scale) over fixed scores."""
+    """Softmax temperature slider (0.01 … 100, log scale) over fixed scores.
+
+    Parameters
+    ----------
+    scores : array_like, shape (n,), optional
+        Default :data:`DEFAULT_TEMPERATURE_SCORES`.
+    labels : sequence of str, optional
+        One per score (default the tokens of 我喜欢这个苹果 for 4 scores, else k1, k2, ...).
+    temperature : float, default 1.0
+        Start value of the slider.
+
+    Returns
+    -------
+    TemperaturePanel
+        A displayable widget (make it the last line of a cell); ``slider_t``.
+    """
     return TemperaturePanel(scores, labels, temperature)
 
 
 def temperature_figure(scores=None, *, labels=None, temperature=1.0):
-    """Static default state of :func:`temperature_panel`: scores and softmax(scores / T)."""
+    """Static default state of :func:`temperature_panel`: scores and softmax(scores / T).
+
+    Parameters
+    ----------
+    scores, labels, temperature
+        As in :func:`temperature_panel`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     s, labels = _check_scores(scores, labels)
     w = _att.softmax(s, temperature=temperature)
     fig, (a1, a2) = plots._subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
@@ -790,6 +967,8 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
 # ---------------------------------------------------------------------------
 
 class VectorPanel(_Panel):
+    """Live panel of :func:`vector_panel`."""
+
     def __init__(self, vmin=-3.0, vmax=3.0, step=0.05):
         ex = _tok.SEED_EXAMPLE
         self.q0 = np.array(ex["q1"], dtype=float).reshape(1, -1)
@@ -867,12 +1046,35 @@ def vector_panel(*, vmin=-3.0, vmax=3.0, step=0.05) -> VectorPanel:
     """The seed example (q1, K, V, d_k = 3) with sliders for q1 and for one selectable key.
 
     Defaults reproduce the chapter: weights [0.3143, 0.3330, 0.3528], Z1 [4.1154, 5.1154, 6.1154].
+
+    Parameters
+    ----------
+    vmin, vmax : float, default -3.0, 3.0
+        Range of every component slider.
+    step : float, default 0.05
+
+    Returns
+    -------
+    VectorPanel
+        A displayable widget (make it the last line of a cell); ``sliders_q``, ``key_select``, ``sliders_k``, ``reset_button``.
     """
     return VectorPanel(vmin, vmax, step)
 
 
 def vector_figure(q1=None, K=None):
-    """Static default state of :func:`vector_panel`: the four steps for q1 (see plots.step_strip)."""
+    """Static default state of :func:`vector_panel`: the four steps for q1 (see plots.step_strip).
+
+    Parameters
+    ----------
+    q1 : array_like, shape (3,) or (1, 3), optional
+        Default: the seed example's q1.
+    K : array_like, shape (3, 3), optional
+        Default: the seed example's keys.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     ex = _tok.SEED_EXAMPLE
     q = ex["q1"] if q1 is None else q1
     Kk = ex["K"] if K is None else K
@@ -923,6 +1125,8 @@ def _sentence_attention(tokens, causal, d_model, d_k, seed, weights):
 
 
 class SentenceExplorer(_Panel):
+    """Live panel of :func:`sentence_explorer`."""
+
     def __init__(self, text="我喜欢这个苹果", causal=False, d_model=16, d_k=8, seed=0, weights=None,
                  query=None, examples=EXAMPLE_SENTENCES):
         self.weights, self.d_model, self.d_k = _check_weights(weights, d_model, d_k)
@@ -991,13 +1195,44 @@ def sentence_explorer(text="我喜欢这个苹果", *, causal=False, d_model=16,
 
     ``weights=(W_Q, W_K, W_V)`` replaces the random projections (then ``d_model``
     and ``d_k`` are taken from ``W_Q``).
+
+    Parameters
+    ----------
+    text : str or sequence of str, default "我喜欢这个苹果"
+        A sentence (tokenized with :func:`helpers.tokenize`) or a token list; at most 32 tokens.
+    causal : bool, default False
+        Start with the causal mask switched on.
+    d_model, d_k : int, default 16, 8
+        Sizes of the random embeddings / projections.
+    seed : int, default 0
+    weights : tuple (W_Q, W_K, W_V), optional
+    query : int, optional
+        Token row highlighted at the start (default none).
+
+    Returns
+    -------
+    SentenceExplorer
+        A displayable widget (make it the last line of a cell); ``text_input``, ``causal_toggle``,
+        ``slider_query``.
     """
     return SentenceExplorer(text, causal, d_model, d_k, seed, weights, query)
 
 
 def sentence_figure(text="我喜欢这个苹果", *, causal=False, d_model=16, d_k=8, seed=0, weights=None,
                     query=None, title=None):
-    """Static counterpart of :func:`sentence_explorer` (same tokens, mask, highlight and colours)."""
+    """Static counterpart of :func:`sentence_explorer` (same tokens, mask, highlight and colours).
+
+    Parameters
+    ----------
+    text, causal, d_model, d_k, seed, weights, query
+        As in :func:`sentence_explorer`.
+    title : str, optional
+        Default 注意力权重 α (with （因果掩码） when ``causal``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     weights, d_model, d_k = _check_weights(weights, d_model, d_k)
     toks = _sentence_tokens(text)
     A, mask, _ = _sentence_attention(toks, causal, d_model, d_k, seed, weights)
