@@ -134,6 +134,15 @@ def _check_positive_int(n, name: str) -> int:
     return int(n)
 
 
+def _check_index(i, n: int, name: str, what: str) -> int:
+    """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):
+        raise TypeError(f"{name} must be an int index, got {i!r}")
+    if not -n <= i < n:
+        raise ValueError(f"{name}={i} is out of range for {n} {what}")
+    return int(i) % n
+
+
 def _broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])

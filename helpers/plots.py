@@ -31,7 +31,6 @@ dot_product_histogram, matrix_grid, qkv_grids, text_color_for, luminance
 
 from __future__ import annotations
 
-import numbers
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -282,14 +281,7 @@ def _mask_array(mask, shape) -> np.ndarray:
 def _check_row(highlight_row, n_rows: int):
     if highlight_row is None:
         return None
-    if isinstance(highlight_row, (bool, np.bool_)) or not isinstance(highlight_row, numbers.Integral):
-        raise TypeError(f"highlight_row must be an int row index, got {highlight_row!r}")
-    r = int(highlight_row)
-    if r < 0:
-        r += n_rows
-    if not 0 <= r < n_rows:
-        raise ValueError(f"highlight_row={highlight_row} is out of range for {n_rows} rows")
-    return r
+    return _att._check_index(highlight_row, n_rows, "highlight_row", "rows")
 
 
 # ---------------------------------------------------------------------------

@@ -270,11 +270,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     if xa.ndim != 2 or xa.size == 0:
         raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_att._shape(xa)}")
     n = xa.shape[0]
-    if isinstance(query_index, (bool, np.bool_)) or not isinstance(query_index, (int, np.integer)):
-        raise TypeError(f"query_index must be an int, got {query_index!r}")
-    if not -n <= query_index < n:
-        raise ValueError(f"query_index {query_index} is out of range for {n} tokens")
-    i = int(query_index) % n
+    i = _att._check_index(query_index, n, "query_index", "tokens")
     if tokens is None:
         tokens = [f"x{j + 1}" for j in range(n)]
     tokens = [str(t) for t in tokens]
