@@ -31,7 +31,6 @@ dot_product_histogram, matrix_grid, qkv_grids, text_color_for, luminance
 
 from __future__ import annotations
 
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
