@@ -751,8 +751,7 @@ def _check_dk(d_k) -> int:
     return d_k
 
 
-def _dk_key_labels():
-    return [f"k{j + 1}" for j in range(_DK_N_KEYS)]
+_DK_KEY_LABELS = [f"k{j + 1}" for j in range(_DK_N_KEYS)]
 
 
 class DkPanel(_Panel):
@@ -779,7 +778,7 @@ class DkPanel(_Panel):
                       xlabel="q·k", note=f"标准差 ≈ {sd_raw:.2f}", ymax=_DK_RAW_YMAX)
         h2 = hist_svg(scaled, xlim=_DK_SCALED_XLIM, title="缩放后 q·k / √d_k", color=plots.ACCENT_COLOR,
                       xlabel="q·k / √d_k", note=f"标准差 ≈ {sd_scaled:.2f}", ymax=_DK_SCALED_YMAX)
-        labels = _dk_key_labels()
+        labels = _DK_KEY_LABELS
         b1 = bars_svg(w_raw, labels, vmin=0, vmax=1, colors=_weight_colors(w_raw), digits=2, width=320,
                       title="softmax(q·k)：不缩放", ylabel="权重 α")
         b2 = bars_svg(w_scaled, labels, vmin=0, vmax=1, colors=_weight_colors(w_scaled), digits=2, width=320,
@@ -840,8 +839,8 @@ def dk_figure(*, d_k=64, seed=0):
         ax.set_yticks([])
         ax.set_ylabel("频率（相对）", fontsize=9)
         ax.spines[["top", "right", "left"]].set_visible(False)
-    labels = _dk_key_labels()
-    cm = matplotlib.colormaps[plots.WEIGHTS_CMAP]
+    labels = _DK_KEY_LABELS
+    cm = plots._get_cmap(None, plots.WEIGHTS_CMAP)
     for ax, w, ttl in ((axes[1, 0], w_raw, "softmax(q·k)：不缩放"), (axes[1, 1], w_scaled, "softmax(q·k / √d_k)：缩放")):
         xs = np.arange(len(w))
         ax.bar(xs, w, color=cm(w), edgecolor="#333", linewidth=0.6)
@@ -944,8 +943,8 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     fig, (a1, a2) = plots._subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
     xs = np.arange(len(s))
     lim = float(np.abs(s).max()) or 1.0
-    dcm = matplotlib.colormaps[plots.DIVERGING_CMAP]
-    a1.bar(xs, s, color=dcm(mcolors.Normalize(-lim, lim)(s)), edgecolor="#333", linewidth=0.6)
+    dcm = plots._get_cmap(None, plots.DIVERGING_CMAP)
+    a1.bar(xs, s, color=dcm(plots._symmetric_norm(s, lim)(s)), edgecolor="#333", linewidth=0.6)
     a1.axhline(0, color="#888", lw=0.8)
     a1.set_title("分数（固定）")
     a1.set_ylabel("分数")
@@ -974,6 +973,7 @@ class VectorPanel(_Panel):
         self.q0 = np.array(ex["q1"], dtype=float).reshape(1, -1)
         self.K0 = np.array(ex["K"], dtype=float)
         self.V = np.array(ex["V"], dtype=float)
+        self._z_max = float(self.V.max())  # Z1 is a weighted average of the rows of V
         self.K = self.K0.copy()
         d = self.q0.shape[1]
         self.key_labels = [f"k{j + 1}" for j in range(len(self.K))]
@@ -1032,7 +1032,7 @@ class VectorPanel(_Panel):
         b2 = bars_svg(scaled, labs, vmin=ylim_lo, vmax=ylim_hi, colors=_signed_colors(scaled, lim), width=210,
                       title=f"② ÷√d_k (√{d_k}={math.sqrt(d_k):.3f})")
         b3 = bars_svg(w, labs, vmin=0, vmax=1, colors=_weight_colors(w), width=210, title="③ 权重 α")
-        b4 = bars_svg(z, [f"第{i + 1}维" for i in range(len(z))], vmin=0, vmax=9.0, colors=[plots.ACCENT_COLOR_2] * len(z),
+        b4 = bars_svg(z, [f"第{i + 1}维" for i in range(len(z))], vmin=0, vmax=self._z_max, colors=[plots.ACCENT_COLOR_2] * len(z),
                       width=210, title="④ 输出 Z1 = Σ α_j v_j")
         self.view.value = _row(b1, b2, b3, b4, gap=6)
         self.readout.value = (
@@ -1124,6 +1124,10 @@ def _sentence_attention(tokens, causal, d_model, d_k, seed, weights):
     return A, mask, Z
 
 
+def _sentence_title(causal) -> str:
+    return "注意力权重 α（因果掩码）" if causal else "注意力权重 α"
+
+
 class SentenceExplorer(_Panel):
     """Live panel of :func:`sentence_explorer`."""
 
@@ -1173,8 +1177,8 @@ class SentenceExplorer(_Panel):
                                          self.seed, self.weights)
         row = None if self.slider_query.value in (-1, None) else int(self.slider_query.value)
         self.values = {"tokens": list(toks), "weights": A, "mask": mask, "query": row, "Z": Z}
-        title = "注意力权重 α（因果掩码）" if mask is not None else "注意力权重 α"
-        self.view.value = heatmap_html(A, toks, toks, mask=mask, highlight_row=row, title=title)
+        self.view.value = heatmap_html(A, toks, toks, mask=mask, highlight_row=row,
+                                       title=_sentence_title(mask is not None))
         n = len(toks)
         if row is None:
             txt = f"{n} 个词；每行的权重之和为 1。用滑块选一个查询词，看它的那一行。"
@@ -1237,5 +1241,5 @@ def sentence_figure(text="我喜欢这个苹果", *, causal=False, d_model=16, d
     toks = _sentence_tokens(text)
     A, mask, _ = _sentence_attention(toks, causal, d_model, d_k, seed, weights)
     if title is None:
-        title = "注意力权重 α（因果掩码）" if causal else "注意力权重 α"
+        title = _sentence_title(causal)
     return plots.attention_heatmap(A, toks, toks, mask=mask, highlight_row=query, title=title)
