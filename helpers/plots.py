@@ -518,7 +518,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     ax.bar(xs, scaled, color=dcm(s_norm(scaled)), edgecolor="#444444", linewidth=0.8)
     ax.set_title(f"② 缩放  ÷√d_k = ÷{np.sqrt(d_k):.3f}")
     _bar_values(ax, xs, scaled)
-    top = max(np.abs(scores).max(), 1e-9) * 1.25
+    top = lim * 1.25
     for a in axes[:2]:
         a.set_ylim(min(0, scores.min() * 1.25), top if scores.max() >= 0 else 0.05 * top)
         a.axhline(0, color="#888888", linewidth=0.8)
