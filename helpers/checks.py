@@ -27,7 +27,7 @@ import inspect
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -130,13 +130,20 @@ class Case:
     float32: bool = False
 
 
+class _Rows(NamedTuple):
+    """A mistake's result of which only the ``rows`` (boolean, one per row) must match.
+
+    Used for masks that leave a row with nothing to see: that row depends on the fill value.
+    """
+
+    value: np.ndarray
+    rows: np.ndarray
+
+
 @dataclass
 class Mistake:
-    """A known wrong implementation; ``fn(*args)`` returns what it would produce.
-
-    ``fn`` may return ``(array, rows)`` where ``rows`` is a boolean vector of the
-    rows that must match (used for masks that leave a row with nothing to see).
-    """
+    """A known wrong implementation; ``fn(*args)`` returns what it would produce
+    (an array, or :class:`_Rows` when only some rows are determined)."""
 
     key: str
     fn: Callable
@@ -276,8 +283,7 @@ def _diagnose(value, case: Case, mistakes) -> str | None:
         if cand is None:
             continue
         rows = None
-        if isinstance(cand, tuple) and len(cand) == 2 and isinstance(cand[1], np.ndarray) \
-                and cand[1].dtype == bool and m.key.startswith("mask"):
+        if isinstance(cand, _Rows):
             cand, rows = cand
         if _close(value, cand, case.float32, equal_nan=True, rows=rows):
             return m.key
@@ -423,8 +429,7 @@ def _masked_z(Q, K, V, mask, fill=-1e9):
     """Attention with a boolean mask, filling with a finite value (rows with nothing allowed stay defined)."""
     s = Q @ K.T / np.sqrt(Q.shape[-1])
     s = np.where(mask, s, fill)
-    rows = mask.any(axis=-1)
-    return _ref_softmax(s) @ V, rows
+    return _Rows(_ref_softmax(s) @ V, mask.any(axis=-1))
 
 
 # ---------------------------------------------------------------------------
