@@ -95,7 +95,12 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"lab", "test"}:
         print(__doc__)
         return 2
-    py = ensure_env()
+    try:
+        py = ensure_env()
+    except subprocess.CalledProcessError as exc:  # its output is above; no traceback on top of it
+        print(f"run.py: setting up .venv failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}",
+              file=sys.stderr)
+        return exc.returncode or 1
     os.chdir(ROOT)
     if argv[0] == "lab":
         extra = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
