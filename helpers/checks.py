@@ -678,9 +678,7 @@ def _tuple_prepare(value, case):
 def _attention_error(exc, case):
     if _matmul_error(exc):
         return "attention_shapes"
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
-        return "softmax_keepdims"
-    return None
+    return _softmax_error(exc, case)
 
 
 def check_attention(fn) -> None:
