@@ -166,10 +166,6 @@ class LabServer:
             time.sleep(0.25)
         return self
 
-    def api(self, path: str):
-        with urllib.request.urlopen(self.url(f"api/{path}"), timeout=10) as r:
-            return json.load(r)
-
     def log_tail(self, n: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
