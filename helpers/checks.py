@@ -496,7 +496,7 @@ def _qk_cases(dk16: bool):
     for label, n_q, n_k, d_k, seed, f32 in specs:
         rng = _rng(seed)
         cases.append(Case(label, _float32_if(f32, (_randn(rng, n_q, d_k), _randn(rng, n_k, d_k))), None, f32))
-    seed_case = Case("课文中的例子 q1 与 K", (SEED_EXAMPLE["q1"].copy(), SEED_EXAMPLE["K"].copy()), None)
+    seed_case = Case("原教程的例子 q1 与 K", (SEED_EXAMPLE["q1"].copy(), SEED_EXAMPLE["K"].copy()), None)
     cases.insert(3, seed_case)
     return cases
 
@@ -536,7 +536,7 @@ def check_scores(fn) -> None:
     cases = _qk_cases(dk16=False)
     for c in cases:
         c.expected = _att.attention_scores(*_f64(c.args))
-    _run(fn, cases, _scores_mistakes(False), "含 1 个词、n_q≠n_k、课文例子、float32",
+    _run(fn, cases, _scores_mistakes(False), "含 1 个词、n_q≠n_k、原教程例子、float32",
          on_error=_scores_error)
 
 
@@ -546,7 +546,7 @@ def check_scaled_scores(fn) -> None:
     for c in cases:
         Q, K = _f64(c.args)
         c.expected = _att.scale_scores(_att.attention_scores(Q, K), Q.shape[-1])
-    _run(fn, cases, _scores_mistakes(True), "含 1 个词、n_q≠n_k、d_k=16、课文例子、float32",
+    _run(fn, cases, _scores_mistakes(True), "含 1 个词、n_q≠n_k、d_k=16、原教程例子、float32",
          on_error=_scores_error)
 
 
@@ -630,7 +630,7 @@ def _attention_cases():
         args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32)
         cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
     s = SEED_EXAMPLE
-    cases.insert(3, Case("课文中的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
+    cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
                          _sdpa(s["q1"], s["K"], s["V"])))
     return cases
 
@@ -684,7 +684,7 @@ def _attention_error(exc, case):
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
     _run(fn, _attention_cases(), _attention_mistakes(),
-         "含 1 个词、n_q≠n_k、d_v≠d_k、课文例子、float32 大分数",
+         "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
          prepare=_tuple_prepare, on_error=_attention_error)
 
 

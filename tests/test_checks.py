@@ -655,7 +655,7 @@ def test_mask_after_softmax_with_renormalisation_is_correct(capsys):
 def test_success_message_lists_what_was_verified(capsys):
     checks.check_attention(solutions.attention)
     out = capsys.readouterr().out
-    assert out == ("✅ 正确！在 5 组输入上与参考实现一致（含 1 个词、n_q≠n_k、d_v≠d_k、课文例子、"
+    assert out == ("✅ 正确！在 5 组输入上与参考实现一致（含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、"
                    "float32 大分数）。\n")
 
 
