@@ -112,6 +112,11 @@ def test_sample_dot_products_loop_and_scaling():
     assert np.allclose(a.sample_dot_products(16, 50, seed=4, scaled=True), np.array(ref) / 4.0)
 
 
+def test_sample_dot_products_deterministic():
+    d = a.sample_dot_products(64, 100, seed=3)
+    assert np.array_equal(d, a.sample_dot_products(64, 100, seed=3))
+
+
 def test_dot_product_variance_grows_like_d_k():
     d_ks = [1, 16, 256]
     var = a.dot_product_variance(d_ks, n_samples=20000)

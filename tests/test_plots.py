@@ -184,13 +184,6 @@ def test_dot_product_histogram(scaled):
     render_png(fig)
 
 
-def test_sample_dot_products_deterministic():
-    a = plots.sample_dot_products(64, 100, seed=3)
-    assert np.array_equal(a, plots.sample_dot_products(64, 100, seed=3))
-    with pytest.raises(ValueError):
-        plots.sample_dot_products(0)
-
-
 def test_matrix_grid_and_qkv_grids_titles_carry_shapes():
     X = h.token_inputs(APPLE, 8)
     Wts = h.init_qkv_weights(8, 4)
