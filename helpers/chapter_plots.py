@@ -151,7 +151,7 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("d_model")
     ax.set_ylabel("每个词给自己的平均权重")
-    ax.set_title("不做投影时，词几乎只关注自己")
+    ax.set_title("不做投影时，维度越高，词越只关注自己")
     ax.legend(loc="center right", fontsize=9, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -189,7 +189,7 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
         vals = parts[:, d]
         base = np.where(vals >= 0, pos_base, neg_base)
         ax.bar(xs, vals, bottom=base, color=colors[d], edgecolor="white",
-               label=f"第{d + 1}维: {query_label}[{d + 1}]·k[{d + 1}]")
+               label=f"第{d + 1}维: {query_label}[{d}]·k[{d}]")
         pos_base = pos_base + np.where(vals >= 0, vals, 0)
         neg_base = neg_base + np.where(vals < 0, vals, 0)
     totals = parts.sum(axis=1)

@@ -534,7 +534,8 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     ax = axes[3]
     zs = np.arange(len(z))
     ax.bar(zs, z, color=ACCENT_COLOR_2, alpha=0.85)
-    ax.set_title("④ 输出  Z = Σ α_j·v_j")
+    zname = f"Z{qname[1:]}" if qname.startswith("q") else f"Z({qname})"
+    ax.set_title(f"④ 输出  {zname} = Σ α_j·V_j")
     ax.set_xticks(zs, value_labels)
     ax.set_xlabel("输出向量的分量")
     ax.spines[["top", "right"]].set_visible(False)
@@ -700,5 +701,7 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
             ax.set_ylabel("输入维度", fontsize=9)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
     _colorbar(fig, sm, list(axes), VALUE_LABEL, shrink=0.8, aspect=15)
-    fig.suptitle("Q = X·W_Q,  K = X·W_K,  V = X·W_V   (X、Q、K、V 每行一个词；W_Q 每行一个输入维度)")
+    fig.get_layout_engine().set(wspace=0.05)  # room for W_Q's y-label next to X
+    rows_note = "X、Q、K、V 每行一个词" + ("；W_Q 每行一个输入维度" if W is not None else "")
+    fig.suptitle(f"Q = X·W_Q,  K = X·W_K,  V = X·W_V   ({rows_note})")
     return fig

@@ -40,7 +40,7 @@ SEED_EXAMPLE = {
                    [4.0, 5.0, 6.0],
                    [7.0, 8.0, 9.0]]),
     "d_k": 3,
-    # what the chapter prints (rounded to 8 decimals)
+    # what the chapter's code prints when run (the text shows only the code), 8 decimals
     "weights": np.array([[0.31428404, 0.33296327, 0.35275269]]),
     "output": np.array([[4.11540595, 5.11540595, 6.11540595]]),
 }
