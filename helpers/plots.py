@@ -464,6 +464,12 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     return fig
 
 
+def _output_title(query_label: str) -> str:
+    """Title of step ④ for one query, shared by :func:`step_strip` and the live vector panel."""
+    zname = f"Z{query_label[1:]}" if query_label.startswith("q") else f"Z({query_label})"
+    return f"④ 输出  {zname} = Σ α_j·V_j"
+
+
 def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None,
                value_labels=None) -> Figure:
     """One query through the four steps, side by side: scores → scaled → weights → output.
@@ -534,8 +540,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     ax = axes[3]
     zs = np.arange(len(z))
     ax.bar(zs, z, color=ACCENT_COLOR_2, alpha=0.85)
-    zname = f"Z{qname[1:]}" if qname.startswith("q") else f"Z({qname})"
-    ax.set_title(f"④ 输出  {zname} = Σ α_j·V_j")
+    ax.set_title(_output_title(qname))
     ax.set_xticks(zs, value_labels)
     ax.set_xlabel("输出向量的分量")
     ax.spines[["top", "right"]].set_visible(False)
@@ -701,7 +706,9 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
             ax.set_ylabel("输入维度", fontsize=9)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
     _colorbar(fig, sm, list(axes), VALUE_LABEL, shrink=0.8, aspect=15)
-    fig.get_layout_engine().set(wspace=0.05)  # room for W_Q's y-label next to X
-    rows_note = "X、Q、K、V 每行一个词" + ("；W_Q 每行一个输入维度" if W is not None else "")
+    rows_note = "X、Q、K、V 每行一个词"
+    if W is not None:
+        rows_note += "；W_Q 每行一个输入维度"
+        fig.get_layout_engine().set(wspace=0.05)  # room for W_Q's y-label next to X
     fig.suptitle(f"Q = X·W_Q,  K = X·W_K,  V = X·W_V   ({rows_note})")
     return fig

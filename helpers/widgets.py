@@ -1034,7 +1034,7 @@ class VectorPanel(_Panel):
                       title=f"② ÷√d_k (√{d_k}={math.sqrt(d_k):.3f})")
         b3 = bars_svg(w, labs, vmin=0, vmax=1, colors=_weight_colors(w), width=210, title="③ 权重 α")
         b4 = bars_svg(z, [f"第{i + 1}维" for i in range(len(z))], vmin=0, vmax=self._z_max, colors=[plots.ACCENT_COLOR_2] * len(z),
-                      width=210, title="④ 输出 Z1 = Σ α_j·V_j")
+                      width=210, title=plots._output_title("q1"))
         self.view.value = _row(b1, b2, b3, b4, gap=6)
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK};line-height:1.6">'
