@@ -23,6 +23,8 @@ __all__ = [
     "causal_mask",
     "causal_attention",
     "softmax_backward",
+    "previous_token_score",
+    "induction_score",
 ]
 
 
@@ -104,3 +106,17 @@ def softmax_backward(weights_row, grad_weights_row):
     g = np.asarray(grad_weights_row)
     # 雅可比矩阵 J = diag(α) - α αᵀ，所以 J g = α ⊙ (g - α·g)
     return a * (g - np.dot(a, g))
+
+
+def previous_token_score(weights):
+    """One head's α (n, n) -> mean of α[i, i-1] over the queries i = 1 … n-1."""
+    n = weights.shape[0]
+    # 第 0 个词前面没有词，所以从 i = 1 开始；行 = 查询 i，列 = 它前面的键 i-1
+    return float(np.mean([weights[i, i - 1] for i in range(1, n)]))
+
+
+def induction_score(weights, src, dst, length):
+    """Mean of α[i, i - (dst - src) + 1] over the copy's queries dst … dst+length-1."""
+    offset = dst - src   # 复制段比第一次出现晚了 offset 个位置
+    # 查询 i 的字上一次出现在 i - offset；归纳头要看的是那之后的一个字，所以 + 1
+    return float(np.mean([weights[i, i - offset + 1] for i in range(dst, dst + length)]))
