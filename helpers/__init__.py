@@ -17,6 +17,8 @@ handmade      : hand-constructed W_Q / W_K that make 它 attend to 小猫    (Nu
 training      : one attention layer trained by gradient descent with
                 hand-derived gradients (chapter 08)                      (NumPy)
 efficiency    : path lengths, loop vs matrix timing, O(n²) memory (chapter 08)
+multihead     : MultiHeadAttention layer (W_Q, W_K, W_V, W_O), per-head loop
+                reference, parameter/cost count, mask conversion to PyTorch (09)
 checks        : exercise checkers with named-mistake diagnosis; solutions
 fonts         : makes a CJK font available to matplotlib
 plots         : static matplotlib figures (heatmaps, bars, step strip, grids)
