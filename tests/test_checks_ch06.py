@@ -198,3 +198,8 @@ def test_every_ch06_hint_is_exercised():
     source = Path(__file__).read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z_]+)"', source))
     assert checks.CHAPTER_HINTS["ch06"] <= used, checks.CHAPTER_HINTS["ch06"] - used
+
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("attend_weights", f, key) for key, fs in ATTEND_WRONG.items() for f in fs]
+            + [("batched_self_attention", f, key) for key, fs in BATCH_WRONG.items() for f in fs])

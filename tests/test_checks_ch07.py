@@ -172,3 +172,10 @@ def test_every_ch07_hint_is_exercised():
     source = Path(__file__).read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z_]+)"', source))
     assert checks.CHAPTER_HINTS["ch07"] <= used, checks.CHAPTER_HINTS["ch07"] - used
+
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("padding_mask", f, key) for key, fs in PAD_WRONG.items() for f in fs]
+            + [("cross_shapes", (a, z), key) for a, z, key in CROSS_WRONG]
+            + [("causal_attention", only_scale_fixed, "mask_after_softmax"),
+               ("causal_attention", only_mask_fixed, "scaled_by_dk")])

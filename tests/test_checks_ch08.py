@@ -99,7 +99,7 @@ def test_window_answer_is_the_bfs_answer():
 @pytest.mark.parametrize("answer,key", [
     (19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
     (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other"),
-])
+])  # the same list as WINDOW_WRONG below
 def test_window_wrong(answer, key, capsys):
     out = _verdict(checks.check_window_layers, answer, capsys=capsys)
     assert out.startswith("❌") and checks.HINTS[key] in out, out
@@ -150,3 +150,11 @@ def test_every_ch08_hint_is_exercised():
     source = Path(__file__).read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z_]+)"', source))
     assert checks.CHAPTER_HINTS["ch08"] <= used, checks.CHAPTER_HINTS["ch08"] - used
+
+
+WINDOW_WRONG = [(19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
+                (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other")]
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("attend_loss_grad", f, key) for key, fs in GRAD_WRONG.items() for f in fs]
+            + [("window_layers", a, key) for a, key in WINDOW_WRONG])
