@@ -1563,35 +1563,35 @@ _chapter_hints("ch10", {
 })
 
 
-def _random_causal_weights(rng, n, sharp=2.0):
+def _ch10_random_causal_weights(rng, n, sharp=2.0):
     """α of one causal head: softmax of random scores with the future blocked (rows sum to 1)."""
     s = _randn(rng, n, n, scale=sharp)
     s = np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf)
     return _ref_softmax(s)
 
 
-def _ref_prev_score(w):
+def _ch10_ref_prev_score(w):
     n = w.shape[0]
     return float(np.mean([w[i, i - 1] for i in range(1, n)]))
 
 
-def _ref_induction_score(w, src, dst, length):
+def _ch10_ref_induction_score(w, src, dst, length):
     return float(np.mean([w[i, i - (dst - src) + 1] for i in range(dst, dst + length)]))
 
 
-def _prev_cases():
+def _ch10_prev_cases():
     rng = _rng(101)
-    specs = [("6 个词的随机因果注意力", _random_causal_weights(rng, 6), False)]
-    w = _random_causal_weights(rng, 8, sharp=0.5)
+    specs = [("6 个词的随机因果注意力", _ch10_random_causal_weights(rng, 6), False)]
+    w = _ch10_random_causal_weights(rng, 8, sharp=0.5)
     w[np.arange(1, 8), np.arange(7)] += 3.0                      # a strong previous-token head
     w /= w.sum(axis=-1, keepdims=True)
     specs.append(("8 个词，一个明显的前一词头", w, False))
-    specs.append(("2 个词", _random_causal_weights(rng, 2), False))
-    specs.append(("float32，5 个词", _random_causal_weights(rng, 5).astype(np.float32), True))
-    return [Case(label, (w,), _ref_prev_score(w.astype(np.float64)), f32) for label, w, f32 in specs]
+    specs.append(("2 个词", _ch10_random_causal_weights(rng, 2), False))
+    specs.append(("float32，5 个词", _ch10_random_causal_weights(rng, 5).astype(np.float32), True))
+    return [Case(label, (w,), _ch10_ref_prev_score(w.astype(np.float64)), f32) for label, w, f32 in specs]
 
 
-def _prev_mistakes():
+def _ch10_prev_mistakes():
     def rows(w, cols):
         n = w.shape[0]
         return [w[i, cols(i) % n] for i in range(n)]
@@ -1608,10 +1608,10 @@ def _prev_mistakes():
 
 def check_previous_token_score(fn) -> None:
     """ch10: ``fn(weights) -> float`` = mean of α[i, i-1] over i = 1 … n-1 (one head, one sequence)."""
-    _run(fn, _prev_cases(), _prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
+    _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
 
 
-def _induction_cases():
+def _ch10_induction_cases():
     rng = _rng(102)
     specs = []
     for label, n, src, dst, length, f32 in [
@@ -1620,7 +1620,7 @@ def _induction_cases():
         ("16 个词，片段 [3, 8) 在 10 处重复", 16, 3, 10, 5, False),
         ("float32，9 个词，片段 [2, 4) 在 6 处重复", 9, 2, 6, 2, True),
     ]:
-        w = _random_causal_weights(rng, n)
+        w = _ch10_random_causal_weights(rng, n)
         if label.startswith("16"):                                 # a real induction head
             q = np.arange(dst, dst + length)
             w[q, q - (dst - src) + 1] += 2.0
@@ -1628,11 +1628,11 @@ def _induction_cases():
         if f32:
             w = w.astype(np.float32)
         args = (w, src, dst, length)
-        specs.append(Case(label, args, _ref_induction_score(w.astype(np.float64), src, dst, length), f32))
+        specs.append(Case(label, args, _ch10_ref_induction_score(w.astype(np.float64), src, dst, length), f32))
     return specs
 
 
-def _induction_mistakes():
+def _ch10_induction_mistakes():
     def mean_at(w, queries, key):
         return float(np.mean([w[i, key(i)] for i in queries]))
     return [
@@ -1647,7 +1647,7 @@ def _induction_mistakes():
     ]
 
 
-def _induction_error(exc, case):
+def _ch10_induction_error(exc, case):
     if isinstance(exc, IndexError):
         return "ind_query_range"
     return None
@@ -1655,7 +1655,7 @@ def _induction_error(exc, case):
 
 def check_induction_score(fn) -> None:
     """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src) + 1], dst ≤ i < dst + length."""
-    _run(fn, _induction_cases(), _induction_mistakes(),
+    _run(fn, _ch10_induction_cases(), _ch10_induction_mistakes(),
          "含紧挨着的重复、一个真正的归纳头、float32", on_error=_induction_error)
 
 

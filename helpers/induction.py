@@ -19,8 +19,9 @@ Everything else is random, so
 
 The model
 ---------
-Rows = tokens.  ``X⁰ = W_E[tokens] + W_pos[:n]`` (learned positional
-embedding), then for each layer ``l``::
+Rows = tokens.  ``X⁰ = W_E[tokens] + W_pos[:n]`` (a learned positional
+embedding; ``learned_pos=False`` uses the course's fixed sinusoidal encoding
+instead), then for each layer ``l``::
 
     Q = X W_Q[l],  K = X W_K[l],  V = X W_V[l]          (n, d_model) each
     head h uses columns h*d_head:(h+1)*d_head            (split_heads)
@@ -93,6 +94,9 @@ __all__ = [
     "ablation_table",
     "evaluate",
     "predict_next",
+    "where_heads_look",
+    "head_columns",
+    "composition_scores",
     "save_weights",
     "load_weights",
 ]
@@ -110,7 +114,7 @@ CONFIG = {
     "n_layers": 2,
     "min_len": 4,
     "max_len": 12,
-    "learned_pos": False,
+    "learned_pos": True,
 }
 
 PARAM_NAMES = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U")
@@ -157,8 +161,8 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
                min_len: int | None = None, max_len: int | None = None) -> dict:
     """Random sequences with one repeated segment at a random offset.
 
-    For each sequence: ``length`` ~ uniform{min_len … max_len}, ``src`` ~
-    uniform{0 … n_ctx - 2·length}, ``dst`` ~ uniform{src + length … n_ctx - length};
+    For each sequence: ``length`` ~ uniform{min_len … max_len}, ``dst`` ~
+    uniform{length … n_ctx - length}, ``src`` ~ uniform{0 … dst - length};
     all tokens uniform over the vocabulary, then ``tokens[dst:dst+length] =
     tokens[src:src+length]``.  Lengths and offsets vary, so the copy cannot be
     predicted from absolute positions.
@@ -188,8 +192,9 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
     dst = np.empty(batch_size, dtype=np.int64)
     for b in range(batch_size):
         L = int(length[b])
-        src[b] = rng.integers(0, n - 2 * L + 1)
-        dst[b] = rng.integers(src[b] + L, n - L + 1)
+        # the copy's start is uniform, so early copies (short texts) are as common as late ones
+        dst[b] = rng.integers(L, n - L + 1)
+        src[b] = rng.integers(0, dst[b] - L + 1)
         tokens[b, dst[b]:dst[b] + L] = tokens[b, src[b]:src[b] + L]
     return {"tokens": tokens.astype(np.int64), "src": src, "dst": dst, "length": length.astype(np.int64)}
 
@@ -716,6 +721,60 @@ def predict_next(params, text: str, top: int = 3, n_heads: int | None = None):
     prob = np.exp(_log_softmax(logits))
     order = np.argsort(-prob, kind="stable")[:top]
     return [(VOCAB[i], float(prob[i])) for i in order]
+
+
+def where_heads_look(params, text: str, query: int = -1, n_heads: int | None = None) -> list[dict]:
+    """For one query position of ``text``: the key each head weighs most.
+
+    Returns one dict per head, layer by layer: ``layer``, ``head``, ``key``
+    (position), ``char`` (the character there) and ``weight`` (α of that key).
+    """
+    ids = encode(text)
+    w = attention_weights(params, ids, n_heads)
+    n = len(ids)
+    if isinstance(query, bool) or not isinstance(query, numbers.Integral) or not -n <= query < n:
+        raise ValueError(f"query must be a position in 0 … {n - 1} (or negative from the end); got {query!r}")
+    q = int(query) % n
+    rows = []
+    for layer in range(w.shape[0]):
+        for head in range(w.shape[1]):
+            k = int(np.argmax(w[layer, head, q]))
+            rows.append({"layer": layer, "head": head, "key": k, "char": text[k],
+                         "weight": float(w[layer, head, q, k])})
+    return rows
+
+
+def head_columns(head: int, d_model: int, n_heads: int) -> slice:
+    """Columns of W_Q / W_K / W_V (and rows of W_O) that belong to ``head``."""
+    d_head = d_model // n_heads
+    return slice(head * d_head, (head + 1) * d_head)
+
+
+def composition_scores(params, prev_head: int, induction_head: int, n_heads: int | None = None):
+    """K-composition, as (vocab × vocab) tables of the layer-2 head's score contributions.
+
+    Rows = the character at the query position (its embedding ``e_a``), columns
+    = a character b.  With ``W_QK = W_Q^{2,h} (W_K^{2,h})ᵀ / √d_head``:
+
+    * ``direct[a, b] = e_a W_QK e_bᵀ`` — b is the key position's own character;
+    * ``composed[a, b] = e_a W_QK (e_b W_V^{1,p} W_O^{1,p})ᵀ`` — b is the
+      character the layer-1 head p copied into the key position (for a
+      previous-token head: the character *before* the key).
+
+    Position terms and the other heads are left out: this is the part of the
+    score that depends on which characters are involved.
+    """
+    p = _check_params(params)
+    h = CONFIG["n_heads"] if n_heads is None else _check_positive_int(n_heads, "n_heads")
+    d = p["W_Q"].shape[1]
+    c1, c2 = head_columns(prev_head, d, h), head_columns(induction_head, d, h)
+    e = p["W_E"]
+    q = e @ p["W_Q"][1][:, c2]
+    k_direct = e @ p["W_K"][1][:, c2]
+    written = e @ p["W_V"][0][:, c1] @ p["W_O"][0][c1, :]      # what head p writes for each character
+    k_composed = written @ p["W_K"][1][:, c2]
+    scale = 1.0 / math.sqrt(d // h)
+    return q @ k_direct.T * scale, q @ k_composed.T * scale
 
 
 # ---------------------------------------------------------------------------

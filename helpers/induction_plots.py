@@ -31,8 +31,8 @@ OTHER_COLOR = "#bdbdbd"
 
 
 def head_label(layer: int, head: int) -> str:
-    """Human-readable head name, 1-based layer and 0-based head like the code: "第1层·头0"."""
-    return f"第{layer + 1}层·头{head}"
+    """Human-readable head name, both counted from 1 like the head view: "第1层·头1"."""
+    return f"第{layer + 1}层·头{head + 1}"
 
 
 def position_loss_figure(chars, loss, rep_mask, rand_mask, vocab_size: int) -> Figure:
@@ -105,38 +105,35 @@ def ablation_figure(rep, baseline_rep: float, rand: float) -> Figure:
     ax.bar(xs, rep.ravel(), color=COPY_COLOR, width=0.6)
     for x, v in zip(xs, rep.ravel()):
         ax.text(x, v + 0.05, f"{v:.2f}", ha="center", va="bottom", fontsize=FONT)
-    ax.axhline(baseline_rep, color=ACCENT_COLOR_2, linewidth=1.5)
-    ax.text(len(labels) - 0.5, baseline_rep + 0.05, f"不消融：{baseline_rep:.2f}", color=ACCENT_COLOR_2,
-            ha="right", va="bottom", fontsize=FONT)
-    ax.axhline(rand, color="black", linestyle="--", linewidth=1.2)
-    ax.text(len(labels) - 0.5, rand + 0.05, f"第一次出现（随机）：{rand:.2f}", ha="right", va="bottom",
-            fontsize=FONT)
+    ax.axhline(baseline_rep, color=ACCENT_COLOR_2, linewidth=1.8, label=f"不消融，副本：{baseline_rep:.2f}")
+    ax.axhline(rand, color="black", linestyle="--", linewidth=1.2, label=f"不消融，第一次出现（随机）：{rand:.2f}")
     ax.set_xticks(xs, [f"去掉\n{s}" for s in labels], fontsize=FONT)
     ax.tick_params(axis="y", labelsize=FONT)
-    ax.set_ylim(0, rand + 0.7)
+    ax.set_ylim(0, rand + 1.3)
+    ax.legend(fontsize=FONT - 1, loc="upper left", ncol=2, frameon=False)
     ax.set_ylabel("副本上的平均损失", fontsize=FONT)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
 def heads_figure(chars, weights, heads, titles=None) -> Figure:
-    """Attention heatmaps of the given ``heads`` [(layer, head), …] for one sequence, side by side.
+    """Attention heatmaps of the given ``heads`` [(layer, head), …] for one sequence, one per row.
 
-    ``weights`` has shape (n_layers, n_heads, n, n), rows = queries.  Two heads
-    fit in a 10-inch row; more go to further rows.
+    ``weights`` has shape (n_layers, n_heads, n, n), rows = queries.  One head
+    per row keeps 24 CJK labels per axis readable (≈ 28 px per cell).
     """
     w = np.asarray(weights, dtype=float)
     n = w.shape[-1]
-    n_cols = min(2, len(heads))
-    n_rows = math.ceil(len(heads) / n_cols)
-    fig, axes = _subplots(n_rows, n_cols, figsize=(10, 5.2 * n_rows), layout="constrained", squeeze=False)
+    n_cols = 1
+    n_rows = len(heads)
+    fig, axes = _subplots(n_rows, n_cols, figsize=(8.6, 7.6 * n_rows), layout="constrained", squeeze=False)
     mask = np.tril(np.ones((n, n), dtype=bool))
     for k, (layer, head) in enumerate(heads):
         ax = axes.flat[k]
         title = titles[k] if titles else head_label(layer, head)
         plots.attention_heatmap(w[layer, head], list(chars), list(chars), ax=ax, annotate=False,
                                 mask=mask, title=title, colorbar=False)
-        ax.tick_params(labelsize=FONT if n <= 16 else 11)
+        ax.tick_params(labelsize=FONT)
         ax.title.set_fontsize(FONT + 1)
         ax.xaxis.label.set_fontsize(FONT)
         ax.yaxis.label.set_fontsize(FONT)

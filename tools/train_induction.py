@@ -1,6 +1,6 @@
 """Train chapter 10's 2-layer attention-only Transformer and write its weights.
 
-    .venv/bin/python tools/train_induction.py            # ~8000 steps, writes the shipped files
+    .venv/bin/python tools/train_induction.py            # 10000 steps, writes the shipped files
     .venv/bin/python tools/train_induction.py --steps 500 --out /tmp/w.npz --log /tmp/log.txt
 
 Deterministic: fixed seed, fresh random batches from that seed, Adam.  Writes
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import induction as ind  # noqa: E402
 
-DEFAULTS = {"steps": 8000, "seed": 0, "lr": 3e-3, "batch_size": 32, "decay_frac": 0.0}
+DEFAULTS = {"steps": 10000, "seed": 0, "lr": 3e-3, "batch_size": 32, "decay_frac": 0.3}
 
 
 def metrics_lines(m: dict) -> list[str]:
@@ -60,17 +60,20 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--decay-frac", type=float, default=DEFAULTS["decay_frac"])
-    ap.add_argument("--learned-pos", action="store_true")
+    ap.add_argument("--sinusoidal-pos", action="store_true",
+                    help="fixed sinusoidal positional encoding instead of a learned one")
     ap.add_argument("--out", type=Path, default=ind.WEIGHTS_PATH)
     ap.add_argument("--log", type=Path, default=ind.WEIGHTS_PATH.with_name("induction_training_log.txt"))
     args = ap.parse_args(argv)
 
+    learned_pos = not args.sinusoidal_pos
+    config = {**ind.CONFIG, "learned_pos": learned_pos}
     lines = [
         "# tools/train_induction.py -- chapter 10's induction-head model",
-        f"# config {ind.CONFIG}",
+        f"# config {config}",
         f"# steps {args.steps}, seed {args.seed}, Adam lr {args.lr} (linear decay over the last "
         f"{args.decay_frac:.0%} of the steps), batch {args.batch_size}, "
-        f"{'learned' if args.learned_pos else 'sinusoidal (fixed)'} positional encoding",
+        f"{'learned' if learned_pos else 'sinusoidal (fixed)'} positional encoding",
     ]
     for line in lines:
         print(line, flush=True)
@@ -85,10 +88,10 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     params, hist = ind.train(args.steps, seed=args.seed, lr=args.lr, batch_size=args.batch_size,
                              decay_frac=args.decay_frac, log_every=100, log=log,
-                             learned_pos=args.learned_pos)
+                             learned_pos=learned_pos)
     seconds = time.perf_counter() - start
     ind.save_weights(params, args.out, steps=args.steps, seed=args.seed, lr=args.lr,
-                     batch_size=args.batch_size)
+                     batch_size=args.batch_size, decay_frac=args.decay_frac, learned_pos=learned_pos)
     loaded = ind.load_weights(args.out)
     m = ind.evaluate(loaded)
     tail = [f"# training time {seconds:.1f} s wall ({time.process_time():.1f} s CPU in total)",
