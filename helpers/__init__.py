@@ -24,7 +24,8 @@ fonts         : makes a CJK font available to matplotlib
 plots         : static matplotlib figures (heatmaps, bars, step strip, grids)
 chapter_plots : figures specific to chapters 01-04
 walkthrough   : weighted-sum picture and the traced sequence diagram (05, 06)
-widgets       : live slider panels and their static ``*_figure`` twins
+widgets       : live slider panels and their static ``*_figure`` twins (a package:
+                primitives = HTML/SVG building blocks, one module per panel family)
 """
 
 from .attention import *  # noqa: F401,F403
