@@ -533,7 +533,7 @@ def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
 def test_every_hint_is_exercised_or_generic():
     used = {hint for _, _, hint in MISTAKES}
     generic = {"not_callable", "nonfinite"}
-    assert set(checks.HINTS) - used <= generic
+    assert set(checks.HINTS) - used - getattr(checks, "CHAPTER_HINT_KEYS", set()) <= generic
 
 
 def test_issue_mistakes_are_all_covered():
@@ -690,7 +690,7 @@ def test_show_solution_unknown_name():
 def test_all_agreed_names_exist():
     for name in CHECKERS:
         assert callable(getattr(checks, f"check_{name}"))
-    assert set(checks.SOLUTION_NAMES) == set(CHECKERS)
+    assert set(CHECKERS) <= set(checks.SOLUTION_NAMES)  # chapter sections add more (tests/test_checks_chNN.py)
 
 
 ODD_RETURNS = [
