@@ -107,8 +107,10 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
                              f"mats[0] has {_shape(mats[0])}")
     n_q, n_k = mats[0].shape
     cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
-    extra = 1.1 if (kind == "scores" and not shared_scale) else 0.0
-    fig, axes = plots._subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 1.6 + extra) + 1.2, n_q * cell + 1.7),
+    # own colorbars take the room of the shared one: keep the figure ≤ 10 in (shown unscaled in JupyterLab)
+    own_bars = kind == "scores" and not shared_scale
+    width = len(mats) * (n_k * cell + 1.6 + (0.9 if own_bars else 0.0)) + (0.0 if own_bars else 1.2)
+    fig, axes = plots._subplots(1, len(mats), figsize=(width, n_q * cell + 1.7),
                                 layout="constrained", squeeze=False)
     own = kind == "scores" and not shared_scale
     limit = max(float(np.abs(m).max()) for m in mats) or 1.0
