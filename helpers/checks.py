@@ -946,8 +946,6 @@ _CH0102_HINTS = {
     "batched_np_dot": "np.dot 对 3 维数组不是逐句相乘（它会把每一句和每一句都乘一遍，形状多出两个轴）：用 @ 或 np.matmul，它们把前面的轴当作批次。",
 }
 HINTS.update(_CH0102_HINTS)
-#: hints added by chapter sections; each chapter's tests/test_checks_chNN.py exercises its own
-CHAPTER_HINT_KEYS = set(globals().get("CHAPTER_HINT_KEYS", ())) | set(_CH0102_HINTS)
 
 
 # ---------------------------------------------------------------------------
@@ -1191,3 +1189,258 @@ def _check_batched_scores(fn) -> Outcome:
 def check_batched_scores(fn) -> None:
     """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
     _check_batched_scores(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch09: multi-head attention
+# ---------------------------------------------------------------------------
+
+HINTS.update({
+    "mh_reshape_no_transpose": "拆头时只 reshape 没有转置：(b, n, d_model) 要先 reshape 成 (b, n, h, d_head)，"
+                               "再交换第 1、2 轴得到 (b, h, n, d_head)；直接 reshape 成 (b, h, n, d_head) 会把不同的词混进同一个头。",
+    "mh_merge_no_transpose": "拼回时没有把轴换回来：每个头的输出 (b, h, n, d_head) 要先交换回 (b, n, h, d_head)，"
+                             "再 reshape 成 (b, n, d_model)；直接 reshape 会把不同词的输出拼在同一行。",
+    "mh_wrong_axis_order": "拆头的轴顺序错了：reshape 成 (b, n, d_head, h) 会让每个头拿到隔列取出的列（0, h, 2h, …）。"
+                           "第 i 个头应该是相邻的 d_head 列 i·d_head … (i+1)·d_head−1，要 reshape 成 (b, n, h, d_head)。",
+    "mh_wrong_transpose": "拆头时转置的轴顺序错了：(b, n, h, d_head) 要变成 (b, h, n, d_head)，即 transpose(0, 2, 1, 3)；"
+                          "transpose(0, 2, 3, 1) 得到的是 (b, h, d_head, n)，注意力就算到了特征维之间，而不是词与词之间。",
+    "mh_scaled_by_d_model": "多头里每个头要除以 √d_head（d_head = d_model / h，也就是每个头 Q、K 的列数），不是 √d_model。",
+    "mh_forgot_w_o": "忘了输出投影：把各头的输出拼回 (b, n, d_model) 之后，还要再乘 W_O。",
+    "mh_shapes": "形状对不上：拆头后 Q、K、V 都是四维 (b, h, n, d_head)，转置最后两个轴要用 K.swapaxes(-1, -2)"
+                 "（K.T 会把四个轴全部倒过来）。",
+    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（d_model × d_model）。",
+    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。"
+                              "h 个头的块拼起来正好是一个 d_model × d_model 的矩阵。",
+    "params_times_h": "多算了 h 倍：h 个头各用 d_head = d_model / h 列，合起来仍是 d_model 列，参数个数与头数无关。",
+    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V、b_O 各 d_model 个数。",
+    "params_bias_wrong": "偏置的个数不对：每个投影输出 d_model 列，所以 b_Q、b_K、b_V、b_O 各有 d_model 个数（共 4·d_model），"
+                         "和头数无关。",
+    "params_bias_when_false": "bias=False 时没有偏置，只数四个权重矩阵。",
+    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask / key_padding_mask 是 "
+                               "True = 挡住。要返回 ~keep。",
+    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受 0 / −inf 的浮点加性掩码，但这个练习要的是布尔数组。",
+    "torch_mask_not_bool": "True/False 的位置对了，但要返回布尔数组（dtype=bool），不是 0/1 的整数或浮点数。",
+    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，只需要把 True/False 取反，不要转置。",
+    "torch_mask_negative": "布尔数组不能用负号或 not 取反：用 ~keep 或 np.logical_not(keep)。",
+})
+
+__all__ += ["check_multi_head_attention", "check_mha_param_count", "check_torch_mask"]
+
+
+def _mh_split(x, h, order="right"):
+    b, n, d = x.shape
+    if order == "no_transpose":
+        return x.reshape(b, h, n, d // h)
+    if order == "interleaved":
+        return x.reshape(b, n, d // h, h).transpose(0, 3, 1, 2)
+    if order == "features_last":
+        return x.reshape(b, n, h, d // h).transpose(0, 2, 3, 1)
+    return x.reshape(b, n, h, d // h).transpose(0, 2, 1, 3)
+
+
+def _mh_merge(z, order="right"):
+    b, h, n, dh = z.shape
+    if order == "no_transpose":
+        return z.reshape(b, n, h * dh)
+    if order == "interleaved":
+        return z.transpose(0, 2, 3, 1).reshape(b, n, h * dh)
+    if order == "features_last":  # z is (b, h, d_head, n) here
+        return z.transpose(0, 3, 1, 2).reshape(b, dh, h * n)
+    return z.transpose(0, 2, 1, 3).reshape(b, n, h * dh)
+
+
+def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d_head", mask="tril",
+                 use_wo=True, softmax="stable"):
+    """Causal multi-head attention with one step done the named (wrong) way."""
+    Q, K, V = (_mh_split(X @ W, h, split) for W in (WQ, WK, WV))
+    n = Q.shape[-2]
+    d = {"d_head": X.shape[-1] // h, "d_model": X.shape[-1], "none": 1}[scale]
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)
+    ones = np.ones((n, n), dtype=bool)
+    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones}[mask]
+    s = np.where(keep, s, -np.inf)
+    a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
+    Z = _mh_merge(a @ V, merge)
+    return Z @ WO if use_wo else Z
+
+
+def _mh_after_softmax(X, WQ, WK, WV, WO, h):
+    Q, K, V = (_mh_split(X @ W, h) for W in (WQ, WK, WV))
+    n, dh = Q.shape[-2], Q.shape[-1]
+    a = _ref_softmax(Q @ np.swapaxes(K, -1, -2) / np.sqrt(dh)) * np.tril(np.ones((n, n)))
+    return _mh_merge(a @ V) @ WO
+
+
+def _mh_cases():
+    specs = [
+        ("2 句 × 4 个词，d_model=8，h=2", 2, 4, 8, 2, 91, False),
+        ("1 句 × 1 个词，d_model=6，h=3", 1, 1, 6, 3, 92, False),
+        ("3 句 × 5 个词，d_model=12，h=3", 3, 5, 12, 3, 93, False),
+        ("1 句 × 3 个词，d_model=4，h=1（单头）", 1, 3, 4, 1, 94, False),
+        ("float32，2 句 × 6 个词，d_model=16，h=4", 2, 6, 16, 4, 95, True),
+    ]
+    cases = []
+    for label, b, n, d, h, seed, f32 in specs:
+        rng = _rng(seed)
+        X = _randn(rng, b, n, d)
+        Ws = [np.round(rng.standard_normal((d, d)) / np.sqrt(d), 3) for _ in range(4)]
+        args = _float32_if(f32, (X, *Ws))
+        f64 = _f64(args)
+        expected, _ = _att.multi_head_self_attention(f64[0], *f64[1:4], h, w_o=f64[4],
+                                                     mask=_att.causal_mask(n))
+        cases.append(Case(label, (*args, h), expected, f32))
+    return cases
+
+
+def _mh_mistakes():
+    P = _mh_pipeline
+    return [
+        Mistake("mh_reshape_no_transpose", lambda *a: P(*a, split="no_transpose", merge="no_transpose")),
+        Mistake("mh_reshape_no_transpose", lambda *a: P(*a, split="no_transpose")),
+        Mistake("mh_merge_no_transpose", lambda *a: P(*a, merge="no_transpose")),
+        Mistake("mh_wrong_axis_order", lambda *a: P(*a, split="interleaved", merge="interleaved")),
+        Mistake("mh_wrong_axis_order", lambda *a: P(*a, split="interleaved")),
+        Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last")),
+        Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last", merge="features_last")),
+        Mistake("mask_upper", lambda *a: P(*a, mask="triu")),
+        Mistake("mh_scaled_by_d_model", lambda *a: P(*a, scale="d_model")),
+        Mistake("mh_forgot_w_o", lambda *a: P(*a, use_wo=False)),
+        Mistake("forgot_mask", lambda *a: P(*a, mask="none")),
+        Mistake("forgot_sqrt_dk", lambda *a: P(*a, scale="none")),
+        Mistake("mask_after_softmax", _mh_after_softmax),
+        Mistake("softmax_wrong_axis", lambda *a: P(*a, softmax="axis")),
+    ]
+
+
+def _mh_error(exc, case):
+    if _matmul_error(exc) or (isinstance(exc, ValueError) and ("reshape" in str(exc) or "broadcast" in str(exc))):
+        return "mh_shapes"
+    return None
+
+
+def check_multi_head_attention(fn) -> None:
+    """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
+
+    X is (b, n, d_model); every W is (d_model, d_model); Z is (b, n, d_model).
+    """
+    _run(fn, _mh_cases(), _mh_mistakes(),
+         "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
+         prepare=_tuple_prepare, on_error=_mh_error)
+
+
+# --- parameter count -------------------------------------------------------
+
+def _param_cases():
+    specs = [(512, 8, False), (512, 8, True), (64, 1, False), (64, 16, True), (6, 3, True), (12, 4, False)]
+    return [Case(f"d_model={d}，h={h}，bias={b}", (d, h, b), 4 * d * d + (4 * d if b else 0))
+            for d, h, b in specs]
+
+
+def _param_mistakes():
+    def m(weights, bias):
+        return lambda d, h, b: weights(d, h) + (bias(d, h) if b else 0)
+
+    full_w = lambda d, h: 4 * d * d  # noqa: E731
+    full_b = lambda d, h: 4 * d  # noqa: E731
+    return [
+        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, lambda d, h: 3 * d)),
+        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, full_b)),
+        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, full_b)),
+        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, lambda d, h: 4 * h * (d // h))),
+        Mistake("params_per_head_square", m(lambda d, h: 3 * h * (d // h) ** 2 + d * d, full_b)),
+        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, full_b)),
+        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, lambda d, h: 4 * d * h)),
+        Mistake("params_times_h", m(lambda d, h: 3 * d * d * h + d * d, full_b)),
+        Mistake("params_bias_missing", m(full_w, lambda d, h: 0)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * (d // h))),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * d * h)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: d)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 3 * d)),
+        Mistake("params_bias_when_false", lambda d, h, b: 4 * d * d + 4 * d),
+    ]
+
+
+def _param_compare(value, case):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return float(value) == float(case.expected)
+
+
+def check_mha_param_count(fn) -> None:
+    """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
+    cases = _param_cases()
+    mistakes = _param_mistakes()
+
+    def compare(value, case):
+        if _param_compare(value, case):
+            return True
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+            return False
+        for mk in mistakes:
+            cand = _quiet(mk.fn, *case.args)
+            if cand is not None and float(cand) == float(value):
+                raise _Diagnosed(mk.key)
+        return False
+
+    _run(fn, cases, [], "d_model = 6…512，h = 1…16，有/无偏置", compare=compare)
+
+
+# --- keep-mask -> PyTorch masked-out mask -----------------------------------
+
+def _torch_mask_cases():
+    causal = _att.causal_mask(4)
+    pad = _att.padding_mask([3, 5, 1], 5)                     # (3, 1, 5)
+    rng = _rng(96)
+    rnd = rng.random((2, 3, 4)) < 0.6
+    return [
+        Case("4 个词的因果掩码 (4, 4)", (causal,), ~causal),
+        Case("一批 3 句的填充掩码 (3, 1, 5)", (pad,), ~pad),
+        Case("一行 (5,)", (np.array([True, True, False, True, False]),), np.array([False, False, True, False, True])),
+        Case("随机掩码 (2, 3, 4)", (rnd,), ~rnd),
+        Case("1 个词 (1, 1)", (np.ones((1, 1), dtype=bool),), np.zeros((1, 1), dtype=bool)),
+    ]
+
+
+def check_torch_mask(fn) -> None:
+    """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
+
+    def compare(value, case):
+        keep = case.args[0]
+        exp = case.expected
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.dtype == bool and arr.shape == exp.shape:
+            if np.array_equal(arr, exp):
+                return True
+            if np.array_equal(arr, keep):
+                raise _Diagnosed("torch_mask_not_inverted")
+            if keep.ndim >= 2 and np.array_equal(arr, np.swapaxes(exp, -1, -2)):
+                raise _Diagnosed("torch_mask_transposed")
+            return False
+        if arr.dtype.kind in "iuf" and arr.shape == exp.shape:
+            a = arr.astype(np.float64)
+            with np.errstate(all="ignore"):
+                if np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0) and exp.any():
+                    raise _Diagnosed("torch_mask_additive")
+            if np.array_equal(a, exp.astype(np.float64)):
+                raise _Diagnosed("torch_mask_not_bool")
+            if np.array_equal(a, keep.astype(np.float64)):
+                raise _Diagnosed("torch_mask_not_inverted")
+            return False
+        if keep.ndim >= 2 and arr.shape == np.swapaxes(exp, -1, -2).shape and arr.dtype == bool:
+            if np.array_equal(arr, np.swapaxes(exp, -1, -2)):
+                raise _Diagnosed("torch_mask_transposed")
+        return False
+
+    def on_error(exc, case):
+        text = str(exc)
+        if isinstance(exc, TypeError) and ("negative" in text or "boolean" in text):
+            return "torch_mask_negative"
+        if isinstance(exc, ValueError) and "truth value" in text:
+            return "torch_mask_negative"
+        return None
+
+    _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
+         compare=compare, on_error=on_error)

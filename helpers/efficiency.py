@@ -258,7 +258,7 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
         for i, t in enumerate(tokens):
             on_path = (source <= i <= target) if hops == "rnn" else i in (source, target)
             color = plots.HIGHLIGHT_COLOR if i in (source, target) else ("#c6dbef" if on_path else "#f0f0f0")
-            ax.text(i, 0, t, ha="center", va="center", fontsize=9,
+            ax.text(i, 0, t, ha="center", va="center", fontsize=plots.MIN_FONT_PT,
                     bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="#999999"))
         if hops == "rnn":
             for i in range(n - 1):
@@ -294,7 +294,7 @@ def timing_figure(result: dict):
     ax.loglog(n, ref, ":", color="#777777", label="参考线：∝ n²")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel("耗时（毫秒，对数刻度）")
-    ax.set_title("同样的结果，不同的计算方式（本机实测，数值会有波动）", fontsize=10)
+    ax.set_title("同样的结果，不同的计算方式（本机实测，数值会有波动）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -313,10 +313,10 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     ax.loglog(ns, x_bytes, "s-", color=plots.ACCENT_COLOR, label=f"输入 X：n × {d_model}（O(n)）")
     for value, name in [(2 ** 20, "1 MiB"), (2 ** 30, "1 GiB")]:
         ax.axhline(value, color="#999999", lw=0.8, ls="--")
-        ax.text(ns[0], value * 1.3, name, fontsize=8, color="#666666")
+        ax.text(ns[0], value * 1.3, name, fontsize=plots.MIN_FONT_PT, color="#666666")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
-    ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=10)
+    ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig

@@ -75,6 +75,10 @@ ANNOTATE_MAX = 12
 #: Colour for bars/lines that do not encode a value.
 ACCENT_COLOR = "#2171b5"
 ACCENT_COLOR_2 = "#cb181d"
+#: Smallest font size (pt) of any text in a course figure.  Inline PNGs are 100 dpi, so a digit at
+#: 10.5 pt is 0.729 * 10.5 * 100 / 72 = 10.6 px tall when JupyterLab shows the image unscaled (at most
+#: 1100 px wide at a 1280-px window); wider figures need more (``tools/figure_text_check.py`` measures).
+MIN_FONT_PT = 10.5
 
 QUERY_AXIS_LABEL = "查询 (query)"
 KEY_AXIS_LABEL = "键 (key)"
@@ -183,7 +187,9 @@ def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
 
 
 def _setup_font() -> str:
-    """Chinese labels with per-glyph fallback: see :func:`helpers.fonts.setup_cjk_font`."""
+    """Chinese labels with per-glyph fallback (:func:`helpers.fonts.setup_cjk_font`); no text under MIN_FONT_PT."""
+    if matplotlib.rcParams["font.size"] < MIN_FONT_PT:
+        matplotlib.rcParams["font.size"] = MIN_FONT_PT
     return setup_cjk_font()
 
 
@@ -233,7 +239,7 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
     step_r = max(1, int(np.ceil(n_rows / 40)))
     step_c = max(1, int(np.ceil(n_cols / 40)))
     if fontsize is None:
-        fontsize = 11 if max(n_rows, n_cols) <= 12 else (9 if max(n_rows, n_cols) <= 24 else 7)
+        fontsize = 11 if max(n_rows, n_cols) <= 12 else MIN_FONT_PT
     ax.set_yticks(range(0, n_rows, step_r), [row_labels[i] for i in range(0, n_rows, step_r)], fontsize=fontsize)
     ax.set_xticks(
         range(0, n_cols, step_c),
@@ -249,7 +255,7 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
 def _annotate_cells(ax, values, rgba, skip=None, fmt=None, fontsize=None):
     n_rows, n_cols = values.shape
     if fontsize is None:
-        fontsize = 10 if max(n_rows, n_cols) <= 8 else 8
+        fontsize = 11 if max(n_rows, n_cols) <= 8 else MIN_FONT_PT
     for i in range(n_rows):
         for j in range(n_cols):
             if skip is not None and skip[i, j]:
@@ -410,7 +416,7 @@ def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="au
 # bars
 # ---------------------------------------------------------------------------
 
-def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=10):
+def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=MIN_FONT_PT):
     off = 0.02 * (np.ptp(np.r_[vals, 0.0]) or 1.0)
     for x, v in zip(xs, vals):
         ax.text(x, v + (off if v >= 0 else -off), fmt.format(v), ha="center",
@@ -596,7 +602,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     for ax, d, s in zip(axes, d_ks, samples):
         ax.hist(np.clip(s, -lim, lim), bins=edges, color=ACCENT_COLOR_2 if not scaled else ACCENT_COLOR,
                 alpha=0.85, density=True)
-        ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=10)
+        ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=MIN_FONT_PT)
         ax.axvline(0, color="#888888", linewidth=0.8)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
@@ -647,15 +653,14 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
     norm = _symmetric_norm(A, limit)
     fig, ax = _new_axes(ax, (max(2.2, 0.5 * n_cols + 1.4), max(1.8, 0.5 * n_rows + 1.2)))
     im = ax.imshow(A, cmap=cm, norm=norm, aspect="equal", interpolation="nearest")
-    # readable on a projector: ≥ 10 pt text (the 10-px rule at JupyterLab's display scale)
-    fs = 11 if max(n_rows, n_cols) <= 8 else 10
+    fs = 11 if max(n_rows, n_cols) <= 8 else MIN_FONT_PT
     _set_token_ticks(ax, row_labels, col_labels, fontsize=fs)
     ax.set_xticks(np.arange(-0.5, n_cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, n_rows, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=1.0)
     ax.tick_params(which="minor", length=0)
     if _check_annotate(annotate, n_rows, n_cols):
-        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=10)
+        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=MIN_FONT_PT)
     ax.set_title(f"{name}  ({n_rows} × {n_cols})")
     if colorbar:
         fig.colorbar(im, ax=ax, shrink=0.8)
@@ -719,9 +724,9 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
         is_w = nm == "W_Q"
         labels = tokens if not is_w else [str(i) for i in range(m.shape[0])]
         matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=None if is_w else limit)
-        ax.set_xlabel("输出维度" if is_w else "维度", fontsize=10)
+        ax.set_xlabel("输出维度" if is_w else "维度", fontsize=MIN_FONT_PT)
         if is_w:
-            ax.set_ylabel("输入维度", fontsize=10)
+            ax.set_ylabel("输入维度", fontsize=MIN_FONT_PT)
             _colorbar(fig, ax.images[0], ax, "W_Q 的数值 (单独色标)", shrink=0.8, aspect=15)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=dcm)
     _colorbar(fig, sm, rows[1], "数值 (X、Q、K、V 同一色标)", shrink=0.9, aspect=12)

@@ -23,6 +23,9 @@ __all__ = [
     "causal_mask",
     "causal_attention",
     "softmax_backward",
+    "multi_head_attention",
+    "mha_param_count",
+    "torch_mask",
 ]
 
 
@@ -142,3 +145,35 @@ def batched_scores(Q, K):
     """Q: (..., n_q, d_k), K: (..., n_k, d_k) -> (..., n_q, n_k); any number of batch axes."""
     # 只交换最后两个轴；K.T 会把批次轴也倒过来
     return Q @ np.swapaxes(K, -1, -2)
+
+
+def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
+    """Causal multi-head self-attention of a batch: X (b, n, d_model) -> Z (b, n, d_model)."""
+    b, n, d_model = X.shape
+    d_head = d_model // n_heads
+
+    def split(M):  # (b, n, d_model) -> (b, n, h, d_head) -> (b, h, n, d_head)
+        return M.reshape(b, n, n_heads, d_head).transpose(0, 2, 1, 3)
+
+    Q, K, V = split(X @ W_Q), split(X @ W_K), split(X @ W_V)
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d_head)      # (b, h, n, n)；每个头除以 √d_head
+    allowed = np.tril(np.ones((n, n), dtype=bool))     # 下三角：查询 i 只看键 j <= i
+    s = np.where(allowed, s, -np.inf)                  # 广播到每一句、每一个头
+    s = s - s.max(axis=-1, keepdims=True)
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    Z = (alpha @ V).transpose(0, 2, 1, 3).reshape(b, n, d_model)  # 换回 (b, n, h, d_head) 再拼接
+    return Z @ W_O                                     # 最后的输出投影
+
+
+def mha_param_count(d_model, n_heads, bias):
+    """Learned numbers in one multi-head self-attention layer (W_Q, W_K, W_V, W_O + optional biases)."""
+    # h 个头的 W_Q^i 都是 d_model × d_head，拼起来正好是 d_model × d_model：与 n_heads 无关
+    weights = 4 * d_model * d_model
+    biases = 4 * d_model if bias else 0
+    return weights + biases
+
+
+def torch_mask(keep):
+    """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
+    return ~np.asarray(keep, dtype=bool)

@@ -30,7 +30,7 @@ def test_starter_shapes_are_pending(capsys):
     assert capsys.readouterr().out.startswith("⏳ 还没完成")
 
 
-@pytest.mark.parametrize("answer, verdict", [
+SHAPE_CASES = [
     (_shapes(X=(512, 10)), "shapes_x_transposed"),
     (_shapes(W_Q=(64, 512)), "shapes_w_transposed"),
     (_shapes(W_Q=(10, 64)), "shapes_w_uses_n"),
@@ -49,7 +49,10 @@ def test_starter_shapes_are_pending(capsys):
     ([(10, 512)], "shapes_not_dict"),
     ({**RIGHT, "W_K": (512, 64), "Z": (10, 32)}, "shapes_not_dict"),
     (_shapes(K=(10, 63)), None),  # wrong, no named mistake: generic hint
-])
+]
+
+
+@pytest.mark.parametrize("answer, verdict", SHAPE_CASES)
 def test_shape_mistakes(answer, verdict, capsys):
     out = checks._check_qkv_shapes(answer)
     text = capsys.readouterr().out
@@ -96,7 +99,7 @@ def _loop_answer(Z, perm):
     return out
 
 
-@pytest.mark.parametrize("fn, status, verdict", [
+PERM_CASES = [
     (_loop_answer, "passed", None),
     (lambda Z, perm: np.take(Z, perm, axis=0), "passed", None),
     (lambda Z, perm: Z, "failed", "perm_unchanged"),
@@ -105,10 +108,18 @@ def _loop_answer(Z, perm):
     (lambda Z, perm: Z[:, perm], "failed", "perm_columns"),
     (lambda Z, perm: Z[::-1], "failed", None),
     (lambda Z, perm: Z[perm].T, "failed", None),
-])
+]
+
+
+@pytest.mark.parametrize("fn, status, verdict", PERM_CASES)
 def test_permutation_mistakes(fn, status, verdict, capsys):
     out = checks._check_permuted_output(fn)
     text = capsys.readouterr().out
     assert (out.status, out.mistake) == (status, verdict), text
     if verdict:
         assert checks.HINTS[verdict] in text
+
+
+#: this chapter's catalogue, read by tests/test_checks.py (every hint must be exercised somewhere)
+MISTAKES = [("qkv_shapes", a, v) for a, v in SHAPE_CASES if v] + \
+    [("permuted_output", f, v) for f, _, v in PERM_CASES if v]
