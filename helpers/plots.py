@@ -70,6 +70,8 @@ MASK_COLOR = "#e0e0e0"
 MASK_HATCH_COLOR = "#9e9e9e"
 #: Outline colour of a highlighted query row.
 HIGHLIGHT_COLOR = "#ff7f0e"
+#: Outline colour of a highlighted key column (dashed).
+HIGHLIGHT_COL_COLOR = "#2ca02c"
 #: Annotations are drawn automatically only when both sides have at most this many cells.
 ANNOTATE_MAX = 12
 #: Colour for bars/lines that do not encode a value.
@@ -279,6 +281,12 @@ def _draw_highlight(ax, row: int, n_cols: int):
                            linewidth=3.0, zorder=4, clip_on=False))
 
 
+def _draw_highlight_col(ax, col: int, n_rows: int):
+    """Dashed outline of one key column (:data:`HIGHLIGHT_COL_COLOR`), under the row outline."""
+    ax.add_patch(Rectangle((col - 0.5, -0.5), 1, n_rows, fill=False, edgecolor=HIGHLIGHT_COL_COLOR,
+                           linewidth=2.5, linestyle="--", zorder=3.5, clip_on=False))
+
+
 def _mask_array(mask, shape) -> np.ndarray:
     return np.broadcast_to(_att._as_mask(mask, tuple(shape), what="weights"), shape)
 
@@ -294,7 +302,7 @@ def _check_row(highlight_row, n_rows: int):
 # ---------------------------------------------------------------------------
 
 def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, title, norm, cmap,
-             colorbar_label, fmt, xlabel, ylabel, colorbar):
+             colorbar_label, fmt, xlabel, ylabel, colorbar, highlight_col=None):
     n_rows, n_cols = M.shape
     row_labels = _labels(row_labels, n_rows, "row_labels", "q")
     col_labels = _labels(col_labels, n_cols, "col_labels", "k")
@@ -302,6 +310,7 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if mask is not None:
         blocked = ~_mask_array(mask, M.shape)
     row = _check_row(highlight_row, n_rows)
+    col = None if highlight_col is None else _att._check_index(highlight_col, n_cols, "highlight_col", "columns")
     do_annotate = _check_annotate(annotate, n_rows, n_cols)
 
     fig, ax = _new_axes(ax, _heatmap_size(n_rows, n_cols, colorbar))
@@ -316,6 +325,8 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if do_annotate:
         rgba = cmap(norm(M))
         _annotate_cells(ax, M, rgba, skip=blocked, fmt=fmt)
+    if col is not None:
+        _draw_highlight_col(ax, col, n_rows)
     if row is not None:
         _draw_highlight(ax, row, n_cols)
     if colorbar:
@@ -326,7 +337,7 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
 def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="auto", mask=None,
                       highlight_row=None, title=None, vmin=0.0, vmax=1.0, cmap=None, fmt=None,
                       xlabel=KEY_AXIS_LABEL, ylabel=QUERY_AXIS_LABEL, colorbar=True,
-                      colorbar_label=WEIGHT_LABEL) -> Figure:
+                      colorbar_label=WEIGHT_LABEL, highlight_col=None) -> Figure:
     """Heatmap of attention weights α: rows = queries, columns = keys.
 
     Parameters
@@ -343,6 +354,8 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
         ``True`` = may attend; ``False`` cells are drawn grey and hatched.
     highlight_row : int, optional
         Outline this query row.
+    highlight_col : int, optional
+        Outline this key column (dashed, :data:`HIGHLIGHT_COL_COLOR`).
     vmin, vmax : float
         Colour range (fixed 0–1 by default so figures are comparable).
     cmap : str or Colormap, optional
@@ -367,7 +380,7 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     return _heatmap(W, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
                     highlight_row=highlight_row, title=title, norm=norm, cmap=cm,
                     colorbar_label=colorbar_label, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
-                    colorbar=colorbar)
+                    colorbar=colorbar, highlight_col=highlight_col)
 
 
 def _symmetric_norm(M, limit=None):
