@@ -1563,7 +1563,7 @@ def check_attend_weights(fn) -> None:
          prepare=_attend_prepare, compare=compare)
 
 
-def _batched_cases():
+def _ch06_batched_cases():
     specs = [
         ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
         ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
@@ -1580,7 +1580,7 @@ def _batched_cases():
     return cases
 
 
-def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     Q, K, V = X @ WQ, X @ WK, X @ WV
     d_k = Q.shape[-1] if d_k is None else d_k
     s = Q @ np.swapaxes(K, -1, -2)
@@ -1590,7 +1590,7 @@ def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     return w if ret == "w" else w @ V
 
 
-def _batched_mistakes():
+def _ch06_batched_mistakes():
     def mixed(X, WQ, WK, WV):
         b, n, d = X.shape
         flat = X.reshape(b * n, d)
@@ -1598,18 +1598,18 @@ def _batched_mistakes():
         return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
 
     return [
-        Mistake("returned_weights", lambda *a: _batched_pipeline(*a, ret="w")),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=1)),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=0)),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[1])),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[0])),
-        Mistake("scaled_by_d_model", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[-1])),
-        Mistake("forgot_sqrt_dk", lambda *a: _batched_pipeline(*a, scale=False)),
+        Mistake("returned_weights", lambda *a: _ch06_batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
         Mistake("batched_mixed_sentences", mixed),
     ]
 
 
-def _batched_error(exc, case):
+def _ch06_batched_error(exc, case):
     if _matmul_error(exc):
         return "batched_k_transpose"
     if isinstance(exc, ValueError) and "broadcast" in str(exc):
@@ -1619,8 +1619,8 @@ def _batched_error(exc, case):
 
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
-    _run(fn, _batched_cases(), _batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_batched_error)
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_ch06_batched_error)
 
 
 # ---------------------------------------------------------------------------
