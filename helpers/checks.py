@@ -1652,15 +1652,15 @@ HINTS.update(_CH0102_HINTS)
 # ---------------------------------------------------------------------------
 
 SHAPES_TASK = {"n": 10, "d_model": 512, "d_k": 64, "d_v": 32}
-_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
+_ch01_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
 
 
-def _expected_shapes(n, d_model, d_k, d_v):
+def _ch01_expected_shapes(n, d_model, d_k, d_v):
     return {"X": (n, d_model), "W_Q": (d_model, d_k), "W_V": (d_model, d_v),
             "Q": (n, d_k), "K": (n, d_k), "V": (n, d_v)}
 
 
-def _as_shape(v):
+def _ch01_as_shape(v):
     """A (rows, cols) tuple of positive ints, or None when ``v`` is not one."""
     if isinstance(v, np.ndarray):
         v = v.tolist()
@@ -1674,9 +1674,9 @@ def _as_shape(v):
     return tuple(out)
 
 
-def _shape_mistake(name, got, task):
+def _ch01_shape_mistake(name, got, task):
     n, d_model, d_k, d_v = task["n"], task["d_model"], task["d_k"], task["d_v"]
-    right = _expected_shapes(n, d_model, d_k, d_v)[name]
+    right = _ch01_expected_shapes(n, d_model, d_k, d_v)[name]
     if got == right[::-1]:
         return {"X": "shapes_x_transposed", "W_Q": "shapes_w_transposed", "W_V": "shapes_w_transposed"}.get(
             name, "shapes_output_transposed")
@@ -1705,28 +1705,28 @@ def _shape_mistake(name, got, task):
     return None
 
 
-def _check_qkv_shapes(shapes) -> Outcome:
+def _ch01_check_qkv_shapes(shapes) -> Outcome:
     task = SHAPES_TASK
     if not isinstance(shapes, dict):
         return _report(Outcome("failed", mistake="shapes_not_dict", message=f"❌ {HINTS['shapes_not_dict']}"))
-    if all(shapes.get(k) is None for k in _SHAPE_NAMES):
+    if all(shapes.get(k) is None for k in _ch01_SHAPE_NAMES):
         return _report(Outcome("pending", message="⏳ 还没完成：把每个矩阵的形状填进 shapes 字典，再运行本单元格即可检查。"))
-    unknown = sorted(set(map(str, shapes)) - set(_SHAPE_NAMES))
+    unknown = sorted(set(map(str, shapes)) - set(_ch01_SHAPE_NAMES))
     if unknown:
         return _report(Outcome("failed", mistake="shapes_not_dict",
                                message=f"❌ 字典里有模板以外的键 {unknown}。{HINTS['shapes_not_dict']}"))
-    expected = _expected_shapes(**task)
-    for name in _SHAPE_NAMES:
+    expected = _ch01_expected_shapes(**task)
+    for name in _ch01_SHAPE_NAMES:
         v = shapes.get(name)
         if v is None:
             return _report(Outcome("failed", mistake="shapes_missing", case=name,
                                    message=f"❌ {name}：{HINTS['shapes_missing']}"))
-        got = _as_shape(v)
+        got = _ch01_as_shape(v)
         if got is None:
             return _report(Outcome("failed", mistake="shapes_format", case=name,
                                    message=f"❌ {name} 写成了 {v!r}：{HINTS['shapes_format']}"))
         if got != expected[name]:
-            key = _shape_mistake(name, got, task)
+            key = _ch01_shape_mistake(name, got, task)
             msg = f"❌ {name} 的形状 {got} 不对"
             msg += f"：{HINTS[key]}" if key else "：想一想它的行是什么（词？输入维度？），列又是什么。"
             return _report(Outcome("failed", mistake=key, case=name, message=msg))
@@ -1735,14 +1735,14 @@ def _check_qkv_shapes(shapes) -> Outcome:
 
 def check_qkv_shapes(shapes) -> None:
     """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
-    _check_qkv_shapes(shapes)
+    _ch01_check_qkv_shapes(shapes)
 
 
 # ---------------------------------------------------------------------------
 # ch01: permutation equivariance — predict the output of a reordered sentence
 # ---------------------------------------------------------------------------
 
-def _permuted_cases():
+def _ch01_permuted_cases():
     cases = []
     for label, n, d_model, d_v, perm, seed in [
         ("4 个词，perm = [2, 0, 3, 1]", 4, 6, 4, [2, 0, 3, 1], 61),
@@ -1757,7 +1757,7 @@ def _permuted_cases():
     return cases
 
 
-def _permuted_mistakes():
+def _ch01_permuted_mistakes():
     return [
         Mistake("perm_unchanged", lambda Z, perm: Z),
         Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
@@ -1765,16 +1765,16 @@ def _permuted_mistakes():
     ]
 
 
-def _check_permuted_output(fn) -> Outcome:
+def _ch01_check_permuted_output(fn) -> Outcome:
     def on_error(exc, case):
         return "perm_columns" if isinstance(exc, IndexError) else None
-    return _run(fn, _permuted_cases(), _permuted_mistakes(),
+    return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
                 "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
 
 
 def check_permuted_output(fn) -> None:
     """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
-    _check_permuted_output(fn)
+    _ch01_check_permuted_output(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -1787,13 +1787,13 @@ RANKING_TASK = {
 }
 
 
-def _ranking(measure):
+def _ch02_ranking(measure):
     q, keys = RANKING_TASK["q"], RANKING_TASK["keys"]
     vals = {name: measure(q, k) for name, k in keys.items()}
     return [name for name, _ in sorted(vals.items(), key=lambda kv: -kv[1])]
 
 
-def _as_ranking(v):
+def _ch02_as_ranking(v):
     if isinstance(v, str) or not isinstance(v, (list, tuple)):
         return None
     names = [str(x).strip().lower() for x in v]
@@ -1802,18 +1802,18 @@ def _as_ranking(v):
     return names
 
 
-def _check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
+def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
     if dot_order is None and cos_order is None:
         return _report(Outcome("pending", message="⏳ 还没完成：先在纸上排好两个顺序，填进 dot_order 和 cos_order，再运行本单元格。"))
     if dot_order is None or cos_order is None:
         return _report(Outcome("failed", mistake="ranking_missing", message=f"❌ {HINTS['ranking_missing']}"))
-    dot, cos = _as_ranking(dot_order), _as_ranking(cos_order)
+    dot, cos = _ch02_as_ranking(dot_order), _ch02_as_ranking(cos_order)
     if dot is None or cos is None:
         bad = dot_order if dot is None else cos_order
         return _report(Outcome("failed", mistake="ranking_format",
                                message=f"❌ {bad!r}：{HINTS['ranking_format']}"))
-    right_dot = _ranking(lambda q, k: q @ k)
-    right_cos = _ranking(lambda q, k: q @ k / (np.linalg.norm(q) * np.linalg.norm(k)))
+    right_dot = _ch02_ranking(lambda q, k: q @ k)
+    right_cos = _ch02_ranking(lambda q, k: q @ k / (np.linalg.norm(q) * np.linalg.norm(k)))
     if dot == right_dot and cos == right_cos:
         return _report(Outcome("passed", message="✅ 正确！点积和余弦给出了不同的冠军：长度改变了点积的排名。"))
     if dot == right_cos and cos == right_dot:
@@ -1831,14 +1831,14 @@ def _check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
 
 def check_dot_cos_ranking(dot_order, cos_order) -> None:
     """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
-    _check_dot_cos_ranking(dot_order, cos_order)
+    _ch02_check_dot_cos_ranking(dot_order, cos_order)
 
 
 # ---------------------------------------------------------------------------
 # ch02: scores for one sentence (n, d_k) and for batches (..., n, d_k)
 # ---------------------------------------------------------------------------
 
-def _batched_cases():
+def _ch02_batched_cases():
     cases = []
     for label, q_shape, k_shape, seed in [
         ("一句话：3 个查询 × 5 个键，d_k = 4", (3, 4), (5, 4), 71),
@@ -1857,7 +1857,7 @@ def _batched_cases():
     return cases
 
 
-def _batched_mistakes():
+def _ch02_batched_mistakes():
     return [
         Mistake("scores_swapped", lambda Q, K: K @ np.swapaxes(Q, -1, -2)),
         Mistake("scores_already_scaled", lambda Q, K: Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])),
@@ -1865,7 +1865,7 @@ def _batched_mistakes():
     ]
 
 
-def _batched_error(exc, case):
+def _ch02_batched_error(exc, case):
     Q = case.args[0]
     text = str(exc)
     if isinstance(exc, np.exceptions.AxisError) or "axes don't match" in text or "subscripts" in text \
@@ -1880,14 +1880,14 @@ def _batched_error(exc, case):
     return None
 
 
-def _check_batched_scores(fn) -> Outcome:
-    return _run(fn, _batched_cases(), _batched_mistakes(), "一句话、一批句子、批次 × 头",
-                on_error=_batched_error)
+def _ch02_check_batched_scores(fn) -> Outcome:
+    return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
+                on_error=_ch02_batched_error)
 
 
 def check_batched_scores(fn) -> None:
     """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
-    _check_batched_scores(fn)
+    _ch02_check_batched_scores(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -2262,7 +2262,7 @@ def check_attend_weights(fn) -> None:
          prepare=_attend_prepare, compare=compare)
 
 
-def _batched_cases():
+def _ch06_batched_cases():
     specs = [
         ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
         ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
@@ -2279,7 +2279,7 @@ def _batched_cases():
     return cases
 
 
-def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     Q, K, V = X @ WQ, X @ WK, X @ WV
     d_k = Q.shape[-1] if d_k is None else d_k
     s = Q @ np.swapaxes(K, -1, -2)
@@ -2289,7 +2289,7 @@ def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     return w if ret == "w" else w @ V
 
 
-def _batched_mistakes():
+def _ch06_batched_mistakes():
     def mixed(X, WQ, WK, WV):
         b, n, d = X.shape
         flat = X.reshape(b * n, d)
@@ -2297,18 +2297,18 @@ def _batched_mistakes():
         return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
 
     return [
-        Mistake("returned_weights", lambda *a: _batched_pipeline(*a, ret="w")),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=1)),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=0)),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[1])),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[0])),
-        Mistake("scaled_by_d_model", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[-1])),
-        Mistake("forgot_sqrt_dk", lambda *a: _batched_pipeline(*a, scale=False)),
+        Mistake("returned_weights", lambda *a: _ch06_batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
         Mistake("batched_mixed_sentences", mixed),
     ]
 
 
-def _batched_error(exc, case):
+def _ch06_batched_error(exc, case):
     if _matmul_error(exc):
         return "batched_k_transpose"
     if isinstance(exc, ValueError) and "broadcast" in str(exc):
@@ -2318,8 +2318,8 @@ def _batched_error(exc, case):
 
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
-    _run(fn, _batched_cases(), _batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_batched_error)
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_ch06_batched_error)
 
 
 # ---------------------------------------------------------------------------
