@@ -2644,7 +2644,7 @@ def _ch10_induction_error(exc, case):
 def check_induction_score(fn) -> None:
     """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src) + 1], dst ≤ i < dst + length."""
     _run(fn, _ch10_induction_cases(), _ch10_induction_mistakes(),
-         "含紧挨着的重复、一个真正的归纳头、float32", on_error=_induction_error)
+         "含紧挨着的重复、一个真正的归纳头、float32", on_error=_ch10_induction_error)
 
 
 __all__ += ["check_previous_token_score", "check_induction_score"]
