@@ -216,8 +216,8 @@ def init_params(seed: int = 0, **config) -> dict:
     rng = np.random.default_rng(seed)
     s = 1.0 / math.sqrt(d)
     w_pos = rng.normal(0.0, 1.0, (n, d))
-    if not cfg["learned_pos"]:
-        w_pos = positional_encoding(n, d)
+    if not cfg["learned_pos"] or cfg.get("pos_init") == "sinusoidal":
+        w_pos = positional_encoding(n, d)     # fixed, or the starting point of the learned one
     return {
         "W_E": rng.normal(0.0, 1.0, (v, d)),
         "W_pos": w_pos,

@@ -50,20 +50,19 @@ def position_loss_figure(chars, loss, rep_mask, rand_mask, vocab_size: int) -> F
     fig, ax = _subplots(figsize=(10, 3.9), layout="constrained")
     xs = np.arange(n)
     ax.bar(xs, loss, color=colors)
-    ax.axhline(math.log(vocab_size), color="black", linestyle="--", linewidth=1.2)
-    ax.text(n - 0.4, math.log(vocab_size) + 0.1, f"ln {vocab_size} = {math.log(vocab_size):.2f}（瞎猜）",
-            ha="right", va="bottom", fontsize=FONT)
+    guess = ax.axhline(math.log(vocab_size), color="black", linestyle="--", linewidth=1.2,
+                       label=f"ln {vocab_size} = {math.log(vocab_size):.2f}（均匀瞎猜）")
     ax.set_xticks(xs, [f"{c}\n{t + 1}" for t, c in enumerate(chars[1:])], fontsize=FONT)
     ax.tick_params(axis="y", labelsize=FONT)
     ax.set_xlim(-0.6, n - 0.4)
-    ax.set_ylim(0, max(math.log(vocab_size) + 0.8, float(loss.max()) + 0.3))
+    ax.set_ylim(0, max(math.log(vocab_size), float(loss.max())) + 1.6)
     ax.set_xlabel("要预测的字 / 它的位置", fontsize=FONT)
     ax.set_ylabel("交叉熵损失", fontsize=FONT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(handles=[Patch(color=FIRST_COLOR, label="第一次出现（随机）"),
                        Patch(color=COPY_COLOR, label="重复的副本"),
-                       Patch(color=OTHER_COLOR, label="其它随机字")],
-              fontsize=FONT - 1, loc="upper left", ncol=3, frameon=False)
+                       Patch(color=OTHER_COLOR, label="其它随机字"), guess],
+              fontsize=FONT - 1, loc="upper left", ncol=4, frameon=False)
     return fig
 
 
@@ -104,7 +103,7 @@ def ablation_figure(rep, baseline_rep: float, rand: float) -> Figure:
     xs = np.arange(len(labels))
     ax.bar(xs, rep.ravel(), color=COPY_COLOR, width=0.6)
     for x, v in zip(xs, rep.ravel()):
-        ax.text(x, v + 0.05, f"{v:.2f}", ha="center", va="bottom", fontsize=FONT)
+        ax.text(x, v - 0.08, f"{v:.2f}", ha="center", va="top", fontsize=FONT, color="white")
     ax.axhline(baseline_rep, color=ACCENT_COLOR_2, linewidth=1.8, label=f"不消融，副本：{baseline_rep:.2f}")
     ax.axhline(rand, color="black", linestyle="--", linewidth=1.2, label=f"不消融，第一次出现（随机）：{rand:.2f}")
     ax.set_xticks(xs, [f"去掉\n{s}" for s in labels], fontsize=FONT)

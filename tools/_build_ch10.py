@@ -106,7 +106,7 @@ md("""
 
 | 一步 | 公式 | 形状 |
 |---|---|---|
-| 嵌入 + 位置 | X⁰ = W_E[字的编号] + PE | (24, 32)，d_model = 32 |
+| 嵌入 + 位置 | X⁰ = W_E[字的编号] + W_pos[位置] | (24, 32)，d_model = 32 |
 | 第 ℓ 层（ℓ = 1, 2） | Q = X W_Q，K = X W_K，V = X W_V，切成 2 个头 | 每个头 (24, 16)，d_head = 16 |
 | 每个头 | Z_头 = softmax(Q_头 K_头ᵀ / √16 + 因果掩码) V_头 | (24, 16) |
 | 拼接、输出投影、残差 | X ← X + [Z_头0, Z_头1] W_O | (24, 32) |
@@ -114,7 +114,8 @@ md("""
 
 和第9章的多头注意力一模一样，只是叠了两层，每层的输出**加回**输入（残差连接，residual connection）。
 这里没有 MLP，也没有层归一化 (layer normalization)：字和字之间传递信息的**唯一**途径就是注意力头。
-位置编码用的是第1章的正弦位置编码 (sinusoidal positional encoding)。
+位置编码是学出来的 (learned positional embedding)：每个位置一个 32 维的向量 W_pos[t]，和字的嵌入 W_E 一起训练
+（第1章用的是固定的正弦位置编码，为什么这里换掉见「常见疑问」）。
 """, "slide")
 
 code("""
@@ -176,7 +177,20 @@ fig = induction_plots.position_loss_figure(chars, loss, rep_mask[0], rand_mask[0
 
 md("""
 图里每根柱子是“预测这个字”时的损失，横轴下面是被预测的字和它的位置。
-蓝色（副本）几乎贴着 0，橙色（同一串字第一次出现）和灰色（其它随机字）都在 ln 40 那条虚线附近。
+蓝色（副本）几乎贴着 0，橙色（同一串字第一次出现）在 ln 40 那条虚线附近。
+灰色里有一根比瞎猜还高得多：副本结束之后的那个字。看看模型在那里猜的是什么：
+""")
+
+code("""
+t_end = dst + length - 1                 # 副本的最后一个字；它预测的是副本之后的那个字
+logits = out["logits"][0, t_end]
+print(f"位置 {t_end} 是「{chars[t_end]}」，模型猜下一个字是「{induction.VOCAB[int(np.argmax(logits))]}」，"
+      f"实际是「{chars[t_end + 1]}」；第一次出现时「{chars[src + length - 1]}」后面跟的是「{chars[src + length]}」")
+""")
+
+md("""
+模型“抄过了头”：它不知道副本在哪里结束，只要当前的字在前面出现过，就照着前面接着往下抄——
+这次抄错了，而且错得很有把握，所以损失比瞎猜还高。
 
 一条序列可能碰巧。换 512 条**训练时从没见过**的序列（另一个随机种子）再量一次，取平均：
 """)
@@ -222,9 +236,9 @@ print("前一词得分（行 = 层，列 = 头）:\\n", prev)
 print("归纳得分:\\n", ind)
 prev_head = metrics["best_prev_head"]                 # 第 1 层里前一词得分最高的头
 ind_head = int(np.argmax(ind[1]))                     # 第 2 层里归纳得分最高的头
-name = induction_plots.head_label
-print(f"第1层最好的前一词头: {name(0, prev_head)}（代码里 head={prev_head}），得分 {metrics['best_prev_layer1']:.3f}")
-print(f"第2层最好的归纳头:   {name(1, ind_head)}（代码里 head={ind_head}），得分 {metrics['best_induction_layer2']:.3f}")
+head_name = induction_plots.head_label
+print(f"第1层最好的前一词头: {head_name(0, prev_head)}（代码里 head={prev_head}），得分 {metrics['best_prev_layer1']:.3f}")
+print(f"第2层最好的归纳头:   {head_name(1, ind_head)}（代码里 head={ind_head}），得分 {metrics['best_induction_layer2']:.3f}")
 """)
 
 code("""
@@ -232,8 +246,9 @@ fig = induction_plots.head_scores_figure(prev, ind)
 """, "subslide")
 
 md("""
-两个“专家”清清楚楚：第 1 层有一个头几乎只看前一个字，第 2 层有一个头在副本里看向“上次出现之后的那个字”。
-另外两个头的两种得分都低——它们也在做事（下一节的消融会说明），只是不在这两种模式上。
+两种得分把头分得很清楚：第 1 层有一个头的前一词得分远高于其它头，它就是**前一词头 (previous-token head)**；
+第 2 层的两个头归纳得分都很高——两个头分担同一份工作，这在小模型里很常见，下面取得分更高的那个当作**归纳头 (induction head)**。
+第 1 层的另一个头两种得分都低：它也在做事（下一节的消融会说明），只是不是这两种模式。
 
 把这两个头在例子序列上的注意力画出来（行 = 查询，列 = 键，灰色斜线 = 因果掩码挡住的未来）：
 """)
@@ -241,8 +256,8 @@ md("""
 code("""
 fig = induction_plots.heads_figure(
     chars, w, [(0, prev_head), (1, ind_head)],
-    titles=[f"前一词头（{name(0, prev_head)}）",
-            f"归纳头（{name(1, ind_head)}）"])
+    titles=[f"前一词头（{head_name(0, prev_head)}）",
+            f"归纳头（{head_name(1, ind_head)}）"])
 """, "subslide")
 
 md("""
@@ -262,9 +277,10 @@ md("""
 
 <details><summary>想好了再点开</summary>
 
-去掉第 2 层的归纳头，副本损失当然会涨：它是把“要抄的字”搬到当前位置的那个头。
-但去掉第 1 层的前一词头也会让副本损失涨到接近瞎猜：归纳头要找“前一个字是当前字”的位置，
-而“前一个字是什么”这条信息只有前一词头会写进每个位置。下面的数字和第 6 节的矩阵会说明这一点。
+第 2 层的两个头都在做归纳：去掉其中一个，另一个还能顶上一部分，副本损失只涨一部分。
+去掉第 1 层的前一词头却不一样：第 2 层的两个头要找“前一个字是当前字”的位置，
+而“前一个字是什么”这条信息只有前一词头会写进每个位置——它没有替补，副本损失会涨到接近瞎猜。
+下面的数字和第 6 节的矩阵会说明这一点。
 </details>
 """, "slide")
 
@@ -274,7 +290,7 @@ base_rep, base_rand = table["baseline"]
 print(f"不消融：副本损失 {base_rep:.3f}，第一次出现 {base_rand:.3f}")
 for layer in range(2):
     for head in range(2):
-        print(f"去掉 {name(layer, head)}: 副本损失 {table['rep'][layer, head]:.3f}")
+        print(f"去掉 {head_name(layer, head)}: 副本损失 {table['rep'][layer, head]:.3f}")
 print(f"去掉前一词头后，副本损失 = {metrics['ablation_ratio']:.2f} × 第一次出现的损失")
 """)
 
@@ -283,8 +299,8 @@ fig = induction_plots.ablation_figure(table["rep"], base_rep, base_rand)
 """, "subslide")
 
 md("""
-去掉第 1 层的前一词头，副本上的损失几乎回到了瞎猜的水平——即使第 2 层的归纳头完好无损。
-它“失明”了吗？直接量一下：同样去掉前一词头，看第 2 层那个头的归纳得分。
+去掉第 1 层的前一词头，副本上的损失涨到了接近瞎猜的水平（上面打印的倍数），即使第 2 层的两个头完好无损。
+它们“失明”了吗？直接量一下：同样去掉前一词头，看第 2 层两个头的归纳得分。
 """)
 
 code("""
@@ -292,12 +308,13 @@ batch = induction.make_batch(512, seed=induction.EVAL_SEED)
 mask = np.ones((2, 2))
 mask[0, prev_head] = 0.0                                  # 只去掉第 1 层的前一词头
 w_ablated = induction.forward(params, batch["tokens"], head_mask=mask)["weights"]
-ind_ablated = induction.induction_scores(w_ablated, batch)[1, ind_head]
-print(f"归纳头的归纳得分：完整模型 {ind[1, ind_head]:.3f}，去掉前一词头后 {ind_ablated:.3f}")
+ind_ablated = induction.induction_scores(w_ablated, batch)[1]
+print("第 2 层两个头的归纳得分，完整模型:   ", ind[1])
+print("第 2 层两个头的归纳得分，去掉前一词头:", ind_ablated)
 """)
 
 md("""
-归纳头的权重还在，它的 W_Q、W_K 一点没变，但它找不到该看的位置了：它需要的线索由第 1 层提供。
+第 2 层的 W_Q、W_K 一点没变，但它们找不到该看的位置了：它们需要的线索由第 1 层提供。
 这就是“两层配合”。下一节用矩阵看清这条线索是怎么传过去的。
 """)
 
@@ -363,7 +380,7 @@ code("""
 text = "今天天气很好，今天天气"
 print("模型猜下一个字:", [(c, round(p, 3)) for c, p in induction.predict_next(params, text)])
 for r in induction.where_heads_look(params, text):
-    print(f"  {name(r['layer'], r['head'])}: 最后一个字「{text[-1]}」最看重位置 {r['key']}「{r['char']}」，权重 {r['weight']:.2f}")
+    print(f"  {head_name(r['layer'], r['head'])}: 最后一个字「{text[-1]}」最看重位置 {r['key']}「{r['char']}」，权重 {r['weight']:.2f}")
 """)
 
 md("""
@@ -377,7 +394,7 @@ md("""
 """)
 
 code("""
-for text in ["今天天气很好，今天天", "他是我的好学生", "山水日月山水日"]:
+for text in ["今天天气很好，今天天", "他是我的好学生", "好大的山水，好大的山"]:
     best = induction.predict_next(params, text)
     print(f"{text:12s} → {[(c, round(p, 3)) for c, p in best]}")
 """)
@@ -396,7 +413,7 @@ except ValueError as err:
 """)
 
 md("""
-- **没有语义。** 训练数据是随机字，它从没见过一句真正的话。「他是我的好学生」没有重复，它的最高概率只比 1/40 = 0.025 高一点；
+- **没有语义。** 训练数据是随机字，它从没见过一句真正的话。「他是我的好学生」没有重复，它给出的最高概率也只有百分之几（均匀瞎猜是 1/40 = 0.025）；
   它猜「今天天气」后面是「很」，只是因为前面写过「天气很」，而不是因为懂天气。
 - **最多 24 个字**（训练时的长度），更长的输入会报错。
 
@@ -410,13 +427,20 @@ md("""
 <details><summary>为什么要让重复片段的位置和长度随机变化？</summary>
 
 如果副本总在同一个位置开始，模型根本不需要找重复：它可以直接学“位置 12 抄位置 2”这种按绝对位置的规则。
-课程开发时测过这种设置：前一词头根本不会出现（前一词得分只有 0.06 左右）。位置和长度随机，才逼着模型学会按**内容**找。
+课程开发时测过这种设置：前一词头根本没有出现，前一词得分接近 0。位置和长度随机，才逼着模型学会按**内容**找。
+同样，副本的起点在 4 到 20 之间均匀地取：如果副本大多出现在序列后半段，模型在短句子（你自己输入的那种）上就抄不好。
 </details>
 
-<details><summary>第 1 层另一个头、第 2 层另一个头在干什么？</summary>
+<details><summary>第 1 层的另一个头在干什么？</summary>
 
-它们的两种得分都不高，但消融表显示去掉它们损失也会变。小模型里的头常常身兼数职，或者和主角分担一部分工作
-（例如一个帮助归纳头把注意力集中起来）。本章只给出测得清楚的结论，不给它们编故事。
+它的两种得分都不高，但消融表显示去掉它副本损失也会变。小模型里的头常常身兼数职，
+本章只给出测得清楚的结论，不给它编故事。想自己查：算一算它在例子序列上每一行最看重哪个位置。
+</details>
+
+<details><summary>为什么第 2 层有两个归纳头？</summary>
+
+训练只要求损失低，没有要求“一个头只做一件事”。两个头都能从前一词头写下的信息里找到要抄的位置，
+梯度就把两个都往这个方向推。所以去掉其中一个，另一个还能顶上一部分；练习 3 让你同时去掉两个。
 </details>
 
 <details><summary>能不能直接看热力图判断哪个是归纳头？</summary>
@@ -429,6 +453,13 @@ md("""
 
 ln 40 ≈ 3.689 是“完全均匀地猜”的损失，是随机字能达到的最好水平。模型略高于它，
 是因为它在随机位置上也会被偶然的重复字骗到（随机序列里同一个字出现两次很常见），去“抄”一个错误的答案。
+</details>
+
+<details><summary>为什么不用第1章的正弦位置编码？</summary>
+
+也可以：`python tools/train_induction.py --sinusoidal-pos` 训练的就是正弦位置编码的版本，它同样长出了前一词头和归纳头。
+课程开发时在同样的数据、同样的训练步数下两种都试过：学出来的位置编码得到的前一词得分更高，所以课程附带的是这一版。
+这只是这个小实验里的比较，不是说正弦位置编码更差。
 </details>
 
 <details><summary>这和 GPT 这样的大模型有什么关系？</summary>

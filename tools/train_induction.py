@@ -62,12 +62,14 @@ def main(argv=None) -> int:
     ap.add_argument("--decay-frac", type=float, default=DEFAULTS["decay_frac"])
     ap.add_argument("--sinusoidal-pos", action="store_true",
                     help="fixed sinusoidal positional encoding instead of a learned one")
+    ap.add_argument("--pos-init", choices=["random", "sinusoidal"], default="random",
+                    help="starting value of a learned positional embedding")
     ap.add_argument("--out", type=Path, default=ind.WEIGHTS_PATH)
     ap.add_argument("--log", type=Path, default=ind.WEIGHTS_PATH.with_name("induction_training_log.txt"))
     args = ap.parse_args(argv)
 
     learned_pos = not args.sinusoidal_pos
-    config = {**ind.CONFIG, "learned_pos": learned_pos}
+    config = {**ind.CONFIG, "learned_pos": learned_pos, "pos_init": args.pos_init}
     lines = [
         "# tools/train_induction.py -- chapter 10's induction-head model",
         f"# config {config}",
@@ -88,10 +90,10 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     params, hist = ind.train(args.steps, seed=args.seed, lr=args.lr, batch_size=args.batch_size,
                              decay_frac=args.decay_frac, log_every=100, log=log,
-                             learned_pos=learned_pos)
+                             learned_pos=learned_pos, pos_init=args.pos_init)
     seconds = time.perf_counter() - start
     ind.save_weights(params, args.out, steps=args.steps, seed=args.seed, lr=args.lr,
-                     batch_size=args.batch_size, decay_frac=args.decay_frac, learned_pos=learned_pos)
+                     batch_size=args.batch_size, decay_frac=args.decay_frac, learned_pos=learned_pos, pos_init=args.pos_init)
     loaded = ind.load_weights(args.out)
     m = ind.evaluate(loaded)
     tail = [f"# training time {seconds:.1f} s wall ({time.process_time():.1f} s CPU in total)",
