@@ -902,6 +902,295 @@ def show_solution(name: str) -> None:
     print(src.rstrip())
 
 
+# ===========================================================================
+# ch01 / ch02 exercises added for issue 11 (predict a shape, predict a
+# permutation, rank keys by dot product and by cosine, batched scores)
+# ===========================================================================
+
+__all__ += [
+    "check_qkv_shapes",
+    "check_permuted_output",
+    "check_dot_cos_ranking",
+    "check_batched_scores",
+]
+
+_CH0102_HINTS = {
+    # --- ch01: predicted shapes ------------------------------------------
+    "shapes_not_dict": "答案要写成字典，例如 shapes = {\"X\": (行数, 列数), ...}，键名保持模板里的 X、W_Q、W_V、Q、K、V。",
+    "shapes_missing": "还有矩阵的形状没填（值还是 None）。",
+    "shapes_format": "形状要写成两个正整数组成的元组，例如 (3, 7)。",
+    "shapes_x_transposed": "X 的形状反了：X 每行一个词，所以是 (词数, d_model)，不是 (d_model, 词数)。",
+    "shapes_w_transposed": "权重矩阵的形状反了：X (n, d_model) 右乘 W，W 的行数必须等于 X 的列数，所以 W 是 (输入维度 d_model, 输出维度)。",
+    "shapes_w_uses_n": "权重矩阵和句子有几个词无关：W 的形状只由 d_model 和输出维度决定。",
+    "shapes_v_uses_dk": "V（和 W_V）的列数是 d_v，不是 d_k：只有 Q、K 需要同样的 d_k 来做点积。",
+    "shapes_qk_uses_dv": "Q、K 的列数是 d_k，不是 d_v。",
+    "shapes_output_transposed": "Q、K、V 的形状反了：它们和 X 一样每行一个词，是 (词数, 输出维度)。",
+    "shapes_not_projected": "投影会改变列数：Q = X·W_Q 的列数是 W_Q 的列数（d_k 或 d_v），不再是 d_model。",
+    "shapes_confused_with_w": "Q、K、V 的行数是词数（每行一个词），不是 d_model：d_model 在 X·W 里被“消掉”了。",
+    # --- ch01: permutation equivariance -----------------------------------
+    "perm_unchanged": "输出没有跟着重排：新句子的第 i 个词是原句的第 perm[i] 个词，它的输出也应该搬到第 i 行。",
+    "perm_inverse": "重排的方向反了：新句子的第 i 行要取原输出的第 perm[i] 行；你用的是逆置换（第 perm[i] 行取了第 i 行）。",
+    "perm_columns": "你重排的是列（向量的维度），要重排的是行（词）。",
+    # --- ch02: rankings -----------------------------------------------------
+    "ranking_format": "每个排序要写成三个键名组成的列表，例如 [\"k3\", \"k1\", \"k2\"]，每个键名恰好出现一次。",
+    "ranking_missing": "还有一个排序没填（值还是 None）。",
+    "ranking_ascending": "顺序反了：要从高到低排，第一个是得分最高的键。",
+    "ranking_swapped": "两行填反了：dot_order 要按点积排，cos_order 要按余弦相似度排。",
+    "ranking_dot_like_cos": "点积的排序不对：点积 = |q|·|k|·cos θ，还要乘上 k 的长度。k2 方向不是最一致的，但它特别长。",
+    "ranking_cos_like_dot": "余弦相似度的排序不对：余弦只看方向、不看长度。算一算每个键与 q 的夹角。",
+    "ranking_dot_wrong": "点积的排序不对：逐项相乘再相加，把 q·k1、q·k2、q·k3 三个数算出来再排。",
+    "ranking_cos_wrong": "余弦相似度的排序不对：cos θ = q·k / (|q|·|k|)，三个键的长度不同，要分别除。",
+    # --- ch02: batched scores ---------------------------------------------
+    "batched_k_T": "在多维输入上出错：K.T 会把所有轴倒过来（(b, n, d_k) 变成 (d_k, n, b)），只应该交换最后两个轴（行 = 词、列 = 维度），批次轴不动。",
+    "batched_fixed_axes": "你的写法只适用于某一种维数（例如 transpose(0, 2, 1) 或 swapaxes(1, 2) 假定正好 3 维）：用负数轴号指定最后两个轴，就对 2 维、3 维、4 维都成立。",
+    "batched_np_dot": "np.dot 对 3 维数组不是逐句相乘（它会把每一句和每一句都乘一遍，形状多出两个轴）：用 @ 或 np.matmul，它们把前面的轴当作批次。",
+}
+HINTS.update(_CH0102_HINTS)
+
+
+# ---------------------------------------------------------------------------
+# ch01: predict the shapes of X, W_Q, W_V, Q, K, V
+# ---------------------------------------------------------------------------
+
+SHAPES_TASK = {"n": 10, "d_model": 512, "d_k": 64, "d_v": 32}
+_ch01_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
+
+
+def _ch01_expected_shapes(n, d_model, d_k, d_v):
+    return {"X": (n, d_model), "W_Q": (d_model, d_k), "W_V": (d_model, d_v),
+            "Q": (n, d_k), "K": (n, d_k), "V": (n, d_v)}
+
+
+def _ch01_as_shape(v):
+    """A (rows, cols) tuple of positive ints, or None when ``v`` is not one."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if not isinstance(v, (tuple, list)) or len(v) != 2:
+        return None
+    out = []
+    for x in v:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)) or int(x) <= 0:
+            return None
+        out.append(int(x))
+    return tuple(out)
+
+
+def _ch01_shape_mistake(name, got, task):
+    n, d_model, d_k, d_v = task["n"], task["d_model"], task["d_k"], task["d_v"]
+    right = _ch01_expected_shapes(n, d_model, d_k, d_v)[name]
+    if got == right[::-1]:
+        return {"X": "shapes_x_transposed", "W_Q": "shapes_w_transposed", "W_V": "shapes_w_transposed"}.get(
+            name, "shapes_output_transposed")
+    if name == "X":
+        return None
+    if name.startswith("W"):
+        out = right[1]
+        if n in got:
+            return "shapes_w_uses_n"
+        if name == "W_V" and got in ((d_model, d_k), (d_k, d_model)):
+            return "shapes_v_uses_dk"
+        if got == (out, d_model):
+            return "shapes_w_transposed"
+        return None
+    out = right[1]
+    if got == (n, d_model):
+        return "shapes_not_projected"
+    if got in ((d_model, out), (d_model, d_k), (d_model, d_v)):
+        return "shapes_confused_with_w"
+    if name == "V" and got == (n, d_k):
+        return "shapes_v_uses_dk"
+    if name in ("Q", "K") and got == (n, d_v):
+        return "shapes_qk_uses_dv"
+    if got in ((d_k, n), (d_v, n)):
+        return "shapes_output_transposed"
+    return None
+
+
+def _ch01_check_qkv_shapes(shapes) -> Outcome:
+    task = SHAPES_TASK
+    if not isinstance(shapes, dict):
+        return _report(Outcome("failed", mistake="shapes_not_dict", message=f"❌ {HINTS['shapes_not_dict']}"))
+    if all(shapes.get(k) is None for k in _ch01_SHAPE_NAMES):
+        return _report(Outcome("pending", message="⏳ 还没完成：把每个矩阵的形状填进 shapes 字典，再运行本单元格即可检查。"))
+    unknown = sorted(set(map(str, shapes)) - set(_ch01_SHAPE_NAMES))
+    if unknown:
+        return _report(Outcome("failed", mistake="shapes_not_dict",
+                               message=f"❌ 字典里有模板以外的键 {unknown}。{HINTS['shapes_not_dict']}"))
+    expected = _ch01_expected_shapes(**task)
+    for name in _ch01_SHAPE_NAMES:
+        v = shapes.get(name)
+        if v is None:
+            return _report(Outcome("failed", mistake="shapes_missing", case=name,
+                                   message=f"❌ {name}：{HINTS['shapes_missing']}"))
+        got = _ch01_as_shape(v)
+        if got is None:
+            return _report(Outcome("failed", mistake="shapes_format", case=name,
+                                   message=f"❌ {name} 写成了 {v!r}：{HINTS['shapes_format']}"))
+        if got != expected[name]:
+            key = _ch01_shape_mistake(name, got, task)
+            msg = f"❌ {name} 的形状 {got} 不对"
+            msg += f"：{HINTS[key]}" if key else "：想一想它的行是什么（词？输入维度？），列又是什么。"
+            return _report(Outcome("failed", mistake=key, case=name, message=msg))
+    return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
+
+
+def check_qkv_shapes(shapes) -> None:
+    """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
+    _ch01_check_qkv_shapes(shapes)
+
+
+# ---------------------------------------------------------------------------
+# ch01: permutation equivariance — predict the output of a reordered sentence
+# ---------------------------------------------------------------------------
+
+def _ch01_permuted_cases():
+    cases = []
+    for label, n, d_model, d_v, perm, seed in [
+        ("4 个词，perm = [2, 0, 3, 1]", 4, 6, 4, [2, 0, 3, 1], 61),
+        ("5 个词，perm = [4, 2, 0, 1, 3]，d_v = 3", 5, 6, 3, [4, 2, 0, 1, 3], 62),
+        ("6 个词，整体右移一位 perm = [5, 0, 1, 2, 3, 4]", 6, 8, 7, [5, 0, 1, 2, 3, 4], 63),
+    ]:
+        X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, 4, d_v, scale=0.7)
+        Z = _att.self_attention(X, W_Q, W_K, W_V)[0]
+        # the expected answer is a real recomputation on the reordered sentence
+        Z_new = _att.self_attention(X[perm], W_Q, W_K, W_V)[0]
+        cases.append(Case(label, (Z, list(perm)), Z_new))
+    return cases
+
+
+def _ch01_permuted_mistakes():
+    return [
+        Mistake("perm_unchanged", lambda Z, perm: Z),
+        Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
+        Mistake("perm_columns", lambda Z, perm: Z[:, perm]),
+    ]
+
+
+def _ch01_check_permuted_output(fn) -> Outcome:
+    def on_error(exc, case):
+        return "perm_columns" if isinstance(exc, IndexError) else None
+    return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
+                "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
+
+
+def check_permuted_output(fn) -> None:
+    """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
+    _ch01_check_permuted_output(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch02: rank three keys by dot product and by cosine similarity
+# ---------------------------------------------------------------------------
+
+RANKING_TASK = {
+    "q": np.array([1.0, 0.0, 1.0]),
+    "keys": {"k1": np.array([2.0, 0.0, 2.0]), "k2": np.array([0.0, 0.0, 5.0]), "k3": np.array([1.0, 1.0, 1.0])},
+}
+
+
+def _ch02_ranking(measure):
+    q, keys = RANKING_TASK["q"], RANKING_TASK["keys"]
+    vals = {name: measure(q, k) for name, k in keys.items()}
+    return [name for name, _ in sorted(vals.items(), key=lambda kv: -kv[1])]
+
+
+def _ch02_as_ranking(v):
+    if isinstance(v, str) or not isinstance(v, (list, tuple)):
+        return None
+    names = [str(x).strip().lower() for x in v]
+    if sorted(names) != sorted(RANKING_TASK["keys"]):
+        return None
+    return names
+
+
+def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
+    if dot_order is None and cos_order is None:
+        return _report(Outcome("pending", message="⏳ 还没完成：先在纸上排好两个顺序，填进 dot_order 和 cos_order，再运行本单元格。"))
+    if dot_order is None or cos_order is None:
+        return _report(Outcome("failed", mistake="ranking_missing", message=f"❌ {HINTS['ranking_missing']}"))
+    dot, cos = _ch02_as_ranking(dot_order), _ch02_as_ranking(cos_order)
+    if dot is None or cos is None:
+        bad = dot_order if dot is None else cos_order
+        return _report(Outcome("failed", mistake="ranking_format",
+                               message=f"❌ {bad!r}：{HINTS['ranking_format']}"))
+    right_dot = _ch02_ranking(lambda q, k: q @ k)
+    right_cos = _ch02_ranking(lambda q, k: q @ k / (np.linalg.norm(q) * np.linalg.norm(k)))
+    if dot == right_dot and cos == right_cos:
+        return _report(Outcome("passed", message="✅ 正确！点积和余弦给出了不同的冠军：长度改变了点积的排名。"))
+    if dot == right_cos and cos == right_dot:
+        key = "ranking_swapped"
+    elif dot == right_dot[::-1] or cos == right_cos[::-1]:
+        key = "ranking_ascending"
+    elif dot == right_dot:
+        key = "ranking_cos_like_dot" if cos == right_dot else "ranking_cos_wrong"
+    elif dot == right_cos:
+        key = "ranking_dot_like_cos"
+    else:
+        key = "ranking_dot_wrong"
+    return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
+
+
+def check_dot_cos_ranking(dot_order, cos_order) -> None:
+    """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
+    _ch02_check_dot_cos_ranking(dot_order, cos_order)
+
+
+# ---------------------------------------------------------------------------
+# ch02: scores for one sentence (n, d_k) and for batches (..., n, d_k)
+# ---------------------------------------------------------------------------
+
+def _ch02_batched_cases():
+    cases = []
+    for label, q_shape, k_shape, seed in [
+        ("一句话：3 个查询 × 5 个键，d_k = 4", (3, 4), (5, 4), 71),
+        ("一批 2 句：Q (2, 3, 4)，K (2, 5, 4)", (2, 3, 4), (2, 5, 4), 72),
+        ("2 句 × 2 个头：Q (2, 2, 3, 4)，K (2, 2, 5, 4)", (2, 2, 3, 4), (2, 2, 5, 4), 73),
+    ]:
+        rng = _rng(seed)
+        Q, K = _randn(rng, *q_shape), _randn(rng, *k_shape)
+        # reference written as loops over the batch axes, independent of the matrix formula
+        exp = np.zeros(q_shape[:-1] + (k_shape[-2],))
+        for idx in np.ndindex(*q_shape[:-2]):
+            for i in range(q_shape[-2]):
+                for j in range(k_shape[-2]):
+                    exp[idx + (i, j)] = float(np.dot(Q[idx + (i,)], K[idx + (j,)]))
+        cases.append(Case(label, (Q, K), exp))
+    return cases
+
+
+def _ch02_batched_mistakes():
+    return [
+        Mistake("scores_swapped", lambda Q, K: K @ np.swapaxes(Q, -1, -2)),
+        Mistake("scores_already_scaled", lambda Q, K: Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])),
+        Mistake("batched_np_dot", lambda Q, K: np.dot(Q, np.swapaxes(K, -1, -2))),
+    ]
+
+
+def _ch02_batched_error(exc, case):
+    Q = case.args[0]
+    text = str(exc)
+    if isinstance(exc, np.exceptions.AxisError) or "axes don't match" in text or "subscripts" in text \
+            or "operand" in text and "dimensions" in text:
+        return "batched_fixed_axes"
+    if _matmul_error(exc) and Q.ndim > 2:
+        return "batched_k_T"
+    if isinstance(exc, ValueError) and "broadcast" in text:
+        return "scores_elementwise"
+    if _matmul_error(exc):
+        return "k_not_transposed"
+    return None
+
+
+def _ch02_check_batched_scores(fn) -> Outcome:
+    return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
+                on_error=_ch02_batched_error)
+
+
+def check_batched_scores(fn) -> None:
+    """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
+    _ch02_check_batched_scores(fn)
+
+
 # ---------------------------------------------------------------------------
 # ch09: multi-head attention
 # ---------------------------------------------------------------------------
@@ -1274,7 +1563,7 @@ def check_attend_weights(fn) -> None:
          prepare=_attend_prepare, compare=compare)
 
 
-def _batched_cases():
+def _ch06_batched_cases():
     specs = [
         ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
         ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
@@ -1291,7 +1580,7 @@ def _batched_cases():
     return cases
 
 
-def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     Q, K, V = X @ WQ, X @ WK, X @ WV
     d_k = Q.shape[-1] if d_k is None else d_k
     s = Q @ np.swapaxes(K, -1, -2)
@@ -1301,7 +1590,7 @@ def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     return w if ret == "w" else w @ V
 
 
-def _batched_mistakes():
+def _ch06_batched_mistakes():
     def mixed(X, WQ, WK, WV):
         b, n, d = X.shape
         flat = X.reshape(b * n, d)
@@ -1309,18 +1598,18 @@ def _batched_mistakes():
         return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
 
     return [
-        Mistake("returned_weights", lambda *a: _batched_pipeline(*a, ret="w")),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=1)),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=0)),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[1])),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[0])),
-        Mistake("scaled_by_d_model", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[-1])),
-        Mistake("forgot_sqrt_dk", lambda *a: _batched_pipeline(*a, scale=False)),
+        Mistake("returned_weights", lambda *a: _ch06_batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
         Mistake("batched_mixed_sentences", mixed),
     ]
 
 
-def _batched_error(exc, case):
+def _ch06_batched_error(exc, case):
     if _matmul_error(exc):
         return "batched_k_transpose"
     if isinstance(exc, ValueError) and "broadcast" in str(exc):
@@ -1330,8 +1619,8 @@ def _batched_error(exc, case):
 
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
-    _run(fn, _batched_cases(), _batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_batched_error)
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_ch06_batched_error)
 
 
 # ---------------------------------------------------------------------------
