@@ -19,7 +19,7 @@ def _shapes(**changes):
 
 
 def test_reference_shapes_pass(capsys):
-    out = checks._check_qkv_shapes(RIGHT)
+    out = checks._ch01_check_qkv_shapes(RIGHT)
     assert out.status == "passed"
     assert capsys.readouterr().out.startswith("✅")
 
@@ -54,7 +54,7 @@ SHAPE_CASES = [
 
 @pytest.mark.parametrize("answer, verdict", SHAPE_CASES)
 def test_shape_mistakes(answer, verdict, capsys):
-    out = checks._check_qkv_shapes(answer)
+    out = checks._ch01_check_qkv_shapes(answer)
     text = capsys.readouterr().out
     assert out.status == "failed"
     assert out.mistake == verdict
@@ -65,7 +65,7 @@ def test_shape_mistakes(answer, verdict, capsys):
 
 def test_shapes_accept_lists_and_numpy_ints(capsys):
     answer = {k: [np.int64(a), b] for k, (a, b) in RIGHT.items()}
-    assert checks._check_qkv_shapes(answer).status == "passed"
+    assert checks._ch01_check_qkv_shapes(answer).status == "passed"
 
 
 # ---------------------------------------------------------------------------
@@ -74,14 +74,14 @@ def test_shapes_accept_lists_and_numpy_ints(capsys):
 
 def test_permuted_cases_really_are_recomputed_outputs():
     # the fact the exercise teaches, checked on the checker's own cases
-    for case in checks._permuted_cases():
+    for case in checks._ch01_permuted_cases():
         Z, perm = case.args
         assert np.allclose(case.expected, Z[perm])
         assert not np.allclose(case.expected, Z[np.argsort(perm)])  # inverse is a different answer
 
 
 def test_reference_permutation_passes(capsys):
-    assert checks._check_permuted_output(solutions.permuted_output).status == "passed"
+    assert checks._ch01_check_permuted_output(solutions.permuted_output).status == "passed"
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -113,7 +113,7 @@ PERM_CASES = [
 
 @pytest.mark.parametrize("fn, status, verdict", PERM_CASES)
 def test_permutation_mistakes(fn, status, verdict, capsys):
-    out = checks._check_permuted_output(fn)
+    out = checks._ch01_check_permuted_output(fn)
     text = capsys.readouterr().out
     assert (out.status, out.mistake) == (status, verdict), text
     if verdict:
@@ -123,3 +123,12 @@ def test_permutation_mistakes(fn, status, verdict, capsys):
 #: this chapter's catalogue, read by tests/test_checks.py (every hint must be exercised somewhere)
 MISTAKES = [("qkv_shapes", a, v) for a, v in SHAPE_CASES if v] + \
     [("permuted_output", f, v) for f, _, v in PERM_CASES if v]
+
+
+def test_no_checker_helper_is_defined_twice():
+    """Chapter sections are appended to one module: a repeated private name silently replaces the earlier one."""
+    import ast
+    from pathlib import Path
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

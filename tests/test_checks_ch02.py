@@ -22,8 +22,8 @@ def test_reference_ranking_matches_the_numbers():
 
 
 def test_reference_ranking_passes(capsys):
-    assert checks._check_dot_cos_ranking(DOT, COS).status == "passed"
-    assert checks._check_dot_cos_ranking(("K2", " k1", "k3"), COS).status == "passed"  # case/space tolerant
+    assert checks._ch02_check_dot_cos_ranking(DOT, COS).status == "passed"
+    assert checks._ch02_check_dot_cos_ranking(("K2", " k1", "k3"), COS).status == "passed"  # case/space tolerant
 
 
 def test_ranking_starter_pending(capsys):
@@ -49,7 +49,7 @@ RANKING_CASES = [
 
 @pytest.mark.parametrize("dot, cos, verdict", RANKING_CASES)
 def test_ranking_mistakes(dot, cos, verdict, capsys):
-    out = checks._check_dot_cos_ranking(dot, cos)
+    out = checks._ch02_check_dot_cos_ranking(dot, cos)
     text = capsys.readouterr().out
     assert (out.status, out.mistake) == ("failed", verdict), text
     assert checks.HINTS[verdict] in text
@@ -60,7 +60,7 @@ def test_ranking_mistakes(dot, cos, verdict, capsys):
 # ---------------------------------------------------------------------------
 
 def test_reference_batched_passes(capsys):
-    assert checks._check_batched_scores(solutions.batched_scores).status == "passed"
+    assert checks._ch02_check_batched_scores(solutions.batched_scores).status == "passed"
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -98,7 +98,7 @@ BATCHED_CASES = [
 
 @pytest.mark.parametrize("fn, status, verdict", BATCHED_CASES)
 def test_batched_mistakes(fn, status, verdict, capsys):
-    out = checks._check_batched_scores(fn)
+    out = checks._ch02_check_batched_scores(fn)
     text = capsys.readouterr().out
     assert (out.status, out.mistake) == (status, verdict), text
     if verdict:
