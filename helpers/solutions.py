@@ -46,7 +46,7 @@ def scores(Q, K):
 
 def scaled_scores(Q, K):
     """Q: (n_q, d_k), K: (n_k, d_k) -> Q Kᵀ / √d_k."""
-    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的长度（列数），不是词的个数
+    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的维度（列数），不是词的个数
     return Q @ K.T / np.sqrt(d_k)  # 除以 √d_k，不是 d_k
 
 
