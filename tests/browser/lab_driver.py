@@ -54,6 +54,7 @@ PANELS = {
     "temperature": "temperature_panel()",
     "vector": "vector_panel()",
     "sentence_explorer": "sentence_explorer()",
+    "multihead": "multihead_panel()",
 }
 
 
