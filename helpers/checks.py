@@ -2017,6 +2017,7 @@ def _mh_error(exc, case):
     return None
 
 
+@_checker
 def check_multi_head_attention(fn) -> None:
     """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
 
@@ -2024,7 +2025,9 @@ def check_multi_head_attention(fn) -> None:
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
          "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
-         prepare=_tuple_prepare, on_error=_mh_error)
+         prepare=_tuple_prepare, on_error=_mh_error,
+         forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
+                    "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
 # --- parameter count -------------------------------------------------------
@@ -2065,6 +2068,7 @@ def _param_compare(value, case):
     return float(value) == float(case.expected)
 
 
+@_checker
 def check_mha_param_count(fn) -> None:
     """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
     cases = _param_cases()
@@ -2100,6 +2104,7 @@ def _torch_mask_cases():
     ]
 
 
+@_checker
 def check_torch_mask(fn) -> None:
     """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
 
@@ -2142,7 +2147,7 @@ def check_torch_mask(fn) -> None:
         return None
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error)
+         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
 
 
 # ===========================================================================
