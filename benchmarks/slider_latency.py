@@ -113,6 +113,27 @@ def bench_baseline(n_changes: int, warmup: int = 3):
     return times, shown["png"]
 
 
+def bench_multihead(n_changes: int, warmup: int = 5):
+    """Chapter 09's panel, 4 heads x 12 tokens: query slider and head selector, every change timed."""
+    panel = widgets.multihead_panel()
+    assert panel.alpha.shape == (4, 12, 12), panel.alpha.shape
+    view = panel.view
+    times = []
+    for i in range(n_changes + warmup):
+        before = view.value
+        t0 = time.perf_counter()
+        if i % 4 == 3:
+            panel.head_select.value = (panel.head_select.value + 1) % 4
+        else:
+            panel.slider_query.value = (panel.slider_query.value + 1) % 12
+        json.dumps({"method": "update", "state": {"value": view.value}})
+        t1 = time.perf_counter()
+        assert view.value != before, "multi-head view did not change"
+        if i >= warmup:
+            times.append(t1 - t0)
+    return times, view.value
+
+
 def _time_changes(panel, control, values, warmup=3):
     times = []
     for i, v in enumerate(values):
@@ -167,9 +188,13 @@ def main(argv=None):
     print(f"(2) baseline     (interact + new matplotlib figure -> PNG):  median {b_med * 1e3:7.2f} ms   "
           f"p90 {b_p90 * 1e3:7.2f} ms   ({len(png)} bytes of PNG)")
     print(f"ratio baseline / course (medians): {b_med / c_med:.1f}x")
+    mh_times, mh_html = bench_multihead(n)
+    m_med, m_p90 = _stats(mh_times)
+    print(f"(3) ch09 multihead_panel, 4 heads x 12 tokens (query slider + head selector): median "
+          f"{m_med * 1e3:7.2f} ms   p90 {m_p90 * 1e3:7.2f} ms   ({len(mh_html)} chars of HTML)")
     hv, sizes = bench_head_view(n)
     every = [t for ts in hv.values() if ts is not hv["model view query slider"] for t in ts]
-    print(f"head view, 2 layers x 4 heads x 32 tokens, {n} changes per control")
+    print(f"(4) ch10 head view, 2 layers x 4 heads x 32 tokens, {n} changes per control")
     for name, ts in hv.items():
         med, p90 = _stats(ts)
         print(f"    {name:28s} median {med * 1e3:7.2f} ms   p90 {p90 * 1e3:7.2f} ms")

@@ -11,8 +11,22 @@ cases included) against the reference implementation in
   classic mistake (forgot √d_k, softmax over the wrong axis, …), a hint that
   names that mistake.
 
-Exceptions and NumPy warnings raised by the learner's code are caught and
-reported in the verdict; nothing leaks to stderr.  Output is deterministic.
+Exceptions (any ``BaseException``: ``SystemExit`` and ``KeyboardInterrupt``
+included) and NumPy warnings raised by the learner's code are caught and
+reported in the verdict, with the learner's line of code that raised; nothing
+leaks to stderr.  Output is deterministic.  Each call of the learner's function
+has a time limit (:data:`TIME_LIMIT` seconds, ``time_limit=`` per check), runs
+on copies of the inputs (a function that modifies its input is told so and not
+accepted) and may not simply call the course's own implementation of the
+exercise (``h.softmax`` in the softmax exercise, any ``solutions.*``).
+
+Grading (nbgrader / otter-grader): in strict mode (``with checks.strict():``,
+``check_*(fn, strict=True)``, ``checks.set_strict(True)`` or the environment
+variable ``COURSE_CHECKS_STRICT=1``) anything but ✅ raises ``AssertionError``
+with the same Chinese verdict and hint.  ``checks.record_to(path)`` (or
+``COURSE_CHECKS_RECORD=path``) appends every verdict (exercise, mistake id,
+time) to a local JSON-lines file; ``checks.summarize_records(folder)`` counts
+a class's named mistakes.  Recording is off by default.
 
 ``show_solution(name)`` prints a reference solution from
 :mod:`helpers.solutions`.
@@ -23,9 +37,23 @@ teacher's guide can quote them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import datetime
+import functools
+import importlib
 import inspect
+import json
+import os
 import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -47,8 +75,14 @@ __all__ = [
     "check_causal_mask",
     "check_softmax_backward",
     "show_solution",
+    "strict",
+    "set_strict",
+    "record_to",
+    "read_records",
+    "summarize_records",
     "HINTS",
     "SOLUTION_NAMES",
+    "TIME_LIMIT",
 ]
 
 PENDING = "⏳ 还没完成：函数 {name} 还没有返回结果。写好代码后重新运行本单元格即可检查。"
@@ -69,7 +103,7 @@ HINTS: dict[str, str] = {
     "forgot_sqrt_dk": "忘了缩放：分数要除以 √d_k（np.sqrt(d_k)）。",
     "scaled_by_dk": "缩放过头了：应该除以 √d_k，而不是 d_k。",
     "multiplied_sqrt_dk": "方向反了：应该除以 √d_k，你乘上了 √d_k。",
-    "dk_wrong_axis": "d_k 取错了：d_k 是向量的长度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]。",
+    "dk_wrong_axis": "d_k 取错了：d_k 是每个查询/键向量的维度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]（行数）。",
     "scaled_by_d_model": "缩放用错了维度：要除以 √d_k（K 的列数），不是 √d_model（X 的列数）。",
     # --- softmax -----------------------------------------------------------
     "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
@@ -103,6 +137,11 @@ HINTS: dict[str, str] = {
     "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
     "backward_forgot_alpha": "忘了乘 α：应该是 α ⊙ (g - α·g)。",
     # --- generic -----------------------------------------------------------
+    "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
+    "interrupted": "检查被中断了（KeyboardInterrupt，例如点了停止按钮），还没有结论。修改好后重新运行本单元格即可。",
+    "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
+    "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
+    "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
     "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0，或 exp 溢出（softmax 要先减去每一行的最大值）。",
 }
@@ -111,13 +150,36 @@ HINTS: dict[str, str] = {
 # ---------------------------------------------------------------------------
 # machinery
 # ---------------------------------------------------------------------------
+#
+# How a learner's function is run (``_call``), in order:
+#   * on copies of the inputs (the checker's data can never be damaged);
+#   * under a time limit (``TIME_LIMIT`` seconds per call, see ``_limited``);
+#   * with a profile hook that notices calls into the course's own
+#     implementation of the exercise (``forbidden=``, see ``_watch_calls``);
+#   * every exception, including ``SystemExit``, ``KeyboardInterrupt`` and any
+#     other ``BaseException``, becomes a verdict; nothing escapes the checker;
+#   * afterwards the copies are compared with the originals: a function that
+#     modified its input is told so (and not accepted).
+# ``_report`` prints the verdict, records it (``record_to``) and, in strict
+# mode (``strict()``), raises ``AssertionError`` for anything but ✅.
+
+#: seconds one call of the learner's function may take before it is stopped
+TIME_LIMIT = 5.0
+
+#: module-level strict switch (``checks.STRICT = True`` or env ``COURSE_CHECKS_STRICT=1``)
+STRICT = os.environ.get("COURSE_CHECKS_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
+
+_strict_var: contextvars.ContextVar = contextvars.ContextVar("checks_strict", default=None)
+_limit_var: contextvars.ContextVar = contextvars.ContextVar("checks_time_limit", default=None)
+
 
 class _Diagnosed(Exception):
     """Raised by a custom ``compare`` to name the mistake it recognised."""
 
-    def __init__(self, key):
+    def __init__(self, key, detail: str = ""):
         super().__init__(key)
         self.key = key
+        self.detail = detail
 
 
 @dataclass
@@ -143,43 +205,258 @@ class _Rows(NamedTuple):
 @dataclass
 class Mistake:
     """A known wrong implementation; ``fn(*args)`` returns what it would produce
-    (an array, or :class:`_Rows` when only some rows are determined)."""
+    (an array, or :class:`_Rows` when only some rows are determined).
+
+    ``params``: the mistake has a free parameter (e.g. a hard-coded number);
+    ``fn(*args, p)`` is tried for every ``p`` and ``detail(p)`` (a Chinese
+    sentence) is printed under the hint for the ``p`` that matched.
+    """
 
     key: str
     fn: Callable
+    params: tuple | None = None
+    detail: Callable | None = None
 
 
 @dataclass
 class Outcome:
     status: str                      # "pending" | "passed" | "failed" | "error" | "not_callable"
+    #                                  | "timeout" | "interrupted"
     mistake: str | None = None       # matched mistake id, if any
     message: str = ""
     case: str | None = None
     warnings: list = field(default_factory=list)
 
 
+class _Timeout(BaseException):
+    """Raised inside the learner's function when its time is up (a BaseException so
+    that the learner's own ``except Exception`` does not swallow it)."""
+
+
 def _fn_name(fn) -> str:
-    return getattr(fn, "__name__", type(fn).__name__)
+    try:
+        name = getattr(fn, "__name__", None)
+    except Exception:
+        name = None
+    return name if isinstance(name, str) else type(fn).__name__
 
 
 def _copy_args(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def _call(fn, args):
-    """Run learner code; return (status, value, exc, warning messages)."""
+# --- time limit -------------------------------------------------------------
+
+def _time_limit() -> float | None:
+    limit = _limit_var.get()
+    limit = TIME_LIMIT if limit is None else limit
+    return float(limit) if limit and limit > 0 else None
+
+
+def _limited(fn, args, limit):
+    """``fn(*args)``, stopped with :class:`_Timeout` after ``limit`` seconds.
+
+    In the main thread on Unix (where Jupyter runs a cell) a SIGALRM timer
+    raises ``_Timeout`` inside the learner's code, so even ``while True: pass``
+    stops and the kernel stays usable; the timer re-fires every 0.5 s in case
+    the learner's code catches the first one with a bare ``except``.  Elsewhere
+    (Windows, or a checker called from a worker thread) the call runs in a
+    daemon thread that we stop waiting for after ``limit`` seconds; Python
+    cannot kill a thread, so a never-ending function keeps running in the
+    background until the kernel restarts (the verdict says so).
+    """
+    if limit is None:
+        return fn(*args)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        return _limited_alarm(fn, args, limit)
+    return _limited_thread(fn, args, limit)
+
+
+def _limited_alarm(fn, args, limit):
+    state = {"armed": True, "fired": 0}
+    own_code = sys._getframe().f_code
+
+    def stop_everywhere(frame, event, arg):
+        # raise on the next line run (an "exception" event would be raised where the
+        # caught exception was, so it would be swallowed again)
+        if state["armed"] and event == "line":
+            raise _Timeout
+        return stop_everywhere
+
+    def on_alarm(signum, frame):
+        if not state["armed"]:
+            return
+        state["fired"] += 1
+        signal.setitimer(signal.ITIMER_REAL, 0.5)   # again, in case this one is swallowed
+        if state["fired"] > 1:
+            # the learner's code caught the first _Timeout (bare except in a loop):
+            # raise it again at every line of the learner's frames, handlers included
+            sys.settrace(stop_everywhere)
+            f = frame
+            while f is not None and f.f_code is not own_code:
+                f.f_trace = stop_everywhere
+                f.f_trace_lines = True
+                f = f.f_back
+        raise _Timeout
+
+    previous_timer = signal.getitimer(signal.ITIMER_REAL)
+    previous_trace = sys.gettrace()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        try:
+            return fn(*args)
+        finally:
+            state["armed"] = False
+    finally:
+        state["armed"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if state["fired"] > 1:
+            sys.settrace(previous_trace)
+        if previous_timer[0] > 0:  # somebody else's timer: give back what is left of it
+            left = max(previous_timer[0] - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, previous_timer[1])
+
+
+def _limited_thread(fn, args, limit):
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            box["exc"] = exc
+
+    worker = threading.Thread(target=target, name="checks-learner-call", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        raise _Timeout("thread")
+    if "exc" in box:
+        raise box["exc"]
+    return box.get("value")
+
+
+# --- calls into the course's own implementation ------------------------------
+
+def _forbidden_codes(forbidden) -> dict:
+    """id(code object) -> dotted name, for ``forbidden`` (names like "attention.softmax")
+    plus every reference solution in :mod:`helpers.solutions`."""
+    names = [f"solutions.{n}" for n in _solutions.__all__] + list(forbidden or ())
+    codes = {}
+    for dotted in names:
+        mod_name, _, attr = dotted.rpartition(".")
+        try:
+            module = importlib.import_module(f"{__package__}.{mod_name}")
+            obj = getattr(module, attr)
+        except Exception:  # a helper that does not exist (any more): nothing to watch
+            continue
+        while obj is not None:
+            code = getattr(obj, "__code__", None)
+            if code is not None:
+                codes[id(code)] = dotted
+            obj = getattr(obj, "__wrapped__", None)
+    return codes
+
+
+@contextmanager
+def _watch_calls(codes: dict, hits: list):
+    """Record (in ``hits``) the first call into one of ``codes`` while active.
+
+    A profile hook sees every Python-level call however the function was
+    reached (``h.softmax``, ``from helpers.attention import softmax as sm``,
+    ``solutions.softmax`` …), and costs nothing after the check.
+    """
+    if not codes:
+        yield
+        return
+    previous = sys.getprofile()
+
+    def profiler(frame, event, arg):
+        if event == "call" and not hits and id(frame.f_code) in codes:
+            hits.append(codes[id(frame.f_code)])
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(profiler)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _watched(fn, codes: dict, hits: list):
+    """``fn`` with the call watch switched on in whichever thread runs it."""
+    def run(*args):
+        with _watch_calls(codes, hits):
+            return fn(*args)
+    return run
+
+
+def _is_reference(fn) -> bool:
+    """The reference solutions themselves (what the tests pass) may use anything."""
+    return getattr(fn, "__module__", None) == _solutions.__name__
+
+
+# --- one call -----------------------------------------------------------------
+
+def _mutated(originals, copies, fn) -> str | None:
+    """Name of the first argument the learner's function changed in place, else None."""
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    for i, (a, c) in enumerate(zip(originals, copies)):
+        if not isinstance(a, np.ndarray):
+            continue
+        same = isinstance(c, np.ndarray) and c.shape == a.shape and c.dtype == a.dtype
+        if same:
+            with np.errstate(all="ignore"):
+                same = bool(np.array_equal(a, c, equal_nan=a.dtype.kind in "fc"))
+        if not same:
+            return params[i] if i < len(params) else f"第 {i + 1} 个参数"
+    return None
+
+
+def _call(fn, args, *, time_limit=None, forbidden=None):
+    """Run learner code; return (status, value, exc, warning messages).
+
+    status: "ok" | "pending" | "error" (exc = the exception) |
+    "timeout" | "interrupted" | "exit" (exc = the exception) |
+    "mutated" (exc = the parameter's name) |
+    "forbidden" (value as for "ok", exc = "attention.softmax" …: the course's function it called).
+    ``time_limit`` defaults to :data:`TIME_LIMIT`; ``forbidden``: see :func:`_forbidden_codes`.
+    """
+    limit = _time_limit() if time_limit is None else (float(time_limit) if time_limit > 0 else None)
+    codes = {} if _is_reference(fn) else _forbidden_codes(forbidden)
+    copies = _copy_args(args)
+    hits: list = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-                value = fn(*_copy_args(args))
+                value = _limited(_watched(fn, codes, hits), copies, limit)
         except NotImplementedError:
             return "pending", None, None, []
-        except Exception as exc:  # learner code: report, never raise
-            return "error", None, exc, [str(w.message) for w in caught]
-    msgs = [str(w.message) for w in caught]
+        except _Timeout as exc:
+            return "timeout", None, exc, []
+        except KeyboardInterrupt as exc:
+            return "interrupted", None, exc, []
+        except SystemExit as exc:
+            return "exit", None, exc, []
+        except BaseException as exc:  # noqa: BLE001 - learner code: report, never raise
+            return "error", None, exc, [_safe_str(w.message) for w in caught]
+    msgs = [_safe_str(w.message) for w in caught]
+    changed = _mutated(args, copies, fn)
+    if changed is not None:
+        return "mutated", None, changed, msgs
     if value is None or (isinstance(value, (tuple, list)) and value and all(v is None for v in value)):
         return "pending", None, None, msgs
+    if hits:  # judged like any value: a wrong result gets its own diagnosis first
+        return "forbidden", value, hits[0], msgs
     return "ok", value, None, msgs
 
 
@@ -233,38 +510,307 @@ def _close(value, expected, float32=False, equal_nan=False, rows=None) -> bool:
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def _safe_str(obj) -> str:
+    """``str(obj)``, or a placeholder when the object's ``__str__`` itself fails."""
+    try:
+        text = str(obj)
+        return text if isinstance(text, str) else ""
+    except BaseException:  # noqa: BLE001 - a learner's exception class may do anything
+        return "（错误信息无法显示）"
+
+
 def _short_exc(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    raw = _safe_str(exc).strip()
+    text = raw.splitlines()[0] if raw else ""
     if _matmul_error(exc):
         # numpy's gufunc message is long; keep the part a learner can act on
         sizes = re.search(r"\(size \d+ is different from \d+\)", text)
         text = "矩阵乘法 @ 的形状对不上" + (f" {sizes.group(0)}" if sizes else f"（{text[:80]}）")
     if len(text) > 140:
         text = text[:137] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = _fn_name(type(exc))
+    return f"{name}: {text}" if text else name
 
 
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, unique=True, trim="-") \
-        if abs(float(x)) >= 1e-4 or x == 0 else f"{float(x):.3e}"
+_NOT_LEARNER = tuple(
+    os.path.dirname(os.path.abspath(p)) + os.sep
+    for p in (np.__file__, __file__, os.__file__, contextlib.__file__)
+)
 
 
-def _first_difference(value, expected, float32) -> str:
+def _error_line(exc: BaseException) -> str:
+    """The learner's line of code where ``exc`` was raised (last frame outside numpy,
+    the standard library and this package), or "" when it is not known."""
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except Exception:
+        return ""
+    for fr in reversed(frames):
+        filename = os.path.abspath(fr.filename) if fr.filename else ""
+        if filename.startswith(_NOT_LEARNER) or "site-packages" in filename or fr.filename.startswith("<frozen"):
+            continue
+        line = (fr.line or "").strip()
+        return line[:100] if line else ""
+    return ""
+
+
+def _fmt(x, digits: int = 4) -> str:
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if 1e-4 <= abs(x) < 1e6:
+        return np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-")
+    return f"{x:.{max(digits - 1, 0)}e}"
+
+
+def _fmt_pair(a, b) -> tuple[str, str]:
+    """``a`` and ``b`` with just enough significant digits that they read differently."""
+    for digits in range(4, 18):
+        sa, sb = _fmt(a, digits), _fmt(b, digits)
+        if sa != sb:
+            return sa, sb
+    return repr(float(a)), repr(float(b))
+
+
+def _largest_difference(value, expected, float32) -> str:
+    """Where the two arrays differ most, both numbers shown so that they visibly differ."""
     a = _as_array(value)
     b = _as_array(expected)
     rtol, atol = _tol(float32)
     with np.errstate(all="ignore"):
         bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
-    if not bad.any():
-        return ""
-    idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    return f"第一处不同在位置 {idx}：你的结果 {_fmt(a[idx])}，参考答案 {_fmt(b[idx])}。"
+        if not bad.any():
+            return ""
+        gap = np.where(bad, np.abs(a - b), -1.0)
+        gap = np.where(bad & ~np.isfinite(gap), np.inf, gap)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
+    sa, sb = _fmt_pair(a[idx], b[idx])
+    where = f"位置 {idx}" if idx else "这个数"
+    count = int(bad.sum())
+    extra = f"（共 {count} 处不同）" if count > 1 else ""
+    return f"差别最大的是{where}：你的结果 {sa}，参考答案 {sb}{extra}。"
+
+
+_first_difference = _largest_difference  # old name, kept for checkers written against it
+
+
+# --- recording verdicts (opt-in, local file only) --------------------------------
+
+_record = {"path": os.environ.get("COURSE_CHECKS_RECORD") or None,
+           "student": os.environ.get("COURSE_CHECKS_STUDENT") or None}
+
+
+def _record_file(path) -> str:
+    path = os.path.expanduser(os.fspath(path))
+    if os.path.isdir(path) or path.endswith(os.sep):
+        path = os.path.join(path, "checks.jsonl")
+    return path
+
+
+def record_to(path=None, *, student: str | None = None) -> str | None:
+    """Turn recording of verdicts on (``path``: a ``.jsonl`` file or a folder) or off (``None``).
+
+    Every verdict then appends one JSON line to that local file::
+
+        {"time": "2026-03-01T08:15:02Z", "exercise": "softmax", "status": "failed",
+         "mistake": "softmax_wrong_axis", "case": "3×5 的分数矩阵"}
+
+    plus ``"student"`` only if the teacher passes one (or sets ``COURSE_CHECKS_STUDENT``).
+    Nothing else is recorded (no code, no values, no user or machine names) and
+    nothing leaves the machine.  Off by default; the environment variable
+    ``COURSE_CHECKS_RECORD=<path>`` turns it on for a whole Jupyter session.
+    Returns the file written to (or None).
+    """
+    if path is None:
+        _record["path"] = None
+        _record["student"] = student
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file or folder path (str), got {type(path).__name__}")
+    if student is not None and not isinstance(student, str):
+        raise TypeError(f"student must be a string or None, got {type(student).__name__}")
+    target = _record_file(path)
+    folder = os.path.dirname(target) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"path: folder {folder!r} does not exist")
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"path: cannot write to {target!r} ({exc.strerror})") from None
+    _record["path"] = target
+    _record["student"] = student
+    return target
+
+
+def _write_record(outcome: Outcome, exercise: str) -> None:
+    path = _record["path"]
+    if not path:
+        return
+    entry = {
+        "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "exercise": exercise,
+        "status": outcome.status,
+        "mistake": outcome.mistake,
+        "case": outcome.case,
+    }
+    if _record["student"]:
+        entry["student"] = _record["student"]
+    try:
+        with open(_record_file(path), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    except OSError:
+        pass  # recording is a teacher's convenience; it never breaks a learner's check
+
+
+def read_records(folder) -> list[dict]:
+    """All verdicts recorded in ``folder`` (every ``*.jsonl`` below it) or in one file.
+
+    Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped.
+    """
+    root = os.path.expanduser(os.fspath(folder))
+    if os.path.isfile(root):
+        files, base = [root], os.path.dirname(root)
+    elif os.path.isdir(root):
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".jsonl"))
+        base = root
+    else:
+        raise ValueError(f"folder: {folder!r} is neither a folder nor a file")
+    records = []
+    for path in files:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and isinstance(entry.get("exercise"), str):
+                    entry["file"] = os.path.relpath(path, base)
+                    records.append(entry)
+    return records
+
+
+def summarize_records(folder, *, show: bool = True) -> list[dict]:
+    """Which named mistakes a class made: one row per (exercise, verdict, mistake).
+
+    ``folder``: a folder of ``.jsonl`` files written by :func:`record_to` (one per
+    learner, e.g. collected from the class) or one such file.  Each row has
+    ``exercise``, ``status``, ``mistake`` (None for ✅ / unnamed), ``count`` (verdicts)
+    and ``learners`` (distinct ``student`` labels, or files when there are none).
+    Prints the table (Chinese header) unless ``show=False``; returns the rows,
+    most frequent first within each exercise.
+    """
+    groups: dict = {}
+    for r in read_records(folder):
+        key = (r.get("exercise"), r.get("status"), r.get("mistake"))
+        g = groups.setdefault(key, {"count": 0, "who": set()})
+        g["count"] += 1
+        g["who"].add(r.get("student") or r["file"])
+    rows = [
+        {"exercise": ex, "status": st, "mistake": mk, "count": g["count"], "learners": len(g["who"])}
+        for (ex, st, mk), g in groups.items()
+    ]
+    rows.sort(key=lambda r: (str(r["exercise"]), -r["count"], str(r["status"]), str(r["mistake"])))
+    if show:
+        print(_records_table(rows))
+    return rows
+
+
+def _records_table(rows) -> str:
+    header = ("练习", "结论", "错误 id", "次数", "人数")
+    body = [(str(r["exercise"]), str(r["status"]), r["mistake"] or "—", str(r["count"]), str(r["learners"]))
+            for r in rows]
+    if not body:
+        return "（还没有记录）"
+
+    def width(s):  # CJK characters take two columns in a monospace font
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    cols = [max(width(line[i]) for line in [header, *body]) for i in range(5)]
+
+    def fmt(line):
+        cells = [c + " " * (w - width(c)) if i < 3 else " " * (w - width(c)) + c
+                 for i, (c, w) in enumerate(zip(line, cols))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([fmt(header), fmt(tuple("-" * w for w in cols)), *map(fmt, body)])
+
+
+# --- strict mode (grading) ------------------------------------------------------
+
+@contextmanager
+def strict(on: bool = True):
+    """Within this block a wrong or unfinished answer raises ``AssertionError``
+    whose message is the checker's Chinese verdict and hint (for nbgrader /
+    otter-grader test cells)::
+
+        with checks.strict():
+            checks.check_softmax(my_softmax)
+    """
+    token = _strict_var.set(bool(on))
+    try:
+        yield
+    finally:
+        _strict_var.reset(token)
+
+
+def set_strict(on: bool = True) -> None:
+    """Module-level switch: every later check is strict (``on=True``) or not."""
+    global STRICT
+    STRICT = bool(on)
+
+
+def _is_strict() -> bool:
+    value = _strict_var.get()
+    return STRICT if value is None else value
+
+
+def _exercise_name() -> str:
+    """The exercise being checked: the nearest ``check_*`` function on the call stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_name
+        if name.startswith("check_"):
+            return name[len("check_"):]
+        frame = frame.f_back
+    return "?"
 
 
 def _report(outcome: Outcome) -> Outcome:
+    """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    _write_record(outcome, _exercise_name())
+    if _is_strict() and outcome.status != "passed":
+        raise AssertionError(outcome.message) from None
     print(outcome.message)
     return outcome
 
+
+def _checker(check):
+    """Give a ``check_*(fn)`` the keywords ``strict=`` and ``time_limit=`` (seconds per call)."""
+    @functools.wraps(check)
+    def wrapper(fn, *args, strict: bool | None = None, time_limit: float | None = None, **kwargs):
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                       or not time_limit > 0):
+            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
+        if time_limit is not None:
+            tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        try:
+            return check(fn, *args, **kwargs)
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
+
+    sig = inspect.signature(check)
+    extra = [inspect.Parameter("strict", inspect.Parameter.KEYWORD_ONLY, default=None),
+             inspect.Parameter("time_limit", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), *extra])
+    return wrapper
+
+
+# --- verdicts -------------------------------------------------------------------
 
 def _fail(case: Case, mistake: str, detail: str = "") -> Outcome:
     msg = f"❌ 在「{case.label}」这组输入上不对：{HINTS[mistake]}"
@@ -277,17 +823,177 @@ def _pending(fn) -> Outcome:
     return Outcome("pending", message=PENDING.format(name=_fn_name(fn)))
 
 
-def _diagnose(value, case: Case, mistakes) -> str | None:
-    for m in mistakes:
-        cand = _quiet(m.fn, *_copy_args(case.args))
+def _mistake_candidates(m: Mistake, case: Case):
+    """(value, rows, param) for each way mistake ``m`` can be evaluated on ``case``."""
+    for p in (m.params if m.params is not None else (None,)):
+        args = _copy_args(case.args) + (() if m.params is None else (p,))
+        cand = _quiet(m.fn, *args)
         if cand is None:
             continue
         rows = None
         if isinstance(cand, _Rows):
             cand, rows = cand
-        if _close(value, cand, case.float32, equal_nan=True, rows=rows):
-            return m.key
-    return None
+        yield cand, rows, p
+
+
+def _explains(m: Mistake, p, case: Case, value) -> bool:
+    args = _copy_args(case.args) + (() if m.params is None else (p,))
+    cand = _quiet(m.fn, *args)
+    if cand is None:
+        return True  # the mistake cannot be evaluated there: no evidence against it
+    rows = None
+    if isinstance(cand, _Rows):
+        cand, rows = cand
+    return _close(value, cand, case.float32, equal_nan=True, rows=rows)
+
+
+def _diagnose(value, case: Case, mistakes, others=(), *, with_detail=False):
+    """The id of the mistake that reproduces ``value`` on ``case``.
+
+    When several do, the first one that also reproduces the learner's results
+    on the ``others`` ((case, value) pairs of the other inputs) wins, so that,
+    e.g., a hard-coded √3 is not mistaken for "d_k taken from V" on an input where
+    d_v happens to be 3.  ``with_detail=True`` returns (id, detail sentence).
+    """
+    matches = []
+    for m in mistakes:
+        for cand, rows, p in _mistake_candidates(m, case):
+            if _close(value, cand, case.float32, equal_nan=True, rows=rows):
+                matches.append((m, p))
+                break
+    chosen = None
+    for m, p in matches:
+        if all(_explains(m, p, c, v) for c, v in others):
+            chosen = (m, p)
+            break
+    if chosen is None and matches:
+        chosen = matches[0]
+    if chosen is None:
+        return (None, "") if with_detail else None
+    m, p = chosen
+    detail = m.detail(p) if (m.detail is not None and m.params is not None) else ""
+    return (m.key, detail) if with_detail else m.key
+
+
+_CALL_VERDICTS = {
+    "timeout": "timeout",
+    "interrupted": "interrupted",
+    "exit": "system_exit",
+    "mutated": "mutated_input",
+    "forbidden": "uses_course_impl",
+}
+
+
+def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
+    """The verdict for a call that did not return a value to compare."""
+    key = _CALL_VERDICTS[status]
+    if status == "timeout":
+        seconds = f"{limit:g}" if limit else "?"
+        msg = (f"❌ 你的函数在「{case.label}」这组输入上运行了 {seconds} 秒还没有返回，检查已停止："
+               f"{HINTS[key]}")
+        if _safe_str(exc) == "thread":
+            msg += "\n   （它可能还在后台运行；重启内核（Kernel → Restart）可以把它停下。）"
+        return Outcome("timeout", mistake=key, message=msg, case=case.label)
+    if status == "interrupted":
+        return Outcome("interrupted", mistake=key, message=f"⏹ {HINTS[key]}", case=case.label)
+    if status == "exit":
+        msg = f"❌ 你的函数在「{case.label}」这组输入上调用了 exit（{_short_exc(exc)}）：{HINTS[key]}"
+        return Outcome("error", mistake=key, message=msg, case=case.label)
+    if status == "mutated":
+        return _fail(case, key, f"被修改的参数：{exc}")
+    impl = str(exc)
+    module, _, short = impl.rpartition(".")
+    if module == "solutions":
+        shown = f"参考答案 solutions.{short}"
+    elif module in ("attention", "tokens"):
+        shown = f"helpers.{impl}（也就是 h.{short}）"
+    else:
+        shown = f"helpers.{impl}"
+    return _fail(case, key, f"你的函数调用了{shown}。")
+
+
+def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, compare=None,
+              forbidden=None, time_limit=None) -> Outcome:
+    if fn is None:
+        return _pending(fn)
+    if not callable(fn):
+        return Outcome("not_callable", mistake="not_callable", message=f"❌ {HINTS['not_callable']}")
+    limit = _time_limit() if time_limit is None else time_limit
+    all_warnings: list[str] = []
+    seen: list = []   # (case, prepared value) of the inputs that went right
+    for i, case in enumerate(cases):
+        status, value, exc, msgs = _call(fn, case.args, time_limit=limit or 0, forbidden=forbidden)
+        all_warnings += msgs
+        if status == "pending":
+            return _pending(fn)
+        if status in _CALL_VERDICTS and status != "forbidden":
+            return _call_verdict(status, exc, case, fn, limit)
+        if status == "error":
+            try:
+                exc._checks_line = _error_line(exc)   # on_error may look at the line
+            except Exception:
+                pass
+            try:
+                key = on_error(exc, case) if on_error else None
+            except Exception:  # e.g. an exception whose __str__ fails
+                key = None
+            msg = f"❌ 你的函数在「{case.label}」这组输入上出错：{_short_exc(exc)}"
+            line = getattr(exc, "_checks_line", "")
+            if line:
+                msg += f"\n   出错的代码：{line}"
+            if key:
+                msg += f"\n   提示：{HINTS[key]}"
+            return Outcome("error", mistake=key, message=msg, case=case.label)
+        try:
+            verdict = _judge(fn, value, case, cases[i + 1:], seen, mistakes, msgs,
+                             prepare=prepare, compare=compare, forbidden=forbidden, limit=limit)
+        except (KeyboardInterrupt, _Timeout):
+            return _call_verdict("interrupted", None, case, fn, limit)
+        except BaseException as exc:  # noqa: BLE001 - a returned object whose methods fail
+            msg = f"❌ 在「{case.label}」这组输入上无法检查你的返回值：{_short_exc(exc)}"
+            return Outcome("failed", message=msg, case=case.label)
+        if verdict is not None:
+            return verdict
+        if status == "forbidden":  # right, but only by calling the course's own implementation
+            return _call_verdict(status, exc, case, fn, limit)
+    msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
+    if all_warnings:
+        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
+    return Outcome("passed", message=msg, warnings=all_warnings)
+
+
+def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, forbidden, limit):
+    """None if ``value`` is right on ``case`` (then remembered in ``seen``), else the verdict."""
+    if prepare is not None:
+        value, key = prepare(value, case)
+        if key:
+            return _fail(case, key)
+    try:
+        ok = compare(value, case) if compare else _close(value, case.expected, case.float32)
+    except _Diagnosed as d:
+        return _fail(case, d.key, d.detail)
+    if ok:
+        seen.append((case, value))
+        return None
+    others = list(seen)
+    if len(mistakes) > 1:   # the learner's results on the remaining inputs break ties
+        for c in later:
+            status, v, _, _ = _call(fn, c.args, time_limit=limit or 0, forbidden=forbidden)
+            if status in ("ok", "forbidden"):
+                if prepare is not None:
+                    v, bad = prepare(v, c)
+                    if bad:
+                        continue
+                others.append((c, v))
+    key, detail = _diagnose(value, case, mistakes, others, with_detail=True)
+    if key:
+        return _fail(case, key, detail)
+    overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+    arr = _as_array(value)
+    if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
+        return _fail(case, "softmax_overflow" if overflowed else "nonfinite")
+    return Outcome("failed", message=f"❌ 在「{case.label}」这组输入上不对：{_describe(value, case)}",
+                   case=case.label)
 
 
 def _run(
@@ -299,59 +1005,28 @@ def _run(
     prepare: Callable | None = None,
     on_error: Callable | None = None,
     compare: Callable | None = None,
+    forbidden=None,
+    time_limit: float | None = None,
 ) -> Outcome:
-    """Run ``fn`` on every case; print and return the verdict.
+    """Run ``fn`` on every case; print (or, in strict mode, raise) and return the verdict.
 
     prepare(value, case) -> (value, mistake_id_or_None): normalise / reject the
         learner's raw return value before comparing (e.g. unpack a tuple).
-    on_error(exc, case) -> mistake id or None: name the mistake behind an exception.
-    compare(value, case) -> bool: custom equality (default: allclose, same shape).
+    on_error(exc, case) -> mistake id or None: name the mistake behind an exception
+        (``exc._checks_line`` holds the learner's line of code that raised, or "").
+    compare(value, case) -> bool: custom equality (default: allclose, same shape);
+        may raise ``_Diagnosed(key, detail)`` to name a mistake.
+    forbidden: names like ``("attention.softmax",)`` of the course's own functions
+        that ARE the exercise; a learner function that calls one (or any reference
+        solution in :mod:`helpers.solutions`) is told so instead of ✅.
+    time_limit: seconds per call (default :data:`TIME_LIMIT`, or the checker's ``time_limit=``).
     """
-    if fn is None:
-        return _report(_pending(fn))
-    if not callable(fn):
-        return _report(Outcome("not_callable", mistake="not_callable",
-                               message=f"❌ {HINTS['not_callable']}"))
-    all_warnings: list[str] = []
-    for case in cases:
-        status, value, exc, msgs = _call(fn, case.args)
-        all_warnings += msgs
-        if status == "pending":
-            return _report(_pending(fn))
-        if status == "error":
-            key = on_error(exc, case) if on_error else None
-            msg = f"❌ 你的函数在「{case.label}」这组输入上出错：{_short_exc(exc)}"
-            if key:
-                msg += f"\n   提示：{HINTS[key]}"
-            return _report(Outcome("error", mistake=key, message=msg, case=case.label))
-        if prepare is not None:
-            value, key = prepare(value, case)
-            if key:
-                return _report(_fail(case, key))
-        try:
-            ok = compare(value, case) if compare else _close(value, case.expected, case.float32)
-        except _Diagnosed as d:
-            return _report(_fail(case, d.key))
-        if ok:
-            continue
-        key = _diagnose(value, case, mistakes)
-        if key:
-            return _report(_fail(case, key))
-        overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
-        arr = _as_array(value)
-        if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
-            key = "softmax_overflow" if overflowed else "nonfinite"
-            return _report(_fail(case, key))
-        msg = f"❌ 在「{case.label}」这组输入上不对：{_describe(value, case)}"
-        return _report(Outcome("failed", message=msg, case=case.label))
-    msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
-    if all_warnings:
-        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
-    return _report(Outcome("passed", message=msg, warnings=all_warnings))
+    return _report(_evaluate(fn, cases, mistakes, verified, prepare=prepare, on_error=on_error,
+                             compare=compare, forbidden=forbidden, time_limit=time_limit))
 
 
 def _describe_one(value, expected, float32, name="") -> str:
-    """Why ``value`` differs from ``expected``: type, dtype, shape or first differing entry."""
+    """Why ``value`` differs from ``expected``: type, dtype, shape or largest difference."""
     label = f"你的 {name} " if name else "你的结果"
     exp = _as_array(expected)
     arr = _as_array(value)
@@ -362,7 +1037,7 @@ def _describe_one(value, expected, float32, name="") -> str:
     if arr.shape != exp.shape:
         rows = "（行 = 词/查询）" if exp.ndim == 2 else ""
         return f"{label}形状是 {arr.shape}，应该是 {exp.shape}{rows}。"
-    return f"{label}与参考实现不一致。" + _first_difference(arr, exp, float32)
+    return f"{label}与参考实现不一致。" + _largest_difference(arr, exp, float32)
 
 
 def _describe(value, case: Case) -> str:
@@ -402,7 +1077,7 @@ def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
 
 
 def _matmul_error(exc) -> bool:
-    text = str(exc)
+    text = _safe_str(exc)
     return isinstance(exc, ValueError) and (
         "matmul" in text or "not aligned" in text or "core dimension" in text
     )
@@ -458,6 +1133,7 @@ def _qkv_compare(value, case):
     return all(_close(v, e, case.float32) for v, e in zip(value, case.expected))
 
 
+@_checker
 def check_qkv_projection(fn) -> None:
     """ch01: ``fn(X, W_Q, W_K, W_V) -> (Q, K, V)`` with rows = tokens."""
     cases = _qkv_cases()
@@ -476,7 +1152,8 @@ def check_qkv_projection(fn) -> None:
             raise _Diagnosed("qkv_not_projected")
         return False
 
-    _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare)
+    _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare,
+         forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
 
 
 # ---------------------------------------------------------------------------
@@ -531,15 +1208,18 @@ def _scores_mistakes(scaled: bool):
     ]
 
 
+@_checker
 def check_scores(fn) -> None:
     """ch02: ``fn(Q, K) -> Q Kᵀ`` (raw dot-product scores, shape (n_q, n_k))."""
     cases = _qk_cases(dk16=False)
     for c in cases:
         c.expected = _att.attention_scores(*_f64(c.args))
     _run(fn, cases, _scores_mistakes(False), "含 1 个词、n_q≠n_k、原教程例子、float32",
-         on_error=_scores_error)
+         on_error=_scores_error,
+         forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
+@_checker
 def check_scaled_scores(fn) -> None:
     """ch03: ``fn(Q, K) -> Q Kᵀ / √d_k``."""
     cases = _qk_cases(dk16=True)
@@ -547,7 +1227,8 @@ def check_scaled_scores(fn) -> None:
         Q, K = _f64(c.args)
         c.expected = _att.scale_scores(_att.attention_scores(Q, K), Q.shape[-1])
     _run(fn, cases, _scores_mistakes(True), "含 1 个词、n_q≠n_k、d_k=16、原教程例子、float32",
-         on_error=_scores_error)
+         on_error=_scores_error,
+         forbidden=("attention.scale_scores", "attention.scaled_dot_product_attention"))
 
 
 # ---------------------------------------------------------------------------
@@ -608,10 +1289,12 @@ def _softmax_error(exc, case):
     return None
 
 
+@_checker
 def check_softmax(fn) -> None:
     """ch04: ``fn(scores) -> weights``, a numerically stable softmax over each row (axis=-1)."""
     _run(fn, _softmax_cases(), _softmax_mistakes(),
-         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error)
+         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error,
+         forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
 
 
 # ---------------------------------------------------------------------------
@@ -633,6 +1316,12 @@ def _attention_cases():
     cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
                          _sdpa(s["q1"], s["K"], s["V"])))
     return cases
+
+
+#: the course's implementations of a whole attention step (calling one IS the exercise)
+_ATTENTION_IMPLS = ("attention.scaled_dot_product_attention", "attention.attention_weights",
+                    "attention.weighted_sum", "attention.self_attention", "attention.cross_attention",
+                    "attention.multi_head_self_attention")
 
 
 def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable", apply="v",
@@ -681,11 +1370,13 @@ def _attention_error(exc, case):
     return _softmax_error(exc, case)
 
 
+@_checker
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
     _run(fn, _attention_cases(), _attention_mistakes(),
          "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 def _self_attention_cases():
@@ -730,11 +1421,13 @@ def _self_attention_mistakes():
     ]
 
 
+@_checker
 def check_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` — self-attention of one sequence (rows = tokens)."""
     _run(fn, _self_attention_cases(), _self_attention_mistakes(),
          "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -754,6 +1447,7 @@ def _wrong_causal_masks(n: int) -> dict:
     }
 
 
+@_checker
 def check_causal_mask(fn) -> None:
     """ch07: ``fn(n) -> bool (n, n)``, True where query i may attend key j (j <= i)."""
     cases = [Case(f"n={n}", (n,), _att.causal_mask(n)) for n in (4, 1, 2, 7)]
@@ -788,7 +1482,8 @@ def check_causal_mask(fn) -> None:
                 raise _Diagnosed(key)
         return False
 
-    _run(fn, cases, [], "n = 1、2、4、7，形状 (n, n)、布尔类型", compare=compare)
+    _run(fn, cases, [], "n = 1、2、4、7，形状 (n, n)、布尔类型", compare=compare,
+         forbidden=("attention.causal_mask",))
 
 
 def _causal_cases():
@@ -834,11 +1529,13 @@ def _causal_mistakes():
     ] + _attention_mistakes(pipeline)
 
 
+@_checker
 def check_causal_attention(fn) -> None:
     """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
     _run(fn, _causal_cases(), _causal_mistakes(),
          "含 1 个词、d_v≠d_k、float32 大分数；未来位置的权重为 0",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -873,10 +1570,12 @@ def _backward_mistakes():
     ]
 
 
+@_checker
 def check_softmax_backward(fn) -> None:
     """ch08: ``fn(weights_row, grad_weights_row) -> grad_scores_row`` = α ⊙ (g − α·g)."""
     _run(fn, _backward_cases(), _backward_mistakes(),
-         "含 1 个键、几乎 one-hot 的权重、float32")
+         "含 1 个键、几乎 one-hot 的权重、float32",
+         forbidden=("analysis.softmax_jacobian", "training.softmax_backward"))
 
 
 # ---------------------------------------------------------------------------
@@ -900,6 +1599,295 @@ def show_solution(name: str) -> None:
     print(f"# 参考答案：{key}（先自己试一试再看哦）")
     print("import numpy as np\n")
     print(src.rstrip())
+
+
+# ===========================================================================
+# ch01 / ch02 exercises added for issue 11 (predict a shape, predict a
+# permutation, rank keys by dot product and by cosine, batched scores)
+# ===========================================================================
+
+__all__ += [
+    "check_qkv_shapes",
+    "check_permuted_output",
+    "check_dot_cos_ranking",
+    "check_batched_scores",
+]
+
+_CH0102_HINTS = {
+    # --- ch01: predicted shapes ------------------------------------------
+    "shapes_not_dict": "答案要写成字典，例如 shapes = {\"X\": (行数, 列数), ...}，键名保持模板里的 X、W_Q、W_V、Q、K、V。",
+    "shapes_missing": "还有矩阵的形状没填（值还是 None）。",
+    "shapes_format": "形状要写成两个正整数组成的元组，例如 (3, 7)。",
+    "shapes_x_transposed": "X 的形状反了：X 每行一个词，所以是 (词数, d_model)，不是 (d_model, 词数)。",
+    "shapes_w_transposed": "权重矩阵的形状反了：X (n, d_model) 右乘 W，W 的行数必须等于 X 的列数，所以 W 是 (输入维度 d_model, 输出维度)。",
+    "shapes_w_uses_n": "权重矩阵和句子有几个词无关：W 的形状只由 d_model 和输出维度决定。",
+    "shapes_v_uses_dk": "V（和 W_V）的列数是 d_v，不是 d_k：只有 Q、K 需要同样的 d_k 来做点积。",
+    "shapes_qk_uses_dv": "Q、K 的列数是 d_k，不是 d_v。",
+    "shapes_output_transposed": "Q、K、V 的形状反了：它们和 X 一样每行一个词，是 (词数, 输出维度)。",
+    "shapes_not_projected": "投影会改变列数：Q = X·W_Q 的列数是 W_Q 的列数（d_k 或 d_v），不再是 d_model。",
+    "shapes_confused_with_w": "Q、K、V 的行数是词数（每行一个词），不是 d_model：d_model 在 X·W 里被“消掉”了。",
+    # --- ch01: permutation equivariance -----------------------------------
+    "perm_unchanged": "输出没有跟着重排：新句子的第 i 个词是原句的第 perm[i] 个词，它的输出也应该搬到第 i 行。",
+    "perm_inverse": "重排的方向反了：新句子的第 i 行要取原输出的第 perm[i] 行；你用的是逆置换（第 perm[i] 行取了第 i 行）。",
+    "perm_columns": "你重排的是列（向量的维度），要重排的是行（词）。",
+    # --- ch02: rankings -----------------------------------------------------
+    "ranking_format": "每个排序要写成三个键名组成的列表，例如 [\"k3\", \"k1\", \"k2\"]，每个键名恰好出现一次。",
+    "ranking_missing": "还有一个排序没填（值还是 None）。",
+    "ranking_ascending": "顺序反了：要从高到低排，第一个是得分最高的键。",
+    "ranking_swapped": "两行填反了：dot_order 要按点积排，cos_order 要按余弦相似度排。",
+    "ranking_dot_like_cos": "点积的排序不对：点积 = |q|·|k|·cos θ，还要乘上 k 的长度。k2 方向不是最一致的，但它特别长。",
+    "ranking_cos_like_dot": "余弦相似度的排序不对：余弦只看方向、不看长度。算一算每个键与 q 的夹角。",
+    "ranking_dot_wrong": "点积的排序不对：逐项相乘再相加，把 q·k1、q·k2、q·k3 三个数算出来再排。",
+    "ranking_cos_wrong": "余弦相似度的排序不对：cos θ = q·k / (|q|·|k|)，三个键的长度不同，要分别除。",
+    # --- ch02: batched scores ---------------------------------------------
+    "batched_k_T": "在多维输入上出错：K.T 会把所有轴倒过来（(b, n, d_k) 变成 (d_k, n, b)），只应该交换最后两个轴（行 = 词、列 = 维度），批次轴不动。",
+    "batched_fixed_axes": "你的写法只适用于某一种维数（例如 transpose(0, 2, 1) 或 swapaxes(1, 2) 假定正好 3 维）：用负数轴号指定最后两个轴，就对 2 维、3 维、4 维都成立。",
+    "batched_np_dot": "np.dot 对 3 维数组不是逐句相乘（它会把每一句和每一句都乘一遍，形状多出两个轴）：用 @ 或 np.matmul，它们把前面的轴当作批次。",
+}
+HINTS.update(_CH0102_HINTS)
+
+
+# ---------------------------------------------------------------------------
+# ch01: predict the shapes of X, W_Q, W_V, Q, K, V
+# ---------------------------------------------------------------------------
+
+SHAPES_TASK = {"n": 10, "d_model": 512, "d_k": 64, "d_v": 32}
+_ch01_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
+
+
+def _ch01_expected_shapes(n, d_model, d_k, d_v):
+    return {"X": (n, d_model), "W_Q": (d_model, d_k), "W_V": (d_model, d_v),
+            "Q": (n, d_k), "K": (n, d_k), "V": (n, d_v)}
+
+
+def _ch01_as_shape(v):
+    """A (rows, cols) tuple of positive ints, or None when ``v`` is not one."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if not isinstance(v, (tuple, list)) or len(v) != 2:
+        return None
+    out = []
+    for x in v:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)) or int(x) <= 0:
+            return None
+        out.append(int(x))
+    return tuple(out)
+
+
+def _ch01_shape_mistake(name, got, task):
+    n, d_model, d_k, d_v = task["n"], task["d_model"], task["d_k"], task["d_v"]
+    right = _ch01_expected_shapes(n, d_model, d_k, d_v)[name]
+    if got == right[::-1]:
+        return {"X": "shapes_x_transposed", "W_Q": "shapes_w_transposed", "W_V": "shapes_w_transposed"}.get(
+            name, "shapes_output_transposed")
+    if name == "X":
+        return None
+    if name.startswith("W"):
+        out = right[1]
+        if n in got:
+            return "shapes_w_uses_n"
+        if name == "W_V" and got in ((d_model, d_k), (d_k, d_model)):
+            return "shapes_v_uses_dk"
+        if got == (out, d_model):
+            return "shapes_w_transposed"
+        return None
+    out = right[1]
+    if got == (n, d_model):
+        return "shapes_not_projected"
+    if got in ((d_model, out), (d_model, d_k), (d_model, d_v)):
+        return "shapes_confused_with_w"
+    if name == "V" and got == (n, d_k):
+        return "shapes_v_uses_dk"
+    if name in ("Q", "K") and got == (n, d_v):
+        return "shapes_qk_uses_dv"
+    if got in ((d_k, n), (d_v, n)):
+        return "shapes_output_transposed"
+    return None
+
+
+def _ch01_check_qkv_shapes(shapes) -> Outcome:
+    task = SHAPES_TASK
+    if not isinstance(shapes, dict):
+        return _report(Outcome("failed", mistake="shapes_not_dict", message=f"❌ {HINTS['shapes_not_dict']}"))
+    if all(shapes.get(k) is None for k in _ch01_SHAPE_NAMES):
+        return _report(Outcome("pending", message="⏳ 还没完成：把每个矩阵的形状填进 shapes 字典，再运行本单元格即可检查。"))
+    unknown = sorted(set(map(str, shapes)) - set(_ch01_SHAPE_NAMES))
+    if unknown:
+        return _report(Outcome("failed", mistake="shapes_not_dict",
+                               message=f"❌ 字典里有模板以外的键 {unknown}。{HINTS['shapes_not_dict']}"))
+    expected = _ch01_expected_shapes(**task)
+    for name in _ch01_SHAPE_NAMES:
+        v = shapes.get(name)
+        if v is None:
+            return _report(Outcome("failed", mistake="shapes_missing", case=name,
+                                   message=f"❌ {name}：{HINTS['shapes_missing']}"))
+        got = _ch01_as_shape(v)
+        if got is None:
+            return _report(Outcome("failed", mistake="shapes_format", case=name,
+                                   message=f"❌ {name} 写成了 {v!r}：{HINTS['shapes_format']}"))
+        if got != expected[name]:
+            key = _ch01_shape_mistake(name, got, task)
+            msg = f"❌ {name} 的形状 {got} 不对"
+            msg += f"：{HINTS[key]}" if key else "：想一想它的行是什么（词？输入维度？），列又是什么。"
+            return _report(Outcome("failed", mistake=key, case=name, message=msg))
+    return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
+
+
+def check_qkv_shapes(shapes) -> None:
+    """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
+    _ch01_check_qkv_shapes(shapes)
+
+
+# ---------------------------------------------------------------------------
+# ch01: permutation equivariance — predict the output of a reordered sentence
+# ---------------------------------------------------------------------------
+
+def _ch01_permuted_cases():
+    cases = []
+    for label, n, d_model, d_v, perm, seed in [
+        ("4 个词，perm = [2, 0, 3, 1]", 4, 6, 4, [2, 0, 3, 1], 61),
+        ("5 个词，perm = [4, 2, 0, 1, 3]，d_v = 3", 5, 6, 3, [4, 2, 0, 1, 3], 62),
+        ("6 个词，整体右移一位 perm = [5, 0, 1, 2, 3, 4]", 6, 8, 7, [5, 0, 1, 2, 3, 4], 63),
+    ]:
+        X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, 4, d_v, scale=0.7)
+        Z = _att.self_attention(X, W_Q, W_K, W_V)[0]
+        # the expected answer is a real recomputation on the reordered sentence
+        Z_new = _att.self_attention(X[perm], W_Q, W_K, W_V)[0]
+        cases.append(Case(label, (Z, list(perm)), Z_new))
+    return cases
+
+
+def _ch01_permuted_mistakes():
+    return [
+        Mistake("perm_unchanged", lambda Z, perm: Z),
+        Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
+        Mistake("perm_columns", lambda Z, perm: Z[:, perm]),
+    ]
+
+
+def _ch01_check_permuted_output(fn) -> Outcome:
+    def on_error(exc, case):
+        return "perm_columns" if isinstance(exc, IndexError) else None
+    return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
+                "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
+
+
+def check_permuted_output(fn) -> None:
+    """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
+    _ch01_check_permuted_output(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch02: rank three keys by dot product and by cosine similarity
+# ---------------------------------------------------------------------------
+
+RANKING_TASK = {
+    "q": np.array([1.0, 0.0, 1.0]),
+    "keys": {"k1": np.array([2.0, 0.0, 2.0]), "k2": np.array([0.0, 0.0, 5.0]), "k3": np.array([1.0, 1.0, 1.0])},
+}
+
+
+def _ch02_ranking(measure):
+    q, keys = RANKING_TASK["q"], RANKING_TASK["keys"]
+    vals = {name: measure(q, k) for name, k in keys.items()}
+    return [name for name, _ in sorted(vals.items(), key=lambda kv: -kv[1])]
+
+
+def _ch02_as_ranking(v):
+    if isinstance(v, str) or not isinstance(v, (list, tuple)):
+        return None
+    names = [str(x).strip().lower() for x in v]
+    if sorted(names) != sorted(RANKING_TASK["keys"]):
+        return None
+    return names
+
+
+def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
+    if dot_order is None and cos_order is None:
+        return _report(Outcome("pending", message="⏳ 还没完成：先在纸上排好两个顺序，填进 dot_order 和 cos_order，再运行本单元格。"))
+    if dot_order is None or cos_order is None:
+        return _report(Outcome("failed", mistake="ranking_missing", message=f"❌ {HINTS['ranking_missing']}"))
+    dot, cos = _ch02_as_ranking(dot_order), _ch02_as_ranking(cos_order)
+    if dot is None or cos is None:
+        bad = dot_order if dot is None else cos_order
+        return _report(Outcome("failed", mistake="ranking_format",
+                               message=f"❌ {bad!r}：{HINTS['ranking_format']}"))
+    right_dot = _ch02_ranking(lambda q, k: q @ k)
+    right_cos = _ch02_ranking(lambda q, k: q @ k / (np.linalg.norm(q) * np.linalg.norm(k)))
+    if dot == right_dot and cos == right_cos:
+        return _report(Outcome("passed", message="✅ 正确！点积和余弦给出了不同的冠军：长度改变了点积的排名。"))
+    if dot == right_cos and cos == right_dot:
+        key = "ranking_swapped"
+    elif dot == right_dot[::-1] or cos == right_cos[::-1]:
+        key = "ranking_ascending"
+    elif dot == right_dot:
+        key = "ranking_cos_like_dot" if cos == right_dot else "ranking_cos_wrong"
+    elif dot == right_cos:
+        key = "ranking_dot_like_cos"
+    else:
+        key = "ranking_dot_wrong"
+    return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
+
+
+def check_dot_cos_ranking(dot_order, cos_order) -> None:
+    """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
+    _ch02_check_dot_cos_ranking(dot_order, cos_order)
+
+
+# ---------------------------------------------------------------------------
+# ch02: scores for one sentence (n, d_k) and for batches (..., n, d_k)
+# ---------------------------------------------------------------------------
+
+def _ch02_batched_cases():
+    cases = []
+    for label, q_shape, k_shape, seed in [
+        ("一句话：3 个查询 × 5 个键，d_k = 4", (3, 4), (5, 4), 71),
+        ("一批 2 句：Q (2, 3, 4)，K (2, 5, 4)", (2, 3, 4), (2, 5, 4), 72),
+        ("2 句 × 2 个头：Q (2, 2, 3, 4)，K (2, 2, 5, 4)", (2, 2, 3, 4), (2, 2, 5, 4), 73),
+    ]:
+        rng = _rng(seed)
+        Q, K = _randn(rng, *q_shape), _randn(rng, *k_shape)
+        # reference written as loops over the batch axes, independent of the matrix formula
+        exp = np.zeros(q_shape[:-1] + (k_shape[-2],))
+        for idx in np.ndindex(*q_shape[:-2]):
+            for i in range(q_shape[-2]):
+                for j in range(k_shape[-2]):
+                    exp[idx + (i, j)] = float(np.dot(Q[idx + (i,)], K[idx + (j,)]))
+        cases.append(Case(label, (Q, K), exp))
+    return cases
+
+
+def _ch02_batched_mistakes():
+    return [
+        Mistake("scores_swapped", lambda Q, K: K @ np.swapaxes(Q, -1, -2)),
+        Mistake("scores_already_scaled", lambda Q, K: Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])),
+        Mistake("batched_np_dot", lambda Q, K: np.dot(Q, np.swapaxes(K, -1, -2))),
+    ]
+
+
+def _ch02_batched_error(exc, case):
+    Q = case.args[0]
+    text = str(exc)
+    if isinstance(exc, np.exceptions.AxisError) or "axes don't match" in text or "subscripts" in text \
+            or "operand" in text and "dimensions" in text:
+        return "batched_fixed_axes"
+    if _matmul_error(exc) and Q.ndim > 2:
+        return "batched_k_T"
+    if isinstance(exc, ValueError) and "broadcast" in text:
+        return "scores_elementwise"
+    if _matmul_error(exc):
+        return "k_not_transposed"
+    return None
+
+
+def _ch02_check_batched_scores(fn) -> Outcome:
+    return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
+                on_error=_ch02_batched_error)
+
+
+def check_batched_scores(fn) -> None:
+    """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
+    _ch02_check_batched_scores(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -1155,3 +2143,390 @@ def check_torch_mask(fn) -> None:
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
          compare=compare, on_error=on_error)
+
+
+# ===========================================================================
+# Chapter sections appended by the chapter owners (issue 11).  They use the
+# framework above (_run, Case, Mistake, _Diagnosed, …) and add their own hints.
+# ===========================================================================
+
+#: chapter -> hint ids its appended section added; each is tested in tests/test_checks_<chapter>.py
+CHAPTER_HINTS: dict[str, set] = {}
+
+
+def _chapter_hints(chapter: str, hints: dict) -> None:
+    """Register a chapter section's hints (in :data:`HINTS`, and by chapter in :data:`CHAPTER_HINTS`)."""
+    clash = set(hints) & set(HINTS)
+    if clash:
+        raise ValueError(f"hint ids already used: {sorted(clash)}")
+    HINTS.update(hints)
+    CHAPTER_HINTS.setdefault(chapter, set()).update(hints)
+
+
+def _h8_prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
+    """Verdict for a "predict first" exercise: ``value`` is the learner's prediction.
+
+    ``wrong`` maps a plausible wrong prediction to its hint id; ``normalise``
+    turns the raw value into a comparable one (or raises ValueError/TypeError).
+    """
+    if value is None:
+        return _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {name}，再运行本单元格检查。"))
+    try:
+        v = normalise(value) if normalise else value
+    except (TypeError, ValueError) as exc:
+        return _report(Outcome("failed", message=f"❌ {name} 的格式不对：{exc}"))
+    if v == expected:
+        return _report(Outcome("passed", message=f"✅ 正确！{what}"))
+    for cand, key in wrong.items():
+        if v == cand:
+            return _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {value!r}。{HINTS[key]}"))
+    return _report(Outcome("failed", message=f"❌ 你的预测是 {value!r}，不对。{HINTS[wrong.get(None, 'not_callable')]}"))
+
+
+# ---------------------------------------------------------------------------
+# ch06 (owner H8): choose W_Q, W_K so that token i attends to token j;
+#                  self-attention on a batch (b, n, d_model)
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch06", {
+    "attend_not_pair": "需要返回两个矩阵：return W_Q, W_K。",
+    "attend_shape": "W_Q、W_K 的形状应该是 (d_model, d_k)：X @ W_Q 才是 (n, d_k) 的查询矩阵。",
+    "attend_nonfinite": "权重里有 nan 或 inf：检查是否除以了 0（比如某个向量的长度是 0）。",
+    "attend_swapped": "方向反了：你让第 j 个词看向了第 i 个词。查询来自第 i 个词（W_Q 要“认出” x_i），键来自第 j 个词（W_K 要“认出” x_j）。",
+    "attend_self": "第 i 个词主要在看它自己：让 i 的查询和 j 的键指向同一个方向 u，而不是让每个词的查询对准它自己的键。",
+    "attend_weak": "方向对了：第 i 行最大的权重已经在第 j 个词上，但还不够集中（要 ≥ 0.9）。把 W_Q、W_K 乘一个更大的强度 s——分数按 s² 增长。",
+    "attend_other": "第 i 行最关注的不是第 j 个词。W_Q 要让只有 x_i 得到大的查询，W_K 要让 x_j 的键比别的词的键都大（参考第6章手工构造的两个“探测器”）。",
+    "batched_k_transpose": "K.T 在三维数组 (b, n, d_k) 上会把三个轴全部倒过来，变成 (d_k, n, b)。只交换最后两个轴：np.swapaxes(K, -1, -2)（或 K.transpose(0, 2, 1)）。",
+    "batched_softmax_axis": "softmax 的轴错了：三维时 axis=0 是句子、axis=1 是查询，要沿最后一个轴（axis=-1，一个查询对所有键）归一化。",
+    "batched_dk_axis": "d_k 取错了：三维数组里 Q.shape[0] 是句子数、Q.shape[1] 是词数，d_k 是最后一维 Q.shape[-1]。",
+    "batched_mixed_sentences": "不同句子之间互相“看”了：把一批句子拼成一个长序列再做注意力是不对的，每个句子要单独做自己的 n × n 注意力。",
+})
+
+
+def _ch06_attend_cases():
+    from .tokens import SENTENCE_CAT_SHORT, token_inputs
+
+    cases = []
+    x_cat = token_inputs(SENTENCE_CAT_SHORT, 16, seed=0)
+    cases.append(Case("小猫短句，d_model=16，d_k=8：「它」(i=4) → 「蝴蝶」(j=2)", (x_cat, 4, 2, 8), None))
+    for label, n, d_model, d_k, i, j, seed in [
+        ("随机 X，5 个词，d_model=8，d_k=4：i=0 → j=3", 5, 8, 4, 0, 3, 65),
+        ("随机 X，7 个词，d_model=12，d_k=2：i=6 → j=1", 7, 12, 2, 6, 1, 66),
+        ("随机 X，4 个词，d_model=6，d_k=3：i=2 → j=0", 4, 6, 3, 2, 0, 67),
+    ]:
+        cases.append(Case(label, (_randn(_rng(seed), n, d_model), i, j, d_k), None))
+    return cases
+
+
+def _ch06_attend_weights_of(X, W_Q, W_K):
+    Q, K = X @ W_Q, X @ W_K
+    return _ref_softmax(Q @ K.T / np.sqrt(W_Q.shape[-1]))
+
+
+def _ch06_attend_prepare(value, case):
+    if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 2:
+        return value, "attend_not_pair"
+    X, i, j, d_k = case.args
+    arrs = [_as_array(w) for w in value]
+    if any(a is None or a.shape != (X.shape[1], d_k) for a in arrs):
+        return value, "attend_shape"
+    return tuple(arrs), None
+
+
+def check_attend_weights(fn) -> None:
+    """ch06: ``fn(X, i, j, d_k) -> (W_Q, W_K)`` such that α[i, j] ≥ 0.9 in softmax(X W_Q (X W_K)ᵀ / √d_k)."""
+
+    def compare(value, case):
+        X, i, j, d_k = case.args
+        W_Q, W_K = value
+        if not (np.all(np.isfinite(W_Q)) and np.all(np.isfinite(W_K))):
+            raise _Diagnosed("attend_nonfinite")
+        with np.errstate(all="ignore"):
+            A = _ch06_attend_weights_of(X, W_Q, W_K)
+        if not np.all(np.isfinite(A)):
+            raise _Diagnosed("attend_nonfinite")
+        if A[i, j] >= 0.9:
+            return True
+        best = int(np.argmax(A[i]))
+        if best == j:
+            raise _Diagnosed("attend_weak")
+        S = (X @ W_Q) @ (X @ W_K).T
+        top = np.unravel_index(int(np.argmax(S)), S.shape)
+        if tuple(int(t) for t in top) == (j, i) and A[j, i] >= 0.5:
+            raise _Diagnosed("attend_swapped")   # the strongest query is j's, the strongest key i's
+        if best == i:
+            raise _Diagnosed("attend_self")
+        raise _Diagnosed("attend_other")
+
+    _run(fn, _ch06_attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
+         prepare=_ch06_attend_prepare, compare=compare)
+
+
+def _ch06_batched_cases():
+    specs = [
+        ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
+        ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
+        ("1 句 × 5 个词，d_model=8，d_k=4，d_v=2", 1, 5, 8, 4, 2, 70, False),
+        ("float32，2 句 × 3 个词，d_model=4，d_k=4，d_v=4", 2, 3, 4, 4, 4, 71, True),
+    ]
+    cases = []
+    for label, b, n, d_model, d_k, d_v, seed, f32 in specs:
+        rng = _rng(seed)
+        X = _randn(rng, b, n, d_model, scale=0.7)
+        W = (_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v))
+        args = _float32_if(f32, (X, *W))
+        cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
+    return cases
+
+
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+    Q, K, V = X @ WQ, X @ WK, X @ WV
+    d_k = Q.shape[-1] if d_k is None else d_k
+    s = Q @ np.swapaxes(K, -1, -2)
+    if scale:
+        s = s / np.sqrt(d_k)
+    w = _ref_softmax(s, axis=axis)
+    return w if ret == "w" else w @ V
+
+
+def _ch06_batched_mistakes():
+    def mixed(X, WQ, WK, WV):
+        b, n, d = X.shape
+        flat = X.reshape(b * n, d)
+        Q, K, V = flat @ WQ, flat @ WK, flat @ WV
+        return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
+
+    return [
+        Mistake("returned_weights", lambda *a: _ch06_batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
+        Mistake("batched_mixed_sentences", mixed),
+    ]
+
+
+def _ch06_batched_error(exc, case):
+    if _matmul_error(exc):
+        return "batched_k_transpose"
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return "softmax_keepdims"
+    return None
+
+
+def check_batched_self_attention(fn) -> None:
+    """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_ch06_batched_error)
+
+
+# ---------------------------------------------------------------------------
+# ch07 (owner H8): padding mask from lengths; predict the shapes of cross-attention
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch07", {
+    "pad_missing_axis": "值对了，但形状是 (B, n)：中间还要一个长度为 1 的轴，变成 (B, 1, n)，它才会广播到每一个查询行（例如 mask[:, None, :]）。",
+    "pad_masks_queries": "挡错了轴：形状 (B, n, 1) 挡住的是查询（行）。<pad> 是不该被看的键（列），形状要 (B, 1, n)。",
+    "pad_inverted": "True/False 反了：约定 True = 可以看。真实的词是 True，<pad> 是 False。",
+    "pad_off_by_one": "差了一位：长度为 L 的句子，真实的词在位置 0 … L−1，要用 位置 < L，不是 ≤ L。",
+    "pad_not_bool": "数值对了，但请返回布尔数组（True = 可以看），例如用比较运算 < 直接得到 bool。",
+    "pad_expanded": "形状 (B, n, n) 的掩码也能用，但这个练习要的是 (B, 1, n)：每句一行，靠广播用到所有查询。",
+    "cross_not_swapped": "这是对调之前的形状。α 的行数跟着查询走：现在查询是中文（4 个词），键是英文（5 个位置）。",
+    "cross_square": "交叉注意力的 α 一般不是方阵：行数 = 查询的个数（中文 4 个），列数 = 键的个数（英文 5 个）。",
+    "cross_z_rows": "Z 的行数跟着查询走：每个查询（现在是中文的 4 个词）得到一行输出。",
+    "cross_z_dmodel": "Z 的列数是 d_v，也就是 W_V 的列数（8），不是 d_model。",
+    "cross_other": "再想想：α 的形状是 (查询个数, 键个数)，Z 的形状是 (查询个数, d_v)。",
+})
+
+
+def _ch07_padding_cases():
+    return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
+            for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
+
+
+def check_padding_mask(fn) -> None:
+    """ch07: ``fn(lengths, n) -> bool (B, 1, n)``: True where key j is a real word (j < lengths[b])."""
+
+    def compare(value, case):
+        lengths, n = case.args
+        ref = case.expected
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.dtype.kind not in "biuf":
+            return False
+        if arr.shape == ref.shape and arr.dtype == bool and np.array_equal(arr, ref):
+            return True
+        flat = ref[:, 0, :]
+        pos = np.arange(n)
+        lens = np.asarray(lengths)[:, None]
+        variants = {
+            "pad_inverted": ~flat,
+            "pad_off_by_one": pos[None, :] <= lens,
+        }
+        b = arr.astype(bool) if arr.dtype.kind != "f" or np.all((arr == 0) | (arr == 1)) else None
+        if b is None:
+            return False
+        if arr.shape == ref.shape and arr.dtype != bool and np.array_equal(b, ref):
+            raise _Diagnosed("pad_not_bool")
+        if arr.shape == flat.shape and np.array_equal(b, flat):
+            raise _Diagnosed("pad_missing_axis")
+        if arr.shape == (len(lengths), n, 1) and np.array_equal(b[:, :, 0], flat):
+            raise _Diagnosed("pad_masks_queries")
+        if arr.shape == (len(lengths), n, n) and np.array_equal(b, np.broadcast_to(ref, b.shape)):
+            raise _Diagnosed("pad_expanded")
+        for key, cand in variants.items():
+            for shape_ok in (arr.shape == ref.shape and np.array_equal(b[:, 0, :], cand),
+                             arr.shape == flat.shape and np.array_equal(b, cand)):
+                if shape_ok:
+                    raise _Diagnosed(key)
+        return False
+
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+
+
+def _ch07_shape_tuple(value):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise TypeError(f"形状要写成元组，例如 (2, 3)；你给的是 {value!r}")
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"形状里的每一项都要是整数；你给的是 {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def check_cross_shapes(alpha_shape, z_shape) -> None:
+    """ch07: predict α's and Z's shapes when Chinese (4 words) queries English (5 positions), W_V (16, 8)."""
+    if alpha_shape is None or z_shape is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你预测的两个形状填进 alpha_shape 和 z_shape，再运行本单元格检查。"))
+        return
+    try:
+        a, z = _ch07_shape_tuple(alpha_shape), _ch07_shape_tuple(z_shape)
+    except TypeError as exc:
+        _report(Outcome("failed", message=f"❌ {exc}"))
+        return
+    if a == (4, 5) and z == (4, 8):
+        _report(Outcome("passed", message="✅ 正确！α 是 (4, 5)：行 = 中文查询，列 = 英文键；Z 是 (4, 8)：每个中文词一行，d_v = 8 列。"))
+        return
+    if a != (4, 5):
+        key = {(5, 4): "cross_not_swapped", (4, 4): "cross_square", (5, 5): "cross_square"}.get(a, "cross_other")
+        what = f"α 的形状 {a}"
+    else:
+        key = {(5, 8): "cross_z_rows", (4, 16): "cross_z_dmodel", (5, 16): "cross_z_rows"}.get(z, "cross_other")
+        what = f"Z 的形状 {z}"
+    _report(Outcome("failed", mistake=key, message=f"❌ {what} 不对。{HINTS[key]}"))
+
+
+# ---------------------------------------------------------------------------
+# ch08 (owner H8): gradient of -log α_t (checked by finite differences);
+#                  predict the depth of local attention
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch08", {
+    "nll_sign": "符号反了：L = −log α_t，增大 s_t 会让 L 变小，所以 ∂L/∂s_t 应该是负的。",
+    "nll_dalpha": "这是 ∂L/∂α（只有第 t 个分量 −1/α_t），还差一步：再乘 softmax 的雅可比矩阵，才得到 ∂L/∂s。",
+    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m e^{s_m}，第一项对 s 的导数只在第 t 个位置上是 −1。",
+    "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
+    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m e^{s_m} 这一项对每个 s_m 都有导数。",
+    "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
+    "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
+    "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
+    "window_not_int": "层数是整数：一层要么有、要么没有，19 / 3 要向上取整。",
+    "window_count_tokens": "要走的距离是 20 − 1 = 19 个位置（从第 0 个词到第 19 个词），不是 20。",
+    "window_other": "再想想：从位置 0 到位置 19 要走 19 格，每一层最多走 3 格。",
+})
+
+
+def _ch08_attend_loss_ref(s, t):
+    s = np.asarray(s, dtype=np.float64)
+    g = _ref_softmax(s)
+    g[t] -= 1.0
+    return g
+
+
+def _ch08_attend_loss_cases():
+    rng = _rng(82)
+    specs = [
+        ("4 个分数，t=2", _randn(rng, 4), 2, False),
+        ("1 个分数（α = [1]），t=0", np.array([0.3]), 0, False),
+        ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
+        ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
+    ]
+    return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
+
+
+def _ch08_attend_loss_mistakes():
+    def onehot(s, t):
+        e = np.zeros(len(s))
+        e[t] = 1.0
+        return e
+
+    def dalpha(s, t):
+        return -onehot(s, t) / _ref_softmax(s)[t]
+
+    def diag_only(s, t):
+        return -onehot(s, t) * (1 - _ref_softmax(s)[t])
+
+    return [
+        Mistake("nll_sign", lambda s, t: -_ch08_attend_loss_ref(s, t)),
+        Mistake("nll_dalpha", dalpha),
+        Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
+        Mistake("nll_diag_only", diag_only),
+        Mistake("nll_forgot_softmax", lambda s, t: -onehot(s, t)),
+    ]
+
+
+def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
+    """Central differences ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` of a scalar function, one entry at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (f(xp) - f(xm)) / (2 * eps)
+    return g
+
+
+def check_attend_loss_grad(fn) -> None:
+    """ch08: ``fn(scores_row, target) -> ∂L/∂scores_row`` for L = −log softmax(scores_row)[target].
+
+    The expected gradient of every case is computed by finite differences of L
+    (and agrees with α − e_t, which the tests check separately).
+    """
+    cases = _ch08_attend_loss_cases()
+    for c in cases:
+        s, t = c.args
+        fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
+        c.expected = fd
+    _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+
+
+def check_window_layers(answer) -> None:
+    """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
+    def as_number(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"请填一个整数，例如 5；你给的是 {v!r}")
+        v = float(v)
+        if v.is_integer():
+            return int(v)
+        return round(v, 2)
+
+    wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
+             6.34: "window_not_int", 6.67: "window_count_tokens",
+             None: "window_other"}
+    _h8_prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
+                        what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
+
+
+__all__ += [
+    "check_attend_weights",
+    "check_batched_self_attention",
+    "check_padding_mask",
+    "check_cross_shapes",
+    "check_attend_loss_grad",
+    "check_window_layers",
+    "finite_difference_grad",
+    "CHAPTER_HINTS",
+]

@@ -46,7 +46,7 @@ def scores(Q, K):
 
 def scaled_scores(Q, K):
     """Q: (n_q, d_k), K: (n_k, d_k) -> Q Kᵀ / √d_k."""
-    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的长度（列数），不是词的个数
+    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的维度（列数），不是词的个数
     return Q @ K.T / np.sqrt(d_k)  # 除以 √d_k，不是 d_k
 
 
@@ -109,6 +109,44 @@ def softmax_backward(weights_row, grad_weights_row):
     return a * (g - np.dot(a, g))
 
 
+# --- ch01 / ch02 exercises added for issue 11 ------------------------------
+
+__all__ += ["qkv_shapes", "permuted_output", "dot_cos_ranking", "batched_scores"]
+
+
+def qkv_shapes():
+    """10 words, d_model = 512, d_k = 64, d_v = 32: the (rows, cols) of each matrix."""
+    n, d_model, d_k, d_v = 10, 512, 64, 32
+    return {
+        "X": (n, d_model),        # 每行一个词
+        "W_Q": (d_model, d_k),    # 行数 = X 的列数；W_K 也一样
+        "W_V": (d_model, d_v),    # V 的宽度由 d_v 决定
+        "Q": (n, d_k),            # d_model 在 X @ W_Q 里被“消掉”
+        "K": (n, d_k),
+        "V": (n, d_v),
+    }
+
+
+def permuted_output(Z, perm):
+    """Output of the reordered sentence (no positional encoding): row i comes from row perm[i]."""
+    # 注意力是置换等变的：输入的行怎样重排，输出的行就怎样重排
+    return Z[perm]
+
+
+def dot_cos_ranking():
+    """q = [1, 0, 1]; k1 = [2, 0, 2], k2 = [0, 0, 5], k3 = [1, 1, 1]."""
+    # 点积: k1 → 4, k2 → 5, k3 → 2；余弦: k1 → 1.0, k2 → 0.707, k3 → 0.816
+    dot_order = ["k2", "k1", "k3"]
+    cos_order = ["k1", "k3", "k2"]
+    return dot_order, cos_order
+
+
+def batched_scores(Q, K):
+    """Q: (..., n_q, d_k), K: (..., n_k, d_k) -> (..., n_q, n_k); any number of batch axes."""
+    # 只交换最后两个轴；K.T 会把批次轴也倒过来
+    return Q @ np.swapaxes(K, -1, -2)
+
+
 def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
     """Causal multi-head self-attention of a batch: X (b, n, d_model) -> Z (b, n, d_model)."""
     b, n, d_model = X.shape
@@ -139,3 +177,54 @@ def mha_param_count(d_model, n_heads, bias):
 def torch_mask(keep):
     """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
     return ~np.asarray(keep, dtype=bool)
+
+
+# ---------------------------------------------------------------------------
+# ch06–08 exercises added for issue 11 (owner H8)
+# ---------------------------------------------------------------------------
+
+__all__ += ["attend_weights", "batched_self_attention", "padding_mask", "attend_loss_grad"]
+
+
+def attend_weights(X, i, j, d_k):
+    """W_Q, W_K (d_model, d_k) such that token i attends to token j: α[i, j] close to 1."""
+    # 目标：只有第 i 个词的查询、第 j 个词的键指向同一个方向 u，其余词的查询和键都是 0。
+    # X W = T 对 W 求解（n <= d_model 时 X 的行线性无关，伪逆给出精确解）。
+    n = X.shape[0]
+    u = np.zeros(d_k)
+    u[0] = 1.0
+    strength = 3.0 * d_k ** 0.25   # 分数 = strength² / √d_k = 9，其余分数都是 0：α[i, j] = e⁹ / (e⁹ + n − 1)
+    T_Q = np.zeros((n, d_k))
+    T_Q[i] = strength * u
+    T_K = np.zeros((n, d_k))
+    T_K[j] = strength * u
+    X_pinv = np.linalg.pinv(X)
+    return X_pinv @ T_Q, X_pinv @ T_K
+
+
+def batched_self_attention(X, W_Q, W_K, W_V):
+    """Self-attention of a batch X (b, n, d_model) -> Z (b, n, d_v); each sentence on its own."""
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V         # @ 对前面的轴（句子）逐个做矩阵乘法
+    d_k = Q.shape[-1]                            # 最后一维才是 d_k
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)   # 只交换最后两个轴：(b, n, d_k) -> (b, d_k, n)
+    s = s - s.max(axis=-1, keepdims=True)
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    return alpha @ V
+
+
+def padding_mask(lengths, n):
+    """Boolean (B, 1, n) key mask: True where position j < lengths[b] (a real word)."""
+    lengths = np.asarray(lengths)
+    real = np.arange(n)[None, :] < lengths[:, None]   # (B, n)：前 length 个位置是真实的词
+    return real[:, None, :]                           # 中间加一个轴，广播到每一个查询行
+
+
+def attend_loss_grad(scores_row, target):
+    """∂L/∂s for L = -log softmax(s)[target]: α - e_target."""
+    s = np.asarray(scores_row, dtype=float)
+    alpha = np.exp(s - s.max())
+    alpha = alpha / alpha.sum()
+    grad = alpha.copy()            # log Σ e^{s_m} 对 s_m 的导数是 α_m
+    grad[target] -= 1.0            # −s_t 对 s_t 的导数是 −1
+    return grad
