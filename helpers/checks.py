@@ -1882,7 +1882,8 @@ def _ch02_batched_error(exc, case):
 
 def _ch02_check_batched_scores(fn) -> Outcome:
     return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
-                on_error=_ch02_batched_error)
+                on_error=_ch02_batched_error,
+                forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
 def check_batched_scores(fn) -> None:
@@ -2017,6 +2018,7 @@ def _mh_error(exc, case):
     return None
 
 
+@_checker
 def check_multi_head_attention(fn) -> None:
     """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
 
@@ -2024,7 +2026,9 @@ def check_multi_head_attention(fn) -> None:
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
          "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
-         prepare=_tuple_prepare, on_error=_mh_error)
+         prepare=_tuple_prepare, on_error=_mh_error,
+         forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
+                    "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
 # --- parameter count -------------------------------------------------------
@@ -2065,6 +2069,7 @@ def _param_compare(value, case):
     return float(value) == float(case.expected)
 
 
+@_checker
 def check_mha_param_count(fn) -> None:
     """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
     cases = _param_cases()
@@ -2100,6 +2105,7 @@ def _torch_mask_cases():
     ]
 
 
+@_checker
 def check_torch_mask(fn) -> None:
     """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
 
@@ -2142,7 +2148,7 @@ def check_torch_mask(fn) -> None:
         return None
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error)
+         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
 
 
 # ===========================================================================
@@ -2319,7 +2325,7 @@ def _ch06_batched_error(exc, case):
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_ch06_batched_error)
+         prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -2385,7 +2391,8 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare,
+         forbidden=("attention.padding_mask",))
 
 
 def _ch07_shape_tuple(value):
