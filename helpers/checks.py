@@ -2153,6 +2153,7 @@ def _mh_error(exc, case):
     return None
 
 
+@_checker
 def check_multi_head_attention(fn) -> None:
     """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
 
@@ -2160,7 +2161,9 @@ def check_multi_head_attention(fn) -> None:
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
          "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
-         prepare=_tuple_prepare, on_error=_mh_error)
+         prepare=_tuple_prepare, on_error=_mh_error,
+         forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
+                    "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
 # --- parameter count -------------------------------------------------------
@@ -2201,6 +2204,7 @@ def _param_compare(value, case):
     return float(value) == float(case.expected)
 
 
+@_checker
 def check_mha_param_count(fn) -> None:
     """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
     cases = _param_cases()
@@ -2236,6 +2240,7 @@ def _torch_mask_cases():
     ]
 
 
+@_checker
 def check_torch_mask(fn) -> None:
     """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
 
@@ -2278,7 +2283,7 @@ def check_torch_mask(fn) -> None:
         return None
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error)
+         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
 
 
 # ===========================================================================
@@ -2299,7 +2304,7 @@ def _chapter_hints(chapter: str, hints: dict) -> None:
     CHAPTER_HINTS.setdefault(chapter, set()).update(hints)
 
 
-def _prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
+def _h8_prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
     """Verdict for a "predict first" exercise: ``value`` is the learner's prediction.
 
     ``wrong`` maps a plausible wrong prediction to its hint id; ``normalise``
@@ -2339,7 +2344,7 @@ _chapter_hints("ch06", {
 })
 
 
-def _attend_cases():
+def _ch06_attend_cases():
     from .tokens import SENTENCE_CAT_SHORT, token_inputs
 
     cases = []
@@ -2354,12 +2359,12 @@ def _attend_cases():
     return cases
 
 
-def _attend_weights_of(X, W_Q, W_K):
+def _ch06_attend_weights_of(X, W_Q, W_K):
     Q, K = X @ W_Q, X @ W_K
     return _ref_softmax(Q @ K.T / np.sqrt(W_Q.shape[-1]))
 
 
-def _attend_prepare(value, case):
+def _ch06_attend_prepare(value, case):
     if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 2:
         return value, "attend_not_pair"
     X, i, j, d_k = case.args
@@ -2378,7 +2383,7 @@ def check_attend_weights(fn) -> None:
         if not (np.all(np.isfinite(W_Q)) and np.all(np.isfinite(W_K))):
             raise _Diagnosed("attend_nonfinite")
         with np.errstate(all="ignore"):
-            A = _attend_weights_of(X, W_Q, W_K)
+            A = _ch06_attend_weights_of(X, W_Q, W_K)
         if not np.all(np.isfinite(A)):
             raise _Diagnosed("attend_nonfinite")
         if A[i, j] >= 0.9:
@@ -2394,8 +2399,8 @@ def check_attend_weights(fn) -> None:
             raise _Diagnosed("attend_self")
         raise _Diagnosed("attend_other")
 
-    _run(fn, _attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
-         prepare=_attend_prepare, compare=compare)
+    _run(fn, _ch06_attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
+         prepare=_ch06_attend_prepare, compare=compare)
 
 
 def _ch06_batched_cases():
@@ -2477,7 +2482,7 @@ _chapter_hints("ch07", {
 })
 
 
-def _padding_cases():
+def _ch07_padding_cases():
     return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
@@ -2521,10 +2526,10 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
 
 
-def _shape_tuple(value):
+def _ch07_shape_tuple(value):
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise TypeError(f"形状要写成元组，例如 (2, 3)；你给的是 {value!r}")
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
@@ -2538,7 +2543,7 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你预测的两个形状填进 alpha_shape 和 z_shape，再运行本单元格检查。"))
         return
     try:
-        a, z = _shape_tuple(alpha_shape), _shape_tuple(z_shape)
+        a, z = _ch07_shape_tuple(alpha_shape), _ch07_shape_tuple(z_shape)
     except TypeError as exc:
         _report(Outcome("failed", message=f"❌ {exc}"))
         return
@@ -2574,14 +2579,14 @@ _chapter_hints("ch08", {
 })
 
 
-def _attend_loss_ref(s, t):
+def _ch08_attend_loss_ref(s, t):
     s = np.asarray(s, dtype=np.float64)
     g = _ref_softmax(s)
     g[t] -= 1.0
     return g
 
 
-def _attend_loss_cases():
+def _ch08_attend_loss_cases():
     rng = _rng(82)
     specs = [
         ("4 个分数，t=2", _randn(rng, 4), 2, False),
@@ -2589,10 +2594,10 @@ def _attend_loss_cases():
         ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
         ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
     ]
-    return [Case(label, (s, t), _attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
+    return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
 
 
-def _attend_loss_mistakes():
+def _ch08_attend_loss_mistakes():
     def onehot(s, t):
         e = np.zeros(len(s))
         e[t] = 1.0
@@ -2605,7 +2610,7 @@ def _attend_loss_mistakes():
         return -onehot(s, t) * (1 - _ref_softmax(s)[t])
 
     return [
-        Mistake("nll_sign", lambda s, t: -_attend_loss_ref(s, t)),
+        Mistake("nll_sign", lambda s, t: -_ch08_attend_loss_ref(s, t)),
         Mistake("nll_dalpha", dalpha),
         Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
         Mistake("nll_diag_only", diag_only),
@@ -2631,12 +2636,12 @@ def check_attend_loss_grad(fn) -> None:
     The expected gradient of every case is computed by finite differences of L
     (and agrees with α − e_t, which the tests check separately).
     """
-    cases = _attend_loss_cases()
+    cases = _ch08_attend_loss_cases()
     for c in cases:
         s, t = c.args
         fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
         c.expected = fd
-    _run(fn, cases, _attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+    _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
 
 
 def check_window_layers(answer) -> None:
@@ -2652,7 +2657,7 @@ def check_window_layers(answer) -> None:
     wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
              6.34: "window_not_int", 6.67: "window_count_tokens",
              None: "window_other"}
-    _prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
+    _h8_prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
                         what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
 
 

@@ -215,3 +215,13 @@ def test_committed_exercise_outputs_are_pending():
         if cell["cell_type"] == "code" and "checks.check_" in src:
             text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
             assert text.startswith("⏳"), (src, text)
+
+
+def test_checks_module_defines_every_name_once():
+    """Chapter sections are appended to one module: a second `def _x` would silently replace the first."""
+    import ast
+    import collections
+    from pathlib import Path
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert [k for k, v in collections.Counter(names).items() if v > 1] == []
