@@ -2018,7 +2018,8 @@ def _ch02_batched_error(exc, case):
 
 def _ch02_check_batched_scores(fn) -> Outcome:
     return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
-                on_error=_ch02_batched_error)
+                on_error=_ch02_batched_error,
+                forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
 def check_batched_scores(fn) -> None:
