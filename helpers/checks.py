@@ -2461,7 +2461,7 @@ def _ch06_batched_error(exc, case):
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_ch06_batched_error)
+         prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -2527,7 +2527,8 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare,
+         forbidden=("attention.padding_mask",))
 
 
 def _ch07_shape_tuple(value):
