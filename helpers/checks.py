@@ -796,6 +796,7 @@ def _exercise_name() -> str:
 
 def _report(outcome: Outcome) -> Outcome:
     """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    __tracebackhide__ = True  # noqa: F841
     _write_record(outcome, _exercise_name())
     if _is_strict() and outcome.status != "passed":
         raise AssertionError(outcome.message) from None
@@ -813,8 +814,13 @@ def _checker(check):
         tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
         if time_limit is not None:
             tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        __tracebackhide__ = True  # noqa: F841 - IPython / pytest hide this frame
         try:
             return check(fn, *args, **kwargs)
+        except AssertionError as exc:
+            # strict mode: raise afresh from here, so a grader's traceback is the test
+            # cell's line and the verdict, not the checker's insides
+            raise AssertionError(*exc.args) from None
         finally:
             for var, token in reversed(tokens):
                 var.reset(token)
