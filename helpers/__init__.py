@@ -17,12 +17,15 @@ handmade      : hand-constructed W_Q / W_K that make 它 attend to 小猫    (Nu
 training      : one attention layer trained by gradient descent with
                 hand-derived gradients (chapter 08)                      (NumPy)
 efficiency    : path lengths, loop vs matrix timing, O(n²) memory (chapter 08)
+multihead     : MultiHeadAttention layer (W_Q, W_K, W_V, W_O), per-head loop
+                reference, parameter/cost count, mask conversion to PyTorch (09)
 checks        : exercise checkers with named-mistake diagnosis; solutions
 fonts         : makes a CJK font available to matplotlib
 plots         : static matplotlib figures (heatmaps, bars, step strip, grids)
 chapter_plots : figures specific to chapters 01-04
 walkthrough   : weighted-sum picture and the traced sequence diagram (05, 06)
-widgets       : live slider panels and their static ``*_figure`` twins
+widgets       : live slider panels and their static ``*_figure`` twins (a package:
+                primitives = HTML/SVG building blocks, one module per panel family)
 """
 
 from .attention import *  # noqa: F401,F403

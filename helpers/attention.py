@@ -581,31 +581,39 @@ def cross_attention(x_query, x_context, w_q, w_k, w_v, mask=None, scale=None):
 
 
 # ---------------------------------------------------------------------------
-# multi-head preview
+# multi-head attention (chapter 09)
 # ---------------------------------------------------------------------------
 
 def split_heads(x, n_heads) -> np.ndarray:
     """Split the last dimension into heads: ``(..., n, d) -> (..., h, n, d // h)``.
 
+    This is ``reshape`` to ``(..., n, h, d_head)`` followed by swapping the
+    token and head axes (a reshape alone would mix tokens into heads).
+
     Parameters
     ----------
     x : array_like, shape (..., n, d)
-        Rows = tokens; head ``h`` takes columns ``h*d_head:(h+1)*d_head``.
+        Rows = tokens, e.g. Q of shape ``(n, d_model)`` or ``(b, n, d_model)``;
+        head ``i`` takes columns ``i*d_head:(i+1)*d_head``.
     n_heads : int
         Number of heads; must divide ``d``.
 
     Returns
     -------
     numpy.ndarray, shape (..., n_heads, n, d // n_heads)
+        A new array (never a view of ``x``); float32 stays float32.
     """
     n_heads = _check_positive_int(n_heads, "n_heads")
     a = _as_real_array(x, "x")
     _check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
     d = a.shape[-1]
     if d % n_heads:
-        raise ValueError(f"d_model={d} (shape {_shape(a)}) is not divisible by n_heads={n_heads}")
+        raise ValueError(
+            f"d_model={d} (the last dimension of x, shape {_shape(a)}) is not divisible by "
+            f"n_heads={n_heads}; every head needs d_model / n_heads columns"
+        )
     new = a.reshape(*a.shape[:-1], n_heads, d // n_heads)
-    return np.swapaxes(new, -2, -3)
+    return np.swapaxes(new, -2, -3).copy()
 
 
 def merge_heads(x) -> np.ndarray:
@@ -618,40 +626,139 @@ def merge_heads(x) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (..., n, h * d_head)
-        The heads side by side again, head 0 first.
+        The heads side by side again, head 0 first (a new array, never a view).
     """
     a = _as_real_array(x, "x")
     if a.ndim < 3 or a.size == 0:
-        raise ValueError(f"merge_heads needs a non-empty (..., h, n, d_head) array; got shape {_shape(a)}")
+        raise ValueError(
+            f"merge_heads needs a non-empty (..., h, n, d_head) array with a head axis; got shape {_shape(a)}"
+        )
     a = np.swapaxes(a, -2, -3)
-    return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1])
+    return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1]).copy()
 
 
-def multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None):
-    """Multi-head self-attention: h heads of size ``d_model // h`` side by side.
+def _check_head_weight(w, name: str, d_model: int, n_heads: int) -> np.ndarray:
+    """A projection for all heads at once: (d_model, n_heads * d_head)."""
+    w = _as_real_array(w, name)
+    if w.ndim != 2 or w.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D matrix (d_model, n_heads * d_head); got shape {_shape(w)}")
+    if w.shape[0] != d_model:
+        raise ValueError(
+            f"x has d_model={d_model} columns but {name} has {w.shape[0]} rows (shape {_shape(w)}); "
+            f"{name} must be (d_model, n_heads * d_head)"
+        )
+    if w.shape[1] % n_heads:
+        raise ValueError(
+            f"{name} has {w.shape[1]} columns (shape {_shape(w)}), not divisible by n_heads={n_heads}"
+        )
+    return w
+
+
+def _check_bias(b, name: str, size: int) -> np.ndarray | None:
+    if b is None:
+        return None
+    b = _as_real_array(b, name)
+    if b.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},) (one entry per output column); got shape {_shape(b)}")
+    return b
+
+
+def _head_mask(mask, x_ndim: int, weights_shape: tuple) -> np.ndarray | None:
+    """Put a mask into the (..., h, n_q, n_k) layout of the per-head weights.
+
+    A mask with at most ``x.ndim`` dimensions follows x's batch layout
+    (``(n, n)``, ``(b, n, n)``, ``(b, 1, n)`` …): a head axis is inserted so it
+    applies to every head.  A mask with ``x.ndim + 1`` dimensions already has
+    a head axis (``(..., h, n, n)``).
+    """
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.dtype.kind != "b":
+        raise TypeError(
+            f"mask must be a boolean array (True = may attend, False = blocked); got dtype "
+            f"{arr.dtype} with shape {_shape(arr)}"
+        )
+    if arr.ndim < 1:
+        raise ValueError("mask must have at least 1 dimension (n_k,); got a scalar")
+    if arr.ndim > x_ndim + 1:
+        raise ValueError(
+            f"mask has {arr.ndim} dimensions (shape {_shape(arr)}) but the weights are {weights_shape} "
+            f"(batch..., h, n_q, n_k): at most {x_ndim + 1} dimensions"
+        )
+    if arr.ndim <= x_ndim:
+        arr = arr[..., None, :, :] if arr.ndim >= 2 else arr
+    return _as_mask(arr, weights_shape, what="per-head weights")
+
+
+def multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None, *,
+                              b_q=None, b_k=None, b_v=None, b_o=None):
+    """Multi-head self-attention: h heads of size ``d_head = d_model // h`` side by side.
+
+    ``Q = x W_Q (+ b_Q)`` etc. for all heads at once, then
+    :func:`split_heads` → scaled dot-product attention per head (÷√d_head) →
+    :func:`merge_heads` → ``Z W_O (+ b_O)``.
 
     Parameters
     ----------
-    x : array_like, shape (..., n, d_model)
-    w_q, w_k, w_v : array_like, shape (d_model, d_model)
-        Projections for all heads at once; head ``h`` uses columns
-        ``h*d_head:(h+1)*d_head``.
+    x : array_like, shape (n, d_model) or (b, n, d_model)
+        Token inputs, rows = tokens; any leading dimensions are batch dimensions.
+    w_q, w_k : array_like, shape (d_model, h * d_head)
+        Projections for all heads at once; head ``i`` uses columns
+        ``i*d_head:(i+1)*d_head`` (course convention ``x @ W``; PyTorch's
+        ``nn.Linear`` stores the transpose).
+    w_v : array_like, shape (d_model, h * d_v_head)
     n_heads : int
-        Must divide ``d_model``.
-    w_o : array_like, shape (d_model, d_model), optional
-        Output projection applied after concatenating the heads.
+        Must divide the number of columns of every projection.
+    w_o : array_like, shape (h * d_v_head, d_out), optional
+        Output projection applied after concatenating the heads (standard in
+        every Transformer; ``None`` returns the concatenation itself).
     mask : array_like of bool, optional
-        Broadcastable to ``(..., h, n, n)``.
+        True = may attend.  Either in x's batch layout, broadcastable to
+        ``(..., n, n)`` (e.g. ``causal_mask(n)`` or ``padding_mask(lengths, n)``
+        of shape ``(b, 1, n)``) — the same mask is used by every head — or
+        with one more (head) dimension, broadcastable to ``(..., h, n, n)``.
+    b_q, b_k, b_v, b_o : array_like, optional
+        Biases added after each projection (shape = that projection's columns).
 
     Returns
     -------
-    output : numpy.ndarray, shape (..., n, d_model)
+    output : numpy.ndarray, shape (..., n, d_out)
+        ``d_out = d_model`` for the usual square W_O (``h * d_v_head`` without W_O).
     weights : numpy.ndarray, shape (..., h, n, n)
+        alpha of every head; each row of each head sums to 1 (0 where fully masked).
     """
-    q, k, v = project_qkv(x, w_q, w_k, w_v)
+    n_heads = _check_positive_int(n_heads, "n_heads")
+    xa = _as_real_array(x, "x")
+    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
+    d_model = xa.shape[-1]
+    wq = _check_head_weight(w_q, "W_Q", d_model, n_heads)
+    wk = _check_head_weight(w_k, "W_K", d_model, n_heads)
+    wv = _check_head_weight(w_v, "W_V", d_model, n_heads)
+    if wq.shape[1] != wk.shape[1]:
+        raise ValueError(
+            f"W_Q and W_K must produce the same number of columns (h * d_head): W_Q shape "
+            f"{_shape(wq)}, W_K shape {_shape(wk)}"
+        )
+    biases = [_check_bias(b, name, w.shape[1]) for b, name, w in
+              ((b_q, "b_Q", wq), (b_k, "b_K", wk), (b_v, "b_V", wv))]
+    q, k, v = (xa @ w if b is None else xa @ w + b for w, b in zip((wq, wk, wv), biases))
     qh, kh, vh = split_heads(q, n_heads), split_heads(k, n_heads), split_heads(v, n_heads)
-    out, weights = scaled_dot_product_attention(qh, kh, vh, mask=mask)
+    n = xa.shape[-2]
+    head_mask = _head_mask(mask, xa.ndim, qh.shape[:-2] + (n, n))
+    out, weights = scaled_dot_product_attention(qh, kh, vh, mask=head_mask)
     merged = merge_heads(out)
     if w_o is not None:
-        merged = project(merged, w_o, "W_O")
+        wo = _as_real_array(w_o, "W_O")
+        if wo.ndim != 2 or wo.shape[0] != merged.shape[-1]:
+            raise ValueError(
+                f"W_O must be a 2-D matrix with h * d_v_head = {merged.shape[-1]} rows (one per column "
+                f"of the concatenated heads); got shape {_shape(wo)}"
+            )
+        merged = merged @ wo
+        bo = _check_bias(b_o, "b_O", wo.shape[1])
+        if bo is not None:
+            merged = merged + bo
+    elif b_o is not None:
+        raise ValueError("b_O was given without W_O; the output bias belongs to the output projection")
     return merged, weights

@@ -60,7 +60,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
                                 layout="constrained")
     for ax, (name, m) in zip(axes, mats):
         plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
-        ax.set_xlabel("维度 (0 … d_model−1)", fontsize=9)
+        ax.set_xlabel("维度 (0 … d_model−1)", fontsize=plots.MIN_FONT_PT)
     plots._colorbar(fig, axes[-1].images[0], list(axes), plots.VALUE_LABEL, shrink=0.8, aspect=15)
     fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
     return fig
@@ -145,14 +145,14 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     ax.plot(d_models, separate, "s-", color=plots.ACCENT_COLOR, label="Q = X·W_Q, K = X·W_K (两个不同矩阵)")
     ax.axhline(1 / n_tokens, color="#888888", linestyle="--", linewidth=1)
     ax.text(d_models[-1], 1 / n_tokens + 0.02, f"1/n = {1 / n_tokens:.2f} (一视同仁)", ha="right", va="bottom",
-            fontsize=9, color="#555555")
+            fontsize=plots.MIN_FONT_PT, color="#555555")
     ax.set_xscale("log", base=2)
     ax.set_xticks(d_models, [str(int(d)) for d in d_models])
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("d_model")
     ax.set_ylabel("每个词给自己的平均权重")
     ax.set_title("不做投影时，维度越高，词越只关注自己")
-    ax.legend(loc="center right", fontsize=9, frameon=False)
+    ax.legend(loc="center right", fontsize=plots.MIN_FONT_PT, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -194,14 +194,14 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
         neg_base = neg_base + np.where(vals < 0, vals, 0)
     totals = parts.sum(axis=1)
     for x, t in zip(xs, totals):
-        ax.text(x, max(t, pos_base[x]) + 0.01, f"= {t:.2f}", ha="center", va="bottom", fontsize=10)
+        ax.text(x, max(t, pos_base[x]) + 0.01, f"= {t:.2f}", ha="center", va="bottom", fontsize=plots.MIN_FONT_PT)
     ax.axhline(0, color="#888888", linewidth=0.8)
     ax.set_xticks(xs, key_labels)
     ax.set_xlabel(plots.KEY_AXIS_LABEL)
     ax.set_ylabel(f"{query_label}·k 的组成")
     ax.set_ylim(min(0, neg_base.min() * 1.2), pos_base.max() * 1.25 + 0.02)
     ax.set_title(f"点积 = 各维乘积之和 (查询 {query_label})")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.legend(fontsize=plots.MIN_FONT_PT, frameon=False, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -241,7 +241,7 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     ax.set_xlabel("d_k")
     ax.set_ylabel("方差 (对数坐标)")
     ax.set_title("点积的方差随 d_k 线性增长；除以 √d_k 后恒为 1")
-    ax.legend(fontsize=9, frameon=False)
+    ax.legend(fontsize=plots.MIN_FONT_PT, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -277,16 +277,16 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
         ax.plot(d_ks, scaled[key], "s-", color=plots.ACCENT_COLOR, label="缩放  q·k/√d_k")
         if ref is not None:
             ax.axhline(ref, color="#888888", linestyle="--", linewidth=1)
-            ax.text(d_ks[0], ref, ref_text, fontsize=8, color="#555555", va="bottom")
+            ax.text(d_ks[0], ref, ref_text, fontsize=plots.MIN_FONT_PT, color="#555555", va="bottom")
         ax.set_xscale("log", base=2)
         ax.set_yscale(yscale)
-        ax.set_xticks(d_ks, [str(int(d)) for d in d_ks], fontsize=8)
+        ax.set_xticks(d_ks, [str(int(d)) for d in d_ks], fontsize=plots.MIN_FONT_PT)
         ax.set_xlabel("d_k")
         ax.set_title(label)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylim(0, 1.05)
     axes[1].set_ylim(0, np.log(n_keys) * 1.1)
-    axes[0].legend(fontsize=9, frameon=False, loc="center right")
+    axes[0].legend(fontsize=plots.MIN_FONT_PT, frameon=False, loc="center right")
     fig.suptitle(f"随机 q 对 {n_keys} 个随机键做 softmax：不缩放时随 d_k 增大而饱和")
     return fig
 
@@ -311,7 +311,7 @@ def exp_overflow_plot(limits) -> Figure:
     ys = np.arange(len(names))
     ax.barh(ys, vals, color=plots.ACCENT_COLOR_2, alpha=0.85)
     for y, v in zip(ys, vals):
-        ax.text(v, y, f"  {v:.2f}", va="center", fontsize=10)
+        ax.text(v, y, f"  {v:.2f}", va="center", fontsize=plots.MIN_FONT_PT)
     ax.set_yticks(ys, names)
     ax.set_xscale("log")
     ax.set_xlim(1, vals.max() * 4)

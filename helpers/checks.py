@@ -900,3 +900,645 @@ def show_solution(name: str) -> None:
     print(f"# 参考答案：{key}（先自己试一试再看哦）")
     print("import numpy as np\n")
     print(src.rstrip())
+
+
+# ---------------------------------------------------------------------------
+# ch09: multi-head attention
+# ---------------------------------------------------------------------------
+
+HINTS.update({
+    "mh_reshape_no_transpose": "拆头时只 reshape 没有转置：(b, n, d_model) 要先 reshape 成 (b, n, h, d_head)，"
+                               "再交换第 1、2 轴得到 (b, h, n, d_head)；直接 reshape 成 (b, h, n, d_head) 会把不同的词混进同一个头。",
+    "mh_merge_no_transpose": "拼回时没有把轴换回来：每个头的输出 (b, h, n, d_head) 要先交换回 (b, n, h, d_head)，"
+                             "再 reshape 成 (b, n, d_model)；直接 reshape 会把不同词的输出拼在同一行。",
+    "mh_wrong_axis_order": "拆头的轴顺序错了：reshape 成 (b, n, d_head, h) 会让每个头拿到隔列取出的列（0, h, 2h, …）。"
+                           "第 i 个头应该是相邻的 d_head 列 i·d_head … (i+1)·d_head−1，要 reshape 成 (b, n, h, d_head)。",
+    "mh_wrong_transpose": "拆头时转置的轴顺序错了：(b, n, h, d_head) 要变成 (b, h, n, d_head)，即 transpose(0, 2, 1, 3)；"
+                          "transpose(0, 2, 3, 1) 得到的是 (b, h, d_head, n)，注意力就算到了特征维之间，而不是词与词之间。",
+    "mh_scaled_by_d_model": "多头里每个头要除以 √d_head（d_head = d_model / h，也就是每个头 Q、K 的列数），不是 √d_model。",
+    "mh_forgot_w_o": "忘了输出投影：把各头的输出拼回 (b, n, d_model) 之后，还要再乘 W_O。",
+    "mh_shapes": "形状对不上：拆头后 Q、K、V 都是四维 (b, h, n, d_head)，转置最后两个轴要用 K.swapaxes(-1, -2)"
+                 "（K.T 会把四个轴全部倒过来）。",
+    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（d_model × d_model）。",
+    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。"
+                              "h 个头的块拼起来正好是一个 d_model × d_model 的矩阵。",
+    "params_times_h": "多算了 h 倍：h 个头各用 d_head = d_model / h 列，合起来仍是 d_model 列，参数个数与头数无关。",
+    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V、b_O 各 d_model 个数。",
+    "params_bias_wrong": "偏置的个数不对：每个投影输出 d_model 列，所以 b_Q、b_K、b_V、b_O 各有 d_model 个数（共 4·d_model），"
+                         "和头数无关。",
+    "params_bias_when_false": "bias=False 时没有偏置，只数四个权重矩阵。",
+    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask / key_padding_mask 是 "
+                               "True = 挡住。要返回 ~keep。",
+    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受 0 / −inf 的浮点加性掩码，但这个练习要的是布尔数组。",
+    "torch_mask_not_bool": "True/False 的位置对了，但要返回布尔数组（dtype=bool），不是 0/1 的整数或浮点数。",
+    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，只需要把 True/False 取反，不要转置。",
+    "torch_mask_negative": "布尔数组不能用负号或 not 取反：用 ~keep 或 np.logical_not(keep)。",
+})
+
+__all__ += ["check_multi_head_attention", "check_mha_param_count", "check_torch_mask"]
+
+
+def _mh_split(x, h, order="right"):
+    b, n, d = x.shape
+    if order == "no_transpose":
+        return x.reshape(b, h, n, d // h)
+    if order == "interleaved":
+        return x.reshape(b, n, d // h, h).transpose(0, 3, 1, 2)
+    if order == "features_last":
+        return x.reshape(b, n, h, d // h).transpose(0, 2, 3, 1)
+    return x.reshape(b, n, h, d // h).transpose(0, 2, 1, 3)
+
+
+def _mh_merge(z, order="right"):
+    b, h, n, dh = z.shape
+    if order == "no_transpose":
+        return z.reshape(b, n, h * dh)
+    if order == "interleaved":
+        return z.transpose(0, 2, 3, 1).reshape(b, n, h * dh)
+    if order == "features_last":  # z is (b, h, d_head, n) here
+        return z.transpose(0, 3, 1, 2).reshape(b, dh, h * n)
+    return z.transpose(0, 2, 1, 3).reshape(b, n, h * dh)
+
+
+def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d_head", mask="tril",
+                 use_wo=True, softmax="stable"):
+    """Causal multi-head attention with one step done the named (wrong) way."""
+    Q, K, V = (_mh_split(X @ W, h, split) for W in (WQ, WK, WV))
+    n = Q.shape[-2]
+    d = {"d_head": X.shape[-1] // h, "d_model": X.shape[-1], "none": 1}[scale]
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)
+    ones = np.ones((n, n), dtype=bool)
+    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones}[mask]
+    s = np.where(keep, s, -np.inf)
+    a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
+    Z = _mh_merge(a @ V, merge)
+    return Z @ WO if use_wo else Z
+
+
+def _mh_after_softmax(X, WQ, WK, WV, WO, h):
+    Q, K, V = (_mh_split(X @ W, h) for W in (WQ, WK, WV))
+    n, dh = Q.shape[-2], Q.shape[-1]
+    a = _ref_softmax(Q @ np.swapaxes(K, -1, -2) / np.sqrt(dh)) * np.tril(np.ones((n, n)))
+    return _mh_merge(a @ V) @ WO
+
+
+def _mh_cases():
+    specs = [
+        ("2 句 × 4 个词，d_model=8，h=2", 2, 4, 8, 2, 91, False),
+        ("1 句 × 1 个词，d_model=6，h=3", 1, 1, 6, 3, 92, False),
+        ("3 句 × 5 个词，d_model=12，h=3", 3, 5, 12, 3, 93, False),
+        ("1 句 × 3 个词，d_model=4，h=1（单头）", 1, 3, 4, 1, 94, False),
+        ("float32，2 句 × 6 个词，d_model=16，h=4", 2, 6, 16, 4, 95, True),
+    ]
+    cases = []
+    for label, b, n, d, h, seed, f32 in specs:
+        rng = _rng(seed)
+        X = _randn(rng, b, n, d)
+        Ws = [np.round(rng.standard_normal((d, d)) / np.sqrt(d), 3) for _ in range(4)]
+        args = _float32_if(f32, (X, *Ws))
+        f64 = _f64(args)
+        expected, _ = _att.multi_head_self_attention(f64[0], *f64[1:4], h, w_o=f64[4],
+                                                     mask=_att.causal_mask(n))
+        cases.append(Case(label, (*args, h), expected, f32))
+    return cases
+
+
+def _mh_mistakes():
+    P = _mh_pipeline
+    return [
+        Mistake("mh_reshape_no_transpose", lambda *a: P(*a, split="no_transpose", merge="no_transpose")),
+        Mistake("mh_reshape_no_transpose", lambda *a: P(*a, split="no_transpose")),
+        Mistake("mh_merge_no_transpose", lambda *a: P(*a, merge="no_transpose")),
+        Mistake("mh_wrong_axis_order", lambda *a: P(*a, split="interleaved", merge="interleaved")),
+        Mistake("mh_wrong_axis_order", lambda *a: P(*a, split="interleaved")),
+        Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last")),
+        Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last", merge="features_last")),
+        Mistake("mask_upper", lambda *a: P(*a, mask="triu")),
+        Mistake("mh_scaled_by_d_model", lambda *a: P(*a, scale="d_model")),
+        Mistake("mh_forgot_w_o", lambda *a: P(*a, use_wo=False)),
+        Mistake("forgot_mask", lambda *a: P(*a, mask="none")),
+        Mistake("forgot_sqrt_dk", lambda *a: P(*a, scale="none")),
+        Mistake("mask_after_softmax", _mh_after_softmax),
+        Mistake("softmax_wrong_axis", lambda *a: P(*a, softmax="axis")),
+    ]
+
+
+def _mh_error(exc, case):
+    if _matmul_error(exc) or (isinstance(exc, ValueError) and ("reshape" in str(exc) or "broadcast" in str(exc))):
+        return "mh_shapes"
+    return None
+
+
+def check_multi_head_attention(fn) -> None:
+    """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
+
+    X is (b, n, d_model); every W is (d_model, d_model); Z is (b, n, d_model).
+    """
+    _run(fn, _mh_cases(), _mh_mistakes(),
+         "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
+         prepare=_tuple_prepare, on_error=_mh_error)
+
+
+# --- parameter count -------------------------------------------------------
+
+def _param_cases():
+    specs = [(512, 8, False), (512, 8, True), (64, 1, False), (64, 16, True), (6, 3, True), (12, 4, False)]
+    return [Case(f"d_model={d}，h={h}，bias={b}", (d, h, b), 4 * d * d + (4 * d if b else 0))
+            for d, h, b in specs]
+
+
+def _param_mistakes():
+    def m(weights, bias):
+        return lambda d, h, b: weights(d, h) + (bias(d, h) if b else 0)
+
+    full_w = lambda d, h: 4 * d * d  # noqa: E731
+    full_b = lambda d, h: 4 * d  # noqa: E731
+    return [
+        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, lambda d, h: 3 * d)),
+        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, full_b)),
+        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, full_b)),
+        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, lambda d, h: 4 * h * (d // h))),
+        Mistake("params_per_head_square", m(lambda d, h: 3 * h * (d // h) ** 2 + d * d, full_b)),
+        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, full_b)),
+        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, lambda d, h: 4 * d * h)),
+        Mistake("params_times_h", m(lambda d, h: 3 * d * d * h + d * d, full_b)),
+        Mistake("params_bias_missing", m(full_w, lambda d, h: 0)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * (d // h))),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * d * h)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: d)),
+        Mistake("params_bias_wrong", m(full_w, lambda d, h: 3 * d)),
+        Mistake("params_bias_when_false", lambda d, h, b: 4 * d * d + 4 * d),
+    ]
+
+
+def _param_compare(value, case):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return float(value) == float(case.expected)
+
+
+def check_mha_param_count(fn) -> None:
+    """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
+    cases = _param_cases()
+    mistakes = _param_mistakes()
+
+    def compare(value, case):
+        if _param_compare(value, case):
+            return True
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+            return False
+        for mk in mistakes:
+            cand = _quiet(mk.fn, *case.args)
+            if cand is not None and float(cand) == float(value):
+                raise _Diagnosed(mk.key)
+        return False
+
+    _run(fn, cases, [], "d_model = 6…512，h = 1…16，有/无偏置", compare=compare)
+
+
+# --- keep-mask -> PyTorch masked-out mask -----------------------------------
+
+def _torch_mask_cases():
+    causal = _att.causal_mask(4)
+    pad = _att.padding_mask([3, 5, 1], 5)                     # (3, 1, 5)
+    rng = _rng(96)
+    rnd = rng.random((2, 3, 4)) < 0.6
+    return [
+        Case("4 个词的因果掩码 (4, 4)", (causal,), ~causal),
+        Case("一批 3 句的填充掩码 (3, 1, 5)", (pad,), ~pad),
+        Case("一行 (5,)", (np.array([True, True, False, True, False]),), np.array([False, False, True, False, True])),
+        Case("随机掩码 (2, 3, 4)", (rnd,), ~rnd),
+        Case("1 个词 (1, 1)", (np.ones((1, 1), dtype=bool),), np.zeros((1, 1), dtype=bool)),
+    ]
+
+
+def check_torch_mask(fn) -> None:
+    """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
+
+    def compare(value, case):
+        keep = case.args[0]
+        exp = case.expected
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.dtype == bool and arr.shape == exp.shape:
+            if np.array_equal(arr, exp):
+                return True
+            if np.array_equal(arr, keep):
+                raise _Diagnosed("torch_mask_not_inverted")
+            if keep.ndim >= 2 and np.array_equal(arr, np.swapaxes(exp, -1, -2)):
+                raise _Diagnosed("torch_mask_transposed")
+            return False
+        if arr.dtype.kind in "iuf" and arr.shape == exp.shape:
+            a = arr.astype(np.float64)
+            with np.errstate(all="ignore"):
+                if np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0) and exp.any():
+                    raise _Diagnosed("torch_mask_additive")
+            if np.array_equal(a, exp.astype(np.float64)):
+                raise _Diagnosed("torch_mask_not_bool")
+            if np.array_equal(a, keep.astype(np.float64)):
+                raise _Diagnosed("torch_mask_not_inverted")
+            return False
+        if keep.ndim >= 2 and arr.shape == np.swapaxes(exp, -1, -2).shape and arr.dtype == bool:
+            if np.array_equal(arr, np.swapaxes(exp, -1, -2)):
+                raise _Diagnosed("torch_mask_transposed")
+        return False
+
+    def on_error(exc, case):
+        text = str(exc)
+        if isinstance(exc, TypeError) and ("negative" in text or "boolean" in text):
+            return "torch_mask_negative"
+        if isinstance(exc, ValueError) and "truth value" in text:
+            return "torch_mask_negative"
+        return None
+
+    _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
+         compare=compare, on_error=on_error)
+
+
+# ===========================================================================
+# Chapter sections appended by the chapter owners (issue 11).  They use the
+# framework above (_run, Case, Mistake, _Diagnosed, …) and add their own hints.
+# ===========================================================================
+
+#: chapter -> hint ids its appended section added; each is tested in tests/test_checks_<chapter>.py
+CHAPTER_HINTS: dict[str, set] = {}
+
+
+def _chapter_hints(chapter: str, hints: dict) -> None:
+    """Register a chapter section's hints (in :data:`HINTS`, and by chapter in :data:`CHAPTER_HINTS`)."""
+    clash = set(hints) & set(HINTS)
+    if clash:
+        raise ValueError(f"hint ids already used: {sorted(clash)}")
+    HINTS.update(hints)
+    CHAPTER_HINTS.setdefault(chapter, set()).update(hints)
+
+
+def _prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
+    """Verdict for a "predict first" exercise: ``value`` is the learner's prediction.
+
+    ``wrong`` maps a plausible wrong prediction to its hint id; ``normalise``
+    turns the raw value into a comparable one (or raises ValueError/TypeError).
+    """
+    if value is None:
+        return _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {name}，再运行本单元格检查。"))
+    try:
+        v = normalise(value) if normalise else value
+    except (TypeError, ValueError) as exc:
+        return _report(Outcome("failed", message=f"❌ {name} 的格式不对：{exc}"))
+    if v == expected:
+        return _report(Outcome("passed", message=f"✅ 正确！{what}"))
+    for cand, key in wrong.items():
+        if v == cand:
+            return _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {value!r}。{HINTS[key]}"))
+    return _report(Outcome("failed", message=f"❌ 你的预测是 {value!r}，不对。{HINTS[wrong.get(None, 'not_callable')]}"))
+
+
+# ---------------------------------------------------------------------------
+# ch06 (owner H8): choose W_Q, W_K so that token i attends to token j;
+#                  self-attention on a batch (b, n, d_model)
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch06", {
+    "attend_not_pair": "需要返回两个矩阵：return W_Q, W_K。",
+    "attend_shape": "W_Q、W_K 的形状应该是 (d_model, d_k)：X @ W_Q 才是 (n, d_k) 的查询矩阵。",
+    "attend_nonfinite": "权重里有 nan 或 inf：检查是否除以了 0（比如某个向量的长度是 0）。",
+    "attend_swapped": "方向反了：你让第 j 个词看向了第 i 个词。查询来自第 i 个词（W_Q 要“认出” x_i），键来自第 j 个词（W_K 要“认出” x_j）。",
+    "attend_self": "第 i 个词主要在看它自己：让 i 的查询和 j 的键指向同一个方向 u，而不是让每个词的查询对准它自己的键。",
+    "attend_weak": "方向对了：第 i 行最大的权重已经在第 j 个词上，但还不够集中（要 ≥ 0.9）。把 W_Q、W_K 乘一个更大的强度 s——分数按 s² 增长。",
+    "attend_other": "第 i 行最关注的不是第 j 个词。W_Q 要让只有 x_i 得到大的查询，W_K 要让 x_j 的键比别的词的键都大（参考第6章手工构造的两个“探测器”）。",
+    "batched_k_transpose": "K.T 在三维数组 (b, n, d_k) 上会把三个轴全部倒过来，变成 (d_k, n, b)。只交换最后两个轴：np.swapaxes(K, -1, -2)（或 K.transpose(0, 2, 1)）。",
+    "batched_softmax_axis": "softmax 的轴错了：三维时 axis=0 是句子、axis=1 是查询，要沿最后一个轴（axis=-1，一个查询对所有键）归一化。",
+    "batched_dk_axis": "d_k 取错了：三维数组里 Q.shape[0] 是句子数、Q.shape[1] 是词数，d_k 是最后一维 Q.shape[-1]。",
+    "batched_mixed_sentences": "不同句子之间互相“看”了：把一批句子拼成一个长序列再做注意力是不对的，每个句子要单独做自己的 n × n 注意力。",
+})
+
+
+def _attend_cases():
+    from .tokens import SENTENCE_CAT_SHORT, token_inputs
+
+    cases = []
+    x_cat = token_inputs(SENTENCE_CAT_SHORT, 16, seed=0)
+    cases.append(Case("小猫短句，d_model=16，d_k=8：「它」(i=4) → 「蝴蝶」(j=2)", (x_cat, 4, 2, 8), None))
+    for label, n, d_model, d_k, i, j, seed in [
+        ("随机 X，5 个词，d_model=8，d_k=4：i=0 → j=3", 5, 8, 4, 0, 3, 65),
+        ("随机 X，7 个词，d_model=12，d_k=2：i=6 → j=1", 7, 12, 2, 6, 1, 66),
+        ("随机 X，4 个词，d_model=6，d_k=3：i=2 → j=0", 4, 6, 3, 2, 0, 67),
+    ]:
+        cases.append(Case(label, (_randn(_rng(seed), n, d_model), i, j, d_k), None))
+    return cases
+
+
+def _attend_weights_of(X, W_Q, W_K):
+    Q, K = X @ W_Q, X @ W_K
+    return _ref_softmax(Q @ K.T / np.sqrt(W_Q.shape[-1]))
+
+
+def _attend_prepare(value, case):
+    if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 2:
+        return value, "attend_not_pair"
+    X, i, j, d_k = case.args
+    arrs = [_as_array(w) for w in value]
+    if any(a is None or a.shape != (X.shape[1], d_k) for a in arrs):
+        return value, "attend_shape"
+    return tuple(arrs), None
+
+
+def check_attend_weights(fn) -> None:
+    """ch06: ``fn(X, i, j, d_k) -> (W_Q, W_K)`` such that α[i, j] ≥ 0.9 in softmax(X W_Q (X W_K)ᵀ / √d_k)."""
+
+    def compare(value, case):
+        X, i, j, d_k = case.args
+        W_Q, W_K = value
+        if not (np.all(np.isfinite(W_Q)) and np.all(np.isfinite(W_K))):
+            raise _Diagnosed("attend_nonfinite")
+        with np.errstate(all="ignore"):
+            A = _attend_weights_of(X, W_Q, W_K)
+        if not np.all(np.isfinite(A)):
+            raise _Diagnosed("attend_nonfinite")
+        if A[i, j] >= 0.9:
+            return True
+        best = int(np.argmax(A[i]))
+        if best == j:
+            raise _Diagnosed("attend_weak")
+        S = (X @ W_Q) @ (X @ W_K).T
+        top = np.unravel_index(int(np.argmax(S)), S.shape)
+        if tuple(int(t) for t in top) == (j, i) and A[j, i] >= 0.5:
+            raise _Diagnosed("attend_swapped")   # the strongest query is j's, the strongest key i's
+        if best == i:
+            raise _Diagnosed("attend_self")
+        raise _Diagnosed("attend_other")
+
+    _run(fn, _attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
+         prepare=_attend_prepare, compare=compare)
+
+
+def _batched_cases():
+    specs = [
+        ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
+        ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
+        ("1 句 × 5 个词，d_model=8，d_k=4，d_v=2", 1, 5, 8, 4, 2, 70, False),
+        ("float32，2 句 × 3 个词，d_model=4，d_k=4，d_v=4", 2, 3, 4, 4, 4, 71, True),
+    ]
+    cases = []
+    for label, b, n, d_model, d_k, d_v, seed, f32 in specs:
+        rng = _rng(seed)
+        X = _randn(rng, b, n, d_model, scale=0.7)
+        W = (_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v))
+        args = _float32_if(f32, (X, *W))
+        cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
+    return cases
+
+
+def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+    Q, K, V = X @ WQ, X @ WK, X @ WV
+    d_k = Q.shape[-1] if d_k is None else d_k
+    s = Q @ np.swapaxes(K, -1, -2)
+    if scale:
+        s = s / np.sqrt(d_k)
+    w = _ref_softmax(s, axis=axis)
+    return w if ret == "w" else w @ V
+
+
+def _batched_mistakes():
+    def mixed(X, WQ, WK, WV):
+        b, n, d = X.shape
+        flat = X.reshape(b * n, d)
+        Q, K, V = flat @ WQ, flat @ WK, flat @ WV
+        return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
+
+    return [
+        Mistake("returned_weights", lambda *a: _batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _batched_pipeline(*a, scale=False)),
+        Mistake("batched_mixed_sentences", mixed),
+    ]
+
+
+def _batched_error(exc, case):
+    if _matmul_error(exc):
+        return "batched_k_transpose"
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return "softmax_keepdims"
+    return None
+
+
+def check_batched_self_attention(fn) -> None:
+    """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
+    _run(fn, _batched_cases(), _batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_batched_error)
+
+
+# ---------------------------------------------------------------------------
+# ch07 (owner H8): padding mask from lengths; predict the shapes of cross-attention
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch07", {
+    "pad_missing_axis": "值对了，但形状是 (B, n)：中间还要一个长度为 1 的轴，变成 (B, 1, n)，它才会广播到每一个查询行（例如 mask[:, None, :]）。",
+    "pad_masks_queries": "挡错了轴：形状 (B, n, 1) 挡住的是查询（行）。<pad> 是不该被看的键（列），形状要 (B, 1, n)。",
+    "pad_inverted": "True/False 反了：约定 True = 可以看。真实的词是 True，<pad> 是 False。",
+    "pad_off_by_one": "差了一位：长度为 L 的句子，真实的词在位置 0 … L−1，要用 位置 < L，不是 ≤ L。",
+    "pad_not_bool": "数值对了，但请返回布尔数组（True = 可以看），例如用比较运算 < 直接得到 bool。",
+    "pad_expanded": "形状 (B, n, n) 的掩码也能用，但这个练习要的是 (B, 1, n)：每句一行，靠广播用到所有查询。",
+    "cross_not_swapped": "这是对调之前的形状。α 的行数跟着查询走：现在查询是中文（4 个词），键是英文（5 个位置）。",
+    "cross_square": "交叉注意力的 α 一般不是方阵：行数 = 查询的个数（中文 4 个），列数 = 键的个数（英文 5 个）。",
+    "cross_z_rows": "Z 的行数跟着查询走：每个查询（现在是中文的 4 个词）得到一行输出。",
+    "cross_z_dmodel": "Z 的列数是 d_v，也就是 W_V 的列数（8），不是 d_model。",
+    "cross_other": "再想想：α 的形状是 (查询个数, 键个数)，Z 的形状是 (查询个数, d_v)。",
+})
+
+
+def _padding_cases():
+    return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
+            for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
+
+
+def check_padding_mask(fn) -> None:
+    """ch07: ``fn(lengths, n) -> bool (B, 1, n)``: True where key j is a real word (j < lengths[b])."""
+
+    def compare(value, case):
+        lengths, n = case.args
+        ref = case.expected
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.dtype.kind not in "biuf":
+            return False
+        if arr.shape == ref.shape and arr.dtype == bool and np.array_equal(arr, ref):
+            return True
+        flat = ref[:, 0, :]
+        pos = np.arange(n)
+        lens = np.asarray(lengths)[:, None]
+        variants = {
+            "pad_inverted": ~flat,
+            "pad_off_by_one": pos[None, :] <= lens,
+        }
+        b = arr.astype(bool) if arr.dtype.kind != "f" or np.all((arr == 0) | (arr == 1)) else None
+        if b is None:
+            return False
+        if arr.shape == ref.shape and arr.dtype != bool and np.array_equal(b, ref):
+            raise _Diagnosed("pad_not_bool")
+        if arr.shape == flat.shape and np.array_equal(b, flat):
+            raise _Diagnosed("pad_missing_axis")
+        if arr.shape == (len(lengths), n, 1) and np.array_equal(b[:, :, 0], flat):
+            raise _Diagnosed("pad_masks_queries")
+        if arr.shape == (len(lengths), n, n) and np.array_equal(b, np.broadcast_to(ref, b.shape)):
+            raise _Diagnosed("pad_expanded")
+        for key, cand in variants.items():
+            for shape_ok in (arr.shape == ref.shape and np.array_equal(b[:, 0, :], cand),
+                             arr.shape == flat.shape and np.array_equal(b, cand)):
+                if shape_ok:
+                    raise _Diagnosed(key)
+        return False
+
+    _run(fn, _padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+
+
+def _shape_tuple(value):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise TypeError(f"形状要写成元组，例如 (2, 3)；你给的是 {value!r}")
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"形状里的每一项都要是整数；你给的是 {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def check_cross_shapes(alpha_shape, z_shape) -> None:
+    """ch07: predict α's and Z's shapes when Chinese (4 words) queries English (5 positions), W_V (16, 8)."""
+    if alpha_shape is None or z_shape is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你预测的两个形状填进 alpha_shape 和 z_shape，再运行本单元格检查。"))
+        return
+    try:
+        a, z = _shape_tuple(alpha_shape), _shape_tuple(z_shape)
+    except TypeError as exc:
+        _report(Outcome("failed", message=f"❌ {exc}"))
+        return
+    if a == (4, 5) and z == (4, 8):
+        _report(Outcome("passed", message="✅ 正确！α 是 (4, 5)：行 = 中文查询，列 = 英文键；Z 是 (4, 8)：每个中文词一行，d_v = 8 列。"))
+        return
+    if a != (4, 5):
+        key = {(5, 4): "cross_not_swapped", (4, 4): "cross_square", (5, 5): "cross_square"}.get(a, "cross_other")
+        what = f"α 的形状 {a}"
+    else:
+        key = {(5, 8): "cross_z_rows", (4, 16): "cross_z_dmodel", (5, 16): "cross_z_rows"}.get(z, "cross_other")
+        what = f"Z 的形状 {z}"
+    _report(Outcome("failed", mistake=key, message=f"❌ {what} 不对。{HINTS[key]}"))
+
+
+# ---------------------------------------------------------------------------
+# ch08 (owner H8): gradient of -log α_t (checked by finite differences);
+#                  predict the depth of local attention
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch08", {
+    "nll_sign": "符号反了：L = −log α_t，增大 s_t 会让 L 变小，所以 ∂L/∂s_t 应该是负的。",
+    "nll_dalpha": "这是 ∂L/∂α（只有第 t 个分量 −1/α_t），还差一步：再乘 softmax 的雅可比矩阵，才得到 ∂L/∂s。",
+    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m e^{s_m}，第一项对 s 的导数只在第 t 个位置上是 −1。",
+    "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
+    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m e^{s_m} 这一项对每个 s_m 都有导数。",
+    "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
+    "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
+    "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
+    "window_not_int": "层数是整数：一层要么有、要么没有，19 / 3 要向上取整。",
+    "window_count_tokens": "要走的距离是 20 − 1 = 19 个位置（从第 0 个词到第 19 个词），不是 20。",
+    "window_other": "再想想：从位置 0 到位置 19 要走 19 格，每一层最多走 3 格。",
+})
+
+
+def _attend_loss_ref(s, t):
+    s = np.asarray(s, dtype=np.float64)
+    g = _ref_softmax(s)
+    g[t] -= 1.0
+    return g
+
+
+def _attend_loss_cases():
+    rng = _rng(82)
+    specs = [
+        ("4 个分数，t=2", _randn(rng, 4), 2, False),
+        ("1 个分数（α = [1]），t=0", np.array([0.3]), 0, False),
+        ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
+        ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
+    ]
+    return [Case(label, (s, t), _attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
+
+
+def _attend_loss_mistakes():
+    def onehot(s, t):
+        e = np.zeros(len(s))
+        e[t] = 1.0
+        return e
+
+    def dalpha(s, t):
+        return -onehot(s, t) / _ref_softmax(s)[t]
+
+    def diag_only(s, t):
+        return -onehot(s, t) * (1 - _ref_softmax(s)[t])
+
+    return [
+        Mistake("nll_sign", lambda s, t: -_attend_loss_ref(s, t)),
+        Mistake("nll_dalpha", dalpha),
+        Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
+        Mistake("nll_diag_only", diag_only),
+        Mistake("nll_forgot_softmax", lambda s, t: -onehot(s, t)),
+    ]
+
+
+def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
+    """Central differences ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` of a scalar function, one entry at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (f(xp) - f(xm)) / (2 * eps)
+    return g
+
+
+def check_attend_loss_grad(fn) -> None:
+    """ch08: ``fn(scores_row, target) -> ∂L/∂scores_row`` for L = −log softmax(scores_row)[target].
+
+    The expected gradient of every case is computed by finite differences of L
+    (and agrees with α − e_t, which the tests check separately).
+    """
+    cases = _attend_loss_cases()
+    for c in cases:
+        s, t = c.args
+        fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
+        c.expected = fd
+    _run(fn, cases, _attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+
+
+def check_window_layers(answer) -> None:
+    """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
+    def as_number(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"请填一个整数，例如 5；你给的是 {v!r}")
+        v = float(v)
+        if v.is_integer():
+            return int(v)
+        return round(v, 2)
+
+    wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
+             6.34: "window_not_int", 6.67: "window_count_tokens",
+             None: "window_other"}
+    _prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
+                        what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
+
+
+__all__ += [
+    "check_attend_weights",
+    "check_batched_self_attention",
+    "check_padding_mask",
+    "check_cross_shapes",
+    "check_attend_loss_grad",
+    "check_window_layers",
+    "finite_difference_grad",
+    "CHAPTER_HINTS",
+]

@@ -28,12 +28,15 @@ from .attention import _check_positive_int
 __all__ = [
     "rnn_edges",
     "attention_edges",
+    "window_edges",
     "shortest_path_lengths",
     "attention_per_token_loop",
     "attention_matrix_form",
     "time_attention",
+    "operation_counts",
     "weights_nbytes",
     "path_length_figure",
+    "timing_ratios",
     "timing_figure",
     "memory_figure",
     "loss_curve_figure",
@@ -55,6 +58,16 @@ def attention_edges(n: int) -> list[list[int]]:
     """Neighbour lists of one self-attention layer: every token reads every token directly."""
     n = _check_positive_int(n, "n")
     return [[j for j in range(n) if j != i] for i in range(n)]
+
+
+def window_edges(n: int, window: int) -> list[list[int]]:
+    """Neighbour lists of one *local* attention layer: token i reads tokens within ``window`` of it.
+
+    ``window=1`` is (a two-way version of) the RNN chain; ``window >= n - 1`` is full attention.
+    """
+    n = _check_positive_int(n, "n")
+    window = _check_positive_int(window, "window")
+    return [[j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i] for i in range(n)]
 
 
 def shortest_path_lengths(edges) -> np.ndarray:
@@ -199,6 +212,29 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
     return {"n": np.array(ns), "loop_s": np.array(loop_s), "matrix_s": np.array(matrix_s)}
 
 
+def operation_counts(n, d_k: int, d_v: int | None = None) -> dict:
+    """Exact work of one attention layer over ``n`` tokens, for the loop and the matrix form.
+
+    Both forms do the same arithmetic; they differ in how many times Python has
+    to hand a piece of work to NumPy.
+
+    Returns
+    -------
+    dict with ``"multiplications"`` (n·n·d_k for Q Kᵀ plus n·n·d_v for α V, the
+    same for both forms), ``"exponentials"`` (n·n, both forms), and
+    ``"python_iterations"``: ``{"loop": n, "matrix": 1}`` — rounds of the Python
+    loop (:func:`attention_per_token_loop` runs its body once per query).
+    """
+    n = _check_positive_int(n, "n")
+    d_k = _check_positive_int(d_k, "d_k")
+    d_v = d_k if d_v is None else _check_positive_int(d_v, "d_v")
+    return {
+        "multiplications": n * n * d_k + n * n * d_v,
+        "exponentials": n * n,
+        "python_iterations": {"loop": n, "matrix": 1},
+    }
+
+
 def weights_nbytes(n, dtype=np.float64) -> int:
     """Exact bytes of one n × n attention-weight matrix (per head, per sequence)."""
     n = _check_positive_int(n, "n")
@@ -244,8 +280,8 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
         raise ValueError(f"need 0 <= source < target < {n}; got source={source}, target={target}")
     plt, plots = _plotting()
 
-    fig = plt.figure(figsize=(12, 4.2))
-    grid = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], hspace=0.35, wspace=0.12)
+    fig = plt.figure(figsize=(10, 4.6))
+    grid = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], hspace=0.35, wspace=0.25)
     rnn_len = int(shortest_path_lengths(rnn_edges(n))[source, target])
     att_len = int(shortest_path_lengths(attention_edges(n))[source, target])
     for row, (title, hops) in enumerate([(f"RNN：一步一步传，{rnn_len} 步", "rnn"),
@@ -254,11 +290,11 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
         ax.set_xlim(-0.7, n - 0.3)
         ax.set_ylim(-0.9, 1.3)
         ax.axis("off")
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(title, loc="left", fontsize=12)
         for i, t in enumerate(tokens):
             on_path = (source <= i <= target) if hops == "rnn" else i in (source, target)
             color = plots.HIGHLIGHT_COLOR if i in (source, target) else ("#c6dbef" if on_path else "#f0f0f0")
-            ax.text(i, 0, t, ha="center", va="center", fontsize=9,
+            ax.text(i, 0, t, ha="center", va="center", fontsize=max(12, plots.MIN_FONT_PT),
                     bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="#999999"))
         if hops == "rnn":
             for i in range(n - 1):
@@ -274,14 +310,23 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     ax.plot(ns, att_max, color=plots.ACCENT_COLOR, lw=2, label="自注意力：O(1)")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel("首词 → 末词 的步数")
-    ax.set_title("最长路径随 n 增长", fontsize=11)
+    ax.set_title("最长路径随 n 增长", fontsize=12)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return fig
 
 
+def timing_ratios(result: dict) -> np.ndarray:
+    """Loop time ÷ matrix time for every n of a :func:`time_attention` result."""
+    return np.asarray(result["loop_s"], dtype=float) / np.asarray(result["matrix_s"], dtype=float)
+
+
 def timing_figure(result: dict):
-    """Log-log plot of :func:`time_attention` results: loop vs matrix form."""
+    """Log-log plot of :func:`time_attention` results: loop vs matrix form.
+
+    The title states this run's measured ratio (loop ÷ matrix) at the shortest
+    and the longest n, so the figure says what it shows on the machine that ran it.
+    """
     plt, plots = _plotting()
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -294,7 +339,9 @@ def timing_figure(result: dict):
     ax.loglog(n, ref, ":", color="#777777", label="参考线：∝ n²")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel("耗时（毫秒，对数刻度）")
-    ax.set_title("同样的结果，不同的计算方式（本机实测，数值会有波动）", fontsize=10)
+    ratio = timing_ratios(result)
+    ax.set_title(f"本次运行（单核）：循环耗时 ÷ 矩阵耗时 = {ratio[0]:.1f}（n = {n[0]}），"
+                 f"{ratio[-1]:.1f}（n = {n[-1]}）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -313,10 +360,10 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     ax.loglog(ns, x_bytes, "s-", color=plots.ACCENT_COLOR, label=f"输入 X：n × {d_model}（O(n)）")
     for value, name in [(2 ** 20, "1 MiB"), (2 ** 30, "1 GiB")]:
         ax.axhline(value, color="#999999", lw=0.8, ls="--")
-        ax.text(ns[0], value * 1.3, name, fontsize=8, color="#666666")
+        ax.text(ns[0], value * 1.3, name, fontsize=plots.MIN_FONT_PT, color="#666666")
     ax.set_xlabel("序列长度 n")
     ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
-    ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=10)
+    ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -342,9 +389,9 @@ def before_after_figure(weights_before, weights_after, tokens, highlight_row=Non
     """Two attention heatmaps of the same sentence side by side: before and after training."""
     plt, plots = _plotting()
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
-    for ax, w, title in [(axes[0], weights_before, "训练前（随机权重）"),
-                         (axes[1], weights_after, "训练后")]:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    for ax, w, title in [(axes[0], weights_before, "训练前：随机初始化的权重"),
+                         (axes[1], weights_after, "训练后：梯度下降学到的权重")]:
         plots.attention_heatmap(w, tokens, tokens, ax=ax, highlight_row=highlight_row, title=title)
     fig.tight_layout()
     return fig

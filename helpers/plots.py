@@ -70,11 +70,17 @@ MASK_COLOR = "#e0e0e0"
 MASK_HATCH_COLOR = "#9e9e9e"
 #: Outline colour of a highlighted query row.
 HIGHLIGHT_COLOR = "#ff7f0e"
+#: Outline colour of a highlighted key column (dashed).
+HIGHLIGHT_COL_COLOR = "#2ca02c"
 #: Annotations are drawn automatically only when both sides have at most this many cells.
 ANNOTATE_MAX = 12
 #: Colour for bars/lines that do not encode a value.
 ACCENT_COLOR = "#2171b5"
 ACCENT_COLOR_2 = "#cb181d"
+#: Smallest font size (pt) of any text in a course figure.  Inline PNGs are 100 dpi, so a digit at
+#: 10.5 pt is 0.729 * 10.5 * 100 / 72 = 10.6 px tall when JupyterLab shows the image unscaled (at most
+#: 1100 px wide at a 1280-px window); wider figures need more (``tools/figure_text_check.py`` measures).
+MIN_FONT_PT = 10.5
 
 QUERY_AXIS_LABEL = "查询 (query)"
 KEY_AXIS_LABEL = "键 (key)"
@@ -183,7 +189,9 @@ def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
 
 
 def _setup_font() -> str:
-    """Chinese labels with per-glyph fallback: see :func:`helpers.fonts.setup_cjk_font`."""
+    """Chinese labels with per-glyph fallback (:func:`helpers.fonts.setup_cjk_font`); no text under MIN_FONT_PT."""
+    if matplotlib.rcParams["font.size"] < MIN_FONT_PT:
+        matplotlib.rcParams["font.size"] = MIN_FONT_PT
     return setup_cjk_font()
 
 
@@ -233,7 +241,7 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
     step_r = max(1, int(np.ceil(n_rows / 40)))
     step_c = max(1, int(np.ceil(n_cols / 40)))
     if fontsize is None:
-        fontsize = 11 if max(n_rows, n_cols) <= 12 else (9 if max(n_rows, n_cols) <= 24 else 7)
+        fontsize = 11 if max(n_rows, n_cols) <= 12 else MIN_FONT_PT
     ax.set_yticks(range(0, n_rows, step_r), [row_labels[i] for i in range(0, n_rows, step_r)], fontsize=fontsize)
     ax.set_xticks(
         range(0, n_cols, step_c),
@@ -249,7 +257,7 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
 def _annotate_cells(ax, values, rgba, skip=None, fmt=None, fontsize=None):
     n_rows, n_cols = values.shape
     if fontsize is None:
-        fontsize = 10 if max(n_rows, n_cols) <= 8 else 8
+        fontsize = 11 if max(n_rows, n_cols) <= 8 else MIN_FONT_PT
     for i in range(n_rows):
         for j in range(n_cols):
             if skip is not None and skip[i, j]:
@@ -273,6 +281,12 @@ def _draw_highlight(ax, row: int, n_cols: int):
                            linewidth=3.0, zorder=4, clip_on=False))
 
 
+def _draw_highlight_col(ax, col: int, n_rows: int):
+    """Dashed outline of one key column (:data:`HIGHLIGHT_COL_COLOR`), under the row outline."""
+    ax.add_patch(Rectangle((col - 0.5, -0.5), 1, n_rows, fill=False, edgecolor=HIGHLIGHT_COL_COLOR,
+                           linewidth=2.5, linestyle="--", zorder=3.5, clip_on=False))
+
+
 def _mask_array(mask, shape) -> np.ndarray:
     return np.broadcast_to(_att._as_mask(mask, tuple(shape), what="weights"), shape)
 
@@ -288,7 +302,7 @@ def _check_row(highlight_row, n_rows: int):
 # ---------------------------------------------------------------------------
 
 def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, title, norm, cmap,
-             colorbar_label, fmt, xlabel, ylabel, colorbar):
+             colorbar_label, fmt, xlabel, ylabel, colorbar, highlight_col=None):
     n_rows, n_cols = M.shape
     row_labels = _labels(row_labels, n_rows, "row_labels", "q")
     col_labels = _labels(col_labels, n_cols, "col_labels", "k")
@@ -296,6 +310,7 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if mask is not None:
         blocked = ~_mask_array(mask, M.shape)
     row = _check_row(highlight_row, n_rows)
+    col = None if highlight_col is None else _att._check_index(highlight_col, n_cols, "highlight_col", "columns")
     do_annotate = _check_annotate(annotate, n_rows, n_cols)
 
     fig, ax = _new_axes(ax, _heatmap_size(n_rows, n_cols, colorbar))
@@ -310,6 +325,8 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if do_annotate:
         rgba = cmap(norm(M))
         _annotate_cells(ax, M, rgba, skip=blocked, fmt=fmt)
+    if col is not None:
+        _draw_highlight_col(ax, col, n_rows)
     if row is not None:
         _draw_highlight(ax, row, n_cols)
     if colorbar:
@@ -320,7 +337,7 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
 def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="auto", mask=None,
                       highlight_row=None, title=None, vmin=0.0, vmax=1.0, cmap=None, fmt=None,
                       xlabel=KEY_AXIS_LABEL, ylabel=QUERY_AXIS_LABEL, colorbar=True,
-                      colorbar_label=WEIGHT_LABEL) -> Figure:
+                      colorbar_label=WEIGHT_LABEL, highlight_col=None) -> Figure:
     """Heatmap of attention weights α: rows = queries, columns = keys.
 
     Parameters
@@ -337,6 +354,8 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
         ``True`` = may attend; ``False`` cells are drawn grey and hatched.
     highlight_row : int, optional
         Outline this query row.
+    highlight_col : int, optional
+        Outline this key column (dashed, :data:`HIGHLIGHT_COL_COLOR`).
     vmin, vmax : float
         Colour range (fixed 0–1 by default so figures are comparable).
     cmap : str or Colormap, optional
@@ -361,7 +380,7 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     return _heatmap(W, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
                     highlight_row=highlight_row, title=title, norm=norm, cmap=cm,
                     colorbar_label=colorbar_label, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
-                    colorbar=colorbar)
+                    colorbar=colorbar, highlight_col=highlight_col)
 
 
 def _symmetric_norm(M, limit=None):
@@ -410,7 +429,7 @@ def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="au
 # bars
 # ---------------------------------------------------------------------------
 
-def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=9):
+def _bar_values(ax, xs, vals, fmt="{:.4f}", fontsize=MIN_FONT_PT):
     off = 0.02 * (np.ptp(np.r_[vals, 0.0]) or 1.0)
     for x, v in zip(xs, vals):
         ax.text(x, v + (off if v >= 0 else -off), fmt.format(v), ha="center",
@@ -595,7 +614,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     for ax, d, s in zip(axes, d_ks, samples):
         ax.hist(np.clip(s, -lim, lim), bins=edges, color=ACCENT_COLOR_2 if not scaled else ACCENT_COLOR,
                 alpha=0.85, density=True)
-        ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=10)
+        ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=MIN_FONT_PT)
         ax.axvline(0, color="#888888", linewidth=0.8)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
@@ -653,7 +672,7 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
     ax.grid(which="minor", color="white", linewidth=1.0)
     ax.tick_params(which="minor", length=0)
     if _check_annotate(annotate, n_rows, n_cols):
-        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=7 if n_cols > 6 else 8)
+        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=MIN_FONT_PT if n_cols > 6 else 8)
     ax.set_title(f"{name}  ({n_rows} × {n_cols})")
     if colorbar:
         fig.colorbar(im, ax=ax, shrink=0.8)
@@ -701,9 +720,9 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     for ax, (nm, m) in zip(axes, mats):
         labels = tokens if nm != "W_Q" else [str(i) for i in range(m.shape[0])]
         matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=limit)
-        ax.set_xlabel("输出维度" if nm == "W_Q" else "维度", fontsize=9)
+        ax.set_xlabel("输出维度" if nm == "W_Q" else "维度", fontsize=MIN_FONT_PT)
         if nm == "W_Q":
-            ax.set_ylabel("输入维度", fontsize=9)
+            ax.set_ylabel("输入维度", fontsize=MIN_FONT_PT)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
     _colorbar(fig, sm, list(axes), VALUE_LABEL, shrink=0.8, aspect=15)
     rows_note = "X、Q、K、V 每行一个词"

@@ -23,6 +23,9 @@ __all__ = [
     "causal_mask",
     "causal_attention",
     "softmax_backward",
+    "multi_head_attention",
+    "mha_param_count",
+    "torch_mask",
 ]
 
 
@@ -104,3 +107,86 @@ def softmax_backward(weights_row, grad_weights_row):
     g = np.asarray(grad_weights_row)
     # 雅可比矩阵 J = diag(α) - α αᵀ，所以 J g = α ⊙ (g - α·g)
     return a * (g - np.dot(a, g))
+
+
+def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
+    """Causal multi-head self-attention of a batch: X (b, n, d_model) -> Z (b, n, d_model)."""
+    b, n, d_model = X.shape
+    d_head = d_model // n_heads
+
+    def split(M):  # (b, n, d_model) -> (b, n, h, d_head) -> (b, h, n, d_head)
+        return M.reshape(b, n, n_heads, d_head).transpose(0, 2, 1, 3)
+
+    Q, K, V = split(X @ W_Q), split(X @ W_K), split(X @ W_V)
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d_head)      # (b, h, n, n)；每个头除以 √d_head
+    allowed = np.tril(np.ones((n, n), dtype=bool))     # 下三角：查询 i 只看键 j <= i
+    s = np.where(allowed, s, -np.inf)                  # 广播到每一句、每一个头
+    s = s - s.max(axis=-1, keepdims=True)
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    Z = (alpha @ V).transpose(0, 2, 1, 3).reshape(b, n, d_model)  # 换回 (b, n, h, d_head) 再拼接
+    return Z @ W_O                                     # 最后的输出投影
+
+
+def mha_param_count(d_model, n_heads, bias):
+    """Learned numbers in one multi-head self-attention layer (W_Q, W_K, W_V, W_O + optional biases)."""
+    # h 个头的 W_Q^i 都是 d_model × d_head，拼起来正好是 d_model × d_model：与 n_heads 无关
+    weights = 4 * d_model * d_model
+    biases = 4 * d_model if bias else 0
+    return weights + biases
+
+
+def torch_mask(keep):
+    """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
+    return ~np.asarray(keep, dtype=bool)
+
+
+# ---------------------------------------------------------------------------
+# ch06–08 exercises added for issue 11 (owner H8)
+# ---------------------------------------------------------------------------
+
+__all__ += ["attend_weights", "batched_self_attention", "padding_mask", "attend_loss_grad"]
+
+
+def attend_weights(X, i, j, d_k):
+    """W_Q, W_K (d_model, d_k) such that token i attends to token j: α[i, j] close to 1."""
+    # 目标：只有第 i 个词的查询、第 j 个词的键指向同一个方向 u，其余词的查询和键都是 0。
+    # X W = T 对 W 求解（n <= d_model 时 X 的行线性无关，伪逆给出精确解）。
+    n = X.shape[0]
+    u = np.zeros(d_k)
+    u[0] = 1.0
+    strength = 3.0 * d_k ** 0.25   # 分数 = strength² / √d_k = 9，其余分数都是 0：α[i, j] = e⁹ / (e⁹ + n − 1)
+    T_Q = np.zeros((n, d_k))
+    T_Q[i] = strength * u
+    T_K = np.zeros((n, d_k))
+    T_K[j] = strength * u
+    X_pinv = np.linalg.pinv(X)
+    return X_pinv @ T_Q, X_pinv @ T_K
+
+
+def batched_self_attention(X, W_Q, W_K, W_V):
+    """Self-attention of a batch X (b, n, d_model) -> Z (b, n, d_v); each sentence on its own."""
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V         # @ 对前面的轴（句子）逐个做矩阵乘法
+    d_k = Q.shape[-1]                            # 最后一维才是 d_k
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)   # 只交换最后两个轴：(b, n, d_k) -> (b, d_k, n)
+    s = s - s.max(axis=-1, keepdims=True)
+    alpha = np.exp(s)
+    alpha = alpha / alpha.sum(axis=-1, keepdims=True)
+    return alpha @ V
+
+
+def padding_mask(lengths, n):
+    """Boolean (B, 1, n) key mask: True where position j < lengths[b] (a real word)."""
+    lengths = np.asarray(lengths)
+    real = np.arange(n)[None, :] < lengths[:, None]   # (B, n)：前 length 个位置是真实的词
+    return real[:, None, :]                           # 中间加一个轴，广播到每一个查询行
+
+
+def attend_loss_grad(scores_row, target):
+    """∂L/∂s for L = -log softmax(s)[target]: α - e_target."""
+    s = np.asarray(scores_row, dtype=float)
+    alpha = np.exp(s - s.max())
+    alpha = alpha / alpha.sum()
+    grad = alpha.copy()            # log Σ e^{s_m} 对 s_m 的导数是 α_m
+    grad[target] -= 1.0            # −s_t 对 s_t 的导数是 −1
+    return grad

@@ -58,7 +58,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     -------
     matplotlib.figure.Figure
     """
-    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import Polygon
 
     w = _att._as_real_array(weights_row, "weights_row")
@@ -102,11 +102,11 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
                      arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=1.8, alpha=0.8))
         ax1.scatter(*p[j], s=60 + 900 * w[j], color=colors[j], zorder=3, alpha=0.85)
         ax1.annotate(f"{labels[j]}\nα={w[j]:.3f}", p[j], textcoords="offset points", xytext=(8, 6),
-                     fontsize=10, color=colors[j])
+                     fontsize=MIN_FONT_PT, color=colors[j])
     ax1.annotate("", xy=z, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color="black", lw=2.6))
     ax1.scatter(*z, s=90, color="black", marker="*", zorder=4)
     ax1.annotate(f"Z = ({z[0]:.3f}, {z[1]:.3f})", z, textcoords="offset points", xytext=(-10, 8),
-                 ha="right", fontsize=10, fontweight="bold")
+                 ha="right", fontsize=MIN_FONT_PT, fontweight="bold")
     ax1.set_title("值向量 V_j 与它们的加权平均 Z")
 
     # right: head-to-tail chain of α_j V_j
@@ -117,7 +117,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
                      arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=2.2))
         mid = (start + end) / 2
         ax2.annotate(f"α_{j + 1}·{labels[j]}", mid, textcoords="offset points", xytext=(6, -12),
-                     fontsize=9, color=colors[j])
+                     fontsize=MIN_FONT_PT, color=colors[j])
         start = end
     ax2.annotate("", xy=z, xytext=(0, 0),
                  arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5, linestyle="--"))
@@ -137,7 +137,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         ax.axvline(0, color="#bbbbbb", linewidth=0.8, zorder=0)
         ax.set_aspect("equal", adjustable="box")
         ax.spines[["top", "right"]].set_visible(False)
-    ax1.legend(loc="lower right", fontsize=9, frameon=False)
+    ax1.legend(loc="lower right", fontsize=MIN_FONT_PT, frameon=False)
     if title:
         fig.suptitle(title)
     return fig
@@ -174,7 +174,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     -------
     matplotlib.figure.Figure
     """
-    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
 
     v = _att._as_real_array(value, "value")
     w = _att._as_real_array(weight_rows, "weight_rows")
@@ -214,18 +214,18 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     for j in range(n_k):
         ax.scatter(xs[j], 0, s=160, color=colors[j], zorder=3)
         ax.annotate(f"{labels[j]}\n{_vec_str(v[j], 1)}", (xs[j], 0), textcoords="offset points", xytext=(0, 10),
-                    ha="center", va="bottom", fontsize=10, color=colors[j])
+                    ha="center", va="bottom", fontsize=MIN_FONT_PT, color=colors[j])
     y_bottom = -n_rows - 0.6
     ax.plot([mx, mx], [y_bottom, 0.0], color="#555555", linestyle="--", linewidth=1.2, zorder=0)
     ax.annotate(f"V 的平均 {_vec_str(mean, 1)}", (mx, y_bottom), textcoords="offset points", xytext=(0, -4),
-                ha="center", va="top", fontsize=9, color="#555555")
+                ha="center", va="top", fontsize=MIN_FONT_PT, color="#555555")
     for r in range(n_rows):
         y = -(r + 1)
         ax.plot([lo, hi], [y, y], color="#e5e5e5", linewidth=1, zorder=0)
         ax.plot([zx[r], zx[r]], [y, 0], color="black", linestyle=":", linewidth=1, zorder=1)
         ax.scatter(zx[r], y, s=150, marker="*", color="black", zorder=4)
         ax.annotate(f"{rlabels[r]}：α = {_vec_str(w[r])} → Z = {_vec_str(z[r])}", (lo, y),
-                    textcoords="offset points", xytext=(0, 7), ha="left", va="bottom", fontsize=9,
+                    textcoords="offset points", xytext=(0, 7), ha="left", va="bottom", fontsize=MIN_FONT_PT,
                     bbox=dict(facecolor="white", edgecolor="none", pad=1.0), zorder=5)
     ax.set_xlim(lo - 0.06 * span, hi + 0.06 * span)
     ax.set_ylim(y_bottom - 0.45, 0.9)
@@ -344,7 +344,7 @@ def sequence_figure(steps, *, title=None):
     -------
     matplotlib.figure.Figure
     """
-    from .plots import _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import FancyBboxPatch
 
     trace_markdown(steps)  # validates
@@ -356,7 +356,7 @@ def sequence_figure(steps, *, title=None):
         ax.plot([x, x], [bottom, top - 0.2], color="#bbbbbb", linewidth=1.2, linestyle="--", zorder=0)
         ax.add_patch(FancyBboxPatch((x - 0.8, top - 0.1), 1.6, 0.7, boxstyle="round,pad=0.05",
                                     facecolor="#deebf7", edgecolor="#2171b5"))
-        ax.text(x, top + 0.25, name, ha="center", va="center", fontsize=10)
+        ax.text(x, top + 0.25, name, ha="center", va="center", fontsize=MIN_FONT_PT)
     for k, st in enumerate(steps):
         y = -(k + 0.9)
         xa_, xb_ = xs[st["sender"]], xs[st["receiver"]]
@@ -365,12 +365,12 @@ def sequence_figure(steps, *, title=None):
             ax.annotate("", xy=(xa_ + 0.05, y - 0.25), xytext=(xa_ + 0.05, y + 0.1),
                         arrowprops=dict(arrowstyle="-|>", color="#cb181d", lw=1.5,
                                         connectionstyle="arc3,rad=-1.2"))
-            ax.text(xa_ + 0.45, y - 0.05, label, ha="left", va="center", fontsize=9,
+            ax.text(xa_ + 0.45, y - 0.05, label, ha="left", va="center", fontsize=MIN_FONT_PT,
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
         else:
             ax.annotate("", xy=(xb_, y), xytext=(xa_, y),
                         arrowprops=dict(arrowstyle="-|>", color="#cb181d", lw=1.5))
-            ax.text((xa_ + xb_) / 2, y + 0.12, label, ha="center", va="bottom", fontsize=9,
+            ax.text((xa_ + xb_) / 2, y + 0.12, label, ha="center", va="bottom", fontsize=MIN_FONT_PT,
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
     ax.set_xlim(xs[0] - 1.0, xs[-1] + 1.0)
     ax.set_ylim(bottom, top + 0.8)

@@ -1,0 +1,113 @@
+"""Panel family 1 — the shapes of X, W_Q, Q, K, V (chapter 01).
+
+``qkv_shapes_panel`` (controls ``slider_d_model``, ``slider_d_k``) draws X, W_Q,
+Q, K and V as coloured grids labelled with their shapes; ``qkv_shapes_figure``
+is its static default state (:func:`helpers.plots.qkv_grids`).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+
+from .. import attention as _att
+from .. import plots
+from .. import tokens as _tok
+from .primitives import FONT_STACK, SLIDER_STYLE, Panel, heatmap_html, row_html, slider_layout
+
+__all__ = ["qkv_shapes_panel", "qkv_shapes_figure", "QKVShapesPanel"]
+
+
+# ---------------------------------------------------------------------------
+# (1) Q, K, V shapes
+# ---------------------------------------------------------------------------
+
+def _qkv_data(tokens, d_model, d_k, seed):
+    """X, (W_Q, W_K, W_V), Q, K, V of the Q/K/V shapes panel and its static figure."""
+    X = _tok.token_inputs(tokens, d_model, seed=seed)
+    Wts = _tok.init_qkv_weights(d_model, d_k, seed=seed)
+    return X, Wts, *_att.project_qkv(X, *Wts)
+
+
+def _grid_block(M, name, row_labels, limit, cell_px):
+    n, m = M.shape
+    ann = max(n, m) <= 8 and cell_px >= 30
+    return heatmap_html(M, row_labels, [str(j) for j in range(m)], cmap=plots.DIVERGING_CMAP,
+                        vmin=-limit, vmax=limit, annotate=ann, digits=1, cell_px=cell_px,
+                        title=f"{name}  ({n} × {m})", xlabel="输出维度" if name == "W_Q" else "维度",
+                        ylabel="输入维度" if name == "W_Q" else "", colorbar=False)
+
+
+class QKVShapesPanel(Panel):
+    """Live panel of :func:`qkv_shapes_panel`."""
+
+    def __init__(self, tokens=None, d_model=8, d_k=4, seed=0):
+        self.tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
+        self.seed = seed
+        self.slider_d_model = W.IntSlider(value=d_model, min=2, max=16, step=1, description="d_model（输入维度）",
+                                          continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+        self.slider_d_k = W.IntSlider(value=d_k, min=1, max=8, step=1, description="d_k（Q/K/V 维度）",
+                                      continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+        super().__init__("从 X 到 Q、K、V：拖动滑块，看矩阵的形状怎样变化",
+                         [self.slider_d_model, self.slider_d_k], view_height="300px")
+        self._watch(self.slider_d_model, self.slider_d_k)
+        self.refresh()
+
+    def refresh(self):
+        d_model, d_k = int(self.slider_d_model.value), int(self.slider_d_k.value)
+        X, (W_Q, _, _), Q, K, V = _qkv_data(self.tokens, d_model, d_k, self.seed)
+        limit = max(float(np.abs(m).max()) for m in (X, W_Q, Q, K, V))
+        cell = 30 if max(d_model, d_k) <= 8 else 20
+        n = len(self.tokens)
+        blocks = [_grid_block(X, "X", self.tokens, limit, cell),
+                  '<div style="font-size:20px;padding-top:40px">·</div>',
+                  _grid_block(W_Q, "W_Q", [str(i) for i in range(d_model)], limit, cell),
+                  '<div style="font-size:20px;padding-top:40px">=</div>',
+                  _grid_block(Q, "Q", self.tokens, limit, cell),
+                  _grid_block(K, "K", self.tokens, limit, cell),
+                  _grid_block(V, "V", self.tokens, limit, cell)]
+        self.values = {"X": X, "W_Q": W_Q, "Q": Q, "K": K, "V": V}
+        self.view.value = row_html(*blocks, gap=10)
+        self.readout.value = (
+            f'<div style="font-family:{FONT_STACK}">形状：X ({n}×{d_model}) · W_Q ({d_model}×{d_k}) = Q ({n}×{d_k})；'
+            f'K、V 同理 ({n}×{d_k})。X、Q、K、V 每行一个词，W_Q 每行一个输入维度；d_model 只决定 X 的列数和 W 的行数，'
+            f'd_k 决定 Q、K、V 的列数。</div>')
+
+
+def qkv_shapes_panel(tokens=None, *, d_model=8, d_k=4, seed=0) -> QKVShapesPanel:
+    """Sliders for d_model and d_k; X, W_Q, Q, K, V drawn as coloured grids with their shapes.
+
+    Parameters
+    ----------
+    tokens : sequence of str, optional
+        Rows of X (default :data:`helpers.SENTENCE_APPLE`).
+    d_model : int, default 8
+        Start value of the d_model slider (2 … 16).
+    d_k : int, default 4
+        Start value of the d_k slider (1 … 8).
+    seed : int, default 0
+        Seed of the embeddings and weights.
+
+    Returns
+    -------
+    QKVShapesPanel
+        A displayable widget (make it the last line of a cell); ``slider_d_model``, ``slider_d_k``.
+    """
+    return QKVShapesPanel(tokens, d_model, d_k, seed)
+
+
+def qkv_shapes_figure(tokens=None, *, d_model=8, d_k=4, seed=0):
+    """Static default state of :func:`qkv_shapes_panel` (X, W_Q, Q, K, V grids).
+
+    Parameters
+    ----------
+    tokens, d_model, d_k, seed
+        As in :func:`qkv_shapes_panel`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
+    X, Wts, Q, K, V = _qkv_data(tokens, d_model, d_k, seed)
+    return plots.qkv_grids(X, Q, K, V, tokens, W=Wts)

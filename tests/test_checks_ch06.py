@@ -1,0 +1,205 @@
+"""ch06 exercises (issue 11): choose W_Q, W_K so that token i attends to token j;
+self-attention on a batch (b, n, d_model).  Every wrong answer a learner plausibly
+writes gets its intended verdict."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import helpers as h
+from helpers import checks, solutions
+
+
+def _verdict(check, fn, capsys):
+    check(fn)
+    out = capsys.readouterr()
+    assert out.err == ""
+    return out.out
+
+
+def _copied(name):
+    """The reference solution as a learner who copied it would have it (its own code object)."""
+    ns = {"np": np}
+    exec(inspect.getsource(getattr(solutions, name)), ns)
+    return ns[name]
+
+
+# ---------------------------------------------------------------------------
+# choose W_Q, W_K
+# ---------------------------------------------------------------------------
+
+def _probe_weights(X, i, j, d_k, s=3.0):
+    """The chapter's construction: W_Q = s·x̂_i ⊗ u, W_K = s·x̂_j ⊗ u (directions of the rows of X)."""
+    u = np.zeros(d_k)
+    u[0] = 1.0
+    q_hat = X[i] / np.linalg.norm(X[i])
+    k_hat = X[j] / np.linalg.norm(X[j])
+    return s * np.outer(q_hat, u), s * np.outer(k_hat, u)
+
+
+ATTEND_RIGHT = {
+    "reference (pseudo-inverse)": _copied("attend_weights"),
+    "chapter's probes, strong": lambda X, i, j, d_k: _probe_weights(X, i, j, d_k, s=4.0),
+    "list instead of tuple": lambda X, i, j, d_k: list(_probe_weights(X, i, j, d_k, s=4.0)),
+    "float32 weights": lambda X, i, j, d_k: tuple(w.astype(np.float32) for w in _probe_weights(X, i, j, d_k, s=4.0)),
+}
+
+ATTEND_WRONG = {
+    "attend_not_pair": [
+        lambda X, i, j, d_k: _probe_weights(X, i, j, d_k, s=4.0)[0],
+        lambda X, i, j, d_k: (*_probe_weights(X, i, j, d_k, s=4.0), np.eye(X.shape[1])),
+    ],
+    "attend_shape": [
+        lambda X, i, j, d_k: tuple(w.T for w in _probe_weights(X, i, j, d_k, s=4.0)),
+        lambda X, i, j, d_k: (np.eye(X.shape[1]), np.eye(X.shape[1])),
+    ],
+    "attend_swapped": [lambda X, i, j, d_k: _probe_weights(X, j, i, d_k, s=4.0)],
+    "attend_weak": [lambda X, i, j, d_k: _probe_weights(X, i, j, d_k, s=0.9)],
+    "attend_self": [lambda X, i, j, d_k: _probe_weights(X, i, i, d_k, s=4.0)],
+    "attend_other": [
+        lambda X, i, j, d_k: _probe_weights(X, i, (j + 1) % X.shape[0] if (j + 1) % X.shape[0] != i
+                                            else (j + 2) % X.shape[0], d_k, s=4.0),
+    ],
+    "attend_nonfinite": [lambda X, i, j, d_k: (np.full((X.shape[1], d_k), np.nan),) * 2],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTEND_RIGHT))
+def test_attend_weights_right(name, capsys):
+    assert _verdict(checks.check_attend_weights, ATTEND_RIGHT[name], capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in ATTEND_WRONG.items() for i in range(len(fs))])
+def test_attend_weights_wrong(key, idx, capsys):
+    out = _verdict(checks.check_attend_weights, ATTEND_WRONG[key][idx], capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+def test_attend_weights_pending_and_handmade_example(capsys):
+    def my_attend_weights(X, i, j, d_k):
+        return None
+    assert _verdict(checks.check_attend_weights, my_attend_weights, capsys).startswith("⏳")
+    # the unchanged chapter example (它 → 小猫) aims at the wrong word in the first case
+    X = h.token_inputs(h.SENTENCE_CAT_SHORT, 16)
+    W_Q, W_K = _probe_weights(X, 4, 0, 8, s=4.0)
+    A = h.softmax((X @ W_Q) @ (X @ W_K).T / np.sqrt(8))
+    assert A[4, 0] > 0.9
+
+
+# ---------------------------------------------------------------------------
+# batched self-attention
+# ---------------------------------------------------------------------------
+
+def _softmax(s, axis=-1):
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def loop_over_sentences(X, W_Q, W_K, W_V):
+    out = []
+    for x in X:
+        Q, K, V = x @ W_Q, x @ W_K, x @ W_V
+        out.append(_softmax(Q @ K.T / np.sqrt(K.shape[-1])) @ V)
+    return np.stack(out)
+
+
+def einsum_version(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    s = np.einsum("bqd,bkd->bqk", Q, K) / np.sqrt(Q.shape[-1])
+    return _softmax(s) @ V
+
+
+def transpose_version(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax(Q @ K.transpose(0, 2, 1) / np.sqrt(Q.shape[-1])) @ V
+
+
+BATCH_RIGHT = {
+    "reference": _copied("batched_self_attention"),
+    "loop over sentences": loop_over_sentences,
+    "einsum": einsum_version,
+    "transpose(0, 2, 1)": transpose_version,
+}
+
+
+def _wrong(**kw):
+    def f(X, W_Q, W_K, W_V):
+        Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+        d_k = kw.get("d_k", lambda Q, X: Q.shape[-1])(Q, X)
+        s = Q @ np.swapaxes(K, -1, -2)
+        if kw.get("scale", True):
+            s = s / np.sqrt(d_k)
+        w = _softmax(s, axis=kw.get("axis", -1))
+        return w if kw.get("ret") == "w" else w @ V
+    return f
+
+
+def k_dot_t(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V
+
+
+def no_keepdims(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1)) @ V
+
+
+def flattened(X, W_Q, W_K, W_V):
+    b, n, d = X.shape
+    x = X.reshape(b * n, d)
+    Q, K, V = x @ W_Q, x @ W_K, x @ W_V
+    return (_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
+
+
+BATCH_WRONG = {
+    "batched_k_transpose": [k_dot_t],
+    "batched_softmax_axis": [_wrong(axis=1), _wrong(axis=0)],
+    "batched_dk_axis": [_wrong(d_k=lambda Q, X: Q.shape[1]), _wrong(d_k=lambda Q, X: Q.shape[0])],
+    "scaled_by_d_model": [_wrong(d_k=lambda Q, X: X.shape[-1])],
+    "forgot_sqrt_dk": [_wrong(scale=False)],
+    "returned_weights": [_wrong(ret="w")],
+    "batched_mixed_sentences": [flattened],
+    "returned_tuple": [lambda *a: (transpose_version(*a), None)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_RIGHT))
+def test_batched_right(name, capsys):
+    assert _verdict(checks.check_batched_self_attention, BATCH_RIGHT[name], capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in BATCH_WRONG.items() for i in range(len(fs))])
+def test_batched_wrong(key, idx, capsys):
+    out = _verdict(checks.check_batched_self_attention, BATCH_WRONG[key][idx], capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+def test_no_keepdims_is_told_where(capsys):
+    out = _verdict(checks.check_batched_self_attention, no_keepdims, capsys)
+    assert out.startswith("❌") and "keepdims" in out, out
+
+
+def test_batched_cases_are_not_saturated():
+    for case in checks._batched_cases():
+        X, W_Q, W_K, _ = (np.asarray(a, dtype=float) for a in case.args)
+        A = h.self_attention(X, W_Q, W_K, np.eye(W_Q.shape[0])[:, :1])[1]
+        if A.shape[-1] > 1:
+            assert A.max() < 0.99, case.label
+
+
+def test_every_ch06_hint_is_exercised():
+    import re
+    from pathlib import Path
+    source = Path(__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"([a-z_]+)"', source))
+    assert checks.CHAPTER_HINTS["ch06"] <= used, checks.CHAPTER_HINTS["ch06"] - used
+
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("attend_weights", f, key) for key, fs in ATTEND_WRONG.items() for f in fs]
+            + [("batched_self_attention", f, key) for key, fs in BATCH_WRONG.items() for f in fs])

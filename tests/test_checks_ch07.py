@@ -1,0 +1,181 @@
+"""ch07 exercises (issue 11): padding mask from a list of lengths; predicted shapes of
+cross-attention with the roles swapped; the fix-the-bug causal attention (existing
+checker, new starter).  Every wrong answer gets its intended verdict."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from helpers import checks, solutions
+
+
+def _verdict(check, *args, capsys):
+    check(*args)
+    out = capsys.readouterr()
+    assert out.err == ""
+    return out.out
+
+
+def _copied(name):
+    ns = {"np": np}
+    exec(inspect.getsource(getattr(solutions, name)), ns)
+    return ns[name]
+
+
+# ---------------------------------------------------------------------------
+# padding mask
+# ---------------------------------------------------------------------------
+
+def loop_mask(lengths, n):
+    mask = np.zeros((len(lengths), 1, n), dtype=bool)
+    for b, length in enumerate(lengths):
+        for j in range(n):
+            mask[b, 0, j] = j < length
+    return mask
+
+
+PAD_RIGHT = {
+    "reference": _copied("padding_mask"),
+    "loops": loop_mask,
+    "np.newaxis": lambda lengths, n: (np.arange(n) < np.array(lengths)[:, np.newaxis])[:, np.newaxis, :],
+    "expand_dims": lambda lengths, n: np.expand_dims(np.arange(n)[None, :] < np.asarray(lengths)[:, None], 1),
+}
+
+PAD_WRONG = {
+    "pad_missing_axis": [lambda lengths, n: np.arange(n)[None, :] < np.asarray(lengths)[:, None]],
+    "pad_masks_queries": [lambda lengths, n: (np.arange(n)[None, :] < np.asarray(lengths)[:, None])[:, :, None]],
+    "pad_inverted": [
+        lambda lengths, n: (np.arange(n)[None, :] >= np.asarray(lengths)[:, None])[:, None, :],
+        lambda lengths, n: np.arange(n)[None, :] >= np.asarray(lengths)[:, None],
+    ],
+    "pad_off_by_one": [lambda lengths, n: (np.arange(n)[None, :] <= np.asarray(lengths)[:, None])[:, None, :]],
+    "pad_not_bool": [
+        lambda lengths, n: loop_mask(lengths, n).astype(int),
+        lambda lengths, n: loop_mask(lengths, n).astype(float),
+    ],
+    "pad_expanded": [lambda lengths, n: np.broadcast_to(loop_mask(lengths, n), (len(lengths), n, n)).copy()],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAD_RIGHT))
+def test_padding_mask_right(name, capsys):
+    assert _verdict(checks.check_padding_mask, PAD_RIGHT[name], capsys=capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in PAD_WRONG.items() for i in range(len(fs))])
+def test_padding_mask_wrong(key, idx, capsys):
+    out = _verdict(checks.check_padding_mask, PAD_WRONG[key][idx], capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+def test_padding_mask_pending_and_junk(capsys):
+    def my_padding_mask(lengths, n):
+        return None
+    assert _verdict(checks.check_padding_mask, my_padding_mask, capsys=capsys).startswith("⏳")
+    out = _verdict(checks.check_padding_mask, lambda lengths, n: "mask", capsys=capsys)
+    assert out.startswith("❌")
+
+
+# ---------------------------------------------------------------------------
+# cross-attention shapes (prediction)
+# ---------------------------------------------------------------------------
+
+CROSS_WRONG = [
+    ((5, 4), (5, 8), "cross_not_swapped"),
+    ((4, 4), (4, 8), "cross_square"),
+    ((5, 5), (5, 8), "cross_square"),
+    ((4, 5), (5, 8), "cross_z_rows"),
+    ((4, 5), (4, 16), "cross_z_dmodel"),
+    ((4, 5), (5, 16), "cross_z_rows"),
+    ((4, 8), (4, 8), "cross_other"),
+    ((4, 5), (8, 4), "cross_other"),
+]
+
+
+def test_cross_shapes_right_and_pending(capsys):
+    assert _verdict(checks.check_cross_shapes, (4, 5), (4, 8), capsys=capsys).startswith("✅")
+    assert _verdict(checks.check_cross_shapes, [4, 5], [4, 8], capsys=capsys).startswith("✅")
+    assert _verdict(checks.check_cross_shapes, np.int64(4), None, capsys=capsys).startswith("⏳")
+    assert _verdict(checks.check_cross_shapes, None, None, capsys=capsys).startswith("⏳")
+
+
+@pytest.mark.parametrize("alpha,z,key", CROSS_WRONG)
+def test_cross_shapes_wrong(alpha, z, key, capsys):
+    out = _verdict(checks.check_cross_shapes, alpha, z, capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+@pytest.mark.parametrize("bad", ["(4, 5)", 4, (4.0, 5.0), (True, 5)])
+def test_cross_shapes_bad_format(bad, capsys):
+    out = _verdict(checks.check_cross_shapes, bad, (4, 8), capsys=capsys)
+    assert out.startswith("❌") and ("整数" in out or "元组" in out), out
+
+
+def test_cross_shapes_answer_is_what_the_chapter_computes():
+    import helpers as h
+    X_src = h.embed_tokens(h.SENTENCE_APPLE, 16, seed=2)
+    X_tgt = h.embed_tokens(["<s>", "I", "like", "this", "apple"], 16, seed=102)
+    Z, alpha = h.cross_attention(X_src, X_tgt, np.eye(16), np.eye(16), h.init_weights(16, 8, seed=5))
+    assert alpha.shape == (4, 5) and Z.shape == (4, 8)
+
+
+# ---------------------------------------------------------------------------
+# the buggy causal attention of the chapter, fixed step by step
+# ---------------------------------------------------------------------------
+
+def _softmax(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def buggy(Q, K, V):          # the starter shown in the chapter (two bugs)
+    n, d_k = Q.shape
+    weights = _softmax(Q @ K.T / d_k)
+    weights = weights * np.tril(np.ones((n, n), dtype=bool))
+    return weights @ V
+
+
+def only_scale_fixed(Q, K, V):
+    n, d_k = Q.shape
+    weights = _softmax(Q @ K.T / np.sqrt(d_k))
+    weights = weights * np.tril(np.ones((n, n), dtype=bool))
+    return weights @ V
+
+
+def only_mask_fixed(Q, K, V):
+    n, d_k = Q.shape
+    s = np.where(np.tril(np.ones((n, n), dtype=bool)), Q @ K.T / d_k, -np.inf)
+    return _softmax(s) @ V
+
+
+def both_fixed(Q, K, V):
+    n, d_k = Q.shape
+    s = np.where(np.tril(np.ones((n, n), dtype=bool)), Q @ K.T / np.sqrt(d_k), -np.inf)
+    return _softmax(s) @ V
+
+
+def test_fix_the_bug_progression(capsys):
+    assert _verdict(checks.check_causal_attention, both_fixed, capsys=capsys).startswith("✅")
+    out = _verdict(checks.check_causal_attention, only_scale_fixed, capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS["mask_after_softmax"] in out, out
+    out = _verdict(checks.check_causal_attention, only_mask_fixed, capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS["scaled_by_dk"] in out, out
+    assert _verdict(checks.check_causal_attention, buggy, capsys=capsys).startswith("❌")
+
+
+def test_every_ch07_hint_is_exercised():
+    import re
+    from pathlib import Path
+    source = Path(__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"([a-z_]+)"', source))
+    assert checks.CHAPTER_HINTS["ch07"] <= used, checks.CHAPTER_HINTS["ch07"] - used
+
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("padding_mask", f, key) for key, fs in PAD_WRONG.items() for f in fs]
+            + [("cross_shapes", (a, z), key) for a, z, key in CROSS_WRONG]
+            + [("causal_attention", only_scale_fixed, "mask_after_softmax"),
+               ("causal_attention", only_mask_fixed, "scaled_by_dk")])

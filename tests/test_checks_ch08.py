@@ -1,0 +1,160 @@
+"""ch08 exercises (issue 11): ∂(−log α_t)/∂s checked against finite differences;
+predicted depth of local attention; the softmax-backward starter holds no formula."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import checks, efficiency, solutions
+
+NB08 = Path(__file__).resolve().parent.parent / "notebooks" / "08_why_self_attention.ipynb"
+
+
+def _verdict(check, *args, capsys):
+    check(*args)
+    out = capsys.readouterr()
+    assert out.err == ""
+    return out.out
+
+
+def _copied(name):
+    ns = {"np": np}
+    exec(inspect.getsource(getattr(solutions, name)), ns)
+    return ns[name]
+
+
+def _alpha(s):
+    e = np.exp(s - np.max(s))
+    return e / e.sum()
+
+
+def _onehot(s, t):
+    e = np.zeros(len(s))
+    e[t] = 1.0
+    return e
+
+
+def via_jacobian(s, t):
+    a = _alpha(np.asarray(s, dtype=float))
+    g = -_onehot(s, t) / a[t]                  # ∂L/∂α
+    J = np.diag(a) - np.outer(a, a)
+    return J.T @ g
+
+
+def via_logsumexp(s, t):
+    s = np.asarray(s, dtype=float)
+    return _alpha(s) - _onehot(s, t)
+
+
+GRAD_RIGHT = {"reference": _copied("attend_loss_grad"), "Jacobian": via_jacobian, "log-sum-exp": via_logsumexp}
+
+GRAD_WRONG = {
+    "nll_sign": [lambda s, t: _onehot(s, t) - _alpha(s)],
+    "nll_dalpha": [lambda s, t: -_onehot(s, t) / _alpha(s)[t]],
+    "nll_forgot_onehot": [lambda s, t: _alpha(s)],
+    "nll_diag_only": [lambda s, t: -_onehot(s, t) * (1 - _alpha(s)[t])],
+    "nll_forgot_softmax": [lambda s, t: -_onehot(s, t)],
+}
+
+
+def test_reference_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    for n in (1, 3, 7):
+        s = rng.standard_normal(n)
+        for t in range(n):
+            fd = checks.finite_difference_grad(lambda v: -np.log(_alpha(v)[t]), s)
+            assert np.allclose(solutions.attend_loss_grad(s, t), fd, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_RIGHT))
+def test_attend_loss_grad_right(name, capsys):
+    assert _verdict(checks.check_attend_loss_grad, GRAD_RIGHT[name], capsys=capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in GRAD_WRONG.items() for i in range(len(fs))])
+def test_attend_loss_grad_wrong(key, idx, capsys):
+    out = _verdict(checks.check_attend_loss_grad, GRAD_WRONG[key][idx], capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+def test_attend_loss_grad_pending(capsys):
+    def my_attend_loss_grad(scores_row, target):
+        return None
+    assert _verdict(checks.check_attend_loss_grad, my_attend_loss_grad, capsys=capsys).startswith("⏳")
+
+
+# ---------------------------------------------------------------------------
+# predicted depth of local attention
+# ---------------------------------------------------------------------------
+
+def test_window_answer_is_the_bfs_answer():
+    assert efficiency.shortest_path_lengths(efficiency.window_edges(20, 3))[0, 19] == 7
+
+
+@pytest.mark.parametrize("answer,key", [
+    (19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
+    (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other"),
+])  # the same list as WINDOW_WRONG below
+def test_window_wrong(answer, key, capsys):
+    out = _verdict(checks.check_window_layers, answer, capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
+def test_window_right(answer, capsys):
+    assert _verdict(checks.check_window_layers, answer, capsys=capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("answer", ["7", True, [7]])
+def test_window_bad_format(answer, capsys):
+    out = _verdict(checks.check_window_layers, answer, capsys=capsys)
+    assert out.startswith("❌") and "整数" in out
+
+
+def test_window_pending(capsys):
+    assert _verdict(checks.check_window_layers, None, capsys=capsys).startswith("⏳")
+
+
+# ---------------------------------------------------------------------------
+# the chapter's starters and committed outputs
+# ---------------------------------------------------------------------------
+
+def _cells():
+    return json.loads(NB08.read_text(encoding="utf-8"))["cells"]
+
+
+def test_backward_starter_and_prompt_do_not_give_the_formula():
+    for cell in _cells():
+        src = "".join(cell["source"])
+        if "my_softmax_backward" in src or "练习 1" in src:
+            for formula in ("g − α·g", "g - α·g", "Σ_m α_m g_m", "np.dot", "a * (g"):
+                assert formula not in src, (formula, src)
+
+
+def test_exercise_outputs_are_pending():
+    for cell in _cells():
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "checks.check_" in src:
+            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+            assert text.startswith("⏳"), (src, text)
+
+
+def test_every_ch08_hint_is_exercised():
+    import re
+    from pathlib import Path
+    source = Path(__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"([a-z_]+)"', source))
+    assert checks.CHAPTER_HINTS["ch08"] <= used, checks.CHAPTER_HINTS["ch08"] - used
+
+
+WINDOW_WRONG = [(19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
+                (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other")]
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("attend_loss_grad", f, key) for key, fs in GRAD_WRONG.items() for f in fs]
+            + [("window_layers", a, key) for a, key in WINDOW_WRONG])

@@ -1,0 +1,325 @@
+"""Chapter 09's checked exercises: reference solutions pass, starters are pending, and every
+wrong answer in the catalogue (written the way a learner would write it) gets its intended verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks, solutions
+
+CHECKERS = {
+    "multi_head_attention": checks.check_multi_head_attention,
+    "mha_param_count": checks.check_mha_param_count,
+    "torch_mask": checks.check_torch_mask,
+}
+
+
+def _out(capsys):
+    cap = capsys.readouterr()
+    assert cap.err == ""
+    assert "Traceback" not in cap.out
+    return cap.out
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_reference_solution_passes(name, capsys):
+    CHECKERS[name](getattr(solutions, name))
+    out = _out(capsys)
+    assert out.startswith("✅ 正确！在 "), out
+    assert "数值警告" not in out
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_starter_is_pending(name, capsys):
+    def my_answer(*args):
+        return None
+
+    assert CHECKERS[name](my_answer) is None
+    assert _out(capsys).startswith("⏳ 还没完成：函数 my_answer")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_show_solution_runs(name, capsys):
+    checks.show_solution(name)
+    src = capsys.readouterr().out
+    namespace: dict = {}
+    exec(src, namespace)
+    CHECKERS[name](namespace[name])
+    assert _out(capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_odd_return_values_never_crash(name, capsys):
+    for odd in ["abc", None and 1, {"a": 1}, [[1, 2], [3]], 1j * np.ones((2, 2)), np.array([np.nan]), (1, 2),
+                np.ones((3, 5), dtype=object)]:
+        if odd is None:
+            continue
+        CHECKERS[name](lambda *args, odd=odd: odd)
+        out = _out(capsys)
+        assert out.startswith("❌"), (odd, out)
+
+
+# ---------------------------------------------------------------------------
+# exercise 1: causal multi-head attention of a batch — wrong answers as a learner writes them
+# ---------------------------------------------------------------------------
+
+def _softmax(s):
+    s = s - s.max(axis=-1, keepdims=True)
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _causal(s):
+    n = s.shape[-1]
+    return np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf)
+
+
+def mha_reshape_only(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, h, n, d // h) for W in (W_Q, W_K, W_V))   # no transpose
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).reshape(b, n, d) @ W_O
+
+
+def mha_merge_reshape_only(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).reshape(b, n, d) @ W_O                                     # forgot to swap back
+
+
+def mha_interleaved(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, d // h, h).transpose(0, 3, 1, 2) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 2, 3, 1).reshape(b, n, d) @ W_O
+
+
+def mha_interleaved_split_only(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, d // h, h).transpose(0, 3, 1, 2) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_triu(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)
+    s = np.where(np.triu(np.ones((n, n), dtype=bool)), s, -np.inf)          # triu instead of tril
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_sqrt_d_model(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d)))               # √d_model
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_no_w_o(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d)                    # W_O forgotten
+
+
+def mha_no_mask(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_no_scale(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_mask_after_softmax(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)) * np.tril(np.ones((n, n)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_K_dot_T(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.T / np.sqrt(d // h)))                          # .T on a 4-D array
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_wrong_transpose_axes(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 3, 1) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_wrong_transpose_both(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 3, 1) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 3, 1, 2).reshape(b, n, d) @ W_O
+
+
+def mha_returns_tuple(X, W_Q, W_K, W_V, W_O, h):
+    return solutions.multi_head_attention(X, W_Q, W_K, W_V, W_O, h), None
+
+
+def mha_softmax_axis0(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = _causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h))
+    s = s - s.max(axis=-2, keepdims=True)
+    a = np.exp(s) / np.exp(s).sum(axis=-2, keepdims=True)
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+# ---------------------------------------------------------------------------
+# exercise 2: parameter count
+# ---------------------------------------------------------------------------
+
+def params_forgot_w_o(d_model, n_heads, bias):
+    return 3 * d_model ** 2 + (3 * d_model if bias else 0)
+
+
+def params_per_head_square(d_model, n_heads, bias):
+    d_head = d_model // n_heads
+    return n_heads * 4 * d_head * d_head + (4 * d_model if bias else 0)
+
+
+def params_times_h(d_model, n_heads, bias):
+    return n_heads * 4 * d_model * d_model + (4 * d_model if bias else 0)
+
+
+def params_no_bias(d_model, n_heads, bias):
+    return 4 * d_model * d_model
+
+
+def params_bias_per_head(d_model, n_heads, bias):
+    return 4 * d_model * d_model + (4 * (d_model // n_heads) if bias else 0)
+
+
+def params_always_bias(d_model, n_heads, bias):
+    return 4 * d_model * d_model + 4 * d_model
+
+
+def params_float(d_model, n_heads, bias):
+    return 4.0 * d_model ** 2 + (4.0 * d_model if bias else 0.0)   # right, as a float: accepted
+
+
+def params_string(d_model, n_heads, bias):
+    return str(4 * d_model ** 2)
+
+
+# ---------------------------------------------------------------------------
+# exercise 3: keep-mask -> torch masked-out mask
+# ---------------------------------------------------------------------------
+
+def torch_same(keep):
+    return keep.copy()
+
+
+def torch_additive(keep):
+    return np.where(keep, 0.0, -np.inf)
+
+
+def torch_int(keep):
+    return 1 - keep.astype(int)
+
+
+def torch_transposed(keep):
+    return ~np.swapaxes(keep, -1, -2) if keep.ndim >= 2 else ~keep
+
+
+def torch_minus(keep):
+    return -keep
+
+
+def torch_not(keep):
+    return not keep
+
+
+def torch_logical_not(keep):
+    return np.logical_not(keep)  # right
+
+
+def torch_eq_false(keep):
+    return keep == False  # noqa: E712  (right)
+
+
+MISTAKES = [
+    ("multi_head_attention", mha_reshape_only, "mh_reshape_no_transpose"),
+    ("multi_head_attention", mha_merge_reshape_only, "mh_merge_no_transpose"),
+    ("multi_head_attention", mha_interleaved, "mh_wrong_axis_order"),
+    ("multi_head_attention", mha_interleaved_split_only, "mh_wrong_axis_order"),
+    ("multi_head_attention", mha_triu, "mask_upper"),
+    ("multi_head_attention", mha_sqrt_d_model, "mh_scaled_by_d_model"),
+    ("multi_head_attention", mha_no_w_o, "mh_forgot_w_o"),
+    ("multi_head_attention", mha_no_mask, "forgot_mask"),
+    ("multi_head_attention", mha_no_scale, "forgot_sqrt_dk"),
+    ("multi_head_attention", mha_mask_after_softmax, "mask_after_softmax"),
+    ("multi_head_attention", mha_K_dot_T, "mh_shapes"),
+    ("multi_head_attention", mha_wrong_transpose_axes, "mh_wrong_transpose"),
+    ("multi_head_attention", mha_wrong_transpose_both, "mh_wrong_transpose"),
+    ("multi_head_attention", mha_returns_tuple, "returned_tuple"),
+    ("multi_head_attention", mha_softmax_axis0, "softmax_wrong_axis"),
+    ("mha_param_count", params_forgot_w_o, "params_forgot_w_o"),
+    ("mha_param_count", params_per_head_square, "params_per_head_square"),
+    ("mha_param_count", params_times_h, "params_times_h"),
+    ("mha_param_count", params_no_bias, "params_bias_missing"),
+    ("mha_param_count", params_bias_per_head, "params_bias_wrong"),
+    ("mha_param_count", params_always_bias, "params_bias_when_false"),
+    ("torch_mask", torch_same, "torch_mask_not_inverted"),
+    ("torch_mask", torch_additive, "torch_mask_additive"),
+    ("torch_mask", torch_int, "torch_mask_not_bool"),
+    ("torch_mask", torch_transposed, "torch_mask_transposed"),
+    ("torch_mask", torch_minus, "torch_mask_negative"),
+    ("torch_mask", torch_not, "torch_mask_negative"),
+]
+
+
+@pytest.mark.parametrize("checker,fn,hint", MISTAKES, ids=[f"{c}-{f.__name__}" for c, f, _ in MISTAKES])
+def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
+    CHECKERS[checker](fn)
+    out = _out(capsys)
+    assert out.startswith("❌"), out
+    assert checks.HINTS[hint] in out, out
+    others = [k for k, v in checks.HINTS.items() if v in out and k != hint]
+    assert others == [], (others, out)
+
+
+@pytest.mark.parametrize("fn", [params_float, torch_logical_not, torch_eq_false], ids=lambda f: f.__name__)
+def test_other_right_answers_pass(fn, capsys):
+    checker = CHECKERS["mha_param_count" if fn.__name__.startswith("params") else "torch_mask"]
+    checker(fn)
+    assert _out(capsys).startswith("✅")
+
+
+def test_wrong_type_is_not_accepted(capsys):
+    checks.check_mha_param_count(params_string)
+    assert _out(capsys).startswith("❌")
+
+
+def test_every_ch09_hint_is_exercised():
+    ch09 = {k for k in checks.HINTS if k.startswith(("mh_", "params_", "torch_mask_"))}
+    used = {hint for _, _, hint in MISTAKES}
+    assert ch09 <= used, ch09 - used
+
+
+def test_cases_are_not_saturated():
+    """Scale bugs must show: no case's weights are (almost) one-hot."""
+    import helpers as h
+
+    for case in checks._mh_cases():
+        X, WQ, WK, WV, WO, heads = case.args
+        _, w = h.multi_head_self_attention(np.asarray(X, float), np.asarray(WQ, float), np.asarray(WK, float),
+                                           np.asarray(WV, float), heads, mask=h.causal_mask(X.shape[1]))
+        n = X.shape[1]
+        if n > 2:
+            assert w[..., 2:, :].max() < 0.99, case.label

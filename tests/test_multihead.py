@@ -1,0 +1,350 @@
+"""Multi-head attention (chapter 09): helpers.attention's split/merge/multi_head_self_attention
+and helpers.multihead, against an independent reference written with plain Python loops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import helpers as h
+from helpers import multihead as mh
+
+
+def rand(shape, seed, scale=1.0):
+    return np.random.default_rng(seed).standard_normal(shape) * scale
+
+
+# ---------------------------------------------------------------------------
+# independent reference: scalar loops only
+# ---------------------------------------------------------------------------
+
+def ref_one_sequence(x, wq, wk, wv, n_heads, wo=None, keep=None, biases=(None,) * 4):
+    """x (n, d_model); keep (n, n) or (h, n, n) bool or None. Pure Python loops."""
+    n, d_model = x.shape
+    d_all = wq.shape[1]
+    dh = d_all // n_heads
+    dvh = wv.shape[1] // n_heads
+
+    def lin(w, b):
+        out = np.zeros((n, w.shape[1]))
+        for i in range(n):
+            for c in range(w.shape[1]):
+                out[i, c] = sum(x[i, r] * w[r, c] for r in range(d_model)) + (0.0 if b is None else b[c])
+        return out
+
+    q, k, v = lin(wq, biases[0]), lin(wk, biases[1]), lin(wv, biases[2])
+    weights = np.zeros((n_heads, n, n))
+    concat = np.zeros((n, n_heads * dvh))
+    for hd in range(n_heads):
+        for i in range(n):
+            scores = []
+            for j in range(n):
+                allowed = True
+                if keep is not None:
+                    allowed = bool(keep[hd, i, j] if keep.ndim == 3 else keep[i, j])
+                s = sum(q[i, hd * dh + c] * k[j, hd * dh + c] for c in range(dh)) / math.sqrt(dh)
+                scores.append(s if allowed else None)
+            finite = [s for s in scores if s is not None]
+            if finite:
+                m = max(finite)
+                e = [0.0 if s is None else math.exp(s - m) for s in scores]
+                tot = sum(e)
+                for j in range(n):
+                    weights[hd, i, j] = e[j] / tot
+            for c in range(dvh):
+                concat[i, hd * dvh + c] = sum(weights[hd, i, j] * v[j, hd * dvh + c] for j in range(n))
+    out = concat
+    if wo is not None:
+        out = np.zeros((n, wo.shape[1]))
+        for i in range(n):
+            for c in range(wo.shape[1]):
+                out[i, c] = sum(concat[i, r] * wo[r, c] for r in range(wo.shape[0])) + \
+                    (0.0 if biases[3] is None else biases[3][c])
+    return out, weights
+
+
+def weights4(d, seed, d_out=None):
+    return tuple(rand((d, d if d_out is None else d_out), seed + i) / math.sqrt(d) for i in range(4))
+
+
+# ---------------------------------------------------------------------------
+# split / merge
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,n_heads", [((4, 6), 2), ((3, 5, 8), 4), ((2, 1, 4, 6), 3), ((5, 4), 1)])
+def test_split_heads_loops(shape, n_heads):
+    x = rand(shape, 1)
+    parts = h.split_heads(x, n_heads)
+    dh = shape[-1] // n_heads
+    assert parts.shape == shape[:-2] + (n_heads, shape[-2], dh)
+    for idx in np.ndindex(shape[:-2]):
+        for hd in range(n_heads):
+            for i in range(shape[-2]):
+                for c in range(dh):
+                    assert parts[idx + (hd, i, c)] == x[idx + (i, hd * dh + c)]
+    np.testing.assert_array_equal(h.merge_heads(parts), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_heads", [1, 2])
+def test_split_and_merge_never_share_memory(dtype, n_heads):
+    x = rand((3, 4), 2).astype(dtype)
+    parts = h.split_heads(x, n_heads)
+    assert parts.dtype == dtype
+    assert not np.shares_memory(parts, x)
+    merged = h.merge_heads(parts)
+    assert merged.dtype == dtype
+    assert not np.shares_memory(merged, parts)
+    parts[...] = 0  # writing to the result leaves the caller's array alone
+    assert np.abs(x).sum() > 0
+
+
+def test_reshape_without_transpose_is_not_split_heads():
+    """The classic bug: reshape (n, d) straight to (h, n, d_head) mixes tokens into heads."""
+    x = np.arange(24.0).reshape(4, 6)
+    wrong = x.reshape(2, 4, 3)
+    assert not np.array_equal(h.split_heads(x, 2), wrong)
+
+
+# ---------------------------------------------------------------------------
+# multi-head self-attention vs the loop reference
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n_heads", [1, 2, 4])
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_batched_against_scalar_loops(n_heads, with_bias, causal):
+    b, n, d = 2, 4, 8
+    x = rand((b, n, d), 3)
+    wq, wk, wv, wo = weights4(d, 10)
+    biases = tuple(rand((d,), 20 + i) for i in range(4)) if with_bias else (None,) * 4
+    keep = h.causal_mask(n) if causal else None
+    z, w = h.multi_head_self_attention(x, wq, wk, wv, n_heads, w_o=wo, mask=keep,
+                                       b_q=biases[0], b_k=biases[1], b_v=biases[2], b_o=biases[3])
+    assert z.shape == (b, n, d) and w.shape == (b, n_heads, n, n)
+    for i in range(b):
+        rz, rw = ref_one_sequence(x[i], wq, wk, wv, n_heads, wo, keep, biases)
+        np.testing.assert_allclose(w[i], rw, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(z[i], rz, rtol=1e-10, atol=1e-12)
+
+
+def test_padding_mask_per_sequence_and_per_head_mask():
+    b, n, d, heads = 3, 5, 6, 3
+    x = rand((b, n, d), 4)
+    wq, wk, wv, wo = weights4(d, 30)
+    lengths = [5, 3, 1]
+    keep = h.padding_mask(lengths, n) & h.causal_mask(n)          # (b, n, n)
+    z, w = h.multi_head_self_attention(x, wq, wk, wv, heads, w_o=wo, mask=keep)
+    for i in range(b):
+        rz, rw = ref_one_sequence(x[i], wq, wk, wv, heads, wo, keep[i])
+        np.testing.assert_allclose(z[i], rz, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(w[i], rw, rtol=1e-10, atol=1e-13)
+    # a mask with its own head axis: (b, h, n, n)
+    per_head = np.stack([np.stack([h.causal_mask(n) if hd % 2 else np.ones((n, n), bool)
+                                   for hd in range(heads)])] * b)
+    z2, w2 = h.multi_head_self_attention(x, wq, wk, wv, heads, w_o=wo, mask=per_head)
+    rz, rw = ref_one_sequence(x[1], wq, wk, wv, heads, wo, per_head[1])
+    np.testing.assert_allclose(z2[1], rz, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w2[1], rw, rtol=1e-10, atol=1e-13)
+
+
+def test_padding_does_not_change_real_tokens():
+    """Pad a short sentence with junk: its real tokens' outputs are unchanged (same for every head)."""
+    d, heads = 8, 2
+    wq, wk, wv, wo = weights4(d, 40)
+    short = rand((3, d), 5)
+    alone, _ = h.multi_head_self_attention(short, wq, wk, wv, heads, w_o=wo, mask=h.causal_mask(3))
+    padded = np.concatenate([short, rand((2, d), 6, scale=50.0)])[None]          # (1, 5, d)
+    keep = h.padding_mask([3], 5) & h.causal_mask(5)
+    z, w = h.multi_head_self_attention(padded, wq, wk, wv, heads, w_o=wo, mask=keep)
+    np.testing.assert_allclose(z[0, :3], alone, rtol=1e-12, atol=1e-12)
+    assert np.all(w[0, :, :, 3:] == 0)
+
+
+def test_heads_loop_equals_batched():
+    x = rand((2, 5, 12), 7)
+    wq, wk, wv, wo = weights4(12, 50)
+    keep = h.padding_mask([5, 2], 5)
+    for heads in (1, 2, 3, 4, 6):
+        z, w = h.multi_head_self_attention(x, wq, wk, wv, heads, w_o=wo, mask=keep)
+        zl, wl = mh.heads_loop(x, wq, wk, wv, heads, w_o=wo, mask=keep)
+        np.testing.assert_allclose(z, zl, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(w, wl, rtol=1e-12, atol=1e-14)
+    z2, w2 = mh.heads_loop(x[0], wq, wk, wv, 3)
+    np.testing.assert_allclose(z2, h.multi_head_self_attention(x[0], wq, wk, wv, 3)[0], rtol=1e-12)
+
+
+def test_float32_stays_float32():
+    x = rand((2, 3, 4), 8).astype(np.float32)
+    ws = [w.astype(np.float32) for w in weights4(4, 60)]
+    z, w = h.multi_head_self_attention(x, *ws[:3], 2, w_o=ws[3])
+    assert z.dtype == np.float32 and w.dtype == np.float32
+    z64, _ = h.multi_head_self_attention(x.astype(np.float64), *[a.astype(np.float64) for a in ws[:3]], 2,
+                                         w_o=ws[3].astype(np.float64))
+    np.testing.assert_allclose(z, z64, rtol=1e-4, atol=1e-5)
+
+
+def test_one_head_equals_single_head_attention():
+    x = rand((4, 6), 9)
+    wq, wk, wv, _ = weights4(6, 70)
+    z1, w1 = h.multi_head_self_attention(x, wq, wk, wv, 1)
+    z2, w2 = h.self_attention(x, wq, wk, wv)
+    np.testing.assert_allclose(z1, z2, rtol=1e-13)
+    np.testing.assert_allclose(w1[0], w2, rtol=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(b=st.integers(1, 3), n=st.integers(1, 5), heads=st.sampled_from([1, 2, 3]), dh=st.integers(1, 3),
+       seed=st.integers(0, 10_000), causal=st.booleans())
+def test_property_rows_sum_to_one_and_match_loop(b, n, heads, dh, seed, causal):
+    d = heads * dh
+    x = rand((b, n, d), seed)
+    wq, wk, wv, wo = weights4(d, seed + 1)
+    keep = h.causal_mask(n) if causal else None
+    z, w = h.multi_head_self_attention(x, wq, wk, wv, heads, w_o=wo, mask=keep)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-12)
+    rz, rw = ref_one_sequence(x[-1], wq, wk, wv, heads, wo, keep)
+    np.testing.assert_allclose(z[-1], rz, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w[-1], rw, rtol=1e-9, atol=1e-12)
+
+
+def test_inputs_are_not_modified():
+    x = rand((2, 3, 4), 11)
+    ws = weights4(4, 80)
+    keep = h.causal_mask(3)
+    copies = [a.copy() for a in (x, *ws, keep)]
+    z, w = h.multi_head_self_attention(x, *ws[:3], 2, w_o=ws[3], mask=keep)
+    for a, c in zip((x, *ws, keep), copies):
+        np.testing.assert_array_equal(a, c)
+        assert not np.shares_memory(z, a) and not np.shares_memory(w, a)
+
+
+# ---------------------------------------------------------------------------
+# bad input: clear messages naming shapes
+# ---------------------------------------------------------------------------
+
+X = np.ones((2, 3, 6))
+W6 = np.ones((6, 6))
+BAD = {
+    "indivisible": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 4), ValueError, r"W_Q.*6 columns.*n_heads=4"),
+    "W_Q rows": (lambda: h.multi_head_self_attention(X, np.ones((5, 6)), W6, W6, 2), ValueError,
+                 r"d_model=6.*W_Q has 5 rows.*\(5, 6\)"),
+    "W_Q vs W_K": (lambda: h.multi_head_self_attention(X, W6, np.ones((6, 4)), W6, 2), ValueError,
+                   r"W_Q shape \(6, 6\), W_K shape \(6, 4\)"),
+    "W_O rows": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, w_o=np.ones((5, 6))), ValueError,
+                 r"W_O.*6 rows.*\(5, 6\)"),
+    "bias shape": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, b_q=np.ones(5)), ValueError,
+                   r"b_Q.*\(6,\).*\(5,\)"),
+    "b_O without W_O": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, b_o=np.ones(6)), ValueError, r"b_O"),
+    "mask dims": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, mask=np.ones((1, 2, 2, 3, 3), bool)),
+                  ValueError, r"5 dimensions.*\(1, 2, 2, 3, 3\)"),
+    "mask shape": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, mask=h.causal_mask(4)), ValueError,
+                   r"\(1, 4, 4\).*\(2, 2, 3, 3\)"),
+    "mask dtype": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 2, mask=np.ones((3, 3))), TypeError,
+                   r"boolean.*float64"),
+    "merge no head axis": (lambda: h.merge_heads(np.ones((4, 6))), ValueError, r"head axis.*\(4, 6\)"),
+    "split indivisible": (lambda: h.split_heads(np.ones((2, 4, 6)), 4), ValueError, r"d_model=6.*\(2, 4, 6\).*n_heads=4"),
+    "split NaN": (lambda: h.split_heads(np.full((2, 4), np.nan), 2), ValueError, r"NaN"),
+    "layer indivisible": (lambda: mh.MultiHeadAttention(10, 3), ValueError, r"d_model=10.*n_heads=3"),
+    "layer bias type": (lambda: mh.MultiHeadAttention(4, 2, bias="yes"), TypeError, r"bias"),
+    "from_weights shape": (lambda: mh.MultiHeadAttention.from_weights(W6, W6, W6, np.ones((6, 5)), 2),
+                           ValueError, r"W_O.*\(6, 6\).*\(6, 5\)"),
+    "head index": (lambda: mh.MultiHeadAttention(4, 2).head_weights(2), ValueError, r"i=2.*n_heads=2"),
+    "cost": (lambda: mh.attention_cost(1, 4, 6, 4), ValueError, r"d_model=6.*n_heads=4"),
+    "torch mask": (lambda: mh.to_torch_mask(np.ones(3)), TypeError, r"boolean"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_input(case):
+    fn, exc, pattern = BAD[case]
+    with pytest.raises(exc, match=pattern):
+        fn()
+
+
+# ---------------------------------------------------------------------------
+# MultiHeadAttention, cost, hand-built heads, mask conversion
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("heads", [1, 2, 4, 8])
+def test_parameter_count_independent_of_heads(heads):
+    layer = mh.MultiHeadAttention(32, heads)
+    counted = sum(a.size for a in (layer.w_q, layer.w_k, layer.w_v, layer.w_o))
+    assert layer.n_params == counted == 4 * 32 * 32
+    with_bias = mh.MultiHeadAttention(32, heads, bias=True)
+    counted_b = counted + sum(b.size for b in (with_bias.b_q, with_bias.b_k, with_bias.b_v, with_bias.b_o))
+    assert with_bias.n_params == counted_b == 4 * 32 * 32 + 4 * 32
+
+
+def test_layer_forward_and_loop():
+    layer = mh.MultiHeadAttention(12, 3, seed=5)
+    x = rand((2, 4, 12), 12)
+    keep = h.causal_mask(4)
+    z, w = layer.forward(x, keep)
+    zl, wl = layer.heads_loop(x, keep)
+    np.testing.assert_allclose(z, zl, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(w, wl, rtol=1e-12, atol=1e-14)
+    assert z.shape == (2, 4, 12) and w.shape == (2, 3, 4, 4)
+    wq1, wk1, wv1 = layer.head_weights(1)
+    z1, a1 = h.self_attention(x[0], wq1, wk1, wv1, mask=keep)
+    np.testing.assert_allclose(a1, w[0, 1], rtol=1e-12)
+    assert "n_params=576" in repr(layer)
+    with pytest.raises(ValueError, match="bias-free"):
+        mh.MultiHeadAttention(4, 2, bias=True).heads_loop(np.ones((2, 4)))
+
+
+def test_from_weights_copies_and_uses_biases():
+    wq, wk, wv, wo = weights4(6, 90)
+    bs = [rand((6,), 91 + i) for i in range(4)]
+    layer = mh.MultiHeadAttention.from_weights(wq, wk, wv, wo, 3, b_q=bs[0], b_k=bs[1], b_v=bs[2], b_o=bs[3])
+    assert not np.shares_memory(layer.w_q, wq) and not np.shares_memory(layer.b_o, bs[3])
+    x = rand((3, 6), 92)
+    z, _ = layer(x)
+    rz, _ = ref_one_sequence(x, wq, wk, wv, 3, wo, None, bs)
+    np.testing.assert_allclose(z, rz, rtol=1e-10, atol=1e-12)
+
+
+def test_cost_counts_match_a_loop_count():
+    for heads in (1, 2, 4):
+        c = mh.attention_cost(2, 5, 8, heads)
+        dh = 8 // heads
+        # count multiply-adds the slow way, matrix product by matrix product
+        macs = 0
+        for _ in range(2):                       # batch
+            macs += 4 * 5 * 8 * 8                # Q, K, V, W_O: n rows × d_in × d_out
+            for _ in range(heads):
+                macs += 5 * 5 * dh               # Q_i K_iᵀ
+                macs += 5 * 5 * dh               # α_i V_i
+        assert c["macs_total"] == macs
+        assert c["params"] == 4 * 64
+        assert c["weights_entries"] == 2 * heads * 25
+    assert mh.attention_cost(1, 3, 8, 2, bias=True)["params"] == 4 * 64 + 32
+
+
+def test_two_relation_heads_each_take_one_relation():
+    toks = h.SENTENCE_CAT_SHORT
+    x = h.token_inputs(toks, 16)
+    W = mh.two_relation_weights(strength=1.0)
+    _, a = h.multi_head_self_attention(x, *W["two_heads"][:3], 2, w_o=W["two_heads"][3])
+    it = toks.index("它")
+    assert toks[int(a[0, it].argmax())] == "小猫" and a[0, it].max() > 0.9
+    assert toks[int(a[1, it].argmax())] == "饿坏了" and a[1, it].max() > 0.9
+    _, a1 = h.self_attention(x, *W["one_head"])
+    assert a1[it, toks.index("小猫")] < 0.5 and a1[it, toks.index("饿坏了")] < 0.7
+
+
+def test_to_torch_mask_negates():
+    keep = h.causal_mask(3)
+    out = mh.to_torch_mask(keep)
+    np.testing.assert_array_equal(out, ~keep)
+    assert not np.shares_memory(out, keep)
+
+
+def test_head_slices():
+    assert mh.head_slices(6, 3) == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    with pytest.raises(ValueError, match="d=6.*n_heads=4"):
+        mh.head_slices(6, 4)
