@@ -270,10 +270,11 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
                          d_model: int = 64, seed: int = 0) -> dict:
     """Gradient that reaches ``W_Q`` at initialisation, through softmax, by the chain rule.
 
-    One layer at initialisation: ``W_Q``, ``W_K`` with N(0, 1/d_model) entries
-    (so ``q``, ``k`` have components of variance ≈ 1); per trial a random input
-    ``x`` (the query's token) and ``n_keys`` random key tokens, all N(0, 1) in
-    ``d_model`` dimensions; an upstream gradient ``g = dL/dα`` with N(0, 1) entries.
+    One layer at initialisation: ``W_Q`` with N(0, 1/d_model) entries, so that
+    ``q = x W_Q`` has components of variance ≈ 1 for an input row ``x`` with N(0, 1)
+    entries in ``d_model`` dimensions; the ``n_keys`` keys are drawn directly with N(0, 1)
+    components (what ``X W_K`` gives at initialisation; ``W_K`` gets no gradient here);
+    an upstream gradient ``g = dL/dα`` with N(0, 1) entries.
     With ``s_raw = q·k_j`` and ``c`` the factor the formula multiplies by::
 
         α = softmax(c · s_raw)
@@ -290,7 +291,7 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
         (the same scores as ``"scaled"`` at initialisation).
     n_keys, n_trials, d_model, seed : int
         The draws depend on ``(seed, d_k, d_model)`` only, so the three modes see the
-        same tokens, the same ``W_K``, the same upstream gradient, and ``W_Q`` up to the
+        same inputs, the same keys, the same upstream gradient, and ``W_Q`` up to the
         factor √d_k.
 
     Returns
@@ -311,15 +312,13 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
     seed = _check_seed(seed, allow_negative=True)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k, d_model])
     W_Q = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
-    W_K = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
     x = rng.standard_normal((n_trials, d_model))
-    x_keys = rng.standard_normal((n_trials, n_keys, d_model))
+    K = rng.standard_normal((n_trials, n_keys, d_k))
     g = rng.standard_normal((n_trials, n_keys))
     if mode == "shrunk_init":
         W_Q = W_Q / np.sqrt(d_k)
     c = 1 / np.sqrt(d_k) if mode == "scaled" else 1.0
     q = x @ W_Q                                   # (n_trials, d_k)
-    K = x_keys @ W_K                              # (n_trials, n_keys, d_k)
     s_raw = np.einsum("td,tkd->tk", q, K)
     alpha = softmax(c * s_raw, axis=-1)
     grad_s = c * np.einsum("tij,tj->ti", softmax_jacobian(alpha), g)
