@@ -34,7 +34,7 @@ def _vector(x, name):
 
 
 def embedding_grids(E, PE, X, tokens) -> Figure:
-    """``E + PE = X`` as three labelled grids (rows = tokens), one shared colour range.
+    """``E + PE = X`` as three labelled grids stacked vertically (rows = tokens), one shared colour range.
 
     Parameters
     ----------
@@ -56,18 +56,22 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
             )
     limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
     n, d = mats[0][1].shape
-    fig, axes = plots._subplots(1, 3, figsize=(min(15, 3 * (0.42 * d + 1.0)), max(2.3, 0.42 * n + 1.4)),
+    # one panel per row: E, then + PE, then = X (wide side-by-side grids shrink the numbers below 10 px)
+    fig, axes = plots._subplots(3, 1, figsize=(min(10.0, 0.5 * d + 2.6), 3 * (0.5 * n + 0.9) + 0.6),
                                 layout="constrained")
     for ax, (name, m) in zip(axes, mats):
-        plots.matrix_grid(m, name, row_labels=tokens, ax=ax, limit=limit)
-        ax.set_xlabel("维度 (0 … d_model−1)", fontsize=plots.MIN_FONT_PT)
-    plots._colorbar(fig, axes[-1].images[0], list(axes), plots.VALUE_LABEL, shrink=0.8, aspect=15)
+        # PE's row i belongs to position i, whatever word stands there; 2 decimals so sin 1 = 0.84 can be checked
+        labels = [f"位置 {i}" for i in range(n)] if name.startswith("位置") else tokens
+        plots.matrix_grid(m, name, row_labels=labels, ax=ax, limit=limit, fmt=".2f")
+    axes[-1].set_xlabel("维度 (0 … d_model−1)", fontsize=plots.MIN_FONT_PT)
+    plots._colorbar(fig, axes[-1].images[0], list(axes), plots.VALUE_LABEL + " (三个矩阵同一色标)",
+                    shrink=0.6, aspect=25)
     fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
     return fig
 
 
 def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights", suptitle=None,
-                          annotate="auto") -> Figure:
+                          annotate="auto", shared_scale=True) -> Figure:
     """Several heatmaps of the same size next to each other.
 
     Parameters
@@ -77,9 +81,14 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
     row_labels, col_labels : sequence of str
     kind : {"weights", "scores"}
         ``"weights"`` uses :func:`plots.attention_heatmap` (range 0–1);
-        ``"scores"`` uses :func:`plots.matrix_heatmap` with one shared range.
+        ``"scores"`` uses :func:`plots.matrix_heatmap` (range ±max|M|).
     suptitle : str, optional
     annotate : bool or "auto"
+    shared_scale : bool, default True
+        Only for ``kind="scores"``: True draws every panel on one range ±max over
+        all matrices with one colorbar (compare values across panels); False
+        gives each panel its own range and colorbar, so a pattern inside a panel
+        (e.g. its asymmetry) stays visible next to a panel with much larger values.
 
     Returns
     -------
@@ -98,21 +107,29 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
                              f"mats[0] has {_shape(mats[0])}")
     n_q, n_k = mats[0].shape
     cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
-    fig, axes = plots._subplots(1, len(mats), figsize=(len(mats) * (n_k * cell + 1.6) + 1.2, n_q * cell + 1.7),
+    # own colorbars take the room of the shared one: keep the figure ≤ 10 in (shown unscaled in JupyterLab)
+    own_bars = kind == "scores" and not shared_scale
+    width = len(mats) * (n_k * cell + 1.6 + (0.9 if own_bars else 0.0)) + (0.0 if own_bars else 1.2)
+    fig, axes = plots._subplots(1, len(mats), figsize=(width, n_q * cell + 1.7),
                                 layout="constrained", squeeze=False)
+    own = kind == "scores" and not shared_scale
     limit = max(float(np.abs(m).max()) for m in mats) or 1.0
     for i, (ax, m, t) in enumerate(zip(axes[0], mats, titles)):
-        # one shared colour scale: query label only on the first panel, one colorbar for all
+        # query label only on the first panel; one colorbar for all unless each panel has its own range
         ylabel = plots.QUERY_AXIS_LABEL if i == 0 else ""
         if kind == "weights":
             plots.attention_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate,
                                     ylabel=ylabel, colorbar=False)
         else:
-            plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate, limit=limit,
-                                 ylabel=ylabel, colorbar=False)
-    plots._colorbar(fig, axes[0][-1].images[0], list(axes[0]),
-                    plots.WEIGHT_LABEL if kind == "weights" else plots.SCORE_LABEL,
-                    shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
+            plots.matrix_heatmap(m, row_labels, col_labels, ax=ax, title=t, annotate=annotate,
+                                 limit=None if own else limit, ylabel=ylabel, colorbar=False)
+        if own:
+            plots._colorbar(fig, ax.images[0], ax, plots.SCORE_LABEL + "（本图色标）", shrink=0.9,
+                            aspect=max(8, min(20, 4 * n_q)))
+    if not own:
+        plots._colorbar(fig, axes[0][-1].images[0], list(axes[0]),
+                        plots.WEIGHT_LABEL if kind == "weights" else plots.SCORE_LABEL,
+                        shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -143,9 +160,8 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     fig, ax = plots._subplots(figsize=(6.2, 3.4), layout="constrained")
     ax.plot(d_models, shared, "o-", color=plots.ACCENT_COLOR_2, label="Q = K = X (不做投影)")
     ax.plot(d_models, separate, "s-", color=plots.ACCENT_COLOR, label="Q = X·W_Q, K = X·W_K (两个不同矩阵)")
-    ax.axhline(1 / n_tokens, color="#888888", linestyle="--", linewidth=1)
-    ax.text(d_models[-1], 1 / n_tokens + 0.02, f"1/n = {1 / n_tokens:.2f} (一视同仁)", ha="right", va="bottom",
-            fontsize=plots.MIN_FONT_PT, color="#555555")
+    ax.axhline(1 / n_tokens, color="#888888", linestyle="--", linewidth=1,
+               label=f"1/n = {1 / n_tokens:.2f} (一视同仁)")
     ax.set_xscale("log", base=2)
     ax.set_xticks(d_models, [str(int(d)) for d in d_models])
     ax.set_ylim(0, 1.05)

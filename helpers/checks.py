@@ -11,8 +11,22 @@ cases included) against the reference implementation in
   classic mistake (forgot √d_k, softmax over the wrong axis, …), a hint that
   names that mistake.
 
-Exceptions and NumPy warnings raised by the learner's code are caught and
-reported in the verdict; nothing leaks to stderr.  Output is deterministic.
+Exceptions (any ``BaseException``: ``SystemExit`` and ``KeyboardInterrupt``
+included) and NumPy warnings raised by the learner's code are caught and
+reported in the verdict, with the learner's line of code that raised; nothing
+leaks to stderr.  Output is deterministic.  Each call of the learner's function
+has a time limit (:data:`TIME_LIMIT` seconds, ``time_limit=`` per check), runs
+on copies of the inputs (a function that modifies its input is told so and not
+accepted) and may not simply call the course's own implementation of the
+exercise (``h.softmax`` in the softmax exercise, any ``solutions.*``).
+
+Grading (nbgrader / otter-grader): in strict mode (``with checks.strict():``,
+``check_*(fn, strict=True)``, ``checks.set_strict(True)`` or the environment
+variable ``COURSE_CHECKS_STRICT=1``) anything but ✅ raises ``AssertionError``
+with the same Chinese verdict and hint.  ``checks.record_to(path)`` (or
+``COURSE_CHECKS_RECORD=path``) appends every verdict (exercise, mistake id,
+time) to a local JSON-lines file; ``checks.summarize_records(folder)`` counts
+a class's named mistakes.  Recording is off by default.
 
 ``show_solution(name)`` prints a reference solution from
 :mod:`helpers.solutions`.
@@ -23,9 +37,23 @@ teacher's guide can quote them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import datetime
+import functools
+import importlib
 import inspect
+import json
+import os
 import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -47,8 +75,14 @@ __all__ = [
     "check_causal_mask",
     "check_softmax_backward",
     "show_solution",
+    "strict",
+    "set_strict",
+    "record_to",
+    "read_records",
+    "summarize_records",
     "HINTS",
     "SOLUTION_NAMES",
+    "TIME_LIMIT",
 ]
 
 PENDING = "⏳ 还没完成：函数 {name} 还没有返回结果。写好代码后重新运行本单元格即可检查。"
@@ -59,17 +93,24 @@ HINTS: dict[str, str] = {
     "qkv_not_tuple": "需要返回三个矩阵：return Q, K, V。",
     "qkv_transposed": "结果被转置了：行应该是词，Q = X @ W_Q 的形状是 (n, d_k)，不要写成 W_Q.T @ X.T。",
     "qkv_swapped_weights": "Q、K、V 用错了权重矩阵：Q 要乘 W_Q，K 要乘 W_K，V 要乘 W_V。",
+    "qkv_matmul_order": "矩阵乘法的顺序或转置不对：X 的每一行是一个词，形状 (n, d_model)，W_Q 是 (d_model, d_k)，要写 X @ W_Q（不用转置，也不是 W_Q @ X）。",
+    "qkv_elementwise": "* 是逐元素相乘：投影要用矩阵乘法 X @ W_Q（@ 或 np.matmul）。",
     "qkv_not_projected": "忘了投影：Q、K、V 要分别由 X 乘以 W_Q、W_K、W_V 得到，不能直接用 X。",
     # --- scores ------------------------------------------------------------
     "scores_swapped": "形状反了：你算的是 K Qᵀ（行是键）。打分要写成 Q @ K.T，行 = 查询，列 = 键。",
     "k_not_transposed": "K 没有转置：要用 Q @ K.T，让每个查询和每个键做点积。",
     "scores_elementwise": "这是逐元素相乘 Q * K，不是点积：要用矩阵乘法 Q @ K.T。",
+    "scores_transpose_wrong": "转置放错了矩阵：行是查询、列是键，要转置的是 K、Q 在左边：Q @ K.T（不是 Q.T @ K，也不是 K.T @ Q）。",
     "scores_already_scaled": "这一步只要原始分数 Q Kᵀ，还不需要除以 √d_k（那是下一步）。",
     # --- scaling -----------------------------------------------------------
     "forgot_sqrt_dk": "忘了缩放：分数要除以 √d_k（np.sqrt(d_k)）。",
     "scaled_by_dk": "缩放过头了：应该除以 √d_k，而不是 d_k。",
     "multiplied_sqrt_dk": "方向反了：应该除以 √d_k，你乘上了 √d_k。",
-    "dk_wrong_axis": "d_k 取错了：d_k 是向量的长度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]。",
+    "dk_wrong_axis": "d_k 取错了：d_k 是每个查询/键向量的维度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]（行数）。",
+    "dk_from_v": "d_k 取错了：你用的是 V 的列数 d_v。缩放用的是查询/键向量的维度 d_k = Q.shape[-1]（或 K.shape[-1]）。",
+    "dk_hard_coded": "√d_k 被写成了一个固定的数：不同输入的 d_k 不同，要从输入的形状里读出来（d_k = Q.shape[-1]），不能写死。",
+    "dk_is_shape": "Q.shape 是一个元组 (行数, 列数)，np.sqrt(Q.shape) 得到两个数：d_k 只是其中的列数 Q.shape[-1]。",
+    "scaled_after_softmax": "缩放的位置错了：要先把分数除以 √d_k 再做 softmax；你在 softmax 之后才除，权重每行加起来不再等于 1。",
     "scaled_by_d_model": "缩放用错了维度：要除以 √d_k（K 的列数），不是 √d_model（X 的列数）。",
     # --- softmax -----------------------------------------------------------
     "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
@@ -77,11 +118,15 @@ HINTS: dict[str, str] = {
     "softmax_not_normalized": "忘了归一化：exp 之后还要除以每一行的和，让每行加起来等于 1。",
     "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值（忘了减最大值）。",
     "softmax_global_max": "减去的是整个矩阵的最大值，不是每一行的最大值：数值较小的行会全部下溢成 0，得到 nan。用 np.max(x, axis=-1, keepdims=True)。",
+    "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
+    "weights_elementwise_v": "α * V 是逐元素相乘：加权求和要用矩阵乘法 Z = α @ V（每个输出行 = 各个值向量按权重相加）。",
+    "weights_transposed": "α 被转置了：α 的行是查询、列是键，加权求和是 Z = α @ V，不是 α.T @ V。",
+    "softmax_whole_matrix_att": "softmax 对整个分数矩阵一起归一化了：权重 α 要每一行（每个查询）单独加起来等于 1，用 axis=-1, keepdims=True。",
     "weights_times_k": "权重乘错了矩阵：加权求和要用值 V（Z = α @ V），不是键 K。",
     "forgot_softmax": "忘了 softmax：缩放后的分数要先变成每行和为 1 的权重 α，再乘 V。",
     "attention_shapes": "形状对不上：检查打分是不是 Q @ K.T（不是 K @ Q.T，也没有漏掉转置），最后是不是 α @ V。",
@@ -89,6 +134,9 @@ HINTS: dict[str, str] = {
     "forgot_mask": "忘了因果掩码：第 i 个词只能看第 0…i 个词，未来的位置要在 softmax 之前填 -inf。",
     "mask_after_softmax": "掩码加在了 softmax 之后：把权重清零后每行就不再加起来等于 1。要在 softmax 之前把未来位置的分数设为 -inf。",
     "mask_filled_zero": "被挡住的位置填了 0：分数为 0 时 exp(0)=1，仍然会分到权重。要填 -inf（或 -1e9）。",
+    "mask_added_bool": "把布尔掩码直接加到了分数上：True/False 变成 1/0，只是给能看的位置加了 1，什么也挡不住。要用 np.where(mask, scores, -np.inf)。",
+    "mask_inf_times_zero": "结果全是 nan：0 × (−inf) = nan。用乘法构造加性掩码（mask * -np.inf）时，可以看的位置得到 nan 而不是 0。改用 np.where(mask, scores, -np.inf)。",
+    "mask_all_true": "掩码全是 True，什么也没挡住：对角线以上（j > i，未来的词）应该是 False。",
     "mask_upper": "掩码方向反了（上三角）：应该用下三角 np.tril，让第 i 个词看到第 0…i 个词，而不是未来的词。",
     "mask_inverted": "True/False 反了：约定 True = 可以看。因果掩码是下三角（含对角线）为 True。",
     "mask_no_diagonal": "差了一位：对角线也要保留，每个词应该能看到自己（np.tril 的 k=0，不是 k=-1）。",
@@ -97,12 +145,19 @@ HINTS: dict[str, str] = {
     "mask_additive": "这里要的是布尔掩码（True = 可以看），不是加性的 0 / -inf 掩码。",
     "mask_not_square": "因果掩码的形状应该是 (n, n)：每个查询（行）对每个键（列）各有一个 True/False。",
     # --- softmax backward --------------------------------------------------
-    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)。",
+    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)，其中 α·g 是点积（一个数，np.dot(α, g)），不是逐元素的 α * g。",
     "backward_forgot_dot": "漏了 -(α·g) 这一项：正确的梯度是 α ⊙ (g - α·g)。",
     "backward_sign": "符号反了：应该是 α ⊙ (g - α·g)，不是 α ⊙ (α·g - g)。",
     "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
+    "backward_sum_not_dot": "α·g 是按权重的和 Σ_j α_j g_j，不是 g 的简单求和 Σ_j g_j。",
+    "backward_plus": "雅可比矩阵是 diag(α) − α αᵀ（减号）：你加上了 α αᵀ，所以结果是 α ⊙ (g + α·g)。",
     "backward_forgot_alpha": "忘了乘 α：应该是 α ⊙ (g - α·g)。",
     # --- generic -----------------------------------------------------------
+    "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
+    "interrupted": "检查被中断了（KeyboardInterrupt，例如点了停止按钮），还没有结论。修改好后重新运行本单元格即可。",
+    "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
+    "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
+    "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
     "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0，或 exp 溢出（softmax 要先减去每一行的最大值）。",
 }
@@ -111,13 +166,36 @@ HINTS: dict[str, str] = {
 # ---------------------------------------------------------------------------
 # machinery
 # ---------------------------------------------------------------------------
+#
+# How a learner's function is run (``_call``), in order:
+#   * on copies of the inputs (the checker's data can never be damaged);
+#   * under a time limit (``TIME_LIMIT`` seconds per call, see ``_limited``);
+#   * with a profile hook that notices calls into the course's own
+#     implementation of the exercise (``forbidden=``, see ``_watch_calls``);
+#   * every exception, including ``SystemExit``, ``KeyboardInterrupt`` and any
+#     other ``BaseException``, becomes a verdict; nothing escapes the checker;
+#   * afterwards the copies are compared with the originals: a function that
+#     modified its input is told so (and not accepted).
+# ``_report`` prints the verdict, records it (``record_to``) and, in strict
+# mode (``strict()``), raises ``AssertionError`` for anything but ✅.
+
+#: seconds one call of the learner's function may take before it is stopped
+TIME_LIMIT = 5.0
+
+#: module-level strict switch (``checks.STRICT = True`` or env ``COURSE_CHECKS_STRICT=1``)
+STRICT = os.environ.get("COURSE_CHECKS_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
+
+_strict_var: contextvars.ContextVar = contextvars.ContextVar("checks_strict", default=None)
+_limit_var: contextvars.ContextVar = contextvars.ContextVar("checks_time_limit", default=None)
+
 
 class _Diagnosed(Exception):
     """Raised by a custom ``compare`` to name the mistake it recognised."""
 
-    def __init__(self, key):
+    def __init__(self, key, detail: str = ""):
         super().__init__(key)
         self.key = key
+        self.detail = detail
 
 
 @dataclass
@@ -143,43 +221,258 @@ class _Rows(NamedTuple):
 @dataclass
 class Mistake:
     """A known wrong implementation; ``fn(*args)`` returns what it would produce
-    (an array, or :class:`_Rows` when only some rows are determined)."""
+    (an array, or :class:`_Rows` when only some rows are determined).
+
+    ``params``: the mistake has a free parameter (e.g. a hard-coded number);
+    ``fn(*args, p)`` is tried for every ``p`` and ``detail(p)`` (a Chinese
+    sentence) is printed under the hint for the ``p`` that matched.
+    """
 
     key: str
     fn: Callable
+    params: tuple | None = None
+    detail: Callable | None = None
 
 
 @dataclass
 class Outcome:
     status: str                      # "pending" | "passed" | "failed" | "error" | "not_callable"
+    #                                  | "timeout" | "interrupted"
     mistake: str | None = None       # matched mistake id, if any
     message: str = ""
     case: str | None = None
     warnings: list = field(default_factory=list)
 
 
+class _Timeout(BaseException):
+    """Raised inside the learner's function when its time is up (a BaseException so
+    that the learner's own ``except Exception`` does not swallow it)."""
+
+
 def _fn_name(fn) -> str:
-    return getattr(fn, "__name__", type(fn).__name__)
+    try:
+        name = getattr(fn, "__name__", None)
+    except Exception:
+        name = None
+    return name if isinstance(name, str) else type(fn).__name__
 
 
 def _copy_args(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def _call(fn, args):
-    """Run learner code; return (status, value, exc, warning messages)."""
+# --- time limit -------------------------------------------------------------
+
+def _time_limit() -> float | None:
+    limit = _limit_var.get()
+    limit = TIME_LIMIT if limit is None else limit
+    return float(limit) if limit and limit > 0 else None
+
+
+def _limited(fn, args, limit):
+    """``fn(*args)``, stopped with :class:`_Timeout` after ``limit`` seconds.
+
+    In the main thread on Unix (where Jupyter runs a cell) a SIGALRM timer
+    raises ``_Timeout`` inside the learner's code, so even ``while True: pass``
+    stops and the kernel stays usable; the timer re-fires every 0.5 s in case
+    the learner's code catches the first one with a bare ``except``.  Elsewhere
+    (Windows, or a checker called from a worker thread) the call runs in a
+    daemon thread that we stop waiting for after ``limit`` seconds; Python
+    cannot kill a thread, so a never-ending function keeps running in the
+    background until the kernel restarts (the verdict says so).
+    """
+    if limit is None:
+        return fn(*args)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        return _limited_alarm(fn, args, limit)
+    return _limited_thread(fn, args, limit)
+
+
+def _limited_alarm(fn, args, limit):
+    state = {"armed": True, "fired": 0}
+    own_code = sys._getframe().f_code
+
+    def stop_everywhere(frame, event, arg):
+        # raise on the next line run (an "exception" event would be raised where the
+        # caught exception was, so it would be swallowed again)
+        if state["armed"] and event == "line":
+            raise _Timeout
+        return stop_everywhere
+
+    def on_alarm(signum, frame):
+        if not state["armed"]:
+            return
+        state["fired"] += 1
+        signal.setitimer(signal.ITIMER_REAL, 0.5)   # again, in case this one is swallowed
+        if state["fired"] > 1:
+            # the learner's code caught the first _Timeout (bare except in a loop):
+            # raise it again at every line of the learner's frames, handlers included
+            sys.settrace(stop_everywhere)
+            f = frame
+            while f is not None and f.f_code is not own_code:
+                f.f_trace = stop_everywhere
+                f.f_trace_lines = True
+                f = f.f_back
+        raise _Timeout
+
+    previous_timer = signal.getitimer(signal.ITIMER_REAL)
+    previous_trace = sys.gettrace()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        try:
+            return fn(*args)
+        finally:
+            state["armed"] = False
+    finally:
+        state["armed"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if state["fired"] > 1:
+            sys.settrace(previous_trace)
+        if previous_timer[0] > 0:  # somebody else's timer: give back what is left of it
+            left = max(previous_timer[0] - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, previous_timer[1])
+
+
+def _limited_thread(fn, args, limit):
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            box["exc"] = exc
+
+    worker = threading.Thread(target=target, name="checks-learner-call", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        raise _Timeout("thread")
+    if "exc" in box:
+        raise box["exc"]
+    return box.get("value")
+
+
+# --- calls into the course's own implementation ------------------------------
+
+def _forbidden_codes(forbidden) -> dict:
+    """id(code object) -> dotted name, for ``forbidden`` (names like "attention.softmax")
+    plus every reference solution in :mod:`helpers.solutions`."""
+    names = [f"solutions.{n}" for n in _solutions.__all__] + list(forbidden or ())
+    codes = {}
+    for dotted in names:
+        mod_name, _, attr = dotted.rpartition(".")
+        try:
+            module = importlib.import_module(f"{__package__}.{mod_name}")
+            obj = getattr(module, attr)
+        except Exception:  # a helper that does not exist (any more): nothing to watch
+            continue
+        while obj is not None:
+            code = getattr(obj, "__code__", None)
+            if code is not None:
+                codes[id(code)] = dotted
+            obj = getattr(obj, "__wrapped__", None)
+    return codes
+
+
+@contextmanager
+def _watch_calls(codes: dict, hits: list):
+    """Record (in ``hits``) the first call into one of ``codes`` while active.
+
+    A profile hook sees every Python-level call however the function was
+    reached (``h.softmax``, ``from helpers.attention import softmax as sm``,
+    ``solutions.softmax`` …), and costs nothing after the check.
+    """
+    if not codes:
+        yield
+        return
+    previous = sys.getprofile()
+
+    def profiler(frame, event, arg):
+        if event == "call" and not hits and id(frame.f_code) in codes:
+            hits.append(codes[id(frame.f_code)])
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(profiler)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _watched(fn, codes: dict, hits: list):
+    """``fn`` with the call watch switched on in whichever thread runs it."""
+    def run(*args):
+        with _watch_calls(codes, hits):
+            return fn(*args)
+    return run
+
+
+def _is_reference(fn) -> bool:
+    """The reference solutions themselves (what the tests pass) may use anything."""
+    return getattr(fn, "__module__", None) == _solutions.__name__
+
+
+# --- one call -----------------------------------------------------------------
+
+def _mutated(originals, copies, fn) -> str | None:
+    """Name of the first argument the learner's function changed in place, else None."""
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    for i, (a, c) in enumerate(zip(originals, copies)):
+        if not isinstance(a, np.ndarray):
+            continue
+        same = isinstance(c, np.ndarray) and c.shape == a.shape and c.dtype == a.dtype
+        if same:
+            with np.errstate(all="ignore"):
+                same = bool(np.array_equal(a, c, equal_nan=a.dtype.kind in "fc"))
+        if not same:
+            return params[i] if i < len(params) else f"第 {i + 1} 个参数"
+    return None
+
+
+def _call(fn, args, *, time_limit=None, forbidden=None):
+    """Run learner code; return (status, value, exc, warning messages).
+
+    status: "ok" | "pending" | "error" (exc = the exception) |
+    "timeout" | "interrupted" | "exit" (exc = the exception) |
+    "mutated" (exc = the parameter's name) |
+    "forbidden" (value as for "ok", exc = "attention.softmax" …: the course's function it called).
+    ``time_limit`` defaults to :data:`TIME_LIMIT`; ``forbidden``: see :func:`_forbidden_codes`.
+    """
+    limit = _time_limit() if time_limit is None else (float(time_limit) if time_limit > 0 else None)
+    codes = {} if _is_reference(fn) else _forbidden_codes(forbidden)
+    copies = _copy_args(args)
+    hits: list = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-                value = fn(*_copy_args(args))
+                value = _limited(_watched(fn, codes, hits), copies, limit)
         except NotImplementedError:
             return "pending", None, None, []
-        except Exception as exc:  # learner code: report, never raise
-            return "error", None, exc, [str(w.message) for w in caught]
-    msgs = [str(w.message) for w in caught]
+        except _Timeout as exc:
+            return "timeout", None, exc, []
+        except KeyboardInterrupt as exc:
+            return "interrupted", None, exc, []
+        except SystemExit as exc:
+            return "exit", None, exc, []
+        except BaseException as exc:  # noqa: BLE001 - learner code: report, never raise
+            return "error", None, exc, [_safe_str(w.message) for w in caught]
+    msgs = [_safe_str(w.message) for w in caught]
+    changed = _mutated(args, copies, fn)
+    if changed is not None:
+        return "mutated", None, changed, msgs
     if value is None or (isinstance(value, (tuple, list)) and value and all(v is None for v in value)):
         return "pending", None, None, msgs
+    if hits:  # judged like any value: a wrong result gets its own diagnosis first
+        return "forbidden", value, hits[0], msgs
     return "ok", value, None, msgs
 
 
@@ -233,38 +526,307 @@ def _close(value, expected, float32=False, equal_nan=False, rows=None) -> bool:
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def _safe_str(obj) -> str:
+    """``str(obj)``, or a placeholder when the object's ``__str__`` itself fails."""
+    try:
+        text = str(obj)
+        return text if isinstance(text, str) else ""
+    except BaseException:  # noqa: BLE001 - a learner's exception class may do anything
+        return "（错误信息无法显示）"
+
+
 def _short_exc(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    raw = _safe_str(exc).strip()
+    text = raw.splitlines()[0] if raw else ""
     if _matmul_error(exc):
         # numpy's gufunc message is long; keep the part a learner can act on
         sizes = re.search(r"\(size \d+ is different from \d+\)", text)
         text = "矩阵乘法 @ 的形状对不上" + (f" {sizes.group(0)}" if sizes else f"（{text[:80]}）")
     if len(text) > 140:
         text = text[:137] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = _fn_name(type(exc))
+    return f"{name}: {text}" if text else name
 
 
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, unique=True, trim="-") \
-        if abs(float(x)) >= 1e-4 or x == 0 else f"{float(x):.3e}"
+_NOT_LEARNER = tuple(
+    os.path.dirname(os.path.abspath(p)) + os.sep
+    for p in (np.__file__, __file__, os.__file__, contextlib.__file__)
+)
 
 
-def _first_difference(value, expected, float32) -> str:
+def _error_line(exc: BaseException) -> str:
+    """The learner's line of code where ``exc`` was raised (last frame outside numpy,
+    the standard library and this package), or "" when it is not known."""
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except Exception:
+        return ""
+    for fr in reversed(frames):
+        filename = os.path.abspath(fr.filename) if fr.filename else ""
+        if filename.startswith(_NOT_LEARNER) or "site-packages" in filename or fr.filename.startswith("<frozen"):
+            continue
+        line = (fr.line or "").strip()
+        return line[:100] if line else ""
+    return ""
+
+
+def _fmt(x, digits: int = 4) -> str:
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if 1e-4 <= abs(x) < 1e6:
+        return np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-")
+    return f"{x:.{max(digits - 1, 0)}e}"
+
+
+def _fmt_pair(a, b) -> tuple[str, str]:
+    """``a`` and ``b`` with just enough significant digits that they read differently."""
+    for digits in range(4, 18):
+        sa, sb = _fmt(a, digits), _fmt(b, digits)
+        if sa != sb:
+            return sa, sb
+    return repr(float(a)), repr(float(b))
+
+
+def _largest_difference(value, expected, float32) -> str:
+    """Where the two arrays differ most, both numbers shown so that they visibly differ."""
     a = _as_array(value)
     b = _as_array(expected)
     rtol, atol = _tol(float32)
     with np.errstate(all="ignore"):
         bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
-    if not bad.any():
-        return ""
-    idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    return f"第一处不同在位置 {idx}：你的结果 {_fmt(a[idx])}，参考答案 {_fmt(b[idx])}。"
+        if not bad.any():
+            return ""
+        gap = np.where(bad, np.abs(a - b), -1.0)
+        gap = np.where(bad & ~np.isfinite(gap), np.inf, gap)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
+    sa, sb = _fmt_pair(a[idx], b[idx])
+    where = f"位置 {idx}" if idx else "这个数"
+    count = int(bad.sum())
+    extra = f"（共 {count} 处不同）" if count > 1 else ""
+    return f"差别最大的是{where}：你的结果 {sa}，参考答案 {sb}{extra}。"
+
+
+_first_difference = _largest_difference  # old name, kept for checkers written against it
+
+
+# --- recording verdicts (opt-in, local file only) --------------------------------
+
+_record = {"path": os.environ.get("COURSE_CHECKS_RECORD") or None,
+           "student": os.environ.get("COURSE_CHECKS_STUDENT") or None}
+
+
+def _record_file(path) -> str:
+    path = os.path.expanduser(os.fspath(path))
+    if os.path.isdir(path) or path.endswith(os.sep):
+        path = os.path.join(path, "checks.jsonl")
+    return path
+
+
+def record_to(path=None, *, student: str | None = None) -> str | None:
+    """Turn recording of verdicts on (``path``: a ``.jsonl`` file or a folder) or off (``None``).
+
+    Every verdict then appends one JSON line to that local file::
+
+        {"time": "2026-03-01T08:15:02Z", "exercise": "softmax", "status": "failed",
+         "mistake": "softmax_wrong_axis", "case": "3×5 的分数矩阵"}
+
+    plus ``"student"`` only if the teacher passes one (or sets ``COURSE_CHECKS_STUDENT``).
+    Nothing else is recorded (no code, no values, no user or machine names) and
+    nothing leaves the machine.  Off by default; the environment variable
+    ``COURSE_CHECKS_RECORD=<path>`` turns it on for a whole Jupyter session.
+    Returns the file written to (or None).
+    """
+    if path is None:
+        _record["path"] = None
+        _record["student"] = student
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file or folder path (str), got {type(path).__name__}")
+    if student is not None and not isinstance(student, str):
+        raise TypeError(f"student must be a string or None, got {type(student).__name__}")
+    target = _record_file(path)
+    folder = os.path.dirname(target) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"path: folder {folder!r} does not exist")
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"path: cannot write to {target!r} ({exc.strerror})") from None
+    _record["path"] = target
+    _record["student"] = student
+    return target
+
+
+def _write_record(outcome: Outcome, exercise: str) -> None:
+    path = _record["path"]
+    if not path:
+        return
+    entry = {
+        "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "exercise": exercise,
+        "status": outcome.status,
+        "mistake": outcome.mistake,
+        "case": outcome.case,
+    }
+    if _record["student"]:
+        entry["student"] = _record["student"]
+    try:
+        with open(_record_file(path), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    except OSError:
+        pass  # recording is a teacher's convenience; it never breaks a learner's check
+
+
+def read_records(folder) -> list[dict]:
+    """All verdicts recorded in ``folder`` (every ``*.jsonl`` below it) or in one file.
+
+    Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped.
+    """
+    root = os.path.expanduser(os.fspath(folder))
+    if os.path.isfile(root):
+        files, base = [root], os.path.dirname(root)
+    elif os.path.isdir(root):
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".jsonl"))
+        base = root
+    else:
+        raise ValueError(f"folder: {folder!r} is neither a folder nor a file")
+    records = []
+    for path in files:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and isinstance(entry.get("exercise"), str):
+                    entry["file"] = os.path.relpath(path, base)
+                    records.append(entry)
+    return records
+
+
+def summarize_records(folder, *, show: bool = True) -> list[dict]:
+    """Which named mistakes a class made: one row per (exercise, verdict, mistake).
+
+    ``folder``: a folder of ``.jsonl`` files written by :func:`record_to` (one per
+    learner, e.g. collected from the class) or one such file.  Each row has
+    ``exercise``, ``status``, ``mistake`` (None for ✅ / unnamed), ``count`` (verdicts)
+    and ``learners`` (distinct ``student`` labels, or files when there are none).
+    Prints the table (Chinese header) unless ``show=False``; returns the rows,
+    most frequent first within each exercise.
+    """
+    groups: dict = {}
+    for r in read_records(folder):
+        key = (r.get("exercise"), r.get("status"), r.get("mistake"))
+        g = groups.setdefault(key, {"count": 0, "who": set()})
+        g["count"] += 1
+        g["who"].add(r.get("student") or r["file"])
+    rows = [
+        {"exercise": ex, "status": st, "mistake": mk, "count": g["count"], "learners": len(g["who"])}
+        for (ex, st, mk), g in groups.items()
+    ]
+    rows.sort(key=lambda r: (str(r["exercise"]), -r["count"], str(r["status"]), str(r["mistake"])))
+    if show:
+        print(_records_table(rows))
+    return rows
+
+
+def _records_table(rows) -> str:
+    header = ("练习", "结论", "错误 id", "次数", "人数")
+    body = [(str(r["exercise"]), str(r["status"]), r["mistake"] or "—", str(r["count"]), str(r["learners"]))
+            for r in rows]
+    if not body:
+        return "（还没有记录）"
+
+    def width(s):  # CJK characters take two columns in a monospace font
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    cols = [max(width(line[i]) for line in [header, *body]) for i in range(5)]
+
+    def fmt(line):
+        cells = [c + " " * (w - width(c)) if i < 3 else " " * (w - width(c)) + c
+                 for i, (c, w) in enumerate(zip(line, cols))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([fmt(header), fmt(tuple("-" * w for w in cols)), *map(fmt, body)])
+
+
+# --- strict mode (grading) ------------------------------------------------------
+
+@contextmanager
+def strict(on: bool = True):
+    """Within this block a wrong or unfinished answer raises ``AssertionError``
+    whose message is the checker's Chinese verdict and hint (for nbgrader /
+    otter-grader test cells)::
+
+        with checks.strict():
+            checks.check_softmax(my_softmax)
+    """
+    token = _strict_var.set(bool(on))
+    try:
+        yield
+    finally:
+        _strict_var.reset(token)
+
+
+def set_strict(on: bool = True) -> None:
+    """Module-level switch: every later check is strict (``on=True``) or not."""
+    global STRICT
+    STRICT = bool(on)
+
+
+def _is_strict() -> bool:
+    value = _strict_var.get()
+    return STRICT if value is None else value
+
+
+def _exercise_name() -> str:
+    """The exercise being checked: the nearest ``check_*`` function on the call stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_name
+        if name.startswith("check_"):
+            return name[len("check_"):]
+        frame = frame.f_back
+    return "?"
 
 
 def _report(outcome: Outcome) -> Outcome:
+    """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    _write_record(outcome, _exercise_name())
+    if _is_strict() and outcome.status != "passed":
+        raise AssertionError(outcome.message) from None
     print(outcome.message)
     return outcome
 
+
+def _checker(check):
+    """Give a ``check_*(fn)`` the keywords ``strict=`` and ``time_limit=`` (seconds per call)."""
+    @functools.wraps(check)
+    def wrapper(fn, *args, strict: bool | None = None, time_limit: float | None = None, **kwargs):
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                       or not time_limit > 0):
+            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
+        if time_limit is not None:
+            tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        try:
+            return check(fn, *args, **kwargs)
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
+
+    sig = inspect.signature(check)
+    extra = [inspect.Parameter("strict", inspect.Parameter.KEYWORD_ONLY, default=None),
+             inspect.Parameter("time_limit", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), *extra])
+    return wrapper
+
+
+# --- verdicts -------------------------------------------------------------------
 
 def _fail(case: Case, mistake: str, detail: str = "") -> Outcome:
     msg = f"❌ 在「{case.label}」这组输入上不对：{HINTS[mistake]}"
@@ -277,17 +839,177 @@ def _pending(fn) -> Outcome:
     return Outcome("pending", message=PENDING.format(name=_fn_name(fn)))
 
 
-def _diagnose(value, case: Case, mistakes) -> str | None:
-    for m in mistakes:
-        cand = _quiet(m.fn, *_copy_args(case.args))
+def _mistake_candidates(m: Mistake, case: Case):
+    """(value, rows, param) for each way mistake ``m`` can be evaluated on ``case``."""
+    for p in (m.params if m.params is not None else (None,)):
+        args = _copy_args(case.args) + (() if m.params is None else (p,))
+        cand = _quiet(m.fn, *args)
         if cand is None:
             continue
         rows = None
         if isinstance(cand, _Rows):
             cand, rows = cand
-        if _close(value, cand, case.float32, equal_nan=True, rows=rows):
-            return m.key
-    return None
+        yield cand, rows, p
+
+
+def _explains(m: Mistake, p, case: Case, value) -> bool:
+    args = _copy_args(case.args) + (() if m.params is None else (p,))
+    cand = _quiet(m.fn, *args)
+    if cand is None:
+        return True  # the mistake cannot be evaluated there: no evidence against it
+    rows = None
+    if isinstance(cand, _Rows):
+        cand, rows = cand
+    return _close(value, cand, case.float32, equal_nan=True, rows=rows)
+
+
+def _diagnose(value, case: Case, mistakes, others=(), *, with_detail=False):
+    """The id of the mistake that reproduces ``value`` on ``case``.
+
+    When several do, the first one that also reproduces the learner's results
+    on the ``others`` ((case, value) pairs of the other inputs) wins, so that,
+    e.g., a hard-coded √3 is not mistaken for "d_k taken from V" on an input where
+    d_v happens to be 3.  ``with_detail=True`` returns (id, detail sentence).
+    """
+    matches = []
+    for m in mistakes:
+        for cand, rows, p in _mistake_candidates(m, case):
+            if _close(value, cand, case.float32, equal_nan=True, rows=rows):
+                matches.append((m, p))
+                break
+    chosen = None
+    for m, p in matches:
+        if all(_explains(m, p, c, v) for c, v in others):
+            chosen = (m, p)
+            break
+    if chosen is None and matches:
+        chosen = matches[0]
+    if chosen is None:
+        return (None, "") if with_detail else None
+    m, p = chosen
+    detail = m.detail(p) if (m.detail is not None and m.params is not None) else ""
+    return (m.key, detail) if with_detail else m.key
+
+
+_CALL_VERDICTS = {
+    "timeout": "timeout",
+    "interrupted": "interrupted",
+    "exit": "system_exit",
+    "mutated": "mutated_input",
+    "forbidden": "uses_course_impl",
+}
+
+
+def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
+    """The verdict for a call that did not return a value to compare."""
+    key = _CALL_VERDICTS[status]
+    if status == "timeout":
+        seconds = f"{limit:g}" if limit else "?"
+        msg = (f"❌ 你的函数在「{case.label}」这组输入上运行了 {seconds} 秒还没有返回，检查已停止："
+               f"{HINTS[key]}")
+        if _safe_str(exc) == "thread":
+            msg += "\n   （它可能还在后台运行；重启内核（Kernel → Restart）可以把它停下。）"
+        return Outcome("timeout", mistake=key, message=msg, case=case.label)
+    if status == "interrupted":
+        return Outcome("interrupted", mistake=key, message=f"⏹ {HINTS[key]}", case=case.label)
+    if status == "exit":
+        msg = f"❌ 你的函数在「{case.label}」这组输入上调用了 exit（{_short_exc(exc)}）：{HINTS[key]}"
+        return Outcome("error", mistake=key, message=msg, case=case.label)
+    if status == "mutated":
+        return _fail(case, key, f"被修改的参数：{exc}")
+    impl = str(exc)
+    module, _, short = impl.rpartition(".")
+    if module == "solutions":
+        shown = f"参考答案 solutions.{short}"
+    elif module in ("attention", "tokens"):
+        shown = f"helpers.{impl}（也就是 h.{short}）"
+    else:
+        shown = f"helpers.{impl}"
+    return _fail(case, key, f"你的函数调用了 {shown}。")
+
+
+def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, compare=None,
+              forbidden=None, time_limit=None) -> Outcome:
+    if fn is None:
+        return _pending(fn)
+    if not callable(fn):
+        return Outcome("not_callable", mistake="not_callable", message=f"❌ {HINTS['not_callable']}")
+    limit = _time_limit() if time_limit is None else time_limit
+    all_warnings: list[str] = []
+    seen: list = []   # (case, prepared value) of the inputs that went right
+    for i, case in enumerate(cases):
+        status, value, exc, msgs = _call(fn, case.args, time_limit=limit or 0, forbidden=forbidden)
+        all_warnings += msgs
+        if status == "pending":
+            return _pending(fn)
+        if status in _CALL_VERDICTS and status != "forbidden":
+            return _call_verdict(status, exc, case, fn, limit)
+        if status == "error":
+            try:
+                exc._checks_line = _error_line(exc)   # on_error may look at the line
+            except Exception:
+                pass
+            try:
+                key = on_error(exc, case) if on_error else None
+            except Exception:  # e.g. an exception whose __str__ fails
+                key = None
+            msg = f"❌ 你的函数在「{case.label}」这组输入上出错：{_short_exc(exc)}"
+            line = getattr(exc, "_checks_line", "")
+            if line:
+                msg += f"\n   出错的代码：{line}"
+            if key:
+                msg += f"\n   提示：{HINTS[key]}"
+            return Outcome("error", mistake=key, message=msg, case=case.label)
+        try:
+            verdict = _judge(fn, value, case, cases[i + 1:], seen, mistakes, msgs,
+                             prepare=prepare, compare=compare, forbidden=forbidden, limit=limit)
+        except (KeyboardInterrupt, _Timeout):
+            return _call_verdict("interrupted", None, case, fn, limit)
+        except BaseException as exc:  # noqa: BLE001 - a returned object whose methods fail
+            msg = f"❌ 在「{case.label}」这组输入上无法检查你的返回值：{_short_exc(exc)}"
+            return Outcome("failed", message=msg, case=case.label)
+        if verdict is not None:
+            return verdict
+        if status == "forbidden":  # right, but only by calling the course's own implementation
+            return _call_verdict(status, exc, case, fn, limit)
+    msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
+    if all_warnings:
+        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
+    return Outcome("passed", message=msg, warnings=all_warnings)
+
+
+def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, forbidden, limit):
+    """None if ``value`` is right on ``case`` (then remembered in ``seen``), else the verdict."""
+    if prepare is not None:
+        value, key = prepare(value, case)
+        if key:
+            return _fail(case, key)
+    try:
+        ok = compare(value, case) if compare else _close(value, case.expected, case.float32)
+    except _Diagnosed as d:
+        return _fail(case, d.key, d.detail)
+    if ok:
+        seen.append((case, value))
+        return None
+    others = list(seen)
+    if len(mistakes) > 1:   # the learner's results on the remaining inputs break ties
+        for c in later:
+            status, v, _, _ = _call(fn, c.args, time_limit=limit or 0, forbidden=forbidden)
+            if status in ("ok", "forbidden"):
+                if prepare is not None:
+                    v, bad = prepare(v, c)
+                    if bad:
+                        continue
+                others.append((c, v))
+    key, detail = _diagnose(value, case, mistakes, others, with_detail=True)
+    if key:
+        return _fail(case, key, detail)
+    overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+    arr = _as_array(value)
+    if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
+        return _fail(case, "softmax_overflow" if overflowed else "nonfinite")
+    return Outcome("failed", message=f"❌ 在「{case.label}」这组输入上不对：{_describe(value, case)}",
+                   case=case.label)
 
 
 def _run(
@@ -299,59 +1021,28 @@ def _run(
     prepare: Callable | None = None,
     on_error: Callable | None = None,
     compare: Callable | None = None,
+    forbidden=None,
+    time_limit: float | None = None,
 ) -> Outcome:
-    """Run ``fn`` on every case; print and return the verdict.
+    """Run ``fn`` on every case; print (or, in strict mode, raise) and return the verdict.
 
     prepare(value, case) -> (value, mistake_id_or_None): normalise / reject the
         learner's raw return value before comparing (e.g. unpack a tuple).
-    on_error(exc, case) -> mistake id or None: name the mistake behind an exception.
-    compare(value, case) -> bool: custom equality (default: allclose, same shape).
+    on_error(exc, case) -> mistake id or None: name the mistake behind an exception
+        (``exc._checks_line`` holds the learner's line of code that raised, or "").
+    compare(value, case) -> bool: custom equality (default: allclose, same shape);
+        may raise ``_Diagnosed(key, detail)`` to name a mistake.
+    forbidden: names like ``("attention.softmax",)`` of the course's own functions
+        that ARE the exercise; a learner function that calls one (or any reference
+        solution in :mod:`helpers.solutions`) is told so instead of ✅.
+    time_limit: seconds per call (default :data:`TIME_LIMIT`, or the checker's ``time_limit=``).
     """
-    if fn is None:
-        return _report(_pending(fn))
-    if not callable(fn):
-        return _report(Outcome("not_callable", mistake="not_callable",
-                               message=f"❌ {HINTS['not_callable']}"))
-    all_warnings: list[str] = []
-    for case in cases:
-        status, value, exc, msgs = _call(fn, case.args)
-        all_warnings += msgs
-        if status == "pending":
-            return _report(_pending(fn))
-        if status == "error":
-            key = on_error(exc, case) if on_error else None
-            msg = f"❌ 你的函数在「{case.label}」这组输入上出错：{_short_exc(exc)}"
-            if key:
-                msg += f"\n   提示：{HINTS[key]}"
-            return _report(Outcome("error", mistake=key, message=msg, case=case.label))
-        if prepare is not None:
-            value, key = prepare(value, case)
-            if key:
-                return _report(_fail(case, key))
-        try:
-            ok = compare(value, case) if compare else _close(value, case.expected, case.float32)
-        except _Diagnosed as d:
-            return _report(_fail(case, d.key))
-        if ok:
-            continue
-        key = _diagnose(value, case, mistakes)
-        if key:
-            return _report(_fail(case, key))
-        overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
-        arr = _as_array(value)
-        if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
-            key = "softmax_overflow" if overflowed else "nonfinite"
-            return _report(_fail(case, key))
-        msg = f"❌ 在「{case.label}」这组输入上不对：{_describe(value, case)}"
-        return _report(Outcome("failed", message=msg, case=case.label))
-    msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
-    if all_warnings:
-        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
-    return _report(Outcome("passed", message=msg, warnings=all_warnings))
+    return _report(_evaluate(fn, cases, mistakes, verified, prepare=prepare, on_error=on_error,
+                             compare=compare, forbidden=forbidden, time_limit=time_limit))
 
 
 def _describe_one(value, expected, float32, name="") -> str:
-    """Why ``value`` differs from ``expected``: type, dtype, shape or first differing entry."""
+    """Why ``value`` differs from ``expected``: type, dtype, shape or largest difference."""
     label = f"你的 {name} " if name else "你的结果"
     exp = _as_array(expected)
     arr = _as_array(value)
@@ -362,7 +1053,7 @@ def _describe_one(value, expected, float32, name="") -> str:
     if arr.shape != exp.shape:
         rows = "（行 = 词/查询）" if exp.ndim == 2 else ""
         return f"{label}形状是 {arr.shape}，应该是 {exp.shape}{rows}。"
-    return f"{label}与参考实现不一致。" + _first_difference(arr, exp, float32)
+    return f"{label}与参考实现不一致。" + _largest_difference(arr, exp, float32)
 
 
 def _describe(value, case: Case) -> str:
@@ -386,23 +1077,66 @@ def _float32_if(f32: bool, arrays) -> tuple:
     return tuple(a.astype(np.float32) for a in arrays) if f32 else tuple(arrays)
 
 
-def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)."""
+def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False, w_scale=1.0, offset=0.0) -> tuple:
+    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)
+    times ``w_scale``.
+
+    ``offset`` > 0: every score Q Kᵀ/√d_k gets the same ``offset`` added (X's last column is 1
+    and maps to column 0 of Q and K), so the scores are large (a naive exp overflows) while the
+    weights, which ignore a shift shared by a whole row, stay as moderate as without it.
+    """
     rng = _rng(seed)
     X = _randn(rng, n, d_model, scale=scale)
-    W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+    W = [_randn(rng, d_model, d_k, scale=w_scale), _randn(rng, d_model, d_k, scale=w_scale),
+         _randn(rng, d_model, d_v, scale=w_scale)]
+    if offset:
+        a = np.sqrt(offset * np.sqrt(d_k))
+        X[:, -1] = 1.0
+        for Wm in W[:2]:
+            Wm[:, 0] = 0.0
+            Wm[-1, :] = 0.0
+            Wm[-1, 0] = a
     return _float32_if(f32, (X, *W))
 
 
-def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v)."""
+def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False, offset=0.0) -> tuple:
+    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v).
+
+    ``offset`` > 0: column 0 of Q and K is constant, so every score Q Kᵀ/√d_k gets the same
+    ``offset`` added (large scores with moderate weights, see :func:`_random_xw`).
+    """
     rng = _rng(seed)
     Q, K = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale)
+    if offset:
+        Q[:, 0] = K[:, 0] = np.sqrt(offset * np.sqrt(d_k))
     return _float32_if(f32, (Q, K, _randn(rng, n_k, d_v)))
 
 
+def _broadcast_shapes(exc) -> list:
+    """The operand shapes named by numpy's "could not be broadcast together" error, else []."""
+    text = _safe_str(exc)
+    if not isinstance(exc, ValueError) or "broadcast" not in text:
+        return []
+    return [tuple(int(x) for x in grp.split(",") if x.strip()) for grp in re.findall(r"\(([\d,\s]*)\)", text)]
+
+
+def _line(exc) -> str:
+    """The learner's line of code that raised ``exc`` (set by ``_evaluate``; "" if unknown)."""
+    return getattr(exc, "_checks_line", "") or ""
+
+
+#: divisors a learner may hard-code instead of √d_k: (shown as, value)
+_HARD_CODED = tuple((f"√{k}", float(np.sqrt(k))) for k in range(2, 65)) + tuple(
+    (f"{k}", float(k)) for k in range(3, 17) if int(np.sqrt(k)) ** 2 != k)
+
+
+def _hard_coded_detail(p) -> str:
+    shown, value = p
+    return f"你的结果相当于除以写死的 {shown}（≈ {value:.4g}）。"
+
+
 def _matmul_error(exc) -> bool:
-    text = str(exc)
+    text = _safe_str(exc)
     return isinstance(exc, ValueError) and (
         "matmul" in text or "not aligned" in text or "core dimension" in text
     )
@@ -454,10 +1188,19 @@ def _qkv_prepare(value, case):
     return tuple(value), None
 
 
+def _qkv_error(exc, case):
+    if _matmul_error(exc):
+        return "qkv_matmul_order"
+    if _broadcast_shapes(exc):
+        return "qkv_elementwise"
+    return None
+
+
 def _qkv_compare(value, case):
     return all(_close(v, e, case.float32) for v, e in zip(value, case.expected))
 
 
+@_checker
 def check_qkv_projection(fn) -> None:
     """ch01: ``fn(X, W_Q, W_K, W_V) -> (Q, K, V)`` with rows = tokens."""
     cases = _qkv_cases()
@@ -476,7 +1219,9 @@ def check_qkv_projection(fn) -> None:
             raise _Diagnosed("qkv_not_projected")
         return False
 
-    _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare)
+    _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare,
+         on_error=_qkv_error,
+         forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
 
 
 # ---------------------------------------------------------------------------
@@ -502,9 +1247,15 @@ def _qk_cases(dk16: bool):
 
 
 def _scores_error(exc, case):
+    line = _line(exc).replace(" ", "")
     if _matmul_error(exc):
+        if re.search(r"Q\.T@|K\.T@|\.T@Q|np\.(dot|matmul)\((Q\.T|K\.T)", line):
+            return "scores_transpose_wrong"
         return "k_not_transposed"
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes:
+        if (2,) in shapes and "shape" in line:
+            return "dk_is_shape"
         return "scores_elementwise"
     return None
 
@@ -514,6 +1265,7 @@ def _scores_mistakes(scaled: bool):
         Mistake("scores_swapped", lambda Q, K: K @ Q.T),
         Mistake("k_not_transposed", lambda Q, K: Q @ K),
         Mistake("scores_elementwise", lambda Q, K: Q * K),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K),
     ]
     if not scaled:
         return base + [
@@ -526,20 +1278,25 @@ def _scores_mistakes(scaled: bool):
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(Q.shape[0])),
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(K.shape[0])),
         Mistake("scores_swapped", lambda Q, K: K @ Q.T / np.sqrt(Q.shape[-1])),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K / np.sqrt(Q.shape[-1])),
+        Mistake("dk_hard_coded", lambda Q, K, p: Q @ K.T / p[1], params=_HARD_CODED, detail=_hard_coded_detail),
         Mistake("k_not_transposed", lambda Q, K: Q @ K / np.sqrt(Q.shape[-1])),
         Mistake("scores_elementwise", lambda Q, K: Q * K / np.sqrt(Q.shape[-1])),
     ]
 
 
+@_checker
 def check_scores(fn) -> None:
     """ch02: ``fn(Q, K) -> Q Kᵀ`` (raw dot-product scores, shape (n_q, n_k))."""
     cases = _qk_cases(dk16=False)
     for c in cases:
         c.expected = _att.attention_scores(*_f64(c.args))
     _run(fn, cases, _scores_mistakes(False), "含 1 个词、n_q≠n_k、原教程例子、float32",
-         on_error=_scores_error)
+         on_error=_scores_error,
+         forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
+@_checker
 def check_scaled_scores(fn) -> None:
     """ch03: ``fn(Q, K) -> Q Kᵀ / √d_k``."""
     cases = _qk_cases(dk16=True)
@@ -547,7 +1304,8 @@ def check_scaled_scores(fn) -> None:
         Q, K = _f64(c.args)
         c.expected = _att.scale_scores(_att.attention_scores(Q, K), Q.shape[-1])
     _run(fn, cases, _scores_mistakes(True), "含 1 个词、n_q≠n_k、d_k=16、原教程例子、float32",
-         on_error=_scores_error)
+         on_error=_scores_error,
+         forbidden=("attention.scale_scores", "attention.scaled_dot_product_attention"))
 
 
 # ---------------------------------------------------------------------------
@@ -582,6 +1340,10 @@ def _softmax_mistakes():
         e = np.exp(x - np.max(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1)
 
+    def sum_axis0(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
     def subtract_min(x):
         e = np.exp(x - np.min(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
@@ -599,35 +1361,49 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_max),
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
+        Mistake("softmax_sum_wrong_axis", sum_axis0),
     ]
 
 
 def _softmax_error(exc, case):
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes and any(len(sh) == 1 for sh in shapes):  # (n, m) against the (n,) of a reduction
         return "softmax_keepdims"
     return None
 
 
+@_checker
 def check_softmax(fn) -> None:
     """ch04: ``fn(scores) -> weights``, a numerically stable softmax over each row (axis=-1)."""
     _run(fn, _softmax_cases(), _softmax_mistakes(),
-         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error)
+         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error,
+         forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
 
 
 # ---------------------------------------------------------------------------
 # ch05 / ch06: attention
 # ---------------------------------------------------------------------------
 
+def _d_v_qkv(Q, K, V):
+    return V.shape[-1]
+
+
+#: label of the large-score case (scores ≈ 800: exp overflows even in float64, weights stay moderate)
+_BIG = "float32，分数都在 800 左右"
+
+
 def _attention_cases():
+    # weights are kept moderate (largest weight of a row ≤ 0.85 wherever a row has ≥ 2 keys),
+    # so that a scale bug (√d_k forgotten, d_k from V, …) changes the output visibly
     specs = [
-        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False),
-        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False),
-        ("1 个词", 1, 1, 4, 2, 53, 1.0, False),
-        ("float32 大分数，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 30.0, True),
+        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False, 0.0),
+        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False, 0.0),
+        ("1 个词", 1, 1, 4, 2, 53, 1.0, False, 0.0),
+        (f"{_BIG}，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 1.0, True, 800.0),
     ]
     cases = []
-    for label, n_q, n_k, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32)
+    for label, n_q, n_k, d_k, d_v, seed, scale, f32, offset in specs:
+        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32, offset=offset)
         cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
     s = SEED_EXAMPLE
     cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
@@ -635,23 +1411,32 @@ def _attention_cases():
     return cases
 
 
+#: the course's implementations of a whole attention step (calling one IS the exercise)
+_ATTENTION_IMPLS = ("attention.scaled_dot_product_attention", "attention.attention_weights",
+                    "attention.weighted_sum", "attention.self_attention", "attention.cross_attention",
+                    "attention.multi_head_self_attention")
+
+
 def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable", apply="v",
                         ret="z", d_k=None, mask=None):
     """Attention with one step done the named (wrong) way; ``mask`` (True = may attend) is applied correctly."""
     d_k = Q.shape[-1] if d_k is None else d_k
     s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
-    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[scale]
+    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k, "after": s}[scale]
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     w = {
         "stable": lambda: _ref_softmax(s),
         "naive": lambda: _naive_softmax(s),
         "axis0": lambda: _ref_softmax(s, axis=0),
+        "whole": lambda: np.exp(s - np.max(s)) / np.exp(s - np.max(s)).sum(),
         "none": lambda: s if mask is None else np.where(mask, s, 0.0),
     }[softmax]()
+    if scale == "after":
+        w = w / np.sqrt(d_k)
     if ret == "w":
         return w
-    return w @ (V if apply == "v" else K)
+    return {"v": lambda: w @ V, "k": lambda: w @ K, "vT": lambda: w.T @ V}[apply]()
 
 
 def _attention_mistakes(pipeline=_attention_pipeline):
@@ -669,6 +1454,21 @@ def _attention_mistakes(pipeline=_attention_pipeline):
     ]
 
 
+def _scale_mistakes(P, d_v):
+    """Scale bugs of an attention-like pipeline ``P``: d_k from V (``d_v(*args)``), a hard-coded
+    number, scaling after softmax; plus α.T @ V and a whole-matrix softmax."""
+    return [
+        Mistake("dk_from_v", lambda *a: P(*a, d_k=d_v(*a))),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[0].shape[0])),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[1].shape[0] if a[1].ndim == 2 else a[0].shape[0])),
+        Mistake("dk_hard_coded", lambda *a: P(*a[:-1], d_k=a[-1][1] ** 2),
+                params=_HARD_CODED, detail=_hard_coded_detail),
+        Mistake("scaled_after_softmax", lambda *a: P(*a, scale="after")),
+        Mistake("weights_transposed", lambda *a: P(*a, apply="vT")),
+        Mistake("softmax_whole_matrix_att", lambda *a: P(*a, softmax="whole")),
+    ]
+
+
 def _tuple_prepare(value, case):
     if isinstance(value, tuple):
         return value, "returned_tuple"
@@ -678,26 +1478,36 @@ def _tuple_prepare(value, case):
 def _attention_error(exc, case):
     if _matmul_error(exc):
         return "attention_shapes"
+    shapes = _broadcast_shapes(exc)
+    line = _line(exc).replace(" ", "")
+    if shapes and len(shapes) == 2 and all(len(sh) == 2 for sh in shapes) and (
+            re.search(r"\*V\b|\bV\*|\*\(?X@W_?V", line) or shapes[0][-1] == shapes[1][0]):
+        return "weights_elementwise_v"   # (n_q, n_k) * (n_k, d_v)
+    if shapes and (2,) in shapes and "shape" in line:
+        return "dk_is_shape"
     return _softmax_error(exc, case)
 
 
+@_checker
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
-    _run(fn, _attention_cases(), _attention_mistakes(),
+    _run(fn, _attention_cases(), _attention_mistakes() + _scale_mistakes(_attention_pipeline, _d_v_qkv),
          "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 def _self_attention_cases():
+    # W scaled by 0.5 ≈ 1/√d_model: scores of order 1, largest weight of a row 0.44–0.73
     specs = [
-        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 61, 1.0, False),
-        ("1 个词", 1, 6, 4, 3, 62, 1.0, False),
-        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 63, 1.0, False),
-        ("float32 大分数，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 64, 15.0, True),
+        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 62, 0.0, False),
+        ("1 个词", 1, 6, 4, 3, 61, 0.0, False),
+        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 64, 0.0, False),
+        (f"{_BIG}，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 63, 800.0, True),
     ]
     cases = []
-    for label, n, d_model, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_xw(seed, n, d_model, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_model, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_xw(seed, n, d_model, d_k, d_v, w_scale=0.5, offset=offset, f32=f32)
         cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
     return cases
 
@@ -727,14 +1537,21 @@ def _self_attention_mistakes():
         Mistake("qkv_not_projected", from_x),
         Mistake("qkv_swapped_weights", wrong_weights),
         Mistake("softmax_overflow", via_qkv(softmax="naive")),
-    ]
+        Mistake("qkv_not_projected", lambda X, WQ, WK, WV: _attention_pipeline(X @ WQ, X @ WK, X)),
+    ] + _scale_mistakes(_self_attention_pipeline, lambda X, WQ, WK, WV: WV.shape[-1])
 
 
+def _self_attention_pipeline(X, WQ, WK, WV, **kw):
+    return _attention_pipeline(X @ WQ, X @ WK, X @ WV, **kw)
+
+
+@_checker
 def check_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` — self-attention of one sequence (rows = tokens)."""
     _run(fn, _self_attention_cases(), _self_attention_mistakes(),
          "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -751,9 +1568,11 @@ def _wrong_causal_masks(n: int) -> dict:
         "mask_inverted": ~tri(0),
         "mask_no_diagonal": tri(-1),
         "mask_includes_future": tri(1),
+        "mask_all_true": np.ones((n, n), dtype=bool),
     }
 
 
+@_checker
 def check_causal_mask(fn) -> None:
     """ch07: ``fn(n) -> bool (n, n)``, True where query i may attend key j (j <= i)."""
     cases = [Case(f"n={n}", (n,), _att.causal_mask(n)) for n in (4, 1, 2, 7)]
@@ -788,19 +1607,20 @@ def check_causal_mask(fn) -> None:
                 raise _Diagnosed(key)
         return False
 
-    _run(fn, cases, [], "n = 1、2、4、7，形状 (n, n)、布尔类型", compare=compare)
+    _run(fn, cases, [], "n = 1、2、4、7，形状 (n, n)、布尔类型", compare=compare,
+         forbidden=("attention.causal_mask",))
 
 
 def _causal_cases():
     specs = [
-        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 1.0, False),
-        ("1 个词", 1, 4, 2, 72, 1.0, False),
-        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 1.0, False),
-        ("float32 大分数，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 30.0, True),
+        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 0.0, False),
+        ("1 个词", 1, 4, 2, 72, 0.0, False),
+        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 0.0, False),
+        (f"{_BIG}，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 800.0, True),
     ]
     cases = []
-    for label, n, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n, n, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_qkv(seed, n, n, d_k, d_v, offset=offset, f32=f32)
         cases.append(Case(label, args, _sdpa(*_f64(args), mask=_att.causal_mask(n)), f32))
     return cases
 
@@ -823,22 +1643,33 @@ def _causal_mistakes():
         # the attention mistakes, but with the causal mask applied correctly
         return _attention_pipeline(Q, K, V, mask=_att.causal_mask(Q.shape[0]), **kw)
 
+    def added_bool(Q, K, V):
+        s = Q @ K.T / np.sqrt(Q.shape[-1])
+        return _ref_softmax(s + _att.causal_mask(Q.shape[0])) @ V
+
+    def inf_times_zero(Q, K, V):
+        return np.full((Q.shape[0], V.shape[-1]), np.nan)
+
     return [
         Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
+        Mistake("mask_added_bool", added_bool),
+        Mistake("mask_inf_times_zero", inf_times_zero),
         Mistake("mask_after_softmax", after_softmax),
         Mistake("mask_filled_zero", fill_zero),
         Mistake("mask_upper", masked("mask_upper")),
         Mistake("mask_inverted", masked("mask_inverted")),
         Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
         Mistake("mask_includes_future", masked("mask_includes_future")),
-    ] + _attention_mistakes(pipeline)
+    ] + _attention_mistakes(pipeline) + _scale_mistakes(pipeline, _d_v_qkv)
 
 
+@_checker
 def check_causal_attention(fn) -> None:
     """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
     _run(fn, _causal_cases(), _causal_mistakes(),
          "含 1 个词、d_v≠d_k、float32 大分数；未来位置的权重为 0",
-         prepare=_tuple_prepare, on_error=_attention_error)
+         prepare=_tuple_prepare, on_error=_attention_error,
+         forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -870,13 +1701,17 @@ def _backward_mistakes():
         Mistake("backward_sign", lambda a, g: a * (np.dot(a, g) - g)),
         Mistake("backward_identity", lambda a, g: g),
         Mistake("backward_forgot_alpha", lambda a, g: g - np.dot(a, g)),
+        Mistake("backward_sum_not_dot", lambda a, g: a * (g - np.sum(g))),
+        Mistake("backward_plus", lambda a, g: a * (g + np.dot(a, g))),
     ]
 
 
+@_checker
 def check_softmax_backward(fn) -> None:
     """ch08: ``fn(weights_row, grad_weights_row) -> grad_scores_row`` = α ⊙ (g − α·g)."""
     _run(fn, _backward_cases(), _backward_mistakes(),
-         "含 1 个键、几乎 one-hot 的权重、float32")
+         "含 1 个键、几乎 one-hot 的权重、float32",
+         forbidden=("analysis.softmax_jacobian", "training.softmax_backward"))
 
 
 # ---------------------------------------------------------------------------
@@ -900,6 +1735,296 @@ def show_solution(name: str) -> None:
     print(f"# 参考答案：{key}（先自己试一试再看哦）")
     print("import numpy as np\n")
     print(src.rstrip())
+
+
+# ===========================================================================
+# ch01 / ch02 exercises added for issue 11 (predict a shape, predict a
+# permutation, rank keys by dot product and by cosine, batched scores)
+# ===========================================================================
+
+__all__ += [
+    "check_qkv_shapes",
+    "check_permuted_output",
+    "check_dot_cos_ranking",
+    "check_batched_scores",
+]
+
+_CH0102_HINTS = {
+    # --- ch01: predicted shapes ------------------------------------------
+    "shapes_not_dict": "答案要写成字典，例如 shapes = {\"X\": (行数, 列数), ...}，键名保持模板里的 X、W_Q、W_V、Q、K、V。",
+    "shapes_missing": "还有矩阵的形状没填（值还是 None）。",
+    "shapes_format": "形状要写成两个正整数组成的元组，例如 (3, 7)。",
+    "shapes_x_transposed": "X 的形状反了：X 每行一个词，所以是 (词数, d_model)，不是 (d_model, 词数)。",
+    "shapes_w_transposed": "权重矩阵的形状反了：X (n, d_model) 右乘 W，W 的行数必须等于 X 的列数，所以 W 是 (输入维度 d_model, 输出维度)。",
+    "shapes_w_uses_n": "权重矩阵和句子有几个词无关：W 的形状只由 d_model 和输出维度决定。",
+    "shapes_v_uses_dk": "V（和 W_V）的列数是 d_v，不是 d_k：只有 Q、K 需要同样的 d_k 来做点积。",
+    "shapes_qk_uses_dv": "Q、K 的列数是 d_k，不是 d_v。",
+    "shapes_output_transposed": "Q、K、V 的形状反了：它们和 X 一样每行一个词，是 (词数, 输出维度)。",
+    "shapes_not_projected": "投影会改变列数：Q = X·W_Q 的列数是 W_Q 的列数（d_k 或 d_v），不再是 d_model。",
+    "shapes_confused_with_w": "Q、K、V 的行数是词数（每行一个词），不是 d_model：d_model 在 X·W 里被“消掉”了。",
+    # --- ch01: permutation equivariance -----------------------------------
+    "perm_unchanged": "输出没有跟着重排：新句子的第 i 个词是原句的第 perm[i] 个词，它的输出也应该搬到第 i 行。",
+    "perm_inverse": "重排的方向反了：新句子的第 i 行要取原输出的第 perm[i] 行；你用的是逆置换（第 perm[i] 行取了第 i 行）。",
+    "perm_columns": "你重排的是列（向量的维度），要重排的是行（词）。",
+    # --- ch02: rankings -----------------------------------------------------
+    "ranking_format": "每个排序要写成三个键名组成的列表，例如 [\"k3\", \"k1\", \"k2\"]，每个键名恰好出现一次。",
+    "ranking_missing": "还有一个排序没填（值还是 None）。",
+    "ranking_ascending": "顺序反了：要从高到低排，第一个是得分最高的键。",
+    "ranking_swapped": "两行填反了：dot_order 要按点积排，cos_order 要按余弦相似度排。",
+    "ranking_dot_like_cos": "点积的排序不对：点积 = |q|·|k|·cos θ，还要乘上 k 的长度。k2 方向不是最一致的，但它特别长。",
+    "ranking_cos_like_dot": "余弦相似度的排序不对：余弦只看方向、不看长度。算一算每个键与 q 的夹角。",
+    "ranking_dot_wrong": "点积的排序不对：逐项相乘再相加，把 q·k1、q·k2、q·k3 三个数算出来再排。",
+    "ranking_cos_wrong": "余弦相似度的排序不对：cos θ = q·k / (|q|·|k|)，三个键的长度不同，要分别除。",
+    # --- ch02: batched scores ---------------------------------------------
+    "batched_k_T": "在多维输入上出错：K.T 会把所有轴倒过来（(b, n, d_k) 变成 (d_k, n, b)），只应该交换最后两个轴（行 = 词、列 = 维度），批次轴不动。",
+    "batched_fixed_axes": "你的写法只适用于某一种维数（例如 transpose(0, 2, 1) 或 swapaxes(1, 2) 假定正好 3 维）：用负数轴号指定最后两个轴，就对 2 维、3 维、4 维都成立。",
+    "batched_np_dot": "np.dot 对 3 维数组不是逐句相乘（它会把每一句和每一句都乘一遍，形状多出两个轴）：用 @ 或 np.matmul，它们把前面的轴当作批次。",
+}
+HINTS.update(_CH0102_HINTS)
+
+
+# ---------------------------------------------------------------------------
+# ch01: predict the shapes of X, W_Q, W_V, Q, K, V
+# ---------------------------------------------------------------------------
+
+SHAPES_TASK = {"n": 10, "d_model": 512, "d_k": 64, "d_v": 32}
+_ch01_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
+
+
+def _ch01_expected_shapes(n, d_model, d_k, d_v):
+    return {"X": (n, d_model), "W_Q": (d_model, d_k), "W_V": (d_model, d_v),
+            "Q": (n, d_k), "K": (n, d_k), "V": (n, d_v)}
+
+
+def _ch01_as_shape(v):
+    """A (rows, cols) tuple of positive ints, or None when ``v`` is not one."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if not isinstance(v, (tuple, list)) or len(v) != 2:
+        return None
+    out = []
+    for x in v:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)) or int(x) <= 0:
+            return None
+        out.append(int(x))
+    return tuple(out)
+
+
+def _ch01_shape_mistake(name, got, task):
+    n, d_model, d_k, d_v = task["n"], task["d_model"], task["d_k"], task["d_v"]
+    right = _ch01_expected_shapes(n, d_model, d_k, d_v)[name]
+    if got == right[::-1]:
+        return {"X": "shapes_x_transposed", "W_Q": "shapes_w_transposed", "W_V": "shapes_w_transposed"}.get(
+            name, "shapes_output_transposed")
+    if name == "X":
+        return None
+    if name.startswith("W"):
+        out = right[1]
+        if n in got:
+            return "shapes_w_uses_n"
+        if name == "W_V" and got in ((d_model, d_k), (d_k, d_model)):
+            return "shapes_v_uses_dk"
+        if got == (out, d_model):
+            return "shapes_w_transposed"
+        return None
+    out = right[1]
+    if got == (n, d_model):
+        return "shapes_not_projected"
+    if got in ((d_model, out), (d_model, d_k), (d_model, d_v)):
+        return "shapes_confused_with_w"
+    if name == "V" and got == (n, d_k):
+        return "shapes_v_uses_dk"
+    if name in ("Q", "K") and got == (n, d_v):
+        return "shapes_qk_uses_dv"
+    if got in ((d_k, n), (d_v, n)):
+        return "shapes_output_transposed"
+    return None
+
+
+def _ch01_check_qkv_shapes(shapes) -> Outcome:
+    task = SHAPES_TASK
+    if not isinstance(shapes, dict):
+        return _report(Outcome("failed", mistake="shapes_not_dict", message=f"❌ {HINTS['shapes_not_dict']}"))
+    if all(shapes.get(k) is None for k in _ch01_SHAPE_NAMES):
+        return _report(Outcome("pending", message="⏳ 还没完成：把每个矩阵的形状填进 shapes 字典，再运行本单元格即可检查。"))
+    unknown = sorted(set(map(str, shapes)) - set(_ch01_SHAPE_NAMES))
+    if unknown:
+        return _report(Outcome("failed", mistake="shapes_not_dict",
+                               message=f"❌ 字典里有模板以外的键 {unknown}。{HINTS['shapes_not_dict']}"))
+    expected = _ch01_expected_shapes(**task)
+    for name in _ch01_SHAPE_NAMES:
+        v = shapes.get(name)
+        if v is None:
+            return _report(Outcome("failed", mistake="shapes_missing", case=name,
+                                   message=f"❌ {name}：{HINTS['shapes_missing']}"))
+        got = _ch01_as_shape(v)
+        if got is None:
+            return _report(Outcome("failed", mistake="shapes_format", case=name,
+                                   message=f"❌ {name} 写成了 {v!r}：{HINTS['shapes_format']}"))
+        if got != expected[name]:
+            key = _ch01_shape_mistake(name, got, task)
+            msg = f"❌ {name} 的形状 {got} 不对"
+            msg += f"：{HINTS[key]}" if key else "：想一想它的行是什么（词？输入维度？），列又是什么。"
+            return _report(Outcome("failed", mistake=key, case=name, message=msg))
+    return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
+
+
+def check_qkv_shapes(shapes) -> None:
+    """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
+    _ch01_check_qkv_shapes(shapes)
+
+
+# ---------------------------------------------------------------------------
+# ch01: permutation equivariance — predict the output of a reordered sentence
+# ---------------------------------------------------------------------------
+
+def _ch01_permuted_cases():
+    cases = []
+    for label, n, d_model, d_v, perm, seed in [
+        ("4 个词，perm = [2, 0, 3, 1]", 4, 6, 4, [2, 0, 3, 1], 61),
+        ("5 个词，perm = [4, 2, 0, 1, 3]，d_v = 3", 5, 6, 3, [4, 2, 0, 1, 3], 62),
+        ("6 个词，整体右移一位 perm = [5, 0, 1, 2, 3, 4]", 6, 8, 7, [5, 0, 1, 2, 3, 4], 63),
+    ]:
+        X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, 4, d_v, scale=0.7)
+        Z = _att.self_attention(X, W_Q, W_K, W_V)[0]
+        # the expected answer is a real recomputation on the reordered sentence
+        Z_new = _att.self_attention(X[perm], W_Q, W_K, W_V)[0]
+        cases.append(Case(label, (Z, list(perm)), Z_new))
+    return cases
+
+
+def _ch01_permuted_mistakes():
+    return [
+        Mistake("perm_unchanged", lambda Z, perm: Z),
+        Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
+        Mistake("perm_columns", lambda Z, perm: Z[:, perm]),
+    ]
+
+
+def _ch01_check_permuted_output(fn) -> Outcome:
+    def on_error(exc, case):
+        return "perm_columns" if isinstance(exc, IndexError) else None
+    return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
+                "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
+
+
+def check_permuted_output(fn) -> None:
+    """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
+    _ch01_check_permuted_output(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch02: rank three keys by dot product and by cosine similarity
+# ---------------------------------------------------------------------------
+
+RANKING_TASK = {
+    "q": np.array([1.0, 0.0, 1.0]),
+    "keys": {"k1": np.array([2.0, 0.0, 2.0]), "k2": np.array([0.0, 0.0, 5.0]), "k3": np.array([1.0, 1.0, 1.0])},
+}
+
+
+def _ch02_ranking(measure):
+    q, keys = RANKING_TASK["q"], RANKING_TASK["keys"]
+    vals = {name: measure(q, k) for name, k in keys.items()}
+    return [name for name, _ in sorted(vals.items(), key=lambda kv: -kv[1])]
+
+
+def _ch02_as_ranking(v):
+    if isinstance(v, str) or not isinstance(v, (list, tuple)):
+        return None
+    names = [str(x).strip().lower() for x in v]
+    if sorted(names) != sorted(RANKING_TASK["keys"]):
+        return None
+    return names
+
+
+def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
+    if dot_order is None and cos_order is None:
+        return _report(Outcome("pending", message="⏳ 还没完成：先在纸上排好两个顺序，填进 dot_order 和 cos_order，再运行本单元格。"))
+    if dot_order is None or cos_order is None:
+        return _report(Outcome("failed", mistake="ranking_missing", message=f"❌ {HINTS['ranking_missing']}"))
+    dot, cos = _ch02_as_ranking(dot_order), _ch02_as_ranking(cos_order)
+    if dot is None or cos is None:
+        bad = dot_order if dot is None else cos_order
+        return _report(Outcome("failed", mistake="ranking_format",
+                               message=f"❌ {bad!r}：{HINTS['ranking_format']}"))
+    right_dot = _ch02_ranking(lambda q, k: q @ k)
+    right_cos = _ch02_ranking(lambda q, k: q @ k / (np.linalg.norm(q) * np.linalg.norm(k)))
+    if dot == right_dot and cos == right_cos:
+        return _report(Outcome("passed", message="✅ 正确！点积和余弦给出了不同的冠军：长度改变了点积的排名。"))
+    if dot == right_cos and cos == right_dot:
+        key = "ranking_swapped"
+    elif dot == right_dot[::-1] or cos == right_cos[::-1]:
+        key = "ranking_ascending"
+    elif dot == right_dot:
+        key = "ranking_cos_like_dot" if cos == right_dot else "ranking_cos_wrong"
+    elif dot == right_cos:
+        key = "ranking_dot_like_cos"
+    else:
+        key = "ranking_dot_wrong"
+    return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
+
+
+def check_dot_cos_ranking(dot_order, cos_order) -> None:
+    """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
+    _ch02_check_dot_cos_ranking(dot_order, cos_order)
+
+
+# ---------------------------------------------------------------------------
+# ch02: scores for one sentence (n, d_k) and for batches (..., n, d_k)
+# ---------------------------------------------------------------------------
+
+def _ch02_batched_cases():
+    cases = []
+    for label, q_shape, k_shape, seed in [
+        ("一句话：3 个查询 × 5 个键，d_k = 4", (3, 4), (5, 4), 71),
+        ("一批 2 句：Q (2, 3, 4)，K (2, 5, 4)", (2, 3, 4), (2, 5, 4), 72),
+        ("2 句 × 2 个头：Q (2, 2, 3, 4)，K (2, 2, 5, 4)", (2, 2, 3, 4), (2, 2, 5, 4), 73),
+    ]:
+        rng = _rng(seed)
+        Q, K = _randn(rng, *q_shape), _randn(rng, *k_shape)
+        # reference written as loops over the batch axes, independent of the matrix formula
+        exp = np.zeros(q_shape[:-1] + (k_shape[-2],))
+        for idx in np.ndindex(*q_shape[:-2]):
+            for i in range(q_shape[-2]):
+                for j in range(k_shape[-2]):
+                    exp[idx + (i, j)] = float(np.dot(Q[idx + (i,)], K[idx + (j,)]))
+        cases.append(Case(label, (Q, K), exp))
+    return cases
+
+
+def _ch02_batched_mistakes():
+    return [
+        Mistake("scores_swapped", lambda Q, K: K @ np.swapaxes(Q, -1, -2)),
+        Mistake("scores_already_scaled", lambda Q, K: Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])),
+        Mistake("batched_np_dot", lambda Q, K: np.dot(Q, np.swapaxes(K, -1, -2))),
+    ]
+
+
+def _ch02_batched_error(exc, case):
+    Q = case.args[0]
+    text = str(exc)
+    if isinstance(exc, np.exceptions.AxisError) or "axes don't match" in text or "subscripts" in text \
+            or "operand" in text and "dimensions" in text:
+        return "batched_fixed_axes"
+    if _matmul_error(exc) and Q.ndim > 2:
+        return "batched_k_T"
+    if isinstance(exc, ValueError) and "broadcast" in text:
+        return "scores_elementwise"
+    if _matmul_error(exc):
+        return "k_not_transposed"
+    return None
+
+
+def _ch02_check_batched_scores(fn) -> Outcome:
+    return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
+                on_error=_ch02_batched_error,
+                forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
+
+
+def check_batched_scores(fn) -> None:
+    """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
+    _ch02_check_batched_scores(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -1029,6 +2154,7 @@ def _mh_error(exc, case):
     return None
 
 
+@_checker
 def check_multi_head_attention(fn) -> None:
     """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
 
@@ -1036,7 +2162,9 @@ def check_multi_head_attention(fn) -> None:
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
          "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
-         prepare=_tuple_prepare, on_error=_mh_error)
+         prepare=_tuple_prepare, on_error=_mh_error,
+         forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
+                    "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
 # --- parameter count -------------------------------------------------------
@@ -1077,6 +2205,7 @@ def _param_compare(value, case):
     return float(value) == float(case.expected)
 
 
+@_checker
 def check_mha_param_count(fn) -> None:
     """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
     cases = _param_cases()
@@ -1112,6 +2241,7 @@ def _torch_mask_cases():
     ]
 
 
+@_checker
 def check_torch_mask(fn) -> None:
     """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
 
@@ -1154,7 +2284,7 @@ def check_torch_mask(fn) -> None:
         return None
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error)
+         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
 
 
 # ===========================================================================
@@ -1175,7 +2305,7 @@ def _chapter_hints(chapter: str, hints: dict) -> None:
     CHAPTER_HINTS.setdefault(chapter, set()).update(hints)
 
 
-def _prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
+def _h8_prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
     """Verdict for a "predict first" exercise: ``value`` is the learner's prediction.
 
     ``wrong`` maps a plausible wrong prediction to its hint id; ``normalise``
@@ -1215,7 +2345,7 @@ _chapter_hints("ch06", {
 })
 
 
-def _attend_cases():
+def _ch06_attend_cases():
     from .tokens import SENTENCE_CAT_SHORT, token_inputs
 
     cases = []
@@ -1230,12 +2360,12 @@ def _attend_cases():
     return cases
 
 
-def _attend_weights_of(X, W_Q, W_K):
+def _ch06_attend_weights_of(X, W_Q, W_K):
     Q, K = X @ W_Q, X @ W_K
     return _ref_softmax(Q @ K.T / np.sqrt(W_Q.shape[-1]))
 
 
-def _attend_prepare(value, case):
+def _ch06_attend_prepare(value, case):
     if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 2:
         return value, "attend_not_pair"
     X, i, j, d_k = case.args
@@ -1254,7 +2384,7 @@ def check_attend_weights(fn) -> None:
         if not (np.all(np.isfinite(W_Q)) and np.all(np.isfinite(W_K))):
             raise _Diagnosed("attend_nonfinite")
         with np.errstate(all="ignore"):
-            A = _attend_weights_of(X, W_Q, W_K)
+            A = _ch06_attend_weights_of(X, W_Q, W_K)
         if not np.all(np.isfinite(A)):
             raise _Diagnosed("attend_nonfinite")
         if A[i, j] >= 0.9:
@@ -1270,11 +2400,11 @@ def check_attend_weights(fn) -> None:
             raise _Diagnosed("attend_self")
         raise _Diagnosed("attend_other")
 
-    _run(fn, _attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
-         prepare=_attend_prepare, compare=compare)
+    _run(fn, _ch06_attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
+         prepare=_ch06_attend_prepare, compare=compare)
 
 
-def _batched_cases():
+def _ch06_batched_cases():
     specs = [
         ("2 句 × 4 个词，d_model=6，d_k=3，d_v=5", 2, 4, 6, 3, 5, 68, False),
         ("3 句 × 1 个词", 3, 1, 4, 2, 3, 69, False),
@@ -1291,7 +2421,7 @@ def _batched_cases():
     return cases
 
 
-def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     Q, K, V = X @ WQ, X @ WK, X @ WV
     d_k = Q.shape[-1] if d_k is None else d_k
     s = Q @ np.swapaxes(K, -1, -2)
@@ -1301,7 +2431,7 @@ def _batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
     return w if ret == "w" else w @ V
 
 
-def _batched_mistakes():
+def _ch06_batched_mistakes():
     def mixed(X, WQ, WK, WV):
         b, n, d = X.shape
         flat = X.reshape(b * n, d)
@@ -1309,18 +2439,18 @@ def _batched_mistakes():
         return (_ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1])) @ V).reshape(b, n, -1)
 
     return [
-        Mistake("returned_weights", lambda *a: _batched_pipeline(*a, ret="w")),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=1)),
-        Mistake("batched_softmax_axis", lambda *a: _batched_pipeline(*a, axis=0)),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[1])),
-        Mistake("batched_dk_axis", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[0])),
-        Mistake("scaled_by_d_model", lambda X, *w: _batched_pipeline(X, *w, d_k=X.shape[-1])),
-        Mistake("forgot_sqrt_dk", lambda *a: _batched_pipeline(*a, scale=False)),
+        Mistake("returned_weights", lambda *a: _ch06_batched_pipeline(*a, ret="w")),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=1)),
+        Mistake("batched_softmax_axis", lambda *a: _ch06_batched_pipeline(*a, axis=0)),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[1])),
+        Mistake("batched_dk_axis", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[0])),
+        Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
+        Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
         Mistake("batched_mixed_sentences", mixed),
     ]
 
 
-def _batched_error(exc, case):
+def _ch06_batched_error(exc, case):
     if _matmul_error(exc):
         return "batched_k_transpose"
     if isinstance(exc, ValueError) and "broadcast" in str(exc):
@@ -1330,8 +2460,8 @@ def _batched_error(exc, case):
 
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
-    _run(fn, _batched_cases(), _batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_batched_error)
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+         prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -1353,7 +2483,7 @@ _chapter_hints("ch07", {
 })
 
 
-def _padding_cases():
+def _ch07_padding_cases():
     return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
@@ -1397,10 +2527,11 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare,
+         forbidden=("attention.padding_mask",))
 
 
-def _shape_tuple(value):
+def _ch07_shape_tuple(value):
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise TypeError(f"形状要写成元组，例如 (2, 3)；你给的是 {value!r}")
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
@@ -1414,7 +2545,7 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你预测的两个形状填进 alpha_shape 和 z_shape，再运行本单元格检查。"))
         return
     try:
-        a, z = _shape_tuple(alpha_shape), _shape_tuple(z_shape)
+        a, z = _ch07_shape_tuple(alpha_shape), _ch07_shape_tuple(z_shape)
     except TypeError as exc:
         _report(Outcome("failed", message=f"❌ {exc}"))
         return
@@ -1450,14 +2581,14 @@ _chapter_hints("ch08", {
 })
 
 
-def _attend_loss_ref(s, t):
+def _ch08_attend_loss_ref(s, t):
     s = np.asarray(s, dtype=np.float64)
     g = _ref_softmax(s)
     g[t] -= 1.0
     return g
 
 
-def _attend_loss_cases():
+def _ch08_attend_loss_cases():
     rng = _rng(82)
     specs = [
         ("4 个分数，t=2", _randn(rng, 4), 2, False),
@@ -1465,10 +2596,10 @@ def _attend_loss_cases():
         ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
         ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
     ]
-    return [Case(label, (s, t), _attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
+    return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
 
 
-def _attend_loss_mistakes():
+def _ch08_attend_loss_mistakes():
     def onehot(s, t):
         e = np.zeros(len(s))
         e[t] = 1.0
@@ -1481,7 +2612,7 @@ def _attend_loss_mistakes():
         return -onehot(s, t) * (1 - _ref_softmax(s)[t])
 
     return [
-        Mistake("nll_sign", lambda s, t: -_attend_loss_ref(s, t)),
+        Mistake("nll_sign", lambda s, t: -_ch08_attend_loss_ref(s, t)),
         Mistake("nll_dalpha", dalpha),
         Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
         Mistake("nll_diag_only", diag_only),
@@ -1507,12 +2638,12 @@ def check_attend_loss_grad(fn) -> None:
     The expected gradient of every case is computed by finite differences of L
     (and agrees with α − e_t, which the tests check separately).
     """
-    cases = _attend_loss_cases()
+    cases = _ch08_attend_loss_cases()
     for c in cases:
         s, t = c.args
         fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
         c.expected = fd
-    _run(fn, cases, _attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+    _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
 
 
 def check_window_layers(answer) -> None:
@@ -1528,7 +2659,7 @@ def check_window_layers(answer) -> None:
     wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
              6.34: "window_not_int", 6.67: "window_count_tokens",
              None: "window_other"}
-    _prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
+    _h8_prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
                         what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
 
 

@@ -42,6 +42,8 @@ __all__ = [
     "attention_cost",
     "two_relation_weights",
     "to_torch_mask",
+    "demo_heads",
+    "scaling_stats",
 ]
 
 
@@ -292,3 +294,49 @@ def to_torch_mask(keep) -> np.ndarray:
     if arr.dtype.kind != "b":
         raise TypeError(f"keep must be a boolean mask (True = may attend); got dtype {arr.dtype}, shape {_shape(arr)}")
     return ~arr
+
+
+def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, seed: int = 0):
+    """Weights of a small multi-head layer for the chapter's panel: two hand-built heads, the rest random.
+
+    Head 1 makes 它 look at 小猫 and head 2 makes 它 look at 饿坏了 (as in
+    :func:`two_relation_weights`, each ``d_head = d_model // n_heads`` wide); heads 3…h are
+    random, untrained projections (``init_weights``).  W_O is the identity.
+
+    Returns
+    -------
+    (W_Q, W_K, W_V, W_O), each (d_model, d_model)
+    """
+    d_model = _check_positive_int(d_model, "d_model")
+    n_heads = _check_positive_int(n_heads, "n_heads")
+    if n_heads < 2 or d_model % n_heads:
+        raise ValueError(f"need n_heads >= 2 dividing d_model; got d_model={d_model}, n_heads={n_heads}")
+    seed = _check_seed(seed)
+    d_head = d_model // n_heads
+    wq, wk = init_weights(d_model, d_model, seed + 10), init_weights(d_model, d_model, seed + 11)
+    wv = init_weights(d_model, d_model, seed + 12)
+    for i, key in enumerate(("小猫", "饿坏了")):
+        q_i, k_i, _ = handmade_weights("它", key, d_model=d_model, d_k=d_head, strength=strength, seed=seed)
+        wq[:, i * d_head:(i + 1) * d_head] = q_i
+        wk[:, i * d_head:(i + 1) * d_head] = k_i
+    return wq, wk, wv, np.eye(d_model)
+
+
+def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
+    """How sharp the per-head weights are when every head's scores are divided by ``divisor``.
+
+    Returns a dict with ``score_std`` (std of the divided scores over all heads, rows, keys),
+    ``mean_max`` (mean over heads and rows of the largest weight of the row) and
+    ``entropy_ratio`` (mean row entropy / log n: 1 = uniform, 0 = one-hot).
+    """
+    xa = _as_real_array(x, "x")
+    from .attention import split_heads, softmax
+    q = split_heads(xa @ np.asarray(w_q, dtype=float), n_heads)
+    k = split_heads(xa @ np.asarray(w_k, dtype=float), n_heads)
+    scores = q @ np.swapaxes(k, -1, -2) / float(divisor)
+    w = softmax(scores)
+    n = w.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.sum(np.where(w > 0, w * np.log(w), 0.0), axis=-1)
+    return {"score_std": float(scores.std()), "mean_max": float(w.max(axis=-1).mean()),
+            "entropy_ratio": float(ent.mean() / np.log(n)) if n > 1 else 0.0}

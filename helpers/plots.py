@@ -527,8 +527,9 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     value_labels = _labels(value_labels, len(z), "value_labels", "z") if value_labels is not None else \
         [f"第{i + 1}维" for i in range(len(z))]
 
-    fig, axes = _subplots(1, 4, figsize=(12.5, 3.3), layout="constrained",
-                          gridspec_kw={"width_ratios": [n_k, n_k, n_k, max(len(z), 2)]})
+    # 2 × 2 (not 1 × 4): a 12-inch strip is shown shrunk and its numbers fall below 10 px
+    fig, axes = _subplots(2, 2, figsize=(9.6, 6.4), layout="constrained")
+    axes = axes.ravel()
     xs = np.arange(n_k)
     lim = max(np.abs(scores).max(), 1e-9)
     s_norm = _symmetric_norm(scores, lim)
@@ -672,16 +673,16 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
     col_labels = _labels(col_labels, n_cols, "col_labels", "")
     cm = _get_cmap(cmap, DIVERGING_CMAP)
     norm = _symmetric_norm(A, limit)
-    fig, ax = _new_axes(ax, (max(2.2, 0.45 * n_cols + 1.4), max(1.8, 0.45 * n_rows + 1.2)))
+    fig, ax = _new_axes(ax, (max(2.2, 0.5 * n_cols + 1.4), max(1.8, 0.5 * n_rows + 1.2)))
     im = ax.imshow(A, cmap=cm, norm=norm, aspect="equal", interpolation="nearest")
-    fs = 10 if max(n_rows, n_cols) <= 8 else 8
+    fs = 11 if max(n_rows, n_cols) <= 8 else MIN_FONT_PT
     _set_token_ticks(ax, row_labels, col_labels, fontsize=fs)
     ax.set_xticks(np.arange(-0.5, n_cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, n_rows, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=1.0)
     ax.tick_params(which="minor", length=0)
     if _check_annotate(annotate, n_rows, n_cols):
-        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=MIN_FONT_PT if n_cols > 6 else 8)
+        _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=MIN_FONT_PT)
     ax.set_title(f"{name}  ({n_rows} × {n_cols})")
     if colorbar:
         fig.colorbar(im, ax=ax, shrink=0.8)
@@ -689,10 +690,11 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
 
 
 def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
-    """X, Q, K, V side by side as labelled grids (rows = tokens), shapes in the titles.
+    """X (and W_Q) on the first row, Q, K, V on the second: labelled grids, shapes in the titles.
 
     ``W`` may be an optional ``(W_Q, W_K, W_V)`` tuple; then ``W_Q`` is drawn
-    between X and Q to show ``Q = X W_Q``.
+    next to X to show ``Q = X W_Q``.  Two rows keep every cell number
+    readable (≥ 10 pt at the size JupyterLab shows the figure).
 
     Parameters
     ----------
@@ -705,7 +707,9 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        All grids share one colour range and one colorbar.
+        X, Q, K and V share one colour range (one colorbar); W_Q, whose entries
+        are about ten times smaller, has its own range and colorbar so its
+        pattern stays visible.
     """
     mats = [("X", _as_matrix(X, "X"))]
     if W is not None:
@@ -720,23 +724,36 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
             raise ValueError(f"{nm} has {m.shape[0]} rows (shape {m.shape}) but there are {n} tokens")
     if W is not None and mats[1][1].shape[0] != mats[0][1].shape[1]:
         raise ValueError(f"W_Q shape {mats[1][1].shape} does not match X shape {mats[0][1].shape}")
-    limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
-    widths = [m.shape[1] for _, m in mats]
-    height = max(m.shape[0] for _, m in mats)
-    fig, axes = _subplots(1, len(mats), figsize=(min(16, 0.42 * sum(widths) + 1.2 * len(mats) + 0.5),
-                                                 max(2.3, 0.42 * height + 1.3)),
-                          gridspec_kw={"width_ratios": widths}, layout="constrained")
-    for ax, (nm, m) in zip(axes, mats):
-        labels = tokens if nm != "W_Q" else [str(i) for i in range(m.shape[0])]
-        matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=limit)
-        ax.set_xlabel("输出维度" if nm == "W_Q" else "维度", fontsize=MIN_FONT_PT)
-        if nm == "W_Q":
+    acts = [(nm, m) for nm, m in mats if nm != "W_Q"]
+    limit = max(float(np.abs(m).max()) for _, m in acts) or 1.0
+    top = mats[:2] if W is not None else mats[:1]
+    bottom = mats[len(top):]
+    cell = 0.5
+    h_top = max(m.shape[0] for _, m in top)
+    h_bot = max(m.shape[0] for _, m in bottom)
+    w_top = sum(m.shape[1] for _, m in top) + 1.4 * len(top) + (1.2 if W is not None else 0)
+    w_bot = sum(m.shape[1] for _, m in bottom) + 1.4 * len(bottom)
+    width = min(10.0, cell * max(w_top, w_bot) + 1.6)
+    _setup_font()
+    fig = plt.figure(figsize=(width, cell * (h_top + h_bot) + 3.0), layout="constrained")
+    gs = fig.add_gridspec(2, 1, height_ratios=[h_top + 1.6, h_bot + 1.6])
+    rows = []
+    for g, row in ((gs[0], top), (gs[1], bottom)):
+        sub = g.subgridspec(1, len(row), width_ratios=[m.shape[1] for _, m in row])
+        rows.append([fig.add_subplot(sub[0, i]) for i in range(len(row))])
+    dcm = _get_cmap(None, DIVERGING_CMAP)
+    for ax, (nm, m) in zip(rows[0] + rows[1], top + bottom):
+        is_w = nm == "W_Q"
+        labels = tokens if not is_w else [str(i) for i in range(m.shape[0])]
+        matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=None if is_w else limit)
+        ax.set_xlabel("输出维度" if is_w else "维度", fontsize=MIN_FONT_PT)
+        if is_w:
             ax.set_ylabel("输入维度", fontsize=MIN_FONT_PT)
-    sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=_get_cmap(None, DIVERGING_CMAP))
-    _colorbar(fig, sm, list(axes), VALUE_LABEL, shrink=0.8, aspect=15)
+            _colorbar(fig, ax.images[0], ax, "W_Q 的数值 (单独色标)", shrink=0.8, aspect=15)
+    sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=dcm)
+    _colorbar(fig, sm, rows[1], "数值 (X、Q、K、V 同一色标)", shrink=0.9, aspect=12)
     rows_note = "X、Q、K、V 每行一个词"
     if W is not None:
         rows_note += "；W_Q 每行一个输入维度"
-        fig.get_layout_engine().set(wspace=0.05)  # room for W_Q's y-label next to X
-    fig.suptitle(f"Q = X·W_Q,  K = X·W_K,  V = X·W_V   ({rows_note})")
+    fig.suptitle(f"Q = X·W_Q,  K = X·W_K,  V = X·W_V\n({rows_note})")
     return fig

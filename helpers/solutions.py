@@ -46,7 +46,7 @@ def scores(Q, K):
 
 def scaled_scores(Q, K):
     """Q: (n_q, d_k), K: (n_k, d_k) -> Q Kᵀ / √d_k."""
-    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的长度（列数），不是词的个数
+    d_k = Q.shape[-1]  # d_k 是每个查询/键向量的维度（列数），不是词的个数
     return Q @ K.T / np.sqrt(d_k)  # 除以 √d_k，不是 d_k
 
 
@@ -107,6 +107,44 @@ def softmax_backward(weights_row, grad_weights_row):
     g = np.asarray(grad_weights_row)
     # 雅可比矩阵 J = diag(α) - α αᵀ，所以 J g = α ⊙ (g - α·g)
     return a * (g - np.dot(a, g))
+
+
+# --- ch01 / ch02 exercises added for issue 11 ------------------------------
+
+__all__ += ["qkv_shapes", "permuted_output", "dot_cos_ranking", "batched_scores"]
+
+
+def qkv_shapes():
+    """10 words, d_model = 512, d_k = 64, d_v = 32: the (rows, cols) of each matrix."""
+    n, d_model, d_k, d_v = 10, 512, 64, 32
+    return {
+        "X": (n, d_model),        # 每行一个词
+        "W_Q": (d_model, d_k),    # 行数 = X 的列数；W_K 也一样
+        "W_V": (d_model, d_v),    # V 的宽度由 d_v 决定
+        "Q": (n, d_k),            # d_model 在 X @ W_Q 里被“消掉”
+        "K": (n, d_k),
+        "V": (n, d_v),
+    }
+
+
+def permuted_output(Z, perm):
+    """Output of the reordered sentence (no positional encoding): row i comes from row perm[i]."""
+    # 注意力是置换等变的：输入的行怎样重排，输出的行就怎样重排
+    return Z[perm]
+
+
+def dot_cos_ranking():
+    """q = [1, 0, 1]; k1 = [2, 0, 2], k2 = [0, 0, 5], k3 = [1, 1, 1]."""
+    # 点积: k1 → 4, k2 → 5, k3 → 2；余弦: k1 → 1.0, k2 → 0.707, k3 → 0.816
+    dot_order = ["k2", "k1", "k3"]
+    cos_order = ["k1", "k3", "k2"]
+    return dot_order, cos_order
+
+
+def batched_scores(Q, K):
+    """Q: (..., n_q, d_k), K: (..., n_k, d_k) -> (..., n_q, n_k); any number of batch axes."""
+    # 只交换最后两个轴；K.T 会把批次轴也倒过来
+    return Q @ np.swapaxes(K, -1, -2)
 
 
 def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):

@@ -4,15 +4,36 @@ own named hint."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import io
 import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import helpers as h
 from helpers import checks, solutions
+from helpers.analysis import softmax_jacobian
+from helpers.attention import softmax as _course_softmax
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fresh(name):
+    """The reference solution as a learner who copied it would have it (its own code object)."""
+    namespace: dict = {"np": np}
+    exec(inspect.getsource(getattr(solutions, name)), namespace)
+    return namespace[name]
 
 CHECKERS = {
     "qkv_projection": checks.check_qkv_projection,
@@ -98,9 +119,10 @@ def test_learner_exception_is_reported_not_raised(name, capsys):
 
 
 @pytest.mark.parametrize("name", sorted(CHECKERS))
-def test_checkers_do_not_mutate_or_depend_on_learner_mutation(name, capsys):
-    """A learner function that modifies its inputs in place must not break later cases."""
-    ref = getattr(solutions, name)
+def test_learner_mutating_its_input_is_told_so(name, capsys):
+    """A right answer that modifies its inputs in place is not accepted, and the verdict
+    names the parameter; the checker's own data is untouched (later checks still pass)."""
+    ref = _fresh(name)
 
     def my_answer(*args):
         out = ref(*args)
@@ -110,6 +132,13 @@ def test_checkers_do_not_mutate_or_depend_on_learner_mutation(name, capsys):
         return out
 
     CHECKERS[name](my_answer)
+    out = capsys.readouterr().out
+    if name == "causal_mask":  # its only input is an int: nothing to modify
+        assert out.startswith("✅"), out
+        return
+    assert out.startswith("❌") and checks.HINTS["mutated_input"] in out, out
+    assert "被修改的参数：第 1 个参数" in out  # *args has no names
+    CHECKERS[name](_fresh(name))
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -446,6 +475,272 @@ def back_forgot_alpha(a, g):
     return g - a @ g
 
 
+# --- more wrong answers, written the way learners write them (issue 11) -----------
+
+def qkv_w_left(X, W_Q, W_K, W_V):
+    return W_Q @ X, W_K @ X, W_V @ X
+
+
+def qkv_elementwise(X, W_Q, W_K, W_V):
+    return X * W_Q, X * W_K, X * W_V
+
+
+def qkv_w_transposed(X, W_Q, W_K, W_V):
+    return X @ W_Q.T, X @ W_K.T, X @ W_V.T
+
+
+def qkv_all_w_q(X, W_Q, W_K, W_V):
+    return X @ W_Q, X @ W_Q, X @ W_Q
+
+
+def qkv_dict(X, W_Q, W_K, W_V):
+    return {"Q": X @ W_Q, "K": X @ W_K, "V": X @ W_V}
+
+
+def qkv_course(X, W_Q, W_K, W_V):
+    return h.project_qkv(X, W_Q, W_K, W_V)
+
+
+def scores_qt_k(Q, K):
+    return Q.T @ K
+
+
+def scores_kt_q(Q, K):
+    return K.T @ Q
+
+
+def scores_transposed_result(Q, K):
+    return (Q @ K.T).T
+
+
+def scores_sum_product(Q, K):
+    return np.sum(Q * K, axis=-1)
+
+
+def scores_course(Q, K):
+    return h.attention_scores(Q, K)
+
+
+def scaled_dk_len(Q, K):
+    return Q @ K.T / np.sqrt(len(Q))
+
+
+def scaled_sqrt4(Q, K):
+    return Q @ K.T / np.sqrt(4)  # d_k of the first example, hard-coded
+
+
+def scaled_sqrt3(Q, K):
+    return Q @ K.T / np.sqrt(3)  # d_k of the source chapter's example, hard-coded
+
+
+def scaled_sqrt_shape(Q, K):
+    return Q @ K.T / np.sqrt(Q.shape)
+
+
+def scaled_both_sides(Q, K):
+    d_k = Q.shape[-1]
+    return (Q / np.sqrt(d_k)) @ (K / np.sqrt(d_k)).T
+
+
+def scaled_qt_k(Q, K):
+    return Q.T @ K / np.sqrt(Q.shape[-1])
+
+
+def scaled_course(Q, K):
+    return h.scale_scores(Q @ K.T, Q.shape[-1])
+
+
+def softmax_sum_axis0(scores):
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_in_place(scores):
+    scores -= scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    return scores / scores.sum(axis=-1, keepdims=True)
+
+
+def softmax_whole_naive(scores):
+    return np.exp(scores) / np.sum(np.exp(scores))
+
+
+def softmax_course(scores):
+    return h.softmax(scores)
+
+
+def softmax_solution(scores):
+    return solutions.softmax(scores)
+
+
+def _att(Q, K, V, d_k=None, after=False, whole=False, T=False):
+    s = Q @ K.T
+    if not after:
+        s = s / np.sqrt(Q.shape[-1] if d_k is None else d_k)
+    if whole:
+        e = np.exp(s - s.max())
+        w = e / e.sum()
+    else:
+        w = _softmax_rows(s)
+    if after:
+        w = w / np.sqrt(Q.shape[-1])
+    return (w.T if T else w) @ V
+
+
+def att_times_v_elementwise(Q, K, V):
+    w = _softmax_rows(Q @ K.T / np.sqrt(Q.shape[-1]))
+    return w * V
+
+
+def att_dk_from_v(Q, K, V):
+    return _att(Q, K, V, d_k=V.shape[1])
+
+
+def att_dk_n_keys(Q, K, V):
+    return _att(Q, K, V, d_k=K.shape[0])
+
+
+def att_sqrt3(Q, K, V):
+    return _att(Q, K, V, d_k=3)
+
+
+def att_sqrt4(Q, K, V):
+    return _att(Q, K, V, d_k=4)
+
+
+def att_scaled_after(Q, K, V):
+    return _att(Q, K, V, after=True)
+
+
+def att_alpha_t(Q, K, V):
+    return _att(Q, K, V, T=True)
+
+
+def att_whole_softmax(Q, K, V):
+    return _att(Q, K, V, whole=True)
+
+
+def att_course(Q, K, V):
+    Z, _ = h.scaled_dot_product_attention(Q, K, V)
+    return Z
+
+
+def att_mutates(Q, K, V):
+    Q /= np.sqrt(Q.shape[-1])
+    return _softmax_rows(Q @ K.T) @ V
+
+
+def sa_dk_from_v(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax_rows(Q @ K.T / np.sqrt(V.shape[-1])) @ V
+
+
+def sa_sqrt4(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax_rows(Q @ K.T / 2.0) @ V
+
+
+def sa_alpha_t(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax_rows(Q @ K.T / np.sqrt(K.shape[1])).T @ V
+
+
+def sa_times_v_elementwise(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return _softmax_rows(Q @ K.T / np.sqrt(K.shape[1])) * V
+
+
+def sa_axis0(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    s = Q @ K.T / np.sqrt(K.shape[1])
+    e = np.exp(s - s.max(axis=0, keepdims=True))
+    return (e / e.sum(axis=0, keepdims=True)) @ V
+
+
+def sa_v_not_projected(X, W_Q, W_K, W_V):
+    Q, K = X @ W_Q, X @ W_K
+    return _softmax_rows(Q @ K.T / np.sqrt(K.shape[1])) @ X
+
+
+def sa_scaled_after(X, W_Q, W_K, W_V):
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return (_softmax_rows(Q @ K.T) / np.sqrt(K.shape[1])) @ V
+
+
+def sa_course(X, W_Q, W_K, W_V):
+    return h.self_attention(X, W_Q, W_K, W_V)[0]
+
+
+def sa_solution(X, W_Q, W_K, W_V):
+    return solutions.attention(X @ W_Q, X @ W_K, X @ W_V)
+
+
+def mask_tri_float(n):
+    return np.tri(n)
+
+
+def mask_all_true(n):
+    return np.ones((n, n), dtype=bool)
+
+
+def mask_strict_compare(n):
+    i = np.arange(n)
+    return i[:, None] > i[None, :]
+
+
+def mask_course(n):
+    return h.causal_mask(n)
+
+
+def causal_added_bool(Q, K, V):
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    return _softmax_rows(s + _tril(len(Q))) @ V
+
+
+def causal_inf_times_mask(Q, K, V):
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    future = ~_tril(len(Q))
+    with np.errstate(invalid="ignore"):
+        s = s + future * -np.inf  # 0 * -inf = nan on the allowed positions
+    return _softmax_rows(s) @ V
+
+
+def causal_dk_from_v(Q, K, V):
+    s = np.where(_tril(len(Q)), Q @ K.T / np.sqrt(V.shape[-1]), -np.inf)
+    return _softmax_rows(s) @ V
+
+
+def causal_alpha_t(Q, K, V):
+    s = np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -np.inf)
+    return _softmax_rows(s).T @ V
+
+
+def causal_course(Q, K, V):
+    return h.scaled_dot_product_attention(Q, K, V, mask=h.causal_mask(len(Q)))[0]
+
+
+def causal_axis0(Q, K, V):
+    s = np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -np.inf)
+    e = np.exp(s - s.max(axis=0, keepdims=True))
+    return (e / e.sum(axis=0, keepdims=True)) @ V
+
+
+def back_elementwise_dot(a, g):
+    return a * (g - a * g)
+
+
+def back_sum_not_dot(a, g):
+    return a * (g - g.sum())
+
+
+def back_plus(a, g):
+    return (np.diag(a) + np.outer(a, a)) @ g
+
+
+def back_course(a, g):
+    return softmax_jacobian(a) @ g
+
+
 MISTAKES = [
     # (checker, learner function, expected hint id)
     ("qkv_projection", qkv_single, "qkv_not_tuple"),
@@ -512,6 +807,62 @@ MISTAKES = [
     ("softmax_backward", back_sign, "backward_sign"),
     ("softmax_backward", back_identity, "backward_identity"),
     ("softmax_backward", back_forgot_alpha, "backward_forgot_alpha"),
+    ("qkv_projection", qkv_w_left, "qkv_matmul_order"),
+    ("qkv_projection", qkv_elementwise, "qkv_elementwise"),
+    ("qkv_projection", qkv_w_transposed, "qkv_matmul_order"),
+    ("qkv_projection", qkv_all_w_q, "qkv_swapped_weights"),
+    ("qkv_projection", qkv_dict, "qkv_not_tuple"),
+    ("qkv_projection", qkv_course, "uses_course_impl"),
+    ("scores", scores_qt_k, "scores_transpose_wrong"),
+    ("scores", scores_kt_q, "scores_transpose_wrong"),
+    ("scores", scores_transposed_result, "scores_swapped"),
+    ("scores", scores_sum_product, "scores_elementwise"),
+    ("scores", scores_course, "uses_course_impl"),
+    ("scaled_scores", scaled_dk_len, "dk_wrong_axis"),
+    ("scaled_scores", scaled_sqrt4, "dk_hard_coded"),
+    ("scaled_scores", scaled_sqrt3, "dk_hard_coded"),
+    ("scaled_scores", scaled_sqrt_shape, "dk_is_shape"),
+    ("scaled_scores", scaled_both_sides, "scaled_by_dk"),
+    ("scaled_scores", scaled_qt_k, "scores_transpose_wrong"),
+    ("scaled_scores", scaled_course, "uses_course_impl"),
+    ("softmax", softmax_sum_axis0, "softmax_sum_wrong_axis"),
+    ("softmax", softmax_in_place, "mutated_input"),
+    ("softmax", softmax_whole_naive, "softmax_whole_matrix"),
+    ("softmax", softmax_course, "uses_course_impl"),
+    ("softmax", softmax_solution, "uses_course_impl"),
+    ("attention", att_times_v_elementwise, "weights_elementwise_v"),
+    ("attention", att_dk_from_v, "dk_from_v"),
+    ("attention", att_dk_n_keys, "dk_wrong_axis"),
+    ("attention", att_sqrt3, "dk_hard_coded"),
+    ("attention", att_sqrt4, "dk_hard_coded"),
+    ("attention", att_scaled_after, "scaled_after_softmax"),
+    ("attention", att_alpha_t, "weights_transposed"),
+    ("attention", att_whole_softmax, "softmax_whole_matrix_att"),
+    ("attention", att_course, "uses_course_impl"),
+    ("attention", att_mutates, "mutated_input"),
+    ("self_attention", sa_dk_from_v, "dk_from_v"),
+    ("self_attention", sa_sqrt4, "dk_hard_coded"),
+    ("self_attention", sa_alpha_t, "weights_transposed"),
+    ("self_attention", sa_times_v_elementwise, "weights_elementwise_v"),
+    ("self_attention", sa_axis0, "softmax_wrong_axis"),
+    ("self_attention", sa_v_not_projected, "qkv_not_projected"),
+    ("self_attention", sa_scaled_after, "scaled_after_softmax"),
+    ("self_attention", sa_course, "uses_course_impl"),
+    ("self_attention", sa_solution, "uses_course_impl"),
+    ("causal_mask", mask_tri_float, "mask_not_bool"),
+    ("causal_mask", mask_all_true, "mask_all_true"),
+    ("causal_mask", mask_strict_compare, "mask_no_diagonal"),
+    ("causal_mask", mask_course, "uses_course_impl"),
+    ("causal_attention", causal_added_bool, "mask_added_bool"),
+    ("causal_attention", causal_inf_times_mask, "mask_inf_times_zero"),
+    ("causal_attention", causal_dk_from_v, "dk_from_v"),
+    ("causal_attention", causal_alpha_t, "weights_transposed"),
+    ("causal_attention", causal_course, "uses_course_impl"),
+    ("causal_attention", causal_axis0, "softmax_wrong_axis"),
+    ("softmax_backward", back_elementwise_dot, "backward_diag_only"),
+    ("softmax_backward", back_sum_not_dot, "backward_sum_not_dot"),
+    ("softmax_backward", back_plus, "backward_plus"),
+    ("softmax_backward", back_course, "uses_course_impl"),
 ]
 
 
@@ -542,7 +893,8 @@ def _chapter_catalogues() -> set:
 
 def test_every_hint_is_exercised_or_generic():
     used = {hint for _, _, hint in MISTAKES} | _chapter_catalogues()
-    generic = {"not_callable", "nonfinite"}
+    generic = {"not_callable", "nonfinite", "timeout", "interrupted", "system_exit", "mutated_input",
+               "uses_course_impl"}
     assert set(checks.HINTS) - used <= generic
 
 
@@ -575,15 +927,29 @@ def test_scalar_result_gets_a_shape_message(capsys):
     assert out.startswith("❌ 在「3 个查询 × 5 个键，d_k=4（n_q≠n_k）」这组输入上不对：你的结果形状是 ()")
 
 
-def test_generic_wrong_values_name_the_first_difference(capsys):
+def test_generic_wrong_values_name_the_largest_difference(capsys):
     def my_scores(Q, K):
         s = Q @ K.T
         s[0, 0] += 1.0
+        s[1, 2] += 0.5
         return s
 
     checks.check_scores(my_scores)
     out = capsys.readouterr().out
-    assert "第一处不同在位置 (0, 0)" in out
+    assert "差别最大的是位置 (0, 0)：你的结果 -3.114，参考答案 -4.114（共 2 处不同）。" in out
+
+
+def test_a_tiny_difference_is_shown_with_enough_digits(capsys):
+    def my_scores(Q, K):
+        s = Q @ K.T
+        s[2, 1] *= 1 + 3e-6  # beyond the tolerance, invisible at 4 digits
+        return s
+
+    checks.check_scores(my_scores)
+    out = capsys.readouterr().out
+    m = re.search(r"你的结果 (\S+)，参考答案 (\S+?)。", out)
+    assert m and m.group(1) != m.group(2), out
+    assert "位置 (2, 1)" in out
 
 
 def test_lists_are_accepted(capsys):
@@ -594,7 +960,7 @@ def test_lists_are_accepted(capsys):
 def test_float64_result_for_float32_inputs_is_accepted(capsys):
     def my_attention(Q, K, V):
         Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
-        return solutions.attention(Q, K, V)
+        return _fresh("attention")(Q, K, V)
 
     checks.check_attention(my_attention)
     assert capsys.readouterr().out.startswith("✅")
@@ -777,3 +1143,355 @@ def test_notebook_exercise_cells_use_existing_checkers(path):
                 assert out.get("name") != "stderr", f"{path.name}: exercise cell wrote to stderr"
                 text = "".join(out.get("text", ""))
                 assert text[:1] in {"⏳", "✅", "❌"}, f"{path.name}: unexpected checker output {text[:60]!r}"
+
+
+# ---------------------------------------------------------------------------
+# the machinery: time limit, hostile exceptions, course implementation, strict, records
+# ---------------------------------------------------------------------------
+
+def test_a_function_that_never_returns_gets_a_time_limit_verdict(capsys):
+    def my_softmax(scores):
+        while True:
+            pass
+
+    t0 = time.monotonic()
+    checks.check_softmax(my_softmax, time_limit=0.3)
+    assert time.monotonic() - t0 < 5
+    out = capsys.readouterr().out
+    assert out.startswith("❌ 你的函数在「3×5 的分数矩阵」这组输入上运行了 0.3 秒还没有返回，检查已停止：")
+    assert checks.HINTS["timeout"] in out
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None) \
+        or not callable(signal.getsignal(signal.SIGALRM)) or True
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_time_limit_cannot_be_swallowed_by_a_bare_except(capsys):
+    def my_softmax(scores):
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:  # noqa: BLE001 - a learner "handling" everything
+                pass
+
+    with checks.strict(False):
+        checks.check_softmax(my_softmax, time_limit=0.2)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and checks.HINTS["timeout"] in out
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_time_limit_outside_the_main_thread_uses_a_daemon_thread(capsys):
+    release = threading.Event()
+
+    def my_softmax(scores):
+        release.wait(10)
+        return None
+
+    result = {}
+
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()) as buf:
+            checks.check_softmax(my_softmax, time_limit=0.2)
+        result["out"] = buf.getvalue()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(10)
+    release.set()
+    assert checks.HINTS["timeout"] in result["out"]
+    assert "重启内核" in result["out"]
+
+
+def test_default_time_limit_is_a_few_seconds():
+    assert 1 <= checks.TIME_LIMIT <= 10
+
+
+def test_time_limit_must_be_positive():
+    with pytest.raises(ValueError, match="time_limit"):
+        checks.check_softmax(_fresh("softmax"), time_limit=0)
+
+
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no")
+
+
+class _Custom(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("exc,expected", [
+    (_Unprintable(), "出错：_Unprintable: （错误信息无法显示）"),
+    (_Custom("x"), "出错：_Custom: x"),
+    (GeneratorExit(), "出错：GeneratorExit"),
+    (RecursionError("maximum recursion depth exceeded"), "出错：RecursionError: maximum recursion depth"),
+])
+def test_hostile_exceptions_do_not_escape(exc, expected, capsys):
+    def my_scores(Q, K):
+        raise exc
+
+    checks.check_scores(my_scores)
+    cap = capsys.readouterr()
+    assert cap.out.startswith("❌") and expected in cap.out, cap.out
+    assert cap.err == ""
+
+
+@pytest.mark.parametrize("call", [lambda: sys.exit(3), lambda: exit(), lambda: quit()])
+def test_system_exit_is_a_verdict(call, capsys):
+    def my_scores(Q, K):
+        call()
+
+    checks.check_scores(my_scores)
+    out = capsys.readouterr().out
+    assert out.startswith("❌ 你的函数在「3 个查询 × 5 个键，d_k=4（n_q≠n_k）」这组输入上调用了 exit")
+    assert checks.HINTS["system_exit"] in out
+
+
+def test_keyboard_interrupt_stops_the_check_without_a_traceback(capsys):
+    def my_scores(Q, K):
+        raise KeyboardInterrupt
+
+    checks.check_scores(my_scores)
+    assert capsys.readouterr().out == f"⏹ {checks.HINTS['interrupted']}\n"
+
+
+def test_error_verdict_shows_the_learners_line(capsys):
+    def my_attention(Q, K, V):
+        w = _softmax_rows(Q @ K.T / np.sqrt(Q.shape[-1]))
+        return w * V
+
+    checks.check_attention(my_attention)
+    out = capsys.readouterr().out
+    assert "出错的代码：return w * V" in out
+
+
+def test_returned_object_whose_methods_fail_is_reported(capsys):
+    class Weird:
+        def __array__(self, *a, **k):
+            raise SystemExit("boom")
+
+    checks.check_scores(lambda Q, K: Weird())
+    cap = capsys.readouterr()
+    assert cap.out.startswith("❌") and cap.err == ""
+
+
+# --- calling the course's own implementation ------------------------------------
+
+def _uses(impl):
+    return f"你的函数调用了 {impl}"
+
+
+@pytest.mark.parametrize("name,fn,shown", [
+    ("softmax", lambda s: h.softmax(s), "helpers.attention.softmax（也就是 h.softmax）"),
+    ("softmax", lambda s: attention_softmax_alias(s), "helpers.attention.softmax（也就是 h.softmax）"),
+    ("softmax", h.softmax, "helpers.attention.softmax（也就是 h.softmax）"),
+    ("softmax", lambda s: solutions.softmax(s), "参考答案 solutions.softmax"),
+    ("attention", lambda Q, K, V: h.scaled_dot_product_attention(Q, K, V)[0],
+     "helpers.attention.scaled_dot_product_attention（也就是 h.scaled_dot_product_attention）"),
+    ("attention", lambda Q, K, V: h.weighted_sum(h.attention_weights(h.scale_scores(
+        h.attention_scores(Q, K), Q.shape[-1])), V), "helpers.attention.attention_weights"),
+    ("self_attention", lambda X, a, b, c: h.self_attention(X, a, b, c)[0], "helpers.attention.self_attention"),
+    ("causal_attention", lambda Q, K, V: h.scaled_dot_product_attention(Q, K, V, mask=h.causal_mask(len(Q)))[0],
+     "helpers.attention.scaled_dot_product_attention"),
+    ("causal_mask", lambda n: h.causal_mask(n), "helpers.attention.causal_mask"),
+    ("scores", lambda Q, K: h.attention_scores(Q, K), "helpers.attention.attention_scores"),
+    ("scaled_scores", lambda Q, K: h.scale_scores(Q @ K.T, Q.shape[-1]), "helpers.attention.scale_scores"),
+    ("qkv_projection", lambda X, a, b, c: h.project_qkv(X, a, b, c), "helpers.attention.project_qkv"),
+    ("softmax_backward", lambda a, g: softmax_jacobian(a) @ g, "helpers.analysis.softmax_jacobian"),
+    ("self_attention", lambda X, a, b, c: solutions.attention(X @ a, X @ b, X @ c), "参考答案 solutions.attention"),
+])
+def test_calling_the_course_implementation_is_not_accepted(name, fn, shown, capsys):
+    CHECKERS[name](fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and checks.HINTS["uses_course_impl"] in out, out
+    assert _uses(shown) in out, out
+
+
+def attention_softmax_alias(s):
+    return _course_softmax(s)
+
+
+def test_using_earlier_steps_of_the_course_is_allowed(capsys):
+    """Building attention from the course's softmax / scores (earlier exercises) is fine."""
+    checks.check_attention(lambda Q, K, V: h.softmax(h.attention_scores(Q, K) / np.sqrt(Q.shape[-1])) @ V)
+    assert capsys.readouterr().out.startswith("✅")
+    checks.check_scaled_scores(lambda Q, K: h.attention_scores(Q, K) / np.sqrt(Q.shape[-1]))
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_call_watch_is_removed_after_the_check(capsys):
+    checks.check_softmax(lambda s: h.softmax(s))
+    capsys.readouterr()
+    assert sys.getprofile() is None
+
+
+# --- strict mode -----------------------------------------------------------------
+
+def test_strict_context_raises_the_same_verdict(capsys):
+    checks.check_softmax(softmax_axis0)
+    printed = capsys.readouterr().out.rstrip("\n")
+    with checks.strict():
+        with pytest.raises(AssertionError) as info:
+            checks.check_softmax(softmax_axis0)
+    assert str(info.value) == printed
+    assert checks.HINTS["softmax_wrong_axis"] in str(info.value)
+    assert info.value.__context__ is None or info.value.__suppress_context__
+    assert capsys.readouterr().out == ""
+    with checks.strict():
+        checks.check_softmax(_fresh("softmax"))  # right answer: no exception, ✅ printed
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_strict_keyword_on_every_checker(name, capsys):
+    with pytest.raises(AssertionError, match="^⏳ 还没完成"):
+        CHECKERS[name](lambda *a: None, strict=True)
+    CHECKERS[name](_fresh(name), strict=True)
+    assert capsys.readouterr().out.startswith("✅")
+    CHECKERS[name](lambda *a: None, strict=False)  # explicit False wins over nothing
+    assert capsys.readouterr().out.startswith("⏳")
+
+
+def test_module_switch_and_keyword_override(capsys, monkeypatch):
+    monkeypatch.setattr(checks, "STRICT", False)
+    checks.set_strict(True)
+    try:
+        with pytest.raises(AssertionError):
+            checks.check_scores(scores_kq)
+        checks.check_scores(scores_kq, strict=False)
+        assert capsys.readouterr().out.startswith("❌")
+        with checks.strict(False):
+            checks.check_scores(scores_kq)
+        assert capsys.readouterr().out.startswith("❌")
+    finally:
+        checks.set_strict(False)
+
+
+def test_strict_from_environment_variable(tmp_path):
+    code = ("from helpers import checks\n"
+            "try:\n    checks.check_scores(lambda Q, K: K @ Q.T)\n"
+            "except AssertionError as e:\n    print('RAISED', str(e)[:1])\n")
+    env = dict(os.environ, COURSE_CHECKS_STRICT="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=str(_ROOT), check=True).stdout
+    assert out == "RAISED ❌\n"
+
+
+# --- recording and summary -----------------------------------------------------------
+
+def test_recording_is_off_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    checks.check_softmax(softmax_axis0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_recording_writes_json_lines_and_summary_counts_them(tmp_path, capsys):
+    a, b = tmp_path / "a.jsonl", tmp_path / "sub"
+    b.mkdir()
+    try:
+        assert checks.record_to(a) == str(a)
+        checks.check_softmax(softmax_axis0)
+        checks.check_softmax(softmax_axis0)
+        checks.check_softmax(_fresh("softmax"))
+        checks.record_to(b, student="S02")
+        checks.check_softmax(softmax_axis0)
+        checks.check_scores(scores_kq)
+        with checks.strict():
+            with pytest.raises(AssertionError):
+                checks.check_scores(lambda Q, K: None)
+    finally:
+        checks.record_to(None)
+    checks.check_softmax(softmax_axis0)  # off again: not recorded
+    lines = [json.loads(x) for x in a.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3
+    assert set(lines[0]) == {"time", "exercise", "status", "mistake", "case"}
+    assert lines[0]["exercise"] == "softmax" and lines[0]["mistake"] == "softmax_wrong_axis"
+    assert lines[2]["status"] == "passed" and lines[2]["mistake"] is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[0]["time"])
+    other = [json.loads(x) for x in (b / "checks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["student"] for r in other] == ["S02"] * 3
+    assert other[2]["status"] == "pending"
+    capsys.readouterr()
+    rows = checks.summarize_records(tmp_path)
+    table = capsys.readouterr().out
+    assert {"exercise": "softmax", "status": "failed", "mistake": "softmax_wrong_axis",
+            "count": 3, "learners": 2} in rows
+    assert {"exercise": "scores", "status": "failed", "mistake": "scores_swapped",
+            "count": 1, "learners": 1} in rows
+    assert table.splitlines()[0].split() == ["练习", "结论", "错误", "id", "次数", "人数"]
+    assert "softmax_wrong_axis" in table
+    assert checks.summarize_records(tmp_path, show=False) == rows
+
+
+def test_record_to_rejects_bad_paths(tmp_path):
+    with pytest.raises(ValueError, match="path: folder"):
+        checks.record_to(tmp_path / "missing" / "x.jsonl")
+    with pytest.raises(TypeError, match="path"):
+        checks.record_to(3)
+    assert checks.record_to(None) is None
+
+
+def test_recording_from_environment_variable(tmp_path):
+    target = tmp_path / "class.jsonl"
+    code = "from helpers import checks\nchecks.check_scores(lambda Q, K: K @ Q.T)\n"
+    env = dict(os.environ, COURSE_CHECKS_RECORD=str(target))
+    subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, cwd=str(_ROOT), check=True)
+    (entry,) = [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines()]
+    assert entry["exercise"] == "scores" and entry["mistake"] == "scores_swapped"
+
+
+# ---------------------------------------------------------------------------
+# the inputs are not saturated: a scale bug shows
+# ---------------------------------------------------------------------------
+
+def _case_weights(name, case):
+    """α of one case of the attention-like checkers, and which rows have ≥ 2 keys to choose from."""
+    args = [np.asarray(a, dtype=np.float64) for a in case.args]
+    if name == "self_attention":
+        X, W_Q, W_K, _ = args
+        Q, K = X @ W_Q, X @ W_K
+    else:
+        Q, K = args[0], args[1]
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    visible = np.ones(s.shape, dtype=bool)
+    if name == "causal_attention":
+        visible = _tril(len(Q))
+    w = _softmax_rows(np.where(visible, s, -np.inf))
+    return w, visible.sum(axis=-1) >= 2
+
+
+_CASES = {"attention": checks._attention_cases, "self_attention": checks._self_attention_cases,
+          "causal_attention": checks._causal_cases}
+
+
+@pytest.mark.parametrize("name", sorted(_CASES))
+def test_attention_inputs_are_not_saturated(name, capsys):
+    """Largest weight of every row that has a choice stays ≤ 0.85 (the printed row maxima), so
+    scale bugs are not hidden by saturated weights (see the next test)."""
+    for case in _CASES[name]():
+        w, choice = _case_weights(name, case)
+        row_max = w.max(axis=-1)[choice]
+        print(name, case.label, np.round(row_max, 3))
+        assert row_max.size == 0 or row_max.max() <= 0.85, (case.label, row_max)
+
+
+@pytest.mark.parametrize("name", sorted(_CASES))
+def test_forgotten_scale_changes_every_output_that_can_change(name):
+    """Forgetting √d_k moves the output by > 0.05 on every input where a row has a choice."""
+    mistake = {"attention": att_forgot_scale, "self_attention": sa_forgot_scale,
+               "causal_attention": causal_forgot_scale}[name]
+    for case in _CASES[name]():
+        _, choice = _case_weights(name, case)
+        if choice.any():
+            z = mistake(*(np.asarray(a, dtype=np.float64) for a in case.args))
+            assert np.abs(z - case.expected).max() > 0.05, case.label
+
+
+def test_large_score_cases_overflow_a_naive_exp():
+    for make in _CASES.values():
+        big = [c for c in make() if c.label.startswith(checks._BIG)]
+        assert len(big) == 1 and big[0].float32
+    Q, K, _ = [np.asarray(a, dtype=np.float64) for a in checks._attention_cases()[-1].args]
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    assert s.min() > 709  # exp overflows even in float64

@@ -185,7 +185,7 @@ def test_no_keepdims_is_told_where(capsys):
 
 
 def test_batched_cases_are_not_saturated():
-    for case in checks._batched_cases():
+    for case in checks._ch06_batched_cases():
         X, W_Q, W_K, _ = (np.asarray(a, dtype=float) for a in case.args)
         A = h.self_attention(X, W_Q, W_K, np.eye(W_Q.shape[0])[:, :1])[1]
         if A.shape[-1] > 1:
@@ -203,3 +203,32 @@ def test_every_ch06_hint_is_exercised():
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
 MISTAKES = ([("attend_weights", f, key) for key, fs in ATTEND_WRONG.items() for f in fs]
             + [("batched_self_attention", f, key) for key, fs in BATCH_WRONG.items() for f in fs])
+
+
+def test_committed_exercise_outputs_are_pending():
+    """Committed outputs of the check cells show the pending state, never a verdict or an answer."""
+    import json
+    from pathlib import Path
+    nb = Path(__file__).resolve().parent.parent / "notebooks/06_full_self_attention.ipynb"
+    for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "checks.check_" in src:
+            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+            assert text.startswith("⏳"), (src, text)
+
+
+def test_checks_module_defines_every_name_once():
+    """Chapter sections are appended to one module: a second `def _x` would silently replace the first."""
+    import ast
+    import collections
+    from pathlib import Path
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert [k for k, v in collections.Counter(names).items() if v > 1] == []
+
+
+def test_batched_calling_the_course_implementation_is_told(capsys):
+    def my_batched_self_attention(X, W_Q, W_K, W_V):
+        return h.self_attention(X, W_Q, W_K, W_V)[0]
+    out = _verdict(checks.check_batched_self_attention, my_batched_self_attention, capsys)
+    assert out.startswith("❌") and "self_attention" in out, out

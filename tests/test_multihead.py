@@ -348,3 +348,59 @@ def test_head_slices():
     assert mh.head_slices(6, 3) == [slice(0, 2), slice(2, 4), slice(4, 6)]
     with pytest.raises(ValueError, match="d=6.*n_heads=4"):
         mh.head_slices(6, 4)
+
+
+# ---------------------------------------------------------------------------
+# the live panel and its static twin
+# ---------------------------------------------------------------------------
+
+def test_panel_follows_its_controls():
+    from helpers import widgets
+
+    p = widgets.multihead_panel()
+    assert p.alpha.shape == (4, 12, 12)
+    assert p.values["query"] == list(widgets.MULTIHEAD_TOKENS).index("它")
+    html0, readout0 = p.view.value, p.readout.value
+    p.slider_query.value = 1
+    assert p.view.value != html0 and p.readout.value != readout0
+    np.testing.assert_array_equal(p.values["rows"], p.alpha[:, 1])
+    html1 = p.view.value
+    p.head_select.value = 2
+    assert p.view.value != html1 and "头 3 的全部注意力权重" in p.view.value
+    # the weights are the layer's: heads 1 and 2 are the hand-built ones
+    toks = list(widgets.MULTIHEAD_TOKENS)
+    it = toks.index("它")
+    assert toks[int(p.alpha[0, it].argmax())] == "小猫" and toks[int(p.alpha[1, it].argmax())] == "饿坏了"
+
+
+def test_panel_causal_and_bad_input():
+    from helpers import widgets
+
+    p = widgets.multihead_panel(causal=True, query=0)
+    assert np.all(p.alpha[:, 0, 1:] == 0)
+    with pytest.raises(ValueError, match="query=12 is out of range for 12 tokens"):
+        widgets.multihead_panel(query=12)
+    with pytest.raises(ValueError, match="head=4 is out of range for 4 heads"):
+        widgets.multihead_panel(head=4)
+    with pytest.raises(TypeError, match=r"\(W_Q, W_K, W_V, W_O\)"):
+        widgets.multihead_panel(weights=(np.eye(16),))
+    with pytest.raises(ValueError, match="at most 16 tokens"):
+        widgets.multihead_panel(tokens=["a"] * 17)
+
+
+def test_static_twin_and_grid_figure():
+    from helpers import multihead_plots as mhp
+    from helpers import widgets
+
+    fig = widgets.multihead_figure()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "头 1（选中）" in titles and "头 4" in titles
+    w = np.full((2, 3, 3), 1 / 3)
+    fig2 = mhp.heads_grid_figure(w, ["a", "b", "c"], query=1, mask=h.causal_mask(3))
+    assert len([ax for ax in fig2.axes if ax.get_title()]) == 2
+    with pytest.raises(ValueError, match=r"\(h, n, n\).*\(3, 3\)"):
+        mhp.heads_grid_figure(np.ones((3, 3)), ["a", "b", "c"])
+    with pytest.raises(ValueError, match="2 tokens"):
+        mhp.heads_grid_figure(w, ["a", "b"])
+    fig3 = mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.0])], ["x", "y"])
+    assert len(fig3.axes) == 2

@@ -158,7 +158,7 @@ def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
     ax.axhline(0, color="#ccc", lw=0.8)
     ax.axvline(0, color="#ccc", lw=0.8)
     ax.set_title(f"θ = {angle:.0f}°,  |q| = {len_q:.1f},  |k| = {len_k:.1f}")
-    ax.tick_params(labelsize=8)
+    ax.tick_params(labelsize=plots.MIN_FONT_PT)
     for axb, v, lim, col, name, ttl in ((ax_dot, dot, _ANGLE_DOT_LIM, plots.ACCENT_COLOR_2, "点积 q·k", "点积"),
                                         (ax_cos, cos, 1.0, plots.ACCENT_COLOR, "余弦 cos θ", "余弦相似度")):
         axb.bar([0], [v], color=col, edgecolor="#333", linewidth=0.6, width=0.6)

@@ -56,12 +56,14 @@ class QKVShapesPanel(Panel):
     def refresh(self):
         d_model, d_k = int(self.slider_d_model.value), int(self.slider_d_k.value)
         X, (W_Q, _, _), Q, K, V = _qkv_data(self.tokens, d_model, d_k, self.seed)
-        limit = max(float(np.abs(m).max()) for m in (X, W_Q, Q, K, V))
+        # X, Q, K, V share one colour range; W_Q (entries ~10× smaller) gets its own, as in the static figure
+        limit = max(float(np.abs(m).max()) for m in (X, Q, K, V))
+        w_limit = float(np.abs(W_Q).max()) or 1.0
         cell = 30 if max(d_model, d_k) <= 8 else 20
         n = len(self.tokens)
         blocks = [_grid_block(X, "X", self.tokens, limit, cell),
                   '<div style="font-size:20px;padding-top:40px">·</div>',
-                  _grid_block(W_Q, "W_Q", [str(i) for i in range(d_model)], limit, cell),
+                  _grid_block(W_Q, "W_Q", [str(i) for i in range(d_model)], w_limit, cell),
                   '<div style="font-size:20px;padding-top:40px">=</div>',
                   _grid_block(Q, "Q", self.tokens, limit, cell),
                   _grid_block(K, "K", self.tokens, limit, cell),
@@ -71,7 +73,7 @@ class QKVShapesPanel(Panel):
         self.readout.value = (
             f'<div style="font-family:{FONT_STACK}">形状：X ({n}×{d_model}) · W_Q ({d_model}×{d_k}) = Q ({n}×{d_k})；'
             f'K、V 同理 ({n}×{d_k})。X、Q、K、V 每行一个词，W_Q 每行一个输入维度；d_model 只决定 X 的列数和 W 的行数，'
-            f'd_k 决定 Q、K、V 的列数。</div>')
+            f'd_k 决定 Q、K、V 的列数。颜色：X、Q、K、V 共用一个色标，W_Q 的数值小得多，用它自己的色标。</div>')
 
 
 def qkv_shapes_panel(tokens=None, *, d_model=8, d_k=4, seed=0) -> QKVShapesPanel:

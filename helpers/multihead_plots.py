@@ -1,0 +1,152 @@
+"""Static figures of chapter 09 (多头注意力): every head side by side, and the √d_head vs √d_model comparison.
+
+:func:`heads_grid_figure` is also the static twin of the live multi-head panel
+(``helpers.widgets.multihead_panel``): the same heads, the same shared colour
+scale (0–1), the query row outlined and written out in numbers.
+"""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.patches import Rectangle
+
+from . import plots
+from .attention import _as_real_array, _check_index, _shape
+
+__all__ = ["heads_grid_figure", "scaling_figure"]
+
+
+def _check_heads(weights) -> np.ndarray:
+    w = _as_real_array(weights, "weights")
+    if w.ndim != 3 or w.size == 0 or w.shape[1] != w.shape[2]:
+        raise ValueError(f"weights must be a non-empty (h, n, n) array of per-head attention weights; "
+                         f"got shape {_shape(w)}")
+    return w
+
+
+def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, ncols: int = 2,
+                      title=None, head_names=None):
+    """All heads' attention weights as small heatmaps sharing one colour scale (0–1).
+
+    Parameters
+    ----------
+    weights : array_like, shape (h, n, n)
+        Per-head weights α of one sequence (rows = queries, columns = keys).
+    tokens : sequence of str
+        The n tokens (both axes).
+    query : int, optional
+        Query row outlined in every head, with its weights written in the cells.
+    selected : int, optional
+        Head drawn with a thick frame and "（选中）" in its title.
+    mask : bool array broadcastable to (n, n), optional
+        True = may attend; blocked cells are grey and hatched.
+    ncols : int, default 2
+        Heads per figure row (two rows of two keep 12-token labels readable).
+    title : str, optional
+    head_names : sequence of str, optional
+        Titles of the heads (default 头 1 … 头 h).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    w = _check_heads(weights)
+    n_heads, n, _ = w.shape
+    tokens = [str(t) for t in tokens]
+    if len(tokens) != n:
+        raise ValueError(f"got {len(tokens)} tokens for weights of shape {w.shape}; need one token per row")
+    if query is not None:
+        query = _check_index(query, n, "query", "tokens")
+    if selected is not None:
+        selected = _check_index(selected, n_heads, "selected", "heads")
+    names = [f"头 {i + 1}" for i in range(n_heads)] if head_names is None else [str(s) for s in head_names]
+    if len(names) != n_heads:
+        raise ValueError(f"head_names has {len(names)} names for {n_heads} heads")
+    ncols = max(1, min(int(ncols), n_heads))
+    nrows = -(-n_heads // ncols)
+    # fixed layout in inches (constrained layout would re-measure every label several times, which
+    # is slow with CJK text); the figure stays ≤ 11 in wide (1100 px = JupyterLab's output width)
+    side = min(0.6 * n, 3.9)
+    left, right, gap_w = 1.25, 1.35, 0.2
+    top, bottom, gap_h = 0.45 + (0.35 if title else 0), 1.15, 0.5
+    width = left + ncols * side + (ncols - 1) * gap_w + right
+    height = top + nrows * side + (nrows - 1) * gap_h + bottom
+    fig, axes = plots._subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        r, c = divmod(i, ncols)
+        x0 = left + c * (side + gap_w)
+        y0 = bottom + (nrows - 1 - r) * (side + gap_h)
+        ax.set_position([x0 / width, y0 / height, side / width, side / height])
+    cmap = plots._get_cmap(None, plots.WEIGHTS_CMAP)
+    norm = mcolors.Normalize(0.0, 1.0)
+    for i, ax in enumerate(axes.flat):
+        if i >= n_heads:
+            ax.set_axis_off()
+            continue
+        label = names[i] + ("（选中）" if i == selected else "")
+        plots.attention_heatmap(w[i], tokens, tokens, ax=ax, annotate=False, mask=mask, highlight_row=query,
+                                title=label, colorbar=False,
+                                xlabel=plots.KEY_AXIS_LABEL if i // ncols == nrows - 1 else "",
+                                ylabel=plots.QUERY_AXIS_LABEL if i % ncols == 0 else "")
+        # shared axes: token names on the left column's rows and the bottom row's columns only
+        if i % ncols:
+            ax.set_yticklabels([])
+        if i // ncols != nrows - 1 and i + ncols < n_heads:
+            ax.set_xticklabels([])
+        if query is not None:
+            rgba = cmap(norm(w[i, query]))
+            blocked = None if mask is None else ~np.broadcast_to(np.asarray(mask, bool), (n, n))[query]
+            for j in range(n):
+                if blocked is not None and blocked[j]:
+                    continue
+                ax.text(j, query, f"{w[i, query, j]:.2f}".lstrip("0") if w[i, query, j] < 1 else "1",
+                        ha="center", va="center", fontsize=plots.MIN_FONT_PT,
+                        color=plots.text_color_for(rgba[j]), zorder=5)
+        if i == selected:
+            ax.add_patch(Rectangle((-0.5, -0.5), n, n, fill=False, edgecolor=plots.HIGHLIGHT_COLOR,
+                                   linewidth=4.0, zorder=6, clip_on=False))
+            ax.title.set_fontweight("bold")
+    grid_h = nrows * side + (nrows - 1) * gap_h
+    cax = fig.add_axes([(width - right + 0.3) / width, (bottom + 0.2 * grid_h) / height,
+                        0.22 / width, 0.6 * grid_h / height])
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    cb.set_label(plots.WEIGHT_LABEL)
+    cb.outline.set_visible(False)
+    if title:
+        fig.suptitle(title, y=1 - 0.3 / height, va="top")
+    return fig
+
+
+def scaling_figure(rows, tokens, *, title=None):
+    """One query row of one head under several scalings, one bar chart per scaling (stacked).
+
+    Parameters
+    ----------
+    rows : sequence of (label, weights_row)
+        E.g. ``[("不缩放", w1), ("÷√d_head", w2), ("÷√d_model", w3)]``.
+    tokens : sequence of str
+        Key labels.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A dashed line marks the uniform weight 1/n on every panel.
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows must hold at least one (label, weights_row) pair")
+    n = len(tokens)
+    fig, axes = plots._subplots(len(rows), 1, figsize=(max(6.0, 0.7 * n + 2.2), 2.6 * len(rows) + 0.4),
+                                layout="constrained", squeeze=False, sharex=True)
+    for ax, (label, w) in zip(axes[:, 0], rows):
+        plots.weights_bar(w, tokens, ax=ax, title=label, fmt="{:.2f}",
+                          xlabel=plots.KEY_AXIS_LABEL if ax is axes[-1, 0] else "")
+        ax.axhline(1.0 / n, color="0.35", linestyle="--", linewidth=1.2)
+        ax.text(n - 0.5, 1.05, f"虚线：均匀分布 1/n = {1.0 / n:.2f}", ha="right", va="top",
+                fontsize=plots.MIN_FONT_PT, color="0.25")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,159 @@
+"""Panel family 5 — every head at once (chapter 09, 多头注意力).
+
+``multihead_panel`` (controls ``slider_query``, a SelectionSlider whose value is the
+query row; ``head_select``, ToggleButtons whose value is the head index): all heads'
+attention weights side by side as small heatmaps sharing one colour scale (0–1) with
+the query row outlined, the query's row in every head as one annotated table, and the
+selected head's full annotated heatmap.  The weights are computed once (the sentence
+and the layer do not change), so a control change only rebuilds HTML strings.
+
+``multihead_figure`` is its static twin (:func:`helpers.multihead_plots.heads_grid_figure`).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+
+from .. import attention as _att
+from .. import multihead as _mh
+from .. import multihead_plots as _mhp
+from .. import tokens as _tok
+from .. import plots
+from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, color_index, color_lut, esc, heatmap_html, row_html,
+                         slider_layout)
+
+__all__ = ["multihead_panel", "multihead_figure", "MultiHeadPanel", "MULTIHEAD_TOKENS"]
+
+#: The panel's default sentence: 12 tokens, with 它 referring back to 小猫.
+MULTIHEAD_TOKENS = ("那个", "小猫", "昨天", "在", "公园", "里", "追逐", "一只", "蝴蝶", "现在", "它", "饿坏了")
+
+
+def _setup(tokens, weights, n_heads, causal):
+    toks = [str(t) for t in (MULTIHEAD_TOKENS if tokens is None else
+                             (_tok.tokenize(tokens) if isinstance(tokens, str) else tokens))]
+    if not toks:
+        raise ValueError("the sentence has no tokens")
+    if len(toks) > 16:
+        raise ValueError(f"the panel shows at most 16 tokens (4 small heatmaps side by side); got {len(toks)}")
+    if weights is None:
+        weights = _mh.demo_heads(d_model=16, n_heads=n_heads)
+    try:
+        w_q, w_k, w_v, w_o = weights
+    except (TypeError, ValueError):
+        raise TypeError("weights must be a tuple (W_Q, W_K, W_V, W_O) of (d_model, d_model) arrays") from None
+    d_model = np.shape(w_q)[0]
+    x = _tok.token_inputs(toks, d_model)
+    mask = _att.causal_mask(len(toks)) if causal else None
+    _, alpha = _att.multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=w_o, mask=mask)
+    return toks, alpha, mask
+
+
+_CELL_PX = 15
+
+
+def _small_heatmap(M, query, title, mask, *, selected, row_labels=None) -> str:
+    """One head as a small CSS-grid heatmap (no numbers; the query row outlined; 0–1 colour scale)."""
+    hexes, _ = color_lut(plots.WEIGHTS_CMAP)
+    idx = color_index(M, 0.0, 1.0)
+    n = M.shape[0]
+    blocked = None if mask is None else ~np.broadcast_to(mask, M.shape)
+    c = _CELL_PX
+    cells = []
+    for i in range(n):
+        for j in range(n):
+            if blocked is not None and blocked[i, j]:
+                bg = f"repeating-linear-gradient(135deg,{plots.MASK_COLOR} 0 3px,{plots.MASK_HATCH_COLOR} 3px 4px)"
+            else:
+                bg = hexes[idx[i, j]]
+            cells.append(f'<div style="background:{bg}"></div>')
+    grid = (f'<div style="position:relative;display:grid;grid-template-columns:repeat({n},{c}px);'
+            f'grid-auto-rows:{c}px">{"".join(cells)}'
+            f'<div style="position:absolute;left:-2px;top:{query * c - 2}px;width:{n * c}px;height:{c}px;'
+            f'border:2px solid {plots.HIGHLIGHT_COLOR}"></div></div>')
+    labels = ""
+    if row_labels is not None:
+        labels = ('<div style="display:grid;grid-auto-rows:{0}px;font-size:12px;line-height:{0}px;'
+                  'text-align:right;margin-right:4px">'.format(c)
+                  + "".join(f"<div>{esc(t)}</div>" for t in row_labels) + "</div>")
+    frame = plots.HIGHLIGHT_COLOR if selected else "transparent"
+    head = f'<div style="font-weight:600;text-align:center;margin-bottom:3px">{esc(title)}{"（选中）" if selected else ""}</div>'
+    return (f'<div style="font-family:{FONT_STACK};border:3px solid {frame};padding:3px">{head}'
+            f'<div style="display:flex;align-items:flex-start">{labels}{grid}</div></div>')
+
+
+def _check_choice(value, n, name, what):
+    if value is None:
+        return None
+    return _att._check_index(value, n, name, what)
+
+
+class MultiHeadPanel(Panel):
+    """Live panel of :func:`multihead_panel`."""
+
+    def __init__(self, tokens=None, weights=None, n_heads=4, causal=False, query=None, head=0):
+        n_heads = _att._check_positive_int(n_heads, "n_heads")
+        self.tokens, self.alpha, self.mask = _setup(tokens, weights, n_heads, bool(causal))
+        n = len(self.tokens)
+        if query is None:
+            query = self.tokens.index("它") if "它" in self.tokens else 0
+        query = _check_choice(query, n, "query", "tokens")
+        head = _check_choice(head, n_heads, "head", "heads")
+        self.slider_query = W.SelectionSlider(options=[(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)],
+                                              value=query, description="查询词（高亮行）", continuous_update=True,
+                                              style=SLIDER_STYLE, layout=slider_layout("560px"))
+        self.head_select = W.ToggleButtons(options=[(f"头 {i + 1}", i) for i in range(n_heads)], value=head,
+                                           description="看哪个头", style={"description_width": "150px",
+                                                                        "button_width": "64px"})
+        super().__init__("多头注意力：同一个查询词在每个头里看谁（所有头共用一个色标 0–1）",
+                         [self.slider_query, self.head_select], view_height="520px")
+        self._watch(self.slider_query, self.head_select)
+        self.refresh()
+
+    def refresh(self):
+        toks, A, mask = self.tokens, self.alpha, self.mask
+        q, sel = int(self.slider_query.value), int(self.head_select.value)
+        n_heads = A.shape[0]
+        self.values = {"tokens": list(toks), "weights": A, "query": q, "head": sel, "rows": A[:, q].copy()}
+        small = [_small_heatmap(A[i], q, f"头 {i + 1}", mask, selected=(i == sel),
+                                row_labels=toks if i == 0 else None) for i in range(n_heads)]
+        rows = heatmap_html(A[:, q], [f"头 {i + 1} · {toks[q]}" for i in range(n_heads)], toks, annotate=True,
+                            mask=None if mask is None else np.broadcast_to(mask[q], (n_heads, len(toks))),
+                            highlight_row=sel, cell_px=40, colorbar=False, ylabel="",
+                            title=f"查询「{toks[q]}」在每个头的权重")
+        full = heatmap_html(A[sel], toks, toks, annotate=True, mask=mask, highlight_row=q, cell_px=40,
+                            title=f"头 {sel + 1} 的全部注意力权重")
+        self.view.value = (row_html(*small, gap=10)
+                           + '<div style="height:8px"></div>' + row_html(rows, full, gap=24))
+        top = "；".join(f"头 {i + 1} → {toks[int(np.argmax(A[i, q]))]} {A[i, q].max():.3f}" for i in range(n_heads))
+        txt = f"查询词「{toks[q]}」最关注：{top}。"
+        self.readout.value = f'<div style="font-family:{FONT_STACK}">{esc(txt)}</div>'
+
+
+def multihead_panel(tokens=None, *, weights=None, n_heads=4, causal=False, query=None, head=0) -> MultiHeadPanel:
+    """All heads of one multi-head layer at once: query slider + head selector.
+
+    Parameters
+    ----------
+    tokens : str or sequence of str, optional
+        Default :data:`MULTIHEAD_TOKENS` (12 tokens).
+    weights : (W_Q, W_K, W_V, W_O), optional
+        Default :func:`helpers.multihead.demo_heads` (heads 1 and 2 hand-built:
+        它 → 小猫 and 它 → 饿坏了; heads 3 and 4 random, untrained).
+    n_heads : int, default 4
+    causal : bool, default False
+    query : int, optional
+        Initial query row (default: the first 它, else 0).
+    head : int, default 0
+        Initially selected head.
+    """
+    return MultiHeadPanel(tokens, weights, n_heads, causal, query, head)
+
+
+def multihead_figure(tokens=None, *, weights=None, n_heads=4, causal=False, query=None, head=0):
+    """Static twin of :func:`multihead_panel` in its default state (matplotlib Figure)."""
+    toks, alpha, mask = _setup(tokens, weights, _att._check_positive_int(n_heads, "n_heads"), bool(causal))
+    if query is None:
+        query = toks.index("它") if "它" in toks else 0
+    return _mhp.heads_grid_figure(alpha, toks, query=query, selected=head, mask=mask,
+                                  title=f"{alpha.shape[0]} 个头并排（同一色标 0–1），查询「{toks[query]}」的那一行写出了数值")
