@@ -93,17 +93,24 @@ HINTS: dict[str, str] = {
     "qkv_not_tuple": "需要返回三个矩阵：return Q, K, V。",
     "qkv_transposed": "结果被转置了：行应该是词，Q = X @ W_Q 的形状是 (n, d_k)，不要写成 W_Q.T @ X.T。",
     "qkv_swapped_weights": "Q、K、V 用错了权重矩阵：Q 要乘 W_Q，K 要乘 W_K，V 要乘 W_V。",
+    "qkv_matmul_order": "矩阵乘法的顺序或转置不对：X 的每一行是一个词，形状 (n, d_model)，W_Q 是 (d_model, d_k)，要写 X @ W_Q（不用转置，也不是 W_Q @ X）。",
+    "qkv_elementwise": "* 是逐元素相乘：投影要用矩阵乘法 X @ W_Q（@ 或 np.matmul）。",
     "qkv_not_projected": "忘了投影：Q、K、V 要分别由 X 乘以 W_Q、W_K、W_V 得到，不能直接用 X。",
     # --- scores ------------------------------------------------------------
     "scores_swapped": "形状反了：你算的是 K Qᵀ（行是键）。打分要写成 Q @ K.T，行 = 查询，列 = 键。",
     "k_not_transposed": "K 没有转置：要用 Q @ K.T，让每个查询和每个键做点积。",
     "scores_elementwise": "这是逐元素相乘 Q * K，不是点积：要用矩阵乘法 Q @ K.T。",
+    "scores_transpose_wrong": "转置放错了矩阵：行是查询、列是键，要转置的是 K、Q 在左边：Q @ K.T（不是 Q.T @ K，也不是 K.T @ Q）。",
     "scores_already_scaled": "这一步只要原始分数 Q Kᵀ，还不需要除以 √d_k（那是下一步）。",
     # --- scaling -----------------------------------------------------------
     "forgot_sqrt_dk": "忘了缩放：分数要除以 √d_k（np.sqrt(d_k)）。",
     "scaled_by_dk": "缩放过头了：应该除以 √d_k，而不是 d_k。",
     "multiplied_sqrt_dk": "方向反了：应该除以 √d_k，你乘上了 √d_k。",
     "dk_wrong_axis": "d_k 取错了：d_k 是每个查询/键向量的维度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]（行数）。",
+    "dk_from_v": "d_k 取错了：你用的是 V 的列数 d_v。缩放用的是查询/键向量的维度 d_k = Q.shape[-1]（或 K.shape[-1]）。",
+    "dk_hard_coded": "√d_k 被写成了一个固定的数：不同输入的 d_k 不同，要从输入的形状里读出来（d_k = Q.shape[-1]），不能写死。",
+    "dk_is_shape": "Q.shape 是一个元组 (行数, 列数)，np.sqrt(Q.shape) 得到两个数：d_k 只是其中的列数 Q.shape[-1]。",
+    "scaled_after_softmax": "缩放的位置错了：要先把分数除以 √d_k 再做 softmax；你在 softmax 之后才除，权重每行加起来不再等于 1。",
     "scaled_by_d_model": "缩放用错了维度：要除以 √d_k（K 的列数），不是 √d_model（X 的列数）。",
     # --- softmax -----------------------------------------------------------
     "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
@@ -111,11 +118,15 @@ HINTS: dict[str, str] = {
     "softmax_not_normalized": "忘了归一化：exp 之后还要除以每一行的和，让每行加起来等于 1。",
     "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值（忘了减最大值）。",
     "softmax_global_max": "减去的是整个矩阵的最大值，不是每一行的最大值：数值较小的行会全部下溢成 0，得到 nan。用 np.max(x, axis=-1, keepdims=True)。",
+    "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
+    "weights_elementwise_v": "α * V 是逐元素相乘：加权求和要用矩阵乘法 Z = α @ V（每个输出行 = 各个值向量按权重相加）。",
+    "weights_transposed": "α 被转置了：α 的行是查询、列是键，加权求和是 Z = α @ V，不是 α.T @ V。",
+    "softmax_whole_matrix_att": "softmax 对整个分数矩阵一起归一化了：权重 α 要每一行（每个查询）单独加起来等于 1，用 axis=-1, keepdims=True。",
     "weights_times_k": "权重乘错了矩阵：加权求和要用值 V（Z = α @ V），不是键 K。",
     "forgot_softmax": "忘了 softmax：缩放后的分数要先变成每行和为 1 的权重 α，再乘 V。",
     "attention_shapes": "形状对不上：检查打分是不是 Q @ K.T（不是 K @ Q.T，也没有漏掉转置），最后是不是 α @ V。",
@@ -123,6 +134,9 @@ HINTS: dict[str, str] = {
     "forgot_mask": "忘了因果掩码：第 i 个词只能看第 0…i 个词，未来的位置要在 softmax 之前填 -inf。",
     "mask_after_softmax": "掩码加在了 softmax 之后：把权重清零后每行就不再加起来等于 1。要在 softmax 之前把未来位置的分数设为 -inf。",
     "mask_filled_zero": "被挡住的位置填了 0：分数为 0 时 exp(0)=1，仍然会分到权重。要填 -inf（或 -1e9）。",
+    "mask_added_bool": "把布尔掩码直接加到了分数上：True/False 变成 1/0，只是给能看的位置加了 1，什么也挡不住。要用 np.where(mask, scores, -np.inf)。",
+    "mask_inf_times_zero": "结果全是 nan：0 × (−inf) = nan。用乘法构造加性掩码（mask * -np.inf）时，可以看的位置得到 nan 而不是 0。改用 np.where(mask, scores, -np.inf)。",
+    "mask_all_true": "掩码全是 True，什么也没挡住：对角线以上（j > i，未来的词）应该是 False。",
     "mask_upper": "掩码方向反了（上三角）：应该用下三角 np.tril，让第 i 个词看到第 0…i 个词，而不是未来的词。",
     "mask_inverted": "True/False 反了：约定 True = 可以看。因果掩码是下三角（含对角线）为 True。",
     "mask_no_diagonal": "差了一位：对角线也要保留，每个词应该能看到自己（np.tril 的 k=0，不是 k=-1）。",
@@ -131,10 +145,12 @@ HINTS: dict[str, str] = {
     "mask_additive": "这里要的是布尔掩码（True = 可以看），不是加性的 0 / -inf 掩码。",
     "mask_not_square": "因果掩码的形状应该是 (n, n)：每个查询（行）对每个键（列）各有一个 True/False。",
     # --- softmax backward --------------------------------------------------
-    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)。",
+    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)，其中 α·g 是点积（一个数，np.dot(α, g)），不是逐元素的 α * g。",
     "backward_forgot_dot": "漏了 -(α·g) 这一项：正确的梯度是 α ⊙ (g - α·g)。",
     "backward_sign": "符号反了：应该是 α ⊙ (g - α·g)，不是 α ⊙ (α·g - g)。",
     "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
+    "backward_sum_not_dot": "α·g 是按权重的和 Σ_j α_j g_j，不是 g 的简单求和 Σ_j g_j。",
+    "backward_plus": "雅可比矩阵是 diag(α) − α αᵀ（减号）：你加上了 α αᵀ，所以结果是 α ⊙ (g + α·g)。",
     "backward_forgot_alpha": "忘了乘 α：应该是 α ⊙ (g - α·g)。",
     # --- generic -----------------------------------------------------------
     "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
@@ -909,7 +925,7 @@ def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
         shown = f"helpers.{impl}（也就是 h.{short}）"
     else:
         shown = f"helpers.{impl}"
-    return _fail(case, key, f"你的函数调用了{shown}。")
+    return _fail(case, key, f"你的函数调用了 {shown}。")
 
 
 def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, compare=None,
@@ -1061,19 +1077,62 @@ def _float32_if(f32: bool, arrays) -> tuple:
     return tuple(a.astype(np.float32) for a in arrays) if f32 else tuple(arrays)
 
 
-def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)."""
+def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False, w_scale=1.0, offset=0.0) -> tuple:
+    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)
+    times ``w_scale``.
+
+    ``offset`` > 0: every score Q Kᵀ/√d_k gets the same ``offset`` added (X's last column is 1
+    and maps to column 0 of Q and K), so the scores are large (a naive exp overflows) while the
+    weights, which ignore a shift shared by a whole row, stay as moderate as without it.
+    """
     rng = _rng(seed)
     X = _randn(rng, n, d_model, scale=scale)
-    W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+    W = [_randn(rng, d_model, d_k, scale=w_scale), _randn(rng, d_model, d_k, scale=w_scale),
+         _randn(rng, d_model, d_v, scale=w_scale)]
+    if offset:
+        a = np.sqrt(offset * np.sqrt(d_k))
+        X[:, -1] = 1.0
+        for Wm in W[:2]:
+            Wm[:, 0] = 0.0
+            Wm[-1, :] = 0.0
+            Wm[-1, 0] = a
     return _float32_if(f32, (X, *W))
 
 
-def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v)."""
+def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False, offset=0.0) -> tuple:
+    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v).
+
+    ``offset`` > 0: column 0 of Q and K is constant, so every score Q Kᵀ/√d_k gets the same
+    ``offset`` added (large scores with moderate weights, see :func:`_random_xw`).
+    """
     rng = _rng(seed)
     Q, K = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale)
+    if offset:
+        Q[:, 0] = K[:, 0] = np.sqrt(offset * np.sqrt(d_k))
     return _float32_if(f32, (Q, K, _randn(rng, n_k, d_v)))
+
+
+def _broadcast_shapes(exc) -> list:
+    """The operand shapes named by numpy's "could not be broadcast together" error, else []."""
+    text = _safe_str(exc)
+    if not isinstance(exc, ValueError) or "broadcast" not in text:
+        return []
+    return [tuple(int(x) for x in grp.split(",") if x.strip()) for grp in re.findall(r"\(([\d,\s]*)\)", text)]
+
+
+def _line(exc) -> str:
+    """The learner's line of code that raised ``exc`` (set by ``_evaluate``; "" if unknown)."""
+    return getattr(exc, "_checks_line", "") or ""
+
+
+#: divisors a learner may hard-code instead of √d_k: (shown as, value)
+_HARD_CODED = tuple((f"√{k}", float(np.sqrt(k))) for k in range(2, 65)) + tuple(
+    (f"{k}", float(k)) for k in range(3, 17) if int(np.sqrt(k)) ** 2 != k)
+
+
+def _hard_coded_detail(p) -> str:
+    shown, value = p
+    return f"你的结果相当于除以写死的 {shown}（≈ {value:.4g}）。"
 
 
 def _matmul_error(exc) -> bool:
@@ -1129,6 +1188,14 @@ def _qkv_prepare(value, case):
     return tuple(value), None
 
 
+def _qkv_error(exc, case):
+    if _matmul_error(exc):
+        return "qkv_matmul_order"
+    if _broadcast_shapes(exc):
+        return "qkv_elementwise"
+    return None
+
+
 def _qkv_compare(value, case):
     return all(_close(v, e, case.float32) for v, e in zip(value, case.expected))
 
@@ -1153,6 +1220,7 @@ def check_qkv_projection(fn) -> None:
         return False
 
     _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare,
+         on_error=_qkv_error,
          forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
 
 
@@ -1179,9 +1247,15 @@ def _qk_cases(dk16: bool):
 
 
 def _scores_error(exc, case):
+    line = _line(exc).replace(" ", "")
     if _matmul_error(exc):
+        if re.search(r"Q\.T@|K\.T@|\.T@Q|np\.(dot|matmul)\((Q\.T|K\.T)", line):
+            return "scores_transpose_wrong"
         return "k_not_transposed"
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes:
+        if (2,) in shapes and "shape" in line:
+            return "dk_is_shape"
         return "scores_elementwise"
     return None
 
@@ -1191,6 +1265,7 @@ def _scores_mistakes(scaled: bool):
         Mistake("scores_swapped", lambda Q, K: K @ Q.T),
         Mistake("k_not_transposed", lambda Q, K: Q @ K),
         Mistake("scores_elementwise", lambda Q, K: Q * K),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K),
     ]
     if not scaled:
         return base + [
@@ -1203,6 +1278,8 @@ def _scores_mistakes(scaled: bool):
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(Q.shape[0])),
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(K.shape[0])),
         Mistake("scores_swapped", lambda Q, K: K @ Q.T / np.sqrt(Q.shape[-1])),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K / np.sqrt(Q.shape[-1])),
+        Mistake("dk_hard_coded", lambda Q, K, p: Q @ K.T / p[1], params=_HARD_CODED, detail=_hard_coded_detail),
         Mistake("k_not_transposed", lambda Q, K: Q @ K / np.sqrt(Q.shape[-1])),
         Mistake("scores_elementwise", lambda Q, K: Q * K / np.sqrt(Q.shape[-1])),
     ]
@@ -1263,6 +1340,10 @@ def _softmax_mistakes():
         e = np.exp(x - np.max(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1)
 
+    def sum_axis0(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
     def subtract_min(x):
         e = np.exp(x - np.min(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
@@ -1280,11 +1361,13 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_max),
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
+        Mistake("softmax_sum_wrong_axis", sum_axis0),
     ]
 
 
 def _softmax_error(exc, case):
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes and any(len(sh) == 1 for sh in shapes):  # (n, m) against the (n,) of a reduction
         return "softmax_keepdims"
     return None
 
@@ -1301,16 +1384,26 @@ def check_softmax(fn) -> None:
 # ch05 / ch06: attention
 # ---------------------------------------------------------------------------
 
+def _d_v_qkv(Q, K, V):
+    return V.shape[-1]
+
+
+#: label of the large-score case (scores ≈ 800: exp overflows even in float64, weights stay moderate)
+_BIG = "float32，分数都在 800 左右"
+
+
 def _attention_cases():
+    # weights are kept moderate (largest weight of a row ≤ 0.85 wherever a row has ≥ 2 keys),
+    # so that a scale bug (√d_k forgotten, d_k from V, …) changes the output visibly
     specs = [
-        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False),
-        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False),
-        ("1 个词", 1, 1, 4, 2, 53, 1.0, False),
-        ("float32 大分数，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 30.0, True),
+        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False, 0.0),
+        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False, 0.0),
+        ("1 个词", 1, 1, 4, 2, 53, 1.0, False, 0.0),
+        (f"{_BIG}，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 1.0, True, 800.0),
     ]
     cases = []
-    for label, n_q, n_k, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32)
+    for label, n_q, n_k, d_k, d_v, seed, scale, f32, offset in specs:
+        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32, offset=offset)
         cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
     s = SEED_EXAMPLE
     cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
@@ -1329,18 +1422,21 @@ def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable",
     """Attention with one step done the named (wrong) way; ``mask`` (True = may attend) is applied correctly."""
     d_k = Q.shape[-1] if d_k is None else d_k
     s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
-    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[scale]
+    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k, "after": s}[scale]
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     w = {
         "stable": lambda: _ref_softmax(s),
         "naive": lambda: _naive_softmax(s),
         "axis0": lambda: _ref_softmax(s, axis=0),
+        "whole": lambda: np.exp(s - np.max(s)) / np.exp(s - np.max(s)).sum(),
         "none": lambda: s if mask is None else np.where(mask, s, 0.0),
     }[softmax]()
+    if scale == "after":
+        w = w / np.sqrt(d_k)
     if ret == "w":
         return w
-    return w @ (V if apply == "v" else K)
+    return {"v": lambda: w @ V, "k": lambda: w @ K, "vT": lambda: w.T @ V}[apply]()
 
 
 def _attention_mistakes(pipeline=_attention_pipeline):
@@ -1358,6 +1454,21 @@ def _attention_mistakes(pipeline=_attention_pipeline):
     ]
 
 
+def _scale_mistakes(P, d_v):
+    """Scale bugs of an attention-like pipeline ``P``: d_k from V (``d_v(*args)``), a hard-coded
+    number, scaling after softmax; plus α.T @ V and a whole-matrix softmax."""
+    return [
+        Mistake("dk_from_v", lambda *a: P(*a, d_k=d_v(*a))),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[0].shape[0])),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[1].shape[0] if a[1].ndim == 2 else a[0].shape[0])),
+        Mistake("dk_hard_coded", lambda *a: P(*a[:-1], d_k=a[-1][1] ** 2),
+                params=_HARD_CODED, detail=_hard_coded_detail),
+        Mistake("scaled_after_softmax", lambda *a: P(*a, scale="after")),
+        Mistake("weights_transposed", lambda *a: P(*a, apply="vT")),
+        Mistake("softmax_whole_matrix_att", lambda *a: P(*a, softmax="whole")),
+    ]
+
+
 def _tuple_prepare(value, case):
     if isinstance(value, tuple):
         return value, "returned_tuple"
@@ -1367,28 +1478,36 @@ def _tuple_prepare(value, case):
 def _attention_error(exc, case):
     if _matmul_error(exc):
         return "attention_shapes"
+    shapes = _broadcast_shapes(exc)
+    line = _line(exc).replace(" ", "")
+    if shapes and len(shapes) == 2 and all(len(sh) == 2 for sh in shapes) and (
+            re.search(r"\*V\b|\bV\*|\*\(?X@W_?V", line) or shapes[0][-1] == shapes[1][0]):
+        return "weights_elementwise_v"   # (n_q, n_k) * (n_k, d_v)
+    if shapes and (2,) in shapes and "shape" in line:
+        return "dk_is_shape"
     return _softmax_error(exc, case)
 
 
 @_checker
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
-    _run(fn, _attention_cases(), _attention_mistakes(),
+    _run(fn, _attention_cases(), _attention_mistakes() + _scale_mistakes(_attention_pipeline, _d_v_qkv),
          "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
          prepare=_tuple_prepare, on_error=_attention_error,
          forbidden=_ATTENTION_IMPLS)
 
 
 def _self_attention_cases():
+    # W scaled by 0.5 ≈ 1/√d_model: scores of order 1, largest weight of a row 0.44–0.73
     specs = [
-        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 61, 1.0, False),
-        ("1 个词", 1, 6, 4, 3, 62, 1.0, False),
-        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 63, 1.0, False),
-        ("float32 大分数，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 64, 15.0, True),
+        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 62, 0.0, False),
+        ("1 个词", 1, 6, 4, 3, 61, 0.0, False),
+        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 64, 0.0, False),
+        (f"{_BIG}，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 63, 800.0, True),
     ]
     cases = []
-    for label, n, d_model, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_xw(seed, n, d_model, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_model, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_xw(seed, n, d_model, d_k, d_v, w_scale=0.5, offset=offset, f32=f32)
         cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
     return cases
 
@@ -1418,7 +1537,12 @@ def _self_attention_mistakes():
         Mistake("qkv_not_projected", from_x),
         Mistake("qkv_swapped_weights", wrong_weights),
         Mistake("softmax_overflow", via_qkv(softmax="naive")),
-    ]
+        Mistake("qkv_not_projected", lambda X, WQ, WK, WV: _attention_pipeline(X @ WQ, X @ WK, X)),
+    ] + _scale_mistakes(_self_attention_pipeline, lambda X, WQ, WK, WV: WV.shape[-1])
+
+
+def _self_attention_pipeline(X, WQ, WK, WV, **kw):
+    return _attention_pipeline(X @ WQ, X @ WK, X @ WV, **kw)
 
 
 @_checker
@@ -1444,6 +1568,7 @@ def _wrong_causal_masks(n: int) -> dict:
         "mask_inverted": ~tri(0),
         "mask_no_diagonal": tri(-1),
         "mask_includes_future": tri(1),
+        "mask_all_true": np.ones((n, n), dtype=bool),
     }
 
 
@@ -1488,14 +1613,14 @@ def check_causal_mask(fn) -> None:
 
 def _causal_cases():
     specs = [
-        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 1.0, False),
-        ("1 个词", 1, 4, 2, 72, 1.0, False),
-        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 1.0, False),
-        ("float32 大分数，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 30.0, True),
+        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 0.0, False),
+        ("1 个词", 1, 4, 2, 72, 0.0, False),
+        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 0.0, False),
+        (f"{_BIG}，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 800.0, True),
     ]
     cases = []
-    for label, n, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n, n, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_qkv(seed, n, n, d_k, d_v, offset=offset, f32=f32)
         cases.append(Case(label, args, _sdpa(*_f64(args), mask=_att.causal_mask(n)), f32))
     return cases
 
@@ -1518,15 +1643,24 @@ def _causal_mistakes():
         # the attention mistakes, but with the causal mask applied correctly
         return _attention_pipeline(Q, K, V, mask=_att.causal_mask(Q.shape[0]), **kw)
 
+    def added_bool(Q, K, V):
+        s = Q @ K.T / np.sqrt(Q.shape[-1])
+        return _ref_softmax(s + _att.causal_mask(Q.shape[0])) @ V
+
+    def inf_times_zero(Q, K, V):
+        return np.full((Q.shape[0], V.shape[-1]), np.nan)
+
     return [
         Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
+        Mistake("mask_added_bool", added_bool),
+        Mistake("mask_inf_times_zero", inf_times_zero),
         Mistake("mask_after_softmax", after_softmax),
         Mistake("mask_filled_zero", fill_zero),
         Mistake("mask_upper", masked("mask_upper")),
         Mistake("mask_inverted", masked("mask_inverted")),
         Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
         Mistake("mask_includes_future", masked("mask_includes_future")),
-    ] + _attention_mistakes(pipeline)
+    ] + _attention_mistakes(pipeline) + _scale_mistakes(pipeline, _d_v_qkv)
 
 
 @_checker
@@ -1567,6 +1701,8 @@ def _backward_mistakes():
         Mistake("backward_sign", lambda a, g: a * (np.dot(a, g) - g)),
         Mistake("backward_identity", lambda a, g: g),
         Mistake("backward_forgot_alpha", lambda a, g: g - np.dot(a, g)),
+        Mistake("backward_sum_not_dot", lambda a, g: a * (g - np.sum(g))),
+        Mistake("backward_plus", lambda a, g: a * (g + np.dot(a, g))),
     ]
 
 
@@ -2325,7 +2461,7 @@ def _ch06_batched_error(exc, case):
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_ch06_batched_error)
+         prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -2391,7 +2527,8 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare,
+         forbidden=("attention.padding_mask",))
 
 
 def _ch07_shape_tuple(value):
