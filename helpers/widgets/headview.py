@@ -368,19 +368,21 @@ class HeadViewPanel(Panel):
         self.tokens, self.weights = _check_inputs(tokens, weights)
         layer, head, query = _check_view(self.weights, layer, head, query)
         n_layers, n_heads, n, _ = self.weights.shape
+        # the buttons say what they choose (第 1 层, 头 1), so no descriptions: layer and head fit on one row
         self.layer_select = W.ToggleButtons(options=[(f"第 {l + 1} 层", l) for l in range(n_layers)], value=layer,
-                                            description="层", style={"description_width": "40px",
-                                                                     "button_width": "72px"})
+                                            tooltips=[f"第 {l + 1} 层的注意力" for l in range(n_layers)],
+                                            style={"button_width": "72px"}, layout=W.Layout(width="auto"))
         self.head_select = W.ToggleButtons(options=[("全部头", -1)] + [(f"头 {h + 1}", h) for h in range(n_heads)],
-                                           value=-1 if head is None else head, description="头",
-                                           style={"description_width": "40px", "button_width": "64px"})
+                                           value=-1 if head is None else head,
+                                           style={"button_width": "64px"}, layout=W.Layout(width="auto", margin="0 0 0 20px"))
         self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
                                               description="查询词（只看它的线）", continuous_update=True,
                                               style=SLIDER_STYLE, layout=slider_layout("560px"))
         self.export_button = W.Button(description="导出 SVG", icon="download", layout=W.Layout(width="120px"),
                                       tooltip="把当前视图存成 .svg 文件（在笔记本所在的文件夹）")
         super().__init__("注意力头视图 (head view)：上排查询词、下排键，线越深注意力权重 α 越大",
-                         [self.layer_select, self.head_select, W.HBox([self.slider_query, self.export_button])],
+                         [W.HBox([self.layer_select, self.head_select], layout=W.Layout(flex_flow="row wrap")),
+                          W.HBox([self.slider_query, self.export_button])],
                          view_height="300px")
         self.view.layout.overflow_x = "auto"
         self._watch(self.layer_select, self.head_select, self.slider_query)
