@@ -191,7 +191,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     xs = _HV_LEFT + (np.arange(n) + 0.5) * slot
     spread = min(3.0, slot / (2 * max(len(heads), 1)))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" style="font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
+           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
     title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
     out.append(f'<text x="{_HV_LEFT}" y="18" font-size="14" font-weight="600">{esc(title)}</text>')
     # legend: head colours, then what the rows and the opacity mean
@@ -268,7 +268,7 @@ def _model_view_svg(tokens, A, query) -> str:
     height = n_layers * (_MV_H + gap) + 8
     xs = pad_x + (np.arange(n) + 0.5) * (_MV_W - 2 * pad_x) / n
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" style="font-family:{FONT_STACK};font-size:12px">']
+           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:12px">']
     y0, y1 = top + 6, _MV_H - 10
     for l in range(n_layers):
         oy = l * (_MV_H + gap) + 4
@@ -554,7 +554,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     n_heads, n = A.shape[1], A.shape[2]
     heads = _heads(head, n_heads)
     labels = [_shown_token(t) for t in tokens]
-    fs = 13 if n <= 24 else 12
+    fs = 13 if n <= 24 else (12 if n <= 36 else plots.MIN_FONT_PT)  # 10 in wide: ~14 px per token at n = 64
     width = min(10.0, max(5.0, 0.3 * n + 2.2))
     fig, ax = plots._subplots(figsize=(width, 3.6), layout="constrained")
     _draw_lines(ax, A, layer, heads, query, n, spread=min(0.08, 0.4 / len(heads)), lw=2.0 if len(heads) == 1 else 1.5)
