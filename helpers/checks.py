@@ -2800,15 +2800,20 @@ def _batched_softmax_mistakes():
 def _batched_softmax_error(exc, case):
     if isinstance(exc, (np.exceptions.AxisError, IndexError)) or "out of bounds" in str(exc):
         return "fixed_axis_hardcoded"
+    shapes = _broadcast_shapes(exc)
+    if len(shapes) == 2 and any(a[:-1] == b or b[:-1] == a for a, b in [shapes]):
+        return "softmax_keepdims"       # (…, n_k) against the (…) of a reduction without keepdims
     return _softmax_error(exc, case)
 
 
+@_checker
 def check_batched_softmax(fn) -> None:
     """ch04 (fix the bug): ``fn(scores) -> weights``, a stable softmax over the LAST axis of scores of any
     number of dimensions — (n_k,), (n_q, n_k), (b, n_q, n_k), (b, h, n_q, n_k)."""
     _run(fn, _batched_softmax_cases(), _batched_softmax_mistakes(),
          "一批句子 (b, n_q, n_k)、大分数、各行量级相差很大、二维、一维、多头四维、float32、一行之内相差很大",
-         on_error=_batched_softmax_error)
+         on_error=_batched_softmax_error,
+         forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
 
 
 #: the temperature exercise: raw scores q1·Kᵀ of the seed example; T* solves softmax(raw / T*)[k3] = 0.9

@@ -275,7 +275,7 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     a1.set_ylabel("分数")
     for x, v in zip(xs, s):
         a1.text(x, v + (0.03 * lim if v >= 0 else -0.03 * lim), f"{v:.2f}", ha="center",
-                va="bottom" if v >= 0 else "top", fontsize=9)
+                va="bottom" if v >= 0 else "top", fontsize=plots.MIN_FONT_PT)
     a1.set_ylim(min(0, s.min() * 1.2), max(0, s.max() * 1.2) or 0.1)
     for ax in (a1, a2):
         ax.set_xticks(xs, labels)
