@@ -2569,9 +2569,9 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
 _chapter_hints("ch08", {
     "nll_sign": "符号反了：L = −log α_t，增大 s_t 会让 L 变小，所以 ∂L/∂s_t 应该是负的。",
     "nll_dalpha": "这是 ∂L/∂α（只有第 t 个分量 −1/α_t），还差一步：再乘 softmax 的雅可比矩阵，才得到 ∂L/∂s。",
-    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m e^{s_m}，第一项对 s 的导数只在第 t 个位置上是 −1。",
+    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m exp(s_m)，第一项对 s 的导数只在第 t 个位置上是 −1。",
     "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
-    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m e^{s_m} 这一项对每个 s_m 都有导数。",
+    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m exp(s_m) 这一项对每个 s_m 都有导数。",
     "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
     "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
     "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
