@@ -1138,11 +1138,12 @@ def test_notebook_exercise_cells_use_existing_checkers(path):
         for name in re.findall(r"checks\.(check_\w+|show_solution)\(", src):
             assert hasattr(checks, name), f"{path.name}: unknown checker checks.{name}"
         if "checks.check_" in src:
-            for out in cell.get("outputs", []):
+            outs = cell.get("outputs", [])
+            for out in outs:
                 assert out.get("output_type") != "error", f"{path.name}: exercise cell raised"
                 assert out.get("name") != "stderr", f"{path.name}: exercise cell wrote to stderr"
-                text = "".join(out.get("text", ""))
-                assert text[:1] in {"⏳", "✅", "❌"}, f"{path.name}: unexpected checker output {text[:60]!r}"
+            text = "".join("".join(out.get("text", "")) for out in outs if out.get("name") == "stdout")
+            assert text[:1] in {"⏳", "✅", "❌"}, f"{path.name}: unexpected checker output {text[:60]!r}"
 
 
 # ---------------------------------------------------------------------------
