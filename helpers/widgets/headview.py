@@ -143,7 +143,7 @@ def _head_name(head) -> str:
 # ---------------------------------------------------------------------------
 
 _HV_FONT = 16        # token labels
-_HV_SMALL = 13       # row labels, legend, numbers
+_HV_SMALL = 14       # row labels, legend, numbers (digits ≈ 10 px tall)
 _HV_LINES = 150      # height of the band of lines
 _HV_LEFT = 46
 
@@ -233,7 +233,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     if query is not None:
         if len(heads) == 1:
             row = A[layer, heads[0], query]
-            vertical = slot < 36
+            vertical = slot < 40
             for j in np.flatnonzero(row >= 0.005):
                 yy = y_k + 10
                 if vertical:
@@ -268,17 +268,17 @@ def _model_view_svg(tokens, A, query) -> str:
     height = n_layers * (_MV_H + gap) + 8
     xs = pad_x + (np.arange(n) + 0.5) * (_MV_W - 2 * pad_x) / n
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:12px">']
+           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:14px">']
     y0, y1 = top + 6, _MV_H - 10
     for l in range(n_layers):
         oy = l * (_MV_H + gap) + 4
-        out.append(f'<text x="4" y="{oy + _MV_H / 2 + 5:.0f}" font-size="13" font-weight="600">第 {l + 1} 层</text>')
+        out.append(f'<text x="4" y="{oy + _MV_H / 2 + 5:.0f}" font-size="14" font-weight="600">第 {l + 1} 层</text>')
         for h in range(n_heads):
             ox = 60 + h * (_MV_W + gap)
             col = head_color(h)
             out.append(f'<g transform="translate({ox},{oy})">'
                        f'<rect width="{_MV_W}" height="{_MV_H}" fill="#fff" stroke="#ddd"/>'
-                       f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="13" fill="{col}">'
+                       f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="14" fill="{col}">'
                        f'L{l + 1} · 头 {h + 1}</text>')
             Ah = A[l, h]
             if query is not None:
