@@ -796,10 +796,12 @@ def _exercise_name() -> str:
 
 def _report(outcome: Outcome) -> Outcome:
     """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    __tracebackhide__ = True  # noqa: F841
     _write_record(outcome, _exercise_name())
     if _is_strict() and outcome.status != "passed":
         raise AssertionError(outcome.message) from None
-    print(outcome.message)
+    # one write (print's separate "\n" can reach Jupyter as a second output chunk)
+    print(outcome.message + "\n", end="")
     return outcome
 
 
@@ -813,8 +815,13 @@ def _checker(check):
         tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
         if time_limit is not None:
             tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        __tracebackhide__ = True  # noqa: F841 - IPython / pytest hide this frame
         try:
             return check(fn, *args, **kwargs)
+        except AssertionError as exc:
+            # strict mode: raise afresh from here, so a grader's traceback is the test
+            # cell's line and the verdict, not the checker's insides
+            raise AssertionError(*exc.args) from None
         finally:
             for var, token in reversed(tokens):
                 var.reset(token)
@@ -1869,6 +1876,7 @@ def _ch01_check_qkv_shapes(shapes) -> Outcome:
     return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
 
 
+@_checker
 def check_qkv_shapes(shapes) -> None:
     """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
     _ch01_check_qkv_shapes(shapes)
@@ -1908,6 +1916,7 @@ def _ch01_check_permuted_output(fn) -> Outcome:
                 "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
 
 
+@_checker
 def check_permuted_output(fn) -> None:
     """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
     _ch01_check_permuted_output(fn)
@@ -1965,6 +1974,7 @@ def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
     return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
 
 
+@_checker
 def check_dot_cos_ranking(dot_order, cos_order) -> None:
     """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
     _ch02_check_dot_cos_ranking(dot_order, cos_order)
@@ -2022,6 +2032,7 @@ def _ch02_check_batched_scores(fn) -> Outcome:
                 forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
+@_checker
 def check_batched_scores(fn) -> None:
     """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
     _ch02_check_batched_scores(fn)
@@ -2375,6 +2386,7 @@ def _ch06_attend_prepare(value, case):
     return tuple(arrs), None
 
 
+@_checker
 def check_attend_weights(fn) -> None:
     """ch06: ``fn(X, i, j, d_k) -> (W_Q, W_K)`` such that α[i, j] ≥ 0.9 in softmax(X W_Q (X W_K)ᵀ / √d_k)."""
 
@@ -2458,6 +2470,7 @@ def _ch06_batched_error(exc, case):
     return None
 
 
+@_checker
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
@@ -2488,6 +2501,7 @@ def _ch07_padding_cases():
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
 
+@_checker
 def check_padding_mask(fn) -> None:
     """ch07: ``fn(lengths, n) -> bool (B, 1, n)``: True where key j is a real word (j < lengths[b])."""
 
@@ -2539,6 +2553,7 @@ def _ch07_shape_tuple(value):
     return tuple(int(v) for v in value)
 
 
+@_checker
 def check_cross_shapes(alpha_shape, z_shape) -> None:
     """ch07: predict α's and Z's shapes when Chinese (4 words) queries English (5 positions), W_V (16, 8)."""
     if alpha_shape is None or z_shape is None:
@@ -2632,6 +2647,7 @@ def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     return g
 
 
+@_checker
 def check_attend_loss_grad(fn) -> None:
     """ch08: ``fn(scores_row, target) -> ∂L/∂scores_row`` for L = −log softmax(scores_row)[target].
 
@@ -2646,6 +2662,7 @@ def check_attend_loss_grad(fn) -> None:
     _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
 
 
+@_checker
 def check_window_layers(answer) -> None:
     """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
     def as_number(v):
@@ -2698,6 +2715,7 @@ _chapter_hints("ch03", {
 _CH03_SIGMA, _CH03_DK = 3.0, 16
 
 
+@_checker
 def check_dot_variance(my_var, my_divisor) -> None:
     """ch03 (predict): q, k with independent components of mean 0 and standard deviation σ = 3, d_k = 16.
 
@@ -2831,6 +2849,7 @@ def _ch04_t_star():
     return float(-0.1 / np.log(x))
 
 
+@_checker
 def check_temperature_choice(my_T) -> None:
     """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
 
@@ -2911,6 +2930,7 @@ def _fmt_vec(a) -> str:
 CH05_ALPHA = (0.5, 0.0, 0.5)
 
 
+@_checker
 def check_z1_prediction(my_Z1) -> None:
     """ch05 (predict): Z1 for α = (0.5, 0, 0.5) and the seed example's V — it is V_2 = (4, 5, 6)."""
     V = SEED_EXAMPLE["V"]
@@ -2926,6 +2946,7 @@ def check_z1_prediction(my_Z1) -> None:
         "   Z1 落在哪里，并不能告诉你注意力“看”了哪些词：不同的 α 可以给出同一个 Z1。"))
 
 
+@_checker
 def check_shift_prediction(my_Z1_shifted) -> None:
     """ch05 (predict): Z1 of the seed example after adding c = (10, 0, 0) to every row of V: Z1 + c."""
     s = SEED_EXAMPLE
@@ -2941,6 +2962,7 @@ def check_shift_prediction(my_Z1_shifted) -> None:
 CH05_TARGET = (5.5, 6.5, 7.5)
 
 
+@_checker
 def check_weights_for_target(my_alpha) -> None:
     """ch05 (choose): a valid weight row α (3 non-negative numbers summing to 1) with α V = (5.5, 6.5, 7.5)."""
     if my_alpha is None:
