@@ -800,7 +800,8 @@ def _report(outcome: Outcome) -> Outcome:
     _write_record(outcome, _exercise_name())
     if _is_strict() and outcome.status != "passed":
         raise AssertionError(outcome.message) from None
-    print(outcome.message)
+    # one write (print's separate "\n" can reach Jupyter as a second output chunk)
+    print(outcome.message + "\n", end="")
     return outcome
 
 
