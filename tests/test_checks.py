@@ -513,6 +513,15 @@ def scores_transposed_result(Q, K):
     return (Q @ K.T).T
 
 
+def scores_qt_k_lowercase(q, k):
+    return q.T @ k
+
+
+def att_times_v_lowercase(q, k, v):
+    w = _softmax_rows(q @ k.T / np.sqrt(q.shape[-1]))
+    return w * v
+
+
 def scores_sum_product(Q, K):
     return np.sum(Q * K, axis=-1)
 
@@ -815,6 +824,8 @@ MISTAKES = [
     ("qkv_projection", qkv_course, "uses_course_impl"),
     ("scores", scores_qt_k, "scores_transpose_wrong"),
     ("scores", scores_kt_q, "scores_transpose_wrong"),
+    ("scores", scores_qt_k_lowercase, "scores_transpose_wrong"),
+    ("attention", att_times_v_lowercase, "weights_elementwise_v"),
     ("scores", scores_transposed_result, "scores_swapped"),
     ("scores", scores_sum_product, "scores_elementwise"),
     ("scores", scores_course, "uses_course_impl"),
