@@ -1,4 +1,5 @@
-"""Slider latency of the 8×8 annotated attention heatmap: course panel vs. a new figure per change.
+"""Slider latency of the 8×8 annotated attention heatmap: course panel vs. a new figure per change;
+head-view callbacks.
 
 Run::
 
@@ -17,6 +18,12 @@ view is updated:
    function draws a NEW matplotlib figure with ``plots.attention_heatmap`` and
    renders it to PNG bytes the way the inline backend does
    (``bbox_inches="tight"``), then closes it.
+
+3. head view — ``widgets.head_view`` on :func:`helpers.widgets.example_attention`
+   (2 layers × 4 heads × 32 tokens): query slider over every token and
+   "all", with all heads overlaid and with one head, and the layer / head
+   toggles; plus the model view's query slider.  Same timing (set the control,
+   JSON-encode the new view).
 
 Prints the median (and 90th percentile) of each path and the ratio of medians.
 Timings are not asserted anywhere; they depend on the machine.
@@ -127,6 +134,40 @@ def bench_multihead(n_changes: int, warmup: int = 5):
     return times, view.value
 
 
+def _time_changes(panel, control, values, warmup=3):
+    times = []
+    for i, v in enumerate(values):
+        before = panel.view.value
+        t0 = time.perf_counter()
+        control.value = v
+        json.dumps({"method": "update", "state": {"value": panel.view.value}})
+        t1 = time.perf_counter()
+        assert panel.view.value != before, f"{control.description}: view did not change"
+        if i >= warmup:
+            times.append(t1 - t0)
+    return times
+
+
+def bench_head_view(n_changes: int):
+    """Callback times of the head view and model view at 2 layers x 4 heads x 32 tokens."""
+    tokens, A = widgets.example_attention(2, 4, 32)
+    panel = widgets.head_view(tokens, A)
+    seq = _sequence(n_changes + 3, 32)
+    res = {"query slider, all heads": _time_changes(panel, panel.slider_query, seq)}
+    panel.head_select.value = 0
+    res["query slider, one head"] = _time_changes(panel, panel.slider_query, seq)
+    panel.slider_query.value = -1
+    heads = [(i % 5) - 1 for i in range(2, n_changes + 5)]
+    res["head toggle (all queries)"] = _time_changes(panel, panel.head_select, heads)
+    res["layer toggle (all queries)"] = _time_changes(panel, panel.layer_select, [i % 2 for i in range(1, n_changes + 4)])
+    mv = widgets.model_view(tokens, A)
+    res["model view query slider"] = _time_changes(mv, mv.slider_query, seq)
+    panel.head_select.value, panel.slider_query.value = -1, -1
+    sizes = {"head view, all heads and queries": len(panel.view.value), "model view, all queries": len(
+        widgets.model_view(tokens, A).view.value)}
+    return res, sizes
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--changes", type=int, default=60, help="slider changes per path (>= 50)")
@@ -151,6 +192,15 @@ def main(argv=None):
     m_med, m_p90 = _stats(mh_times)
     print(f"(3) ch09 multihead_panel, 4 heads x 12 tokens (query slider + head selector): median "
           f"{m_med * 1e3:7.2f} ms   p90 {m_p90 * 1e3:7.2f} ms   ({len(mh_html)} chars of HTML)")
+    hv, sizes = bench_head_view(n)
+    every = [t for ts in hv.values() if ts is not hv["model view query slider"] for t in ts]
+    print(f"(4) ch10 head view, 2 layers x 4 heads x 32 tokens, {n} changes per control")
+    for name, ts in hv.items():
+        med, p90 = _stats(ts)
+        print(f"    {name:28s} median {med * 1e3:7.2f} ms   p90 {p90 * 1e3:7.2f} ms")
+    med, p90 = _stats(every)
+    print(f"    {'every head-view control':28s} median {med * 1e3:7.2f} ms   p90 {p90 * 1e3:7.2f} ms")
+    print("    largest views: " + ", ".join(f"{k} {v} chars" for k, v in sizes.items()))
     return 0
 
 

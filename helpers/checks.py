@@ -93,17 +93,24 @@ HINTS: dict[str, str] = {
     "qkv_not_tuple": "需要返回三个矩阵：return Q, K, V。",
     "qkv_transposed": "结果被转置了：行应该是词，Q = X @ W_Q 的形状是 (n, d_k)，不要写成 W_Q.T @ X.T。",
     "qkv_swapped_weights": "Q、K、V 用错了权重矩阵：Q 要乘 W_Q，K 要乘 W_K，V 要乘 W_V。",
+    "qkv_matmul_order": "矩阵乘法的顺序或转置不对：X 的每一行是一个词，形状 (n, d_model)，W_Q 是 (d_model, d_k)，要写 X @ W_Q（不用转置，也不是 W_Q @ X）。",
+    "qkv_elementwise": "* 是逐元素相乘：投影要用矩阵乘法 X @ W_Q（@ 或 np.matmul）。",
     "qkv_not_projected": "忘了投影：Q、K、V 要分别由 X 乘以 W_Q、W_K、W_V 得到，不能直接用 X。",
     # --- scores ------------------------------------------------------------
     "scores_swapped": "形状反了：你算的是 K Qᵀ（行是键）。打分要写成 Q @ K.T，行 = 查询，列 = 键。",
     "k_not_transposed": "K 没有转置：要用 Q @ K.T，让每个查询和每个键做点积。",
     "scores_elementwise": "这是逐元素相乘 Q * K，不是点积：要用矩阵乘法 Q @ K.T。",
+    "scores_transpose_wrong": "转置放错了矩阵：行是查询、列是键，要转置的是 K、Q 在左边：Q @ K.T（不是 Q.T @ K，也不是 K.T @ Q）。",
     "scores_already_scaled": "这一步只要原始分数 Q Kᵀ，还不需要除以 √d_k（那是下一步）。",
     # --- scaling -----------------------------------------------------------
     "forgot_sqrt_dk": "忘了缩放：分数要除以 √d_k（np.sqrt(d_k)）。",
     "scaled_by_dk": "缩放过头了：应该除以 √d_k，而不是 d_k。",
     "multiplied_sqrt_dk": "方向反了：应该除以 √d_k，你乘上了 √d_k。",
     "dk_wrong_axis": "d_k 取错了：d_k 是每个查询/键向量的维度 Q.shape[-1]（列数），不是词的个数 Q.shape[0]（行数）。",
+    "dk_from_v": "d_k 取错了：你用的是 V 的列数 d_v。缩放用的是查询/键向量的维度 d_k = Q.shape[-1]（或 K.shape[-1]）。",
+    "dk_hard_coded": "√d_k 被写成了一个固定的数：不同输入的 d_k 不同，要从输入的形状里读出来（d_k = Q.shape[-1]），不能写死。",
+    "dk_is_shape": "Q.shape 是一个元组 (行数, 列数)，np.sqrt(Q.shape) 得到两个数：d_k 只是其中的列数 Q.shape[-1]。",
+    "scaled_after_softmax": "缩放的位置错了：要先把分数除以 √d_k 再做 softmax；你在 softmax 之后才除，权重每行加起来不再等于 1。",
     "scaled_by_d_model": "缩放用错了维度：要除以 √d_k（K 的列数），不是 √d_model（X 的列数）。",
     # --- softmax -----------------------------------------------------------
     "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
@@ -111,11 +118,15 @@ HINTS: dict[str, str] = {
     "softmax_not_normalized": "忘了归一化：exp 之后还要除以每一行的和，让每行加起来等于 1。",
     "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值（忘了减最大值）。",
     "softmax_global_max": "减去的是整个矩阵的最大值，不是每一行的最大值：数值较小的行会全部下溢成 0，得到 nan。用 np.max(x, axis=-1, keepdims=True)。",
+    "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
+    "weights_elementwise_v": "α * V 是逐元素相乘：加权求和要用矩阵乘法 Z = α @ V（每个输出行 = 各个值向量按权重相加）。",
+    "weights_transposed": "α 被转置了：α 的行是查询、列是键，加权求和是 Z = α @ V，不是 α.T @ V。",
+    "softmax_whole_matrix_att": "softmax 对整个分数矩阵一起归一化了：权重 α 要每一行（每个查询）单独加起来等于 1，用 axis=-1, keepdims=True。",
     "weights_times_k": "权重乘错了矩阵：加权求和要用值 V（Z = α @ V），不是键 K。",
     "forgot_softmax": "忘了 softmax：缩放后的分数要先变成每行和为 1 的权重 α，再乘 V。",
     "attention_shapes": "形状对不上：检查打分是不是 Q @ K.T（不是 K @ Q.T，也没有漏掉转置），最后是不是 α @ V。",
@@ -123,6 +134,9 @@ HINTS: dict[str, str] = {
     "forgot_mask": "忘了因果掩码：第 i 个词只能看第 0…i 个词，未来的位置要在 softmax 之前填 -inf。",
     "mask_after_softmax": "掩码加在了 softmax 之后：把权重清零后每行就不再加起来等于 1。要在 softmax 之前把未来位置的分数设为 -inf。",
     "mask_filled_zero": "被挡住的位置填了 0：分数为 0 时 exp(0)=1，仍然会分到权重。要填 -inf（或 -1e9）。",
+    "mask_added_bool": "把布尔掩码直接加到了分数上：True/False 变成 1/0，只是给能看的位置加了 1，什么也挡不住。要用 np.where(mask, scores, -np.inf)。",
+    "mask_inf_times_zero": "结果全是 nan：0 × (−inf) = nan。用乘法构造加性掩码（mask * -np.inf）时，可以看的位置得到 nan 而不是 0。改用 np.where(mask, scores, -np.inf)。",
+    "mask_all_true": "掩码全是 True，什么也没挡住：对角线以上（j > i，未来的词）应该是 False。",
     "mask_upper": "掩码方向反了（上三角）：应该用下三角 np.tril，让第 i 个词看到第 0…i 个词，而不是未来的词。",
     "mask_inverted": "True/False 反了：约定 True = 可以看。因果掩码是下三角（含对角线）为 True。",
     "mask_no_diagonal": "差了一位：对角线也要保留，每个词应该能看到自己（np.tril 的 k=0，不是 k=-1）。",
@@ -131,10 +145,12 @@ HINTS: dict[str, str] = {
     "mask_additive": "这里要的是布尔掩码（True = 可以看），不是加性的 0 / -inf 掩码。",
     "mask_not_square": "因果掩码的形状应该是 (n, n)：每个查询（行）对每个键（列）各有一个 True/False。",
     # --- softmax backward --------------------------------------------------
-    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)。",
+    "backward_diag_only": "只用了雅可比矩阵的对角线 α_i(1-α_i)：每个权重都依赖所有分数，还差非对角项 -α_i Σ_{j≠i} α_j g_j；合起来是 α ⊙ (g - α·g)，其中 α·g 是点积（一个数，np.dot(α, g)），不是逐元素的 α * g。",
     "backward_forgot_dot": "漏了 -(α·g) 这一项：正确的梯度是 α ⊙ (g - α·g)。",
     "backward_sign": "符号反了：应该是 α ⊙ (g - α·g)，不是 α ⊙ (α·g - g)。",
     "backward_identity": "把 softmax 当成了恒等函数：梯度还要乘上雅可比矩阵 diag(α) - α αᵀ。",
+    "backward_sum_not_dot": "α·g 是按权重的和 Σ_j α_j g_j，不是 g 的简单求和 Σ_j g_j。",
+    "backward_plus": "雅可比矩阵是 diag(α) − α αᵀ（减号）：你加上了 α αᵀ，所以结果是 α ⊙ (g + α·g)。",
     "backward_forgot_alpha": "忘了乘 α：应该是 α ⊙ (g - α·g)。",
     # --- generic -----------------------------------------------------------
     "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
@@ -263,7 +279,8 @@ def _limited(fn, args, limit):
     (Windows, or a checker called from a worker thread) the call runs in a
     daemon thread that we stop waiting for after ``limit`` seconds; Python
     cannot kill a thread, so a never-ending function keeps running in the
-    background until the kernel restarts (the verdict says so).
+    background until the kernel restarts (the verdict says so).  Either way a
+    single NumPy call that itself runs for longer is only stopped when it returns.
     """
     if limit is None:
         return fn(*args)
@@ -670,6 +687,8 @@ def read_records(folder) -> list[dict]:
 
     Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped.
     """
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a folder or file path (str), got {type(folder).__name__}")
     root = os.path.expanduser(os.fspath(folder))
     if os.path.isfile(root):
         files, base = [root], os.path.dirname(root)
@@ -702,6 +721,7 @@ def summarize_records(folder, *, show: bool = True) -> list[dict]:
     Prints the table (Chinese header) unless ``show=False``; returns the rows,
     most frequent first within each exercise.
     """
+    _check_bool(show, "show")
     groups: dict = {}
     for r in read_records(folder):
         key = (r.get("exercise"), r.get("status"), r.get("mistake"))
@@ -749,7 +769,7 @@ def strict(on: bool = True):
         with checks.strict():
             checks.check_softmax(my_softmax)
     """
-    token = _strict_var.set(bool(on))
+    token = _strict_var.set(_check_bool(on, "on"))
     try:
         yield
     finally:
@@ -759,7 +779,13 @@ def strict(on: bool = True):
 def set_strict(on: bool = True) -> None:
     """Module-level switch: every later check is strict (``on=True``) or not."""
     global STRICT
-    STRICT = bool(on)
+    STRICT = _check_bool(on, "on")
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _is_strict() -> bool:
@@ -780,10 +806,12 @@ def _exercise_name() -> str:
 
 def _report(outcome: Outcome) -> Outcome:
     """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    __tracebackhide__ = True  # noqa: F841
     _write_record(outcome, _exercise_name())
     if _is_strict() and outcome.status != "passed":
         raise AssertionError(outcome.message) from None
-    print(outcome.message)
+    # one write (print's separate "\n" can reach Jupyter as a second output chunk)
+    print(outcome.message + "\n", end="")
     return outcome
 
 
@@ -791,14 +819,21 @@ def _checker(check):
     """Give a ``check_*(fn)`` the keywords ``strict=`` and ``time_limit=`` (seconds per call)."""
     @functools.wraps(check)
     def wrapper(fn, *args, strict: bool | None = None, time_limit: float | None = None, **kwargs):
+        if strict is not None:
+            _check_bool(strict, "strict")
         if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
                                        or not time_limit > 0):
             raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
         if time_limit is not None:
             tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        __tracebackhide__ = True  # noqa: F841 - IPython / pytest hide this frame
         try:
             return check(fn, *args, **kwargs)
+        except AssertionError as exc:
+            # strict mode: raise afresh from here, so a grader's traceback is the test
+            # cell's line and the verdict, not the checker's insides
+            raise AssertionError(*exc.args) from None
         finally:
             for var, token in reversed(tokens):
                 var.reset(token)
@@ -909,7 +944,7 @@ def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
         shown = f"helpers.{impl}（也就是 h.{short}）"
     else:
         shown = f"helpers.{impl}"
-    return _fail(case, key, f"你的函数调用了{shown}。")
+    return _fail(case, key, f"你的函数调用了 {shown}。")
 
 
 def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, compare=None,
@@ -1061,19 +1096,62 @@ def _float32_if(f32: bool, arrays) -> tuple:
     return tuple(a.astype(np.float32) for a in arrays) if f32 else tuple(arrays)
 
 
-def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)."""
+def _random_xw(seed, n, d_model, d_k, d_v, *, scale=1.0, f32=False, w_scale=1.0, offset=0.0) -> tuple:
+    """``(X, W_Q, W_K, W_V)``: X (n, d_model) times ``scale``, W_Q/W_K (d_model, d_k), W_V (d_model, d_v)
+    times ``w_scale``.
+
+    ``offset`` > 0: every score Q Kᵀ/√d_k gets the same ``offset`` added (X's last column is 1
+    and maps to column 0 of Q and K), so the scores are large (a naive exp overflows) while the
+    weights, which ignore a shift shared by a whole row, stay as moderate as without it.
+    """
     rng = _rng(seed)
     X = _randn(rng, n, d_model, scale=scale)
-    W = [_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v)]
+    W = [_randn(rng, d_model, d_k, scale=w_scale), _randn(rng, d_model, d_k, scale=w_scale),
+         _randn(rng, d_model, d_v, scale=w_scale)]
+    if offset:
+        a = np.sqrt(offset * np.sqrt(d_k))
+        X[:, -1] = 1.0
+        for Wm in W[:2]:
+            Wm[:, 0] = 0.0
+            Wm[-1, :] = 0.0
+            Wm[-1, 0] = a
     return _float32_if(f32, (X, *W))
 
 
-def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False) -> tuple:
-    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v)."""
+def _random_qkv(seed, n_q, n_k, d_k, d_v, *, scale=1.0, f32=False, offset=0.0) -> tuple:
+    """``(Q, K, V)``: Q (n_q, d_k) and K (n_k, d_k) times ``scale``, V (n_k, d_v).
+
+    ``offset`` > 0: column 0 of Q and K is constant, so every score Q Kᵀ/√d_k gets the same
+    ``offset`` added (large scores with moderate weights, see :func:`_random_xw`).
+    """
     rng = _rng(seed)
     Q, K = _randn(rng, n_q, d_k, scale=scale), _randn(rng, n_k, d_k, scale=scale)
+    if offset:
+        Q[:, 0] = K[:, 0] = np.sqrt(offset * np.sqrt(d_k))
     return _float32_if(f32, (Q, K, _randn(rng, n_k, d_v)))
+
+
+def _broadcast_shapes(exc) -> list:
+    """The operand shapes named by numpy's "could not be broadcast together" error, else []."""
+    text = _safe_str(exc)
+    if not isinstance(exc, ValueError) or "broadcast" not in text:
+        return []
+    return [tuple(int(x) for x in grp.split(",") if x.strip()) for grp in re.findall(r"\(([\d,\s]*)\)", text)]
+
+
+def _line(exc) -> str:
+    """The learner's line of code that raised ``exc`` (set by ``_evaluate``; "" if unknown)."""
+    return getattr(exc, "_checks_line", "") or ""
+
+
+#: divisors a learner may hard-code instead of √d_k: (shown as, value)
+_HARD_CODED = tuple((f"√{k}", float(np.sqrt(k))) for k in range(2, 65)) + tuple(
+    (f"{k}", float(k)) for k in range(3, 17) if int(np.sqrt(k)) ** 2 != k)
+
+
+def _hard_coded_detail(p) -> str:
+    shown, value = p
+    return f"你的结果相当于除以写死的 {shown}（≈ {value:.4g}）。"
 
 
 def _matmul_error(exc) -> bool:
@@ -1129,6 +1207,14 @@ def _qkv_prepare(value, case):
     return tuple(value), None
 
 
+def _qkv_error(exc, case):
+    if _matmul_error(exc):
+        return "qkv_matmul_order"
+    if _broadcast_shapes(exc):
+        return "qkv_elementwise"
+    return None
+
+
 def _qkv_compare(value, case):
     return all(_close(v, e, case.float32) for v, e in zip(value, case.expected))
 
@@ -1153,6 +1239,7 @@ def check_qkv_projection(fn) -> None:
         return False
 
     _run(fn, cases, [], "含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare, compare=compare,
+         on_error=_qkv_error,
          forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
 
 
@@ -1179,9 +1266,15 @@ def _qk_cases(dk16: bool):
 
 
 def _scores_error(exc, case):
+    line = _line(exc).replace(" ", "")
     if _matmul_error(exc):
+        if re.search(r"\.T@|(dot|matmul)\(\w+\.T", line):   # the LEFT operand transposed
+            return "scores_transpose_wrong"
         return "k_not_transposed"
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes:
+        if (2,) in shapes and "shape" in line:
+            return "dk_is_shape"
         return "scores_elementwise"
     return None
 
@@ -1191,6 +1284,7 @@ def _scores_mistakes(scaled: bool):
         Mistake("scores_swapped", lambda Q, K: K @ Q.T),
         Mistake("k_not_transposed", lambda Q, K: Q @ K),
         Mistake("scores_elementwise", lambda Q, K: Q * K),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K),
     ]
     if not scaled:
         return base + [
@@ -1203,6 +1297,8 @@ def _scores_mistakes(scaled: bool):
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(Q.shape[0])),
         Mistake("dk_wrong_axis", lambda Q, K: Q @ K.T / np.sqrt(K.shape[0])),
         Mistake("scores_swapped", lambda Q, K: K @ Q.T / np.sqrt(Q.shape[-1])),
+        Mistake("scores_transpose_wrong", lambda Q, K: Q.T @ K / np.sqrt(Q.shape[-1])),
+        Mistake("dk_hard_coded", lambda Q, K, p: Q @ K.T / p[1], params=_HARD_CODED, detail=_hard_coded_detail),
         Mistake("k_not_transposed", lambda Q, K: Q @ K / np.sqrt(Q.shape[-1])),
         Mistake("scores_elementwise", lambda Q, K: Q * K / np.sqrt(Q.shape[-1])),
     ]
@@ -1263,6 +1359,10 @@ def _softmax_mistakes():
         e = np.exp(x - np.max(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1)
 
+    def sum_axis0(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
     def subtract_min(x):
         e = np.exp(x - np.min(x, axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
@@ -1280,11 +1380,13 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_max),
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
+        Mistake("softmax_sum_wrong_axis", sum_axis0),
     ]
 
 
 def _softmax_error(exc, case):
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+    shapes = _broadcast_shapes(exc)
+    if shapes and any(len(sh) == 1 for sh in shapes):  # (n, m) against the (n,) of a reduction
         return "softmax_keepdims"
     return None
 
@@ -1301,16 +1403,26 @@ def check_softmax(fn) -> None:
 # ch05 / ch06: attention
 # ---------------------------------------------------------------------------
 
+def _d_v_qkv(Q, K, V):
+    return V.shape[-1]
+
+
+#: label of the large-score case (scores ≈ 800: exp overflows even in float64, weights stay moderate)
+_BIG = "float32，分数都在 800 左右"
+
+
 def _attention_cases():
+    # weights are kept moderate (largest weight of a row ≤ 0.85 wherever a row has ≥ 2 keys),
+    # so that a scale bug (√d_k forgotten, d_k from V, …) changes the output visibly
     specs = [
-        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False),
-        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False),
-        ("1 个词", 1, 1, 4, 2, 53, 1.0, False),
-        ("float32 大分数，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 30.0, True),
+        ("4 个词（方阵），d_k=4，d_v=3", 4, 4, 4, 3, 51, 1.0, False, 0.0),
+        ("2 个查询 × 5 个键，d_k=3，d_v=6（n_q≠n_k）", 2, 5, 3, 6, 52, 1.0, False, 0.0),
+        ("1 个词", 1, 1, 4, 2, 53, 1.0, False, 0.0),
+        (f"{_BIG}，3 个查询 × 4 个键，d_k=4，d_v=5", 3, 4, 4, 5, 54, 1.0, True, 800.0),
     ]
     cases = []
-    for label, n_q, n_k, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32)
+    for label, n_q, n_k, d_k, d_v, seed, scale, f32, offset in specs:
+        args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32, offset=offset)
         cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
     s = SEED_EXAMPLE
     cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
@@ -1329,18 +1441,21 @@ def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable",
     """Attention with one step done the named (wrong) way; ``mask`` (True = may attend) is applied correctly."""
     d_k = Q.shape[-1] if d_k is None else d_k
     s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
-    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k}[scale]
+    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k, "after": s}[scale]
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     w = {
         "stable": lambda: _ref_softmax(s),
         "naive": lambda: _naive_softmax(s),
         "axis0": lambda: _ref_softmax(s, axis=0),
+        "whole": lambda: np.exp(s - np.max(s)) / np.exp(s - np.max(s)).sum(),
         "none": lambda: s if mask is None else np.where(mask, s, 0.0),
     }[softmax]()
+    if scale == "after":
+        w = w / np.sqrt(d_k)
     if ret == "w":
         return w
-    return w @ (V if apply == "v" else K)
+    return {"v": lambda: w @ V, "k": lambda: w @ K, "vT": lambda: w.T @ V}[apply]()
 
 
 def _attention_mistakes(pipeline=_attention_pipeline):
@@ -1358,6 +1473,21 @@ def _attention_mistakes(pipeline=_attention_pipeline):
     ]
 
 
+def _scale_mistakes(P, d_v):
+    """Scale bugs of an attention-like pipeline ``P``: d_k from V (``d_v(*args)``), a hard-coded
+    number, scaling after softmax; plus α.T @ V and a whole-matrix softmax."""
+    return [
+        Mistake("dk_from_v", lambda *a: P(*a, d_k=d_v(*a))),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[0].shape[0])),
+        Mistake("dk_wrong_axis", lambda *a: P(*a, d_k=a[1].shape[0] if a[1].ndim == 2 else a[0].shape[0])),
+        Mistake("dk_hard_coded", lambda *a: P(*a[:-1], d_k=a[-1][1] ** 2),
+                params=_HARD_CODED, detail=_hard_coded_detail),
+        Mistake("scaled_after_softmax", lambda *a: P(*a, scale="after")),
+        Mistake("weights_transposed", lambda *a: P(*a, apply="vT")),
+        Mistake("softmax_whole_matrix_att", lambda *a: P(*a, softmax="whole")),
+    ]
+
+
 def _tuple_prepare(value, case):
     if isinstance(value, tuple):
         return value, "returned_tuple"
@@ -1367,28 +1497,36 @@ def _tuple_prepare(value, case):
 def _attention_error(exc, case):
     if _matmul_error(exc):
         return "attention_shapes"
+    shapes = _broadcast_shapes(exc)
+    line = _line(exc).replace(" ", "")
+    if shapes and len(shapes) == 2 and all(len(sh) == 2 for sh in shapes) and (
+            re.search(r"\*v\b|\bv\*|\*\(?x@w_?v", line, flags=re.I) or shapes[0][-1] == shapes[1][0]):
+        return "weights_elementwise_v"   # (n_q, n_k) * (n_k, d_v)
+    if shapes and (2,) in shapes and "shape" in line:
+        return "dk_is_shape"
     return _softmax_error(exc, case)
 
 
 @_checker
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
-    _run(fn, _attention_cases(), _attention_mistakes(),
+    _run(fn, _attention_cases(), _attention_mistakes() + _scale_mistakes(_attention_pipeline, _d_v_qkv),
          "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
          prepare=_tuple_prepare, on_error=_attention_error,
          forbidden=_ATTENTION_IMPLS)
 
 
 def _self_attention_cases():
+    # W scaled by 0.5 ≈ 1/√d_model: scores of order 1, largest weight of a row 0.44–0.73
     specs = [
-        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 61, 1.0, False),
-        ("1 个词", 1, 6, 4, 3, 62, 1.0, False),
-        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 63, 1.0, False),
-        ("float32 大分数，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 64, 15.0, True),
+        ("4 个词，d_model=6，d_k=4，d_v=3", 4, 6, 4, 3, 62, 0.0, False),
+        ("1 个词", 1, 6, 4, 3, 61, 0.0, False),
+        ("5 个词，d_model=8，d_k=2，d_v=5", 5, 8, 2, 5, 64, 0.0, False),
+        (f"{_BIG}，3 个词，d_model=4，d_k=4，d_v=2", 3, 4, 4, 2, 63, 800.0, True),
     ]
     cases = []
-    for label, n, d_model, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_xw(seed, n, d_model, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_model, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_xw(seed, n, d_model, d_k, d_v, w_scale=0.5, offset=offset, f32=f32)
         cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
     return cases
 
@@ -1418,7 +1556,12 @@ def _self_attention_mistakes():
         Mistake("qkv_not_projected", from_x),
         Mistake("qkv_swapped_weights", wrong_weights),
         Mistake("softmax_overflow", via_qkv(softmax="naive")),
-    ]
+        Mistake("qkv_not_projected", lambda X, WQ, WK, WV: _attention_pipeline(X @ WQ, X @ WK, X)),
+    ] + _scale_mistakes(_self_attention_pipeline, lambda X, WQ, WK, WV: WV.shape[-1])
+
+
+def _self_attention_pipeline(X, WQ, WK, WV, **kw):
+    return _attention_pipeline(X @ WQ, X @ WK, X @ WV, **kw)
 
 
 @_checker
@@ -1444,6 +1587,7 @@ def _wrong_causal_masks(n: int) -> dict:
         "mask_inverted": ~tri(0),
         "mask_no_diagonal": tri(-1),
         "mask_includes_future": tri(1),
+        "mask_all_true": np.ones((n, n), dtype=bool),
     }
 
 
@@ -1488,14 +1632,14 @@ def check_causal_mask(fn) -> None:
 
 def _causal_cases():
     specs = [
-        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 1.0, False),
-        ("1 个词", 1, 4, 2, 72, 1.0, False),
-        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 1.0, False),
-        ("float32 大分数，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 30.0, True),
+        ("4 个词，d_k=4，d_v=3", 4, 4, 3, 71, 0.0, False),
+        ("1 个词", 1, 4, 2, 72, 0.0, False),
+        ("6 个词，d_k=2，d_v=5", 6, 2, 5, 73, 0.0, False),
+        (f"{_BIG}，5 个词，d_k=4，d_v=3", 5, 4, 3, 74, 800.0, True),
     ]
     cases = []
-    for label, n, d_k, d_v, seed, scale, f32 in specs:
-        args = _random_qkv(seed, n, n, d_k, d_v, scale=scale, f32=f32)
+    for label, n, d_k, d_v, seed, offset, f32 in specs:
+        args = _random_qkv(seed, n, n, d_k, d_v, offset=offset, f32=f32)
         cases.append(Case(label, args, _sdpa(*_f64(args), mask=_att.causal_mask(n)), f32))
     return cases
 
@@ -1518,15 +1662,24 @@ def _causal_mistakes():
         # the attention mistakes, but with the causal mask applied correctly
         return _attention_pipeline(Q, K, V, mask=_att.causal_mask(Q.shape[0]), **kw)
 
+    def added_bool(Q, K, V):
+        s = Q @ K.T / np.sqrt(Q.shape[-1])
+        return _ref_softmax(s + _att.causal_mask(Q.shape[0])) @ V
+
+    def inf_times_zero(Q, K, V):
+        return np.full((Q.shape[0], V.shape[-1]), np.nan)
+
     return [
         Mistake("forgot_mask", lambda Q, K, V: _sdpa(Q, K, V)),
+        Mistake("mask_added_bool", added_bool),
+        Mistake("mask_inf_times_zero", inf_times_zero),
         Mistake("mask_after_softmax", after_softmax),
         Mistake("mask_filled_zero", fill_zero),
         Mistake("mask_upper", masked("mask_upper")),
         Mistake("mask_inverted", masked("mask_inverted")),
         Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
         Mistake("mask_includes_future", masked("mask_includes_future")),
-    ] + _attention_mistakes(pipeline)
+    ] + _attention_mistakes(pipeline) + _scale_mistakes(pipeline, _d_v_qkv)
 
 
 @_checker
@@ -1567,6 +1720,8 @@ def _backward_mistakes():
         Mistake("backward_sign", lambda a, g: a * (np.dot(a, g) - g)),
         Mistake("backward_identity", lambda a, g: g),
         Mistake("backward_forgot_alpha", lambda a, g: g - np.dot(a, g)),
+        Mistake("backward_sum_not_dot", lambda a, g: a * (g - np.sum(g))),
+        Mistake("backward_plus", lambda a, g: a * (g + np.dot(a, g))),
     ]
 
 
@@ -1733,6 +1888,7 @@ def _ch01_check_qkv_shapes(shapes) -> Outcome:
     return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
 
 
+@_checker
 def check_qkv_shapes(shapes) -> None:
     """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
     _ch01_check_qkv_shapes(shapes)
@@ -1772,6 +1928,7 @@ def _ch01_check_permuted_output(fn) -> Outcome:
                 "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
 
 
+@_checker
 def check_permuted_output(fn) -> None:
     """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
     _ch01_check_permuted_output(fn)
@@ -1829,6 +1986,7 @@ def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
     return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
 
 
+@_checker
 def check_dot_cos_ranking(dot_order, cos_order) -> None:
     """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
     _ch02_check_dot_cos_ranking(dot_order, cos_order)
@@ -1882,9 +2040,11 @@ def _ch02_batched_error(exc, case):
 
 def _ch02_check_batched_scores(fn) -> Outcome:
     return _run(fn, _ch02_batched_cases(), _ch02_batched_mistakes(), "一句话、一批句子、批次 × 头",
-                on_error=_ch02_batched_error)
+                on_error=_ch02_batched_error,
+                forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
+@_checker
 def check_batched_scores(fn) -> None:
     """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
     _ch02_check_batched_scores(fn)
@@ -2017,6 +2177,7 @@ def _mh_error(exc, case):
     return None
 
 
+@_checker
 def check_multi_head_attention(fn) -> None:
     """ch09: ``fn(X, W_Q, W_K, W_V, W_O, n_heads) -> Z`` — causal multi-head self-attention of a batch.
 
@@ -2024,7 +2185,9 @@ def check_multi_head_attention(fn) -> None:
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
          "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
-         prepare=_tuple_prepare, on_error=_mh_error)
+         prepare=_tuple_prepare, on_error=_mh_error,
+         forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
+                    "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
 # --- parameter count -------------------------------------------------------
@@ -2065,6 +2228,7 @@ def _param_compare(value, case):
     return float(value) == float(case.expected)
 
 
+@_checker
 def check_mha_param_count(fn) -> None:
     """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
     cases = _param_cases()
@@ -2100,6 +2264,7 @@ def _torch_mask_cases():
     ]
 
 
+@_checker
 def check_torch_mask(fn) -> None:
     """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
 
@@ -2142,7 +2307,7 @@ def check_torch_mask(fn) -> None:
         return None
 
     _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error)
+         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
 
 
 # ===========================================================================
@@ -2163,7 +2328,7 @@ def _chapter_hints(chapter: str, hints: dict) -> None:
     CHAPTER_HINTS.setdefault(chapter, set()).update(hints)
 
 
-def _prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
+def _h8_prediction_verdict(value, expected, wrong: dict, *, name: str, what: str, normalise=None) -> Outcome:
     """Verdict for a "predict first" exercise: ``value`` is the learner's prediction.
 
     ``wrong`` maps a plausible wrong prediction to its hint id; ``normalise``
@@ -2203,7 +2368,7 @@ _chapter_hints("ch06", {
 })
 
 
-def _attend_cases():
+def _ch06_attend_cases():
     from .tokens import SENTENCE_CAT_SHORT, token_inputs
 
     cases = []
@@ -2218,12 +2383,12 @@ def _attend_cases():
     return cases
 
 
-def _attend_weights_of(X, W_Q, W_K):
+def _ch06_attend_weights_of(X, W_Q, W_K):
     Q, K = X @ W_Q, X @ W_K
     return _ref_softmax(Q @ K.T / np.sqrt(W_Q.shape[-1]))
 
 
-def _attend_prepare(value, case):
+def _ch06_attend_prepare(value, case):
     if isinstance(value, np.ndarray) or not isinstance(value, (tuple, list)) or len(value) != 2:
         return value, "attend_not_pair"
     X, i, j, d_k = case.args
@@ -2233,6 +2398,7 @@ def _attend_prepare(value, case):
     return tuple(arrs), None
 
 
+@_checker
 def check_attend_weights(fn) -> None:
     """ch06: ``fn(X, i, j, d_k) -> (W_Q, W_K)`` such that α[i, j] ≥ 0.9 in softmax(X W_Q (X W_K)ᵀ / √d_k)."""
 
@@ -2242,7 +2408,7 @@ def check_attend_weights(fn) -> None:
         if not (np.all(np.isfinite(W_Q)) and np.all(np.isfinite(W_K))):
             raise _Diagnosed("attend_nonfinite")
         with np.errstate(all="ignore"):
-            A = _attend_weights_of(X, W_Q, W_K)
+            A = _ch06_attend_weights_of(X, W_Q, W_K)
         if not np.all(np.isfinite(A)):
             raise _Diagnosed("attend_nonfinite")
         if A[i, j] >= 0.9:
@@ -2258,8 +2424,8 @@ def check_attend_weights(fn) -> None:
             raise _Diagnosed("attend_self")
         raise _Diagnosed("attend_other")
 
-    _run(fn, _attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
-         prepare=_attend_prepare, compare=compare)
+    _run(fn, _ch06_attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
+         prepare=_ch06_attend_prepare, compare=compare)
 
 
 def _ch06_batched_cases():
@@ -2316,10 +2482,11 @@ def _ch06_batched_error(exc, case):
     return None
 
 
+@_checker
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
-         prepare=_tuple_prepare, on_error=_ch06_batched_error)
+         prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
 # ---------------------------------------------------------------------------
@@ -2341,11 +2508,12 @@ _chapter_hints("ch07", {
 })
 
 
-def _padding_cases():
+def _ch07_padding_cases():
     return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
 
+@_checker
 def check_padding_mask(fn) -> None:
     """ch07: ``fn(lengths, n) -> bool (B, 1, n)``: True where key j is a real word (j < lengths[b])."""
 
@@ -2385,10 +2553,11 @@ def check_padding_mask(fn) -> None:
                     raise _Diagnosed(key)
         return False
 
-    _run(fn, _padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare)
+    _run(fn, _ch07_padding_cases(), [], "含没有 <pad> 的句子、长度 1、3 句一批，形状 (B, 1, n)、布尔类型", compare=compare,
+         forbidden=("attention.padding_mask",))
 
 
-def _shape_tuple(value):
+def _ch07_shape_tuple(value):
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise TypeError(f"形状要写成元组，例如 (2, 3)；你给的是 {value!r}")
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
@@ -2396,13 +2565,14 @@ def _shape_tuple(value):
     return tuple(int(v) for v in value)
 
 
+@_checker
 def check_cross_shapes(alpha_shape, z_shape) -> None:
     """ch07: predict α's and Z's shapes when Chinese (4 words) queries English (5 positions), W_V (16, 8)."""
     if alpha_shape is None or z_shape is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你预测的两个形状填进 alpha_shape 和 z_shape，再运行本单元格检查。"))
         return
     try:
-        a, z = _shape_tuple(alpha_shape), _shape_tuple(z_shape)
+        a, z = _ch07_shape_tuple(alpha_shape), _ch07_shape_tuple(z_shape)
     except TypeError as exc:
         _report(Outcome("failed", message=f"❌ {exc}"))
         return
@@ -2426,9 +2596,9 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
 _chapter_hints("ch08", {
     "nll_sign": "符号反了：L = −log α_t，增大 s_t 会让 L 变小，所以 ∂L/∂s_t 应该是负的。",
     "nll_dalpha": "这是 ∂L/∂α（只有第 t 个分量 −1/α_t），还差一步：再乘 softmax 的雅可比矩阵，才得到 ∂L/∂s。",
-    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m e^{s_m}，第一项对 s 的导数只在第 t 个位置上是 −1。",
+    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m exp(s_m)，第一项对 s 的导数只在第 t 个位置上是 −1。",
     "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
-    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m e^{s_m} 这一项对每个 s_m 都有导数。",
+    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m exp(s_m) 这一项对每个 s_m 都有导数。",
     "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
     "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
     "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
@@ -2438,14 +2608,14 @@ _chapter_hints("ch08", {
 })
 
 
-def _attend_loss_ref(s, t):
+def _ch08_attend_loss_ref(s, t):
     s = np.asarray(s, dtype=np.float64)
     g = _ref_softmax(s)
     g[t] -= 1.0
     return g
 
 
-def _attend_loss_cases():
+def _ch08_attend_loss_cases():
     rng = _rng(82)
     specs = [
         ("4 个分数，t=2", _randn(rng, 4), 2, False),
@@ -2453,10 +2623,10 @@ def _attend_loss_cases():
         ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
         ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
     ]
-    return [Case(label, (s, t), _attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
+    return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
 
 
-def _attend_loss_mistakes():
+def _ch08_attend_loss_mistakes():
     def onehot(s, t):
         e = np.zeros(len(s))
         e[t] = 1.0
@@ -2469,7 +2639,7 @@ def _attend_loss_mistakes():
         return -onehot(s, t) * (1 - _ref_softmax(s)[t])
 
     return [
-        Mistake("nll_sign", lambda s, t: -_attend_loss_ref(s, t)),
+        Mistake("nll_sign", lambda s, t: -_ch08_attend_loss_ref(s, t)),
         Mistake("nll_dalpha", dalpha),
         Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
         Mistake("nll_diag_only", diag_only),
@@ -2489,20 +2659,22 @@ def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     return g
 
 
+@_checker
 def check_attend_loss_grad(fn) -> None:
     """ch08: ``fn(scores_row, target) -> ∂L/∂scores_row`` for L = −log softmax(scores_row)[target].
 
     The expected gradient of every case is computed by finite differences of L
     (and agrees with α − e_t, which the tests check separately).
     """
-    cases = _attend_loss_cases()
+    cases = _ch08_attend_loss_cases()
     for c in cases:
         s, t = c.args
         fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
         c.expected = fd
-    _run(fn, cases, _attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+    _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
 
 
+@_checker
 def check_window_layers(answer) -> None:
     """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
     def as_number(v):
@@ -2516,7 +2688,7 @@ def check_window_layers(answer) -> None:
     wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
              6.34: "window_not_int", 6.67: "window_count_tokens",
              None: "window_other"}
-    _prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
+    _h8_prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
                         what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
 
 
@@ -2529,6 +2701,312 @@ __all__ += [
     "check_window_layers",
     "finite_difference_grad",
     "CHAPTER_HINTS",
+]
+
+
+# ---------------------------------------------------------------------------
+# ch03–ch05 (owner H7): predict Var(q·k) and the divisor; fix a softmax for
+# batched (b, n_q, n_k) scores; choose a temperature; predict Z1; choose α
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch03", {
+    "var_sigma_squared": "每一项 q_d·k_d 的方差是 Var(q_d)·Var(k_d) = σ²·σ² = σ⁴，不是 σ²：q 和 k 各贡献一个 σ²。",
+    "var_ignored_sigma": "这是分量方差为 1 时的答案 d_k。这里每个分量的方差是 σ² = 9，每一项 q_d·k_d 的方差也随之变了。",
+    "var_sigma_once": "σ 只乘了一次：每一项的方差是 E[q_d²]·E[k_d²] = σ²·σ²。",
+    "var_is_std": "你写的是标准差 √Var(q·k)；这一问要的是方差（标准差的平方）。",
+    "var_is_target": "1 是缩放之后想要的方差；这一问要的是缩放之前的 Var(q·k)。",
+    "var_forgot_dk": "只算了一项 q_d·k_d 的方差：q·k 是 d_k 项之和，方差还要乘 d_k。",
+    "div_sqrt_dk_only": "除以 √d_k 只在分量方差为 1 时把方差拉回 1。这里 Var(q·k) = σ⁴·d_k，要除以它的平方根。",
+    "div_variance": "除以方差就过头了：Var(c·Y) = c²·Var(Y)，所以要除以标准差 √Var(q·k)，而不是 Var(q·k) 本身。",
+    "div_dk": "除以 d_k 是第3章说的“矫枉过正”：要除以的是 Var(q·k) 的平方根。",
+    "div_sigma_once": "σ 少乘了一次：Var(q·k) = σ⁴·d_k，它的平方根是 σ²·√d_k。",
+    "div_forgot_dk": "漏了 d_k：Var(q·k) = σ⁴·d_k，平方根是 σ²·√d_k。",
+    "prediction_not_number": "请填一个数（int 或 float），例如 12.5。",
+})
+
+_CH03_SIGMA, _CH03_DK = 3.0, 16
+
+
+@_checker
+def check_dot_variance(my_var, my_divisor) -> None:
+    """ch03 (predict): q, k with independent components of mean 0 and standard deviation σ = 3, d_k = 16.
+
+    ``my_var`` — predicted Var(q·k) (= σ⁴·d_k = 1296); ``my_divisor`` — the number to divide
+    q·k by so that the variance becomes 1 (= σ²·√d_k = 36).  After a correct answer, both
+    are measured on 20000 random pairs.
+    """
+    s, d = _CH03_SIGMA, _CH03_DK
+    var, div = s ** 4 * d, s ** 2 * np.sqrt(d)
+    wrong_var = {s ** 2 * d: "var_sigma_squared", float(d): "var_ignored_sigma", s * d: "var_sigma_once",
+                 div: "var_is_std", 1.0: "var_is_target", s ** 4: "var_forgot_dk"}
+    wrong_div = {np.sqrt(d): "div_sqrt_dk_only", var: "div_variance", float(d): "div_dk",
+                 s * np.sqrt(d): "div_sigma_once", s ** 2: "div_forgot_dk"}
+    missing = [name for name, v in (("my_var", my_var), ("my_divisor", my_divisor)) if v is None]
+    if missing:
+        _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {'、'.join(missing)}，再运行本单元格检查。"))
+        return
+    for name, v, target, wrong in (("my_var", my_var, var, wrong_var), ("my_divisor", my_divisor, div, wrong_div)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            _report(Outcome("failed", mistake="prediction_not_number",
+                            message=f"❌ {name} = {v!r}：{HINTS['prediction_not_number']}"))
+            return
+        v = float(v)
+        if np.isclose(v, target, rtol=1e-3):
+            continue
+        for cand, key in wrong.items():
+            if np.isclose(v, cand, rtol=1e-3):
+                _report(Outcome("failed", mistake=key, message=f"❌ {name} = {v:g} 不对：{HINTS[key]}"))
+                return
+        what = "Var(q·k)" if name == "my_var" else "要除以的数"
+        _report(Outcome("failed", message=f"❌ {name} = {v:g} 不对。从一项 q_d·k_d 的方差算起，再想 d_k 项相加后{what}是多少。"))
+        return
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((20000, d)) * s
+    k = rng.standard_normal((20000, d)) * s
+    dots = np.einsum("pd,pd->p", q, k)
+    _report(Outcome("passed", message=(
+        f"✅ 正确！Var(q·k) = σ⁴·d_k = {var:g}，要除以 σ²·√d_k = {div:g}。\n"
+        f"   实测（20000 对随机向量）：Var(q·k) = {dots.var():.1f}，Var(q·k / {div:g}) = {(dots / div).var():.4f}。")))
+
+
+_chapter_hints("ch04", {
+    "fixed_axis_hardcoded": "轴写死成了 axis=2（或 1）：这样只对某一种维数碰巧对。用 axis=-1——不管前面有几维，它都是最后一维（键那一维）。",
+    "fixed_max_wrong_axis": "减去的最大值取错了轴：要取每一行（最后一维）的最大值 np.max(x, axis=-1, keepdims=True)。沿别的轴取，每行减去的就不再是同一个数，结果会变。",
+    "temp_not_positive": "温度必须是正数：softmax(s / T) 里 T 是除数。",
+    "temp_too_high": "T 还太大：k3 的权重还没超过 0.9。T 越小，分差被放大得越多，分布越尖。",
+    "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
+    "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
+})
+
+
+def _batched_softmax_cases():
+    rng = _rng(43)
+    cases = [
+        Case("一批 2 句，每句 3 个查询 × 4 个键：形状 (2, 3, 4)", (_randn(rng, 2, 3, 4, scale=2.0),), None),
+        Case("一批 2 句的方阵分数 (2, 3, 3)", (_randn(rng, 2, 3, 3, scale=2.0),), None),
+        Case("大分数的一批 (2, 2, 3)，第二句 ≈ 1000",
+             (np.stack([_randn(rng, 2, 3), 1000.0 + _randn(rng, 2, 3)]),), None),
+        Case("各行量级相差很大 (1, 2, 4)", (np.array([[[0.0, 1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0, -1001.0]]]),), None),
+        Case("没有批次维的 4×4 分数矩阵", (_randn(rng, 4, 4, scale=2.0),), None),
+        Case("一行分数（1 维，5 个键）", (_randn(rng, 5, scale=2.0),), None),
+        Case("多头的形状 (batch=2, heads=2, 3, 4)", (_randn(rng, 2, 2, 3, 4, scale=2.0),), None),
+        Case("float32，(2, 2, 3)，分数在 60~100 之间",
+             ((60 + 40 * rng.random((2, 2, 3))).round(1).astype(np.float32),), None, True),
+        Case("一行之内分数相差很大 (1, 2, 3)", (np.array([[[-100.0, 800.0, 0.0], [1.0, 2.0, 3.0]]]),), None),
+    ]
+    for c in cases:
+        c.expected = _ref_softmax(np.asarray(c.args[0], dtype=np.float64))
+    return cases
+
+
+def _buggy_softmax(x, *, sum_axis=1, max_axis=None, keepdims=True):
+    x = np.asarray(x, dtype=np.float64)
+    if max_axis is not None:
+        x = x - (np.max(x, axis=max_axis, keepdims=True) if keepdims else np.max(x, axis=max_axis))
+    e = np.exp(x)
+    return e / e.sum(axis=sum_axis, keepdims=True)
+
+
+def _batched_softmax_mistakes():
+    return [
+        # the given buggy function (sum over axis=1, no shift) and its half-fixes
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1)),
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1, max_axis=1)),
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1, max_axis=-1)),
+        Mistake("batched_softmax_axis", lambda x: _ref_softmax(x, axis=0)),
+        # before the overflow: on the last case both give nan where exp(x − min) overflows
+        Mistake("softmax_subtract_min",
+                lambda x: _buggy_softmax(x - np.min(x, axis=-1, keepdims=True), sum_axis=-1)),
+        Mistake("softmax_overflow", lambda x: _buggy_softmax(x, sum_axis=-1)),
+        Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=1)),
+        Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=0)),
+        Mistake("softmax_global_max", lambda x: _buggy_softmax(x - np.max(x), sum_axis=-1)),
+        Mistake("softmax_keepdims", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=-1, keepdims=False)),
+        Mistake("softmax_whole_matrix", lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum()),
+        Mistake("fixed_axis_hardcoded", lambda x: _buggy_softmax(x, sum_axis=2, max_axis=2)),
+    ]
+
+
+def _batched_softmax_error(exc, case):
+    if isinstance(exc, (np.exceptions.AxisError, IndexError)) or "out of bounds" in str(exc):
+        return "fixed_axis_hardcoded"
+    shapes = _broadcast_shapes(exc)
+    if len(shapes) == 2 and any(a[:-1] == b or b[:-1] == a for a, b in [shapes]):
+        return "softmax_keepdims"       # (…, n_k) against the (…) of a reduction without keepdims
+    return _softmax_error(exc, case)
+
+
+@_checker
+def check_batched_softmax(fn) -> None:
+    """ch04 (fix the bug): ``fn(scores) -> weights``, a stable softmax over the LAST axis of scores of any
+    number of dimensions — (n_k,), (n_q, n_k), (b, n_q, n_k), (b, h, n_q, n_k)."""
+    _run(fn, _batched_softmax_cases(), _batched_softmax_mistakes(),
+         "一批句子 (b, n_q, n_k)、大分数、各行量级相差很大、二维、一维、多头四维、float32、一行之内相差很大",
+         on_error=_batched_softmax_error,
+         forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
+
+
+#: the temperature exercise: raw scores q1·Kᵀ of the seed example; T* solves softmax(raw / T*)[k3] = 0.9
+_CH04_TARGET = 0.9
+
+
+def _ch04_k3_weight(T):
+    raw = _att.attention_scores(SEED_EXAMPLE["q1"], SEED_EXAMPLE["K"])[0]
+    return float(_att.softmax(raw / T)[2])
+
+
+def _ch04_t_star():
+    # k3's weight is 1 / (1 + x + x²) with x = e^(−0.1/T): solve x² + x + 1 − 1/0.9 = 0
+    x = (-1 + np.sqrt(1 + 4 * (1 / _CH04_TARGET - 1))) / 2
+    return float(-0.1 / np.log(x))
+
+
+@_checker
+def check_temperature_choice(my_T) -> None:
+    """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
+
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436)."""
+    if my_T is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
+        return
+    if isinstance(my_T, (bool, np.bool_)) or not isinstance(my_T, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(my_T):
+        _report(Outcome("failed", mistake="prediction_not_number",
+                        message=f"❌ my_T = {my_T!r}：{HINTS['prediction_not_number']}"))
+        return
+    T = float(my_T)
+    if T <= 0:
+        _report(Outcome("failed", mistake="temp_not_positive", message=f"❌ my_T = {T:g}：{HINTS['temp_not_positive']}"))
+        return
+    t_star = _ch04_t_star()
+    with np.errstate(all="ignore"):
+        w = _ch04_k3_weight(T)
+    if w <= _CH04_TARGET:
+        key = "temp_inverted" if T > 1 else "temp_too_high"
+        _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
+        return
+    if T < 0.9 * t_star:
+        _report(Outcome("failed", mistake="temp_too_low",
+                        message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS['temp_too_low']}"))
+        return
+    _report(Outcome("passed", message=(
+        f"✅ 正确！T = {T:g} 时 k3 的权重是 {w:.5f} > 0.9；恰好等于 0.9 的温度是 T* = {t_star:.4f}。\n"
+        f"   分差只有 0.1，要把它放大到 0.1 / T* = {0.1 / t_star:.2f} 才能让一个键占到 90%。")))
+
+
+_chapter_hints("ch05", {
+    "z_columns": "你按列混合了 V（相当于 α @ V.T）：Z1 是 V 各**行**（每个词的值向量）按 α 加权之和。",
+    "z_no_weights": "你把用到的值向量直接加起来了，忘了乘权重：每个值向量要先乘它的权重 α_j（这里是 0.5）。",
+    "z_sum_all": "你把 V 的三行全加起来了：这是所有权重都为 1 的结果，但权重加起来只能是 1。",
+    "z_one_row": "这只是其中一个值向量：α 有两个非零权重，Z1 是它们的加权平均。",
+    "z_shape": "Z1 应该是 3 个数（d_v = 3，每个值向量有 3 个分量）。",
+    "shift_unchanged": "Z1 会变：每个值向量都加了 c，加权平均自然也要加上点什么——加多少？",
+    "shift_times_n": "加了 3 个 c：但每个 c 都要乘它那一行的权重，权重加起来是 1。",
+    "shift_divided": "加的是 c / 3：那是“每个权重都是 1/3”时的想法。权重和为 1，所以 Σ α_j c = c。",
+    "alpha_not_distribution": "α 要是一组合法的注意力权重：3 个非负数，加起来等于 1（softmax 的输出就是这样）。",
+    "vector_not_numbers": "请填一组数，例如 [1.0, 2.0, 3.0]。",
+    "alpha_wrong_target": "α 合法，但 α V 没有落在目标上。写出 Z1 的第 1 个分量 α_1·1 + α_2·4 + α_3·7，让它等于目标的第 1 个分量。",
+})
+
+
+def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, shape_key: str) -> None:
+    """Verdict for a predicted vector: ``wrong`` maps a hint id to the wrong vector it stands for."""
+    if value is None:
+        _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {name}，再运行本单元格检查。"))
+        return
+    arr = _as_array(value)
+    if arr is None or arr.dtype.kind == "b":
+        _report(Outcome("failed", mistake="vector_not_numbers",
+                        message=f"❌ {name} = {value!r}：{HINTS['vector_not_numbers']}"))
+        return
+    arr = arr.reshape(-1) if arr.size == np.size(expected) else arr
+    if arr.shape != np.shape(expected):
+        _report(Outcome("failed", mistake=shape_key, message=f"❌ {name} 的形状是 {arr.shape}：{HINTS[shape_key]}"))
+        return
+    if np.allclose(arr, expected, atol=1e-3):
+        _report(Outcome("passed", message=f"✅ 正确！{what}"))
+        return
+    for key, cand in wrong.items():
+        for c in (cand if isinstance(cand, list) else [cand]):
+            if np.allclose(arr, c, atol=1e-3):
+                _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS[key]}"))
+                return
+    _report(Outcome("failed", message=f"❌ 你的预测是 {_fmt_vec(arr)}，不对。按 Z1 = Σ_j α_j V_j 一项一项写出来再算。"))
+
+
+def _fmt_vec(a) -> str:
+    return "[" + ", ".join(_fmt(x) for x in np.ravel(a)) + "]"
+
+
+#: the weights of the ch05 prediction exercise (the learner predicts Z1 = α V for the seed's V)
+CH05_ALPHA = (0.5, 0.0, 0.5)
+
+
+@_checker
+def check_z1_prediction(my_Z1) -> None:
+    """ch05 (predict): Z1 for α = (0.5, 0, 0.5) and the seed example's V — it is V_2 = (4, 5, 6)."""
+    V = SEED_EXAMPLE["V"]
+    a = np.array(CH05_ALPHA)
+    wrong = {
+        "z_columns": a @ V.T,
+        "z_no_weights": V[0] + V[2],
+        "z_sum_all": V.sum(axis=0),
+        "z_one_row": [V[0], V[2]],
+    }
+    _vector_prediction(my_Z1, a @ V, wrong, name="my_Z1", shape_key="z_shape", what=(
+        f"Z1 = 0.5·V_1 + 0.5·V_3 = {_fmt_vec(a @ V)}，恰好等于 V_2——可 α 给 V_2 的权重是 0！\n"
+        "   Z1 落在哪里，并不能告诉你注意力“看”了哪些词：不同的 α 可以给出同一个 Z1。"))
+
+
+@_checker
+def check_shift_prediction(my_Z1_shifted) -> None:
+    """ch05 (predict): Z1 of the seed example after adding c = (10, 0, 0) to every row of V: Z1 + c."""
+    s = SEED_EXAMPLE
+    c = np.array([10.0, 0.0, 0.0])
+    Z1 = _sdpa(s["q1"], s["K"], s["V"])[0]
+    wrong = {"shift_unchanged": Z1, "shift_times_n": Z1 + 3 * c, "shift_divided": Z1 + c / 3}
+    _vector_prediction(my_Z1_shifted, Z1 + c, wrong, name="my_Z1_shifted", shape_key="z_shape", what=(
+        f"新的 Z1 = Z1 + c = {_fmt_vec(Z1 + c)}。Σ_j α_j (V_j + c) = Σ_j α_j V_j + (Σ_j α_j) c，"
+        "而 Σ_j α_j = 1——和 q1、K 是什么无关。"))
+
+
+#: target output of the "choose α" exercise: between V_2 and V_3 of the seed example
+CH05_TARGET = (5.5, 6.5, 7.5)
+
+
+@_checker
+def check_weights_for_target(my_alpha) -> None:
+    """ch05 (choose): a valid weight row α (3 non-negative numbers summing to 1) with α V = (5.5, 6.5, 7.5)."""
+    if my_alpha is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你选的 3 个权重填进 my_alpha，再运行本单元格检查。"))
+        return
+    a = _as_array(my_alpha)
+    if a is None or a.dtype.kind == "b" or a.size != 3:
+        _report(Outcome("failed", mistake="alpha_not_distribution",
+                        message=f"❌ my_alpha = {my_alpha!r}：{HINTS['alpha_not_distribution']}"))
+        return
+    a = a.reshape(3)
+    if (a < -1e-9).any() or not np.isclose(a.sum(), 1.0, atol=1e-6):
+        _report(Outcome("failed", mistake="alpha_not_distribution", message=(
+            f"❌ my_alpha = {_fmt_vec(a)}（和为 {_fmt(a.sum())}）：{HINTS['alpha_not_distribution']}")))
+        return
+    z = a @ SEED_EXAMPLE["V"]
+    if not np.allclose(z, CH05_TARGET, atol=1e-6):
+        _report(Outcome("failed", mistake="alpha_wrong_target", message=(
+            f"❌ α V = {_fmt_vec(z)}，目标是 {_fmt_vec(CH05_TARGET)}。{HINTS['alpha_wrong_target']}")))
+        return
+    _report(Outcome("passed", message=(
+        f"✅ 正确！α = {_fmt_vec(a)} 给出 α V = {_fmt_vec(z)}。\n"
+        "   满足 α_2 + 2·α_3 = 1.5 的合法 α 都可以，例如 (0, 0.5, 0.5) 或 (0.25, 0, 0.75)：答案不唯一。")))
+
+
+__all__ += [
+    "check_dot_variance",
+    "check_batched_softmax",
+    "check_temperature_choice",
+    "check_z1_prediction",
+    "check_shift_prediction",
+    "check_weights_for_target",
 ]
 
 

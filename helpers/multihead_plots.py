@@ -66,11 +66,19 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
         raise ValueError(f"head_names has {len(names)} names for {n_heads} heads")
     ncols = max(1, min(int(ncols), n_heads))
     nrows = -(-n_heads // ncols)
-    # keep the figure ≤ 11 in wide (1100 px = JupyterLab's output width): text is never scaled down
-    cell = min(0.6, (10.0 / ncols - 1.3) / n)
-    side = n * cell + 1.1
-    fig, axes = plots._subplots(nrows, ncols, figsize=(ncols * side + 1.2, nrows * (side + 0.2) + (0.4 if title else 0)),
-                                layout="constrained", squeeze=False)
+    # fixed layout in inches (constrained layout would re-measure every label several times, which
+    # is slow with CJK text); the figure stays ≤ 11 in wide (1100 px = JupyterLab's output width)
+    side = min(0.6 * n, 3.9)
+    left, right, gap_w = 1.25, 1.35, 0.2
+    top, bottom, gap_h = 0.45 + (0.35 if title else 0), 1.15, 0.5
+    width = left + ncols * side + (ncols - 1) * gap_w + right
+    height = top + nrows * side + (nrows - 1) * gap_h + bottom
+    fig, axes = plots._subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        r, c = divmod(i, ncols)
+        x0 = left + c * (side + gap_w)
+        y0 = bottom + (nrows - 1 - r) * (side + gap_h)
+        ax.set_position([x0 / width, y0 / height, side / width, side / height])
     cmap = plots._get_cmap(None, plots.WEIGHTS_CMAP)
     norm = mcolors.Normalize(0.0, 1.0)
     for i, ax in enumerate(axes.flat):
@@ -82,6 +90,11 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
                                 title=label, colorbar=False,
                                 xlabel=plots.KEY_AXIS_LABEL if i // ncols == nrows - 1 else "",
                                 ylabel=plots.QUERY_AXIS_LABEL if i % ncols == 0 else "")
+        # shared axes: token names on the left column's rows and the bottom row's columns only
+        if i % ncols:
+            ax.set_yticklabels([])
+        if i // ncols != nrows - 1 and i + ncols < n_heads:
+            ax.set_xticklabels([])
         if query is not None:
             rgba = cmap(norm(w[i, query]))
             blocked = None if mask is None else ~np.broadcast_to(np.asarray(mask, bool), (n, n))[query]
@@ -95,10 +108,14 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
             ax.add_patch(Rectangle((-0.5, -0.5), n, n, fill=False, edgecolor=plots.HIGHLIGHT_COLOR,
                                    linewidth=4.0, zorder=6, clip_on=False))
             ax.title.set_fontweight("bold")
-    plots._colorbar(fig, ScalarMappable(norm=norm, cmap=cmap), list(axes.flat), plots.WEIGHT_LABEL,
-                    shrink=0.6, aspect=30)
+    grid_h = nrows * side + (nrows - 1) * gap_h
+    cax = fig.add_axes([(width - right + 0.3) / width, (bottom + 0.2 * grid_h) / height,
+                        0.22 / width, 0.6 * grid_h / height])
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    cb.set_label(plots.WEIGHT_LABEL)
+    cb.outline.set_visible(False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, y=1 - 0.3 / height, va="top")
     return fig
 
 

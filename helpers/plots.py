@@ -528,7 +528,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
         [f"第{i + 1}维" for i in range(len(z))]
 
     # 2 × 2 (not 1 × 4): a 12-inch strip is shown shrunk and its numbers fall below 10 px
-    fig, axes = _subplots(2, 2, figsize=(9.6, 6.4), layout="constrained")
+    fig, axes = _subplots(2, 2, figsize=(8.2, 6.0), layout="constrained")
     axes = axes.ravel()
     xs = np.arange(n_k)
     lim = max(np.abs(scores).max(), 1e-9)
@@ -600,9 +600,16 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     """
     d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
     if axes is None:
-        fig, axes = _subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
+        # more than three panels go in two rows, so the figure stays narrow enough to be shown unscaled
+        ncols = len(d_ks) if len(d_ks) <= 3 else -(-len(d_ks) // 2)
+        nrows = -(-len(d_ks) // ncols)
+        fig, grid = _subplots(nrows, ncols, figsize=(3.6 * ncols + 0.6, 2.9 * nrows), sharex=True,
                               sharey=True, layout="constrained", squeeze=False)
-        axes = axes[0]
+        for ax in grid.ravel()[len(d_ks):]:
+            ax.set_visible(False)
+        axes = grid.ravel()[:len(d_ks)]
+        for row in grid:
+            row[0].set_ylabel("密度")
     else:
         axes = np.atleast_1d(axes)
         if len(axes) != len(d_ks):
@@ -618,8 +625,10 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
         ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=MIN_FONT_PT)
         ax.axvline(0, color="#888888", linewidth=0.8)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
-    axes[0].set_ylabel("密度")
+        if ax.get_subplotspec() is None or ax.get_subplotspec().is_last_row():
+            ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
+    if axes[0].get_ylabel() == "":
+        axes[0].set_ylabel("密度")
     fig.suptitle("缩放后的点积 q·k/√d_k 的分布" if scaled else "原始点积 q·k 的分布 (未缩放)")
     return fig
 
@@ -719,12 +728,12 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     limit = max(float(np.abs(m).max()) for _, m in acts) or 1.0
     top = mats[:2] if W is not None else mats[:1]
     bottom = mats[len(top):]
-    cell = 0.5
+    cell = 0.4
     h_top = max(m.shape[0] for _, m in top)
     h_bot = max(m.shape[0] for _, m in bottom)
     w_top = sum(m.shape[1] for _, m in top) + 1.4 * len(top) + (1.2 if W is not None else 0)
     w_bot = sum(m.shape[1] for _, m in bottom) + 1.4 * len(bottom)
-    width = min(10.0, cell * max(w_top, w_bot) + 1.6)
+    width = min(10.0, cell * max(w_top, w_bot) + 1.2)
     _setup_font()
     fig = plt.figure(figsize=(width, cell * (h_top + h_bot) + 3.0), layout="constrained")
     gs = fig.add_gridspec(2, 1, height_ratios=[h_top + 1.6, h_bot + 1.6])

@@ -232,6 +232,17 @@ def attend_loss_grad(scores_row, target):
     return grad
 
 
+def batched_softmax(scores):
+    """Stable softmax over the LAST axis of scores of any shape: (n_k,), (n_q, n_k), (b, n_q, n_k), …"""
+    # axis=-1 是“键”那一维，不论前面有几维（批次、头）；axis=1 只在二维时碰巧是它
+    shifted = scores - np.max(scores, axis=-1, keepdims=True)  # 每一行减去自己的最大值：不会溢出
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+__all__ += ["batched_softmax"]
+
+
 def previous_token_score(weights):
     """One head's α (n, n) -> mean of α[i, i-1] over the queries i = 1 … n-1."""
     n = weights.shape[0]

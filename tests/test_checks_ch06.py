@@ -215,3 +215,20 @@ def test_committed_exercise_outputs_are_pending():
         if cell["cell_type"] == "code" and "checks.check_" in src:
             text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
             assert text.startswith("⏳"), (src, text)
+
+
+def test_checks_module_defines_every_name_once():
+    """Chapter sections are appended to one module: a second `def _x` would silently replace the first."""
+    import ast
+    import collections
+    from pathlib import Path
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert [k for k, v in collections.Counter(names).items() if v > 1] == []
+
+
+def test_batched_calling_the_course_implementation_is_told(capsys):
+    def my_batched_self_attention(X, W_Q, W_K, W_V):
+        return h.self_attention(X, W_Q, W_K, W_V)[0]
+    out = _verdict(checks.check_batched_self_attention, my_batched_self_attention, capsys)
+    assert out.startswith("❌") and "self_attention" in out, out

@@ -191,3 +191,18 @@ def test_committed_exercise_outputs_are_pending():
         if cell["cell_type"] == "code" and "checks.check_" in src:
             text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
             assert text.startswith("⏳"), (src, text)
+
+
+def test_padding_calling_the_course_implementation_is_told(capsys):
+    import helpers as h
+    out = _verdict(checks.check_padding_mask, lambda lengths, n: h.padding_mask(lengths, n), capsys=capsys)
+    assert out.startswith("❌") and "padding_mask" in out, out
+
+
+def test_renormalising_after_softmax_is_accepted(capsys):
+    """Zero, then renormalise, is exactly right (the chapter's third variant)."""
+    def my_causal_attention(Q, K, V):
+        n, d_k = Q.shape
+        w = _softmax(Q @ K.T / np.sqrt(d_k)) * np.tril(np.ones((n, n), dtype=bool))
+        return (w / w.sum(axis=-1, keepdims=True)) @ V
+    assert _verdict(checks.check_causal_attention, my_causal_attention, capsys=capsys).startswith("✅")

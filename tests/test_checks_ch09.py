@@ -168,7 +168,10 @@ def mha_wrong_transpose_both(X, W_Q, W_K, W_V, W_O, h):
 
 
 def mha_returns_tuple(X, W_Q, W_K, W_V, W_O, h):
-    return solutions.multi_head_attention(X, W_Q, W_K, W_V, W_O, h), None
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    a = _softmax(_causal(Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O, a           # (Z, α)
 
 
 def mha_softmax_axis0(X, W_Q, W_K, W_V, W_O, h):
@@ -299,6 +302,27 @@ def test_other_right_answers_pass(fn, capsys):
     checker = CHECKERS["mha_param_count" if fn.__name__.startswith("params") else "torch_mask"]
     checker(fn)
     assert _out(capsys).startswith("✅")
+
+
+def test_calling_the_course_implementation_is_not_accepted(capsys):
+    import helpers as h
+    from helpers import multihead as mh
+
+    def my_mha(X, W_Q, W_K, W_V, W_O, n_heads):
+        return h.multi_head_self_attention(X, W_Q, W_K, W_V, n_heads, w_o=W_O, mask=h.causal_mask(X.shape[1]))[0]
+
+    checks.check_multi_head_attention(my_mha)
+    out = _out(capsys)
+    assert out.startswith("❌") and checks.HINTS["uses_course_impl"][:10] in out, out
+    checks.check_torch_mask(lambda keep: mh.to_torch_mask(keep))
+    out = _out(capsys)
+    assert out.startswith("❌") and "to_torch_mask" in out, out
+
+
+def test_strict_mode_raises(capsys):
+    with pytest.raises(AssertionError):
+        checks.check_mha_param_count(params_forgot_w_o, strict=True)
+    capsys.readouterr()
 
 
 def test_wrong_type_is_not_accepted(capsys):

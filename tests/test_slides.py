@@ -19,7 +19,9 @@ import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-VALID_SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+# "-" (continue the slide) is written as no slideshow metadata: jupyterlab-slideshow, the course's
+# live slideshow, hides cells marked "-"; nbconvert and RISE read a missing slide_type as "-".
+VALID_SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes"}
 SUMMARY_WITHIN_FIRST = 3  # the 本章速览 cell must be one of the first cells
 
 
@@ -58,6 +60,9 @@ def test_slide_metadata_is_valid(path):
             continue
         if "slide_type" not in show:
             problems.append(f"cell {i}: slideshow metadata without slide_type: {show!r}")
+        elif show["slide_type"] == "-":
+            problems.append(f"cell {i}: slide_type '-' (jupyterlab-slideshow hides such cells; leave the "
+                            "slideshow metadata out instead: tools/run_notebooks.py does it)")
         elif show["slide_type"] not in VALID_SLIDE_TYPES:
             problems.append(f"cell {i}: invalid slide_type {show['slide_type']!r}")
     assert not problems, f"{path.name}: " + "; ".join(problems)

@@ -141,3 +141,28 @@ def test_fully_masked_row_conventions_differ():
         zt, _ = _torch_mha(layer)(_t(x), _t(x), _t(x), attn_mask=torch.from_numpy(mh.to_torch_mask(keep)))
     assert torch.isnan(zt[0, 0]).all()
     _report("rows with at least one allowed key", np.abs(z[0, 1:] - zt.numpy()[0, 1:]).max())
+
+
+def test_chapter_code_shown_as_text_runs_and_agrees():
+    """Chapter 09 shows PyTorch code as text (torch is not a course dependency): run that exact text."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb_path = Path(__file__).resolve().parent.parent / "notebooks" / "09_multi_head_attention.ipynb"
+    cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    blocks = [b for t in texts for b in re.findall(r"```python\n(.*?)```", t, flags=re.S) if "import torch" in b]
+    assert len(blocks) == 1, f"expected one PyTorch code block in the chapter, found {len(blocks)}"
+    layer = mh.MultiHeadAttention(d_model=16, n_heads=4, seed=0)
+    rng = np.random.default_rng(1)
+    X_batch = np.stack([h.token_inputs(h.SENTENCE_CAT_SHORT, 16),
+                        np.concatenate([h.token_inputs(h.SENTENCE_APPLE, 16), rng.normal(scale=5.0, size=(2, 16))])])
+    ns = {"np": np, "h": h, "W_Q": layer.w_q, "W_K": layer.w_k, "W_V": layer.w_v, "W_O": layer.w_o,
+          "n_heads": 4, "d_head": 4, "X_batch": X_batch, "lengths": [6, 4]}
+    exec(blocks[0], ns)
+    z_course, a_course = layer.forward(X_batch, mask=h.padding_mask([6, 4], 6) & h.causal_mask(6))
+    diff = max(np.abs(ns["Z"].detach().numpy() - z_course).max(), np.abs(ns["alpha"].detach().numpy() - a_course).max(),
+               np.abs(ns["Z2"].numpy() - z_course).max())
+    print(f"[torch cross-check] chapter 09 code-as-text (float32): max |course - torch| = {diff:.3e}")
+    assert diff <= 1e-5, diff

@@ -7,7 +7,11 @@
 Runs each notebook in a fresh kernel from the notebooks/ folder (like JupyterLab
 and nbval do), keeps the widget state (so nbviewer can show the panels), and
 drops the per-cell execution timestamps so re-running an unchanged notebook
-gives an unchanged file.  Prints the run time of each notebook.
+gives an unchanged file.  A cell's ``slideshow.slide_type`` of ``"-"`` ("continue
+the current slide") is written as no slideshow metadata, which means the same in
+nbconvert and RISE: the course's slideshow extension, jupyterlab-slideshow 0.3.4,
+hides cells marked ``"-"`` (tests/test_slides.py checks).  Prints the run time of
+each notebook.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def drop_continue_slide_type(cell) -> None:
+    """``slide_type: "-"`` → no slideshow metadata (same meaning; jupyterlab-slideshow hides "-" cells)."""
+    show = cell.metadata.get("slideshow")
+    if isinstance(show, dict) and show.get("slide_type") == "-":
+        del show["slide_type"]
+        if not show:
+            del cell.metadata["slideshow"]
+
+
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -30,6 +43,7 @@ def run(path: Path) -> float:
     elapsed = time.perf_counter() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        drop_continue_slide_type(cell)
     nbformat.write(nb, path)
     return elapsed
 

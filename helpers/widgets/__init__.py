@@ -37,6 +37,10 @@ sentence_explorer   ``text_input`` (Combobox: type or pick an example), ``causal
                     ``slider_query`` (SelectionSlider: query row to highlight, value = row index, -1 = none)
 multihead_panel     ``slider_query`` (SelectionSlider: query row, value = row index),
                     ``head_select`` (ToggleButtons: the head shown in full, value = head index)
+head_view           ``layer_select``, ``head_select`` (ToggleButtons; head -1 = all heads overlaid),
+                    ``slider_query`` (SelectionSlider: query whose lines are shown, -1 = all),
+                    ``export_button``; ``export(path)`` writes a standalone .svg / .html
+model_view          ``slider_query``; ``export(path)``
 
 HTML builders (public, also handy elsewhere): :func:`heatmap_html`, :func:`bars_svg`,
 :func:`hist_svg`.
@@ -51,6 +55,7 @@ geometry    angle_panel, vector_panel and their figures               (chapters 
 scaling     dk_panel, temperature_panel and their figures             (chapters 03, 04)
 sentence    sentence_explorer / sentence_figure                       (chapters 00, 06–08)
 multihead   multihead_panel / multihead_figure                        (chapter 09)
+headview    head_view, model_view, their figures, export_head_view    (chapter 10)
 
 Every public name is re-exported here, so ``from helpers import widgets;
 widgets.dk_panel()`` works whatever module a panel lives in.
@@ -59,8 +64,10 @@ widgets.dk_panel()`` works whatever module a panel lives in.
 from __future__ import annotations
 
 # also re-exported (public, not in __all__, as before the split): FONT_STACK, MAX_TOKENS,
-# DEFAULT_TEMPERATURE_SCORES and the panel classes
+# DEFAULT_TEMPERATURE_SCORES and the panel classes (HeadViewPanel, ModelViewPanel too)
 from .geometry import AnglePanel, VectorPanel, angle_figure, angle_panel, vector_figure, vector_panel  # noqa: F401
+from .headview import (HeadViewPanel, ModelViewPanel, example_attention, export_head_view,  # noqa: F401
+                        head_view, head_view_figure, model_view, model_view_figure)
 from .multihead import MULTIHEAD_TOKENS, MultiHeadPanel, multihead_figure, multihead_panel  # noqa: F401
 from .primitives import FONT_STACK, bars_svg, heatmap_html, hist_svg  # noqa: F401
 from .scaling import (DEFAULT_TEMPERATURE_SCORES, DK_STEPS, DkPanel, TemperaturePanel, dk_figure, dk_panel,
@@ -76,5 +83,6 @@ __all__ = [
     "vector_panel", "vector_figure",
     "sentence_explorer", "sentence_figure", "EXAMPLE_SENTENCES",
     "multihead_panel", "multihead_figure",
+    "head_view", "head_view_figure", "model_view", "model_view_figure", "export_head_view", "example_attention",
     "heatmap_html", "bars_svg", "hist_svg",
 ]

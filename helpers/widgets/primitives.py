@@ -10,6 +10,8 @@ Colours and numbers
     :func:`color_index`     values → LUT indices on a fixed range (NaN → 0, ±inf clipped)
     :func:`weight_colors`   CSS colours of weights on the fixed 0–1 range (``plots.WEIGHTS_CMAP``)
     :func:`signed_colors`   CSS colours of signed values on ±limit (``plots.DIVERGING_CMAP``)
+    :data:`HEAD_COLORS`, :func:`head_color`   one colour per attention head (no orange: that marks a
+                            selected query, ``plots.HIGHLIGHT_COLOR``)
     :func:`fmt_num`         fixed-decimal number like the figures' annotations ("-0.00" → "0.00")
     :func:`vec_text`        "[a, b, c]" of a vector
     :func:`esc`             HTML/SVG escaping of any text put into a page (quotes too) — use it for
@@ -45,13 +47,23 @@ from .. import plots
 __all__ = [
     "FONT_STACK", "color_lut", "color_index", "esc", "fmt_num", "colorbar_html", "heatmap_html",
     "nice_ticks", "tick_label", "bars_svg", "hist_svg", "row_html", "weight_colors", "signed_colors",
-    "vec_text", "Panel", "slider_layout", "SLIDER_STYLE",
+    "vec_text", "Panel", "slider_layout", "SLIDER_STYLE", "HEAD_COLORS", "head_color",
 ]
 
 # Latin letters, digits and maths symbols first (a CJK font draws "·" full width), then CJK fonts;
 # browsers fall back glyph by glyph, like the static figures (DejaVu Sans + the CJK font).
 FONT_STACK = ("'DejaVu Sans','Helvetica Neue',Arial,'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC',"
               "'PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif")
+
+#: One colour per attention head (cycled when there are more heads); no orange, which marks a selected query.
+HEAD_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#7f7f7f",
+               "#bcbd22")
+
+
+def head_color(h: int) -> str:
+    """CSS colour of head ``h`` (0-based), the same in live panels and static figures."""
+    return HEAD_COLORS[int(h) % len(HEAD_COLORS)]
+
 
 # ---------------------------------------------------------------------------
 # colour look-up tables (same colour maps as the static figures)

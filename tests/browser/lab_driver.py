@@ -55,6 +55,9 @@ PANELS = {
     "vector": "vector_panel()",
     "sentence_explorer": "sentence_explorer()",
     "multihead": "multihead_panel()",
+    # hand-made 2 layers x 4 heads x 32 tokens (widgets.example_attention), until chapter 10 shows a trained model
+    "head_view": "head_view(*widgets.example_attention())",
+    "model_view": "model_view(*widgets.example_attention())",
 }
 
 
