@@ -3072,6 +3072,7 @@ def _ch10_prev_mistakes():
     ]
 
 
+@_checker
 def check_previous_token_score(fn) -> None:
     """ch10: ``fn(weights) -> float`` = mean of α[i, i-1] over i = 1 … n-1 (one head, one sequence)."""
     _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
@@ -3119,6 +3120,7 @@ def _ch10_induction_error(exc, case):
     return None
 
 
+@_checker
 def check_induction_score(fn) -> None:
     """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src) + 1], dst ≤ i < dst + length."""
     _run(fn, _ch10_induction_cases(), _ch10_induction_mistakes(),
