@@ -57,7 +57,7 @@ md("""
 code("""
 import numpy as np
 import helpers as h
-from helpers import induction, induction_plots, checks
+from helpers import induction, induction_plots, checks, widgets
 
 np.set_printoptions(precision=3, suppress=True)
 params = induction.load_weights()          # 训练好的权重（本章不训练，只加载）
@@ -266,6 +266,46 @@ md("""
 每个查询看的是“上一次出现的同一个字”的**下一个**位置——正是要抄的那个字。其它行没有可抄的东西，权重散开。
 """)
 
+md("""
+热力图一次只能看一个头。**头视图 (head view)** 把同一条序列画两遍：上面一行是查询，下面一行是键，
+查询 i 和键 j 之间连一条线，线的深浅就是 α[i, j]，每个头一种颜色（bertviz 的画法，横着排，适合汉字）。
+先看静态图：第 2 层，两个头叠在一起，只画副本里一个查询字的线。
+""")
+
+code("""
+q_demo = dst + 3                                   # 副本里的第 4 个字
+print(f"查询：位置 {q_demo}「{chars[q_demo]}」；它上一次出现在位置 {q_demo - (dst - src)}，要抄的是位置 {q_demo - (dst - src) + 1}「{chars[q_demo - (dst - src) + 1]}」")
+fig = widgets.head_view_figure(chars, w, layer=1, query=q_demo)
+""", "subslide")
+
+md("""
+**先预测再动手：** 下面的面板里，把层换成第 1 层、只选前一词头：线会是什么形状？
+再点「（全部）」让所有查询一起画出来，第 2 层的线又是什么样？
+
+<details><summary>想好了再点开</summary>
+
+第 1 层的前一词头：每个查询都连向它左边紧挨着的那个键，一排几乎平行的短斜线。
+第 2 层：副本里的查询都连向“上一次出现之后的那个字”，一束平行的长斜线（偏移 dst − src − 1 格）；
+副本之前的查询没有可抄的东西，线又淡又散，很多落在位置 0 上。
+</details>
+""")
+
+code("""
+widgets.head_view(chars, w, layer=1, query=q_demo)
+""", tags=["nbval-ignore-output"])
+
+md("""
+**模型视图 (model view)** 把 2 层 × 2 个头的头视图缩小排成一张表，一眼看完整个模型。静态图和面板：
+""")
+
+code("""
+fig = widgets.model_view_figure(chars, w, query=q_demo)
+""", "subslide")
+
+code("""
+widgets.model_view(chars, w, query=q_demo)
+""", tags=["nbval-ignore-output"])
+
 # ---------------------------------------------------------------------------
 md("""
 ## 5. 消融：去掉一个头会怎样？
@@ -382,6 +422,19 @@ print("模型猜下一个字:", [(c, round(p, 3)) for c, p in induction.predict_
 for r in induction.where_heads_look(params, text):
     print(f"  {head_name(r['layer'], r['head'])}: 最后一个字「{text[-1]}」最看重位置 {r['key']}「{r['char']}」，权重 {r['weight']:.2f}")
 """)
+
+md("""
+用头视图看同一句话：第 2 层，最后一个字的查询（静态图），然后是可以换层、换头、换查询的面板。
+""")
+
+code("""
+w_text = induction.attention_weights(params, induction.encode(text))    # (2, 2, n, n)
+fig = widgets.head_view_figure(list(text), w_text, layer=1, query=len(text) - 1)
+""", "subslide")
+
+code("""
+widgets.head_view(list(text), w_text, layer=1, query=len(text) - 1)
+""", tags=["nbval-ignore-output"])
 
 md("""
 **先预测再看：** 把句子换成 `今天天气很好，今天天`（少最后一个字）。模型会猜「天」还是「气」？归纳头会看哪里？
