@@ -20,8 +20,9 @@ Everything else is random, so
 The model
 ---------
 Rows = tokens.  ``X⁰ = W_E[tokens] + W_pos[:n]`` (a learned positional
-embedding; ``learned_pos=False`` uses the course's fixed sinusoidal encoding
-instead), then for each layer ``l``::
+embedding that starts from the course's sinusoidal encoding; ``learned_pos=False``
+keeps the sinusoidal encoding fixed, ``pos_init="random"`` starts from noise),
+then for each layer ``l``::
 
     Q = X W_Q[l],  K = X W_K[l],  V = X W_V[l]          (n, d_model) each
     head h uses columns h*d_head:(h+1)*d_head            (split_heads)
@@ -115,6 +116,7 @@ CONFIG = {
     "min_len": 4,
     "max_len": 12,
     "learned_pos": True,
+    "pos_init": "sinusoidal",
 }
 
 PARAM_NAMES = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U")
@@ -216,7 +218,7 @@ def init_params(seed: int = 0, **config) -> dict:
     rng = np.random.default_rng(seed)
     s = 1.0 / math.sqrt(d)
     w_pos = rng.normal(0.0, 1.0, (n, d))
-    if not cfg["learned_pos"] or cfg.get("pos_init") == "sinusoidal":
+    if not cfg["learned_pos"] or cfg["pos_init"] == "sinusoidal":
         w_pos = positional_encoding(n, d)     # fixed, or the starting point of the learned one
     return {
         "W_E": rng.normal(0.0, 1.0, (v, d)),
@@ -547,7 +549,7 @@ def adam_step(params, grads, state, lr: float = 3e-3, beta1: float = 0.9, beta2:
     return new
 
 
-def train(steps: int = 8000, *, seed: int = 0, lr: float = 3e-3, batch_size: int = 32,
+def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: int = 32,
           decay_frac: float = 0.0, log_every: int = 100, params=None, log=None, **config):
     """Train from scratch (or from ``params``) with Adam on fresh random batches.
 

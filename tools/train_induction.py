@@ -1,6 +1,6 @@
 """Train chapter 10's 2-layer attention-only Transformer and write its weights.
 
-    .venv/bin/python tools/train_induction.py            # 10000 steps, writes the shipped files
+    .venv/bin/python tools/train_induction.py            # 20000 steps, writes the shipped files
     .venv/bin/python tools/train_induction.py --steps 500 --out /tmp/w.npz --log /tmp/log.txt
 
 Deterministic: fixed seed, fresh random batches from that seed, Adam.  Writes
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import induction as ind  # noqa: E402
 
-DEFAULTS = {"steps": 10000, "seed": 0, "lr": 3e-3, "batch_size": 32, "decay_frac": 0.3}
+DEFAULTS = {"steps": 20000, "seed": 0, "lr": 3e-3, "batch_size": 32, "decay_frac": 0.3}
 
 
 def metrics_lines(m: dict) -> list[str]:
@@ -62,14 +62,14 @@ def main(argv=None) -> int:
     ap.add_argument("--decay-frac", type=float, default=DEFAULTS["decay_frac"])
     ap.add_argument("--sinusoidal-pos", action="store_true",
                     help="fixed sinusoidal positional encoding instead of a learned one")
-    ap.add_argument("--pos-init", choices=["random", "sinusoidal"], default="random",
+    ap.add_argument("--pos-init", choices=["random", "sinusoidal"], default=ind.CONFIG["pos_init"],
                     help="starting value of a learned positional embedding")
     ap.add_argument("--out", type=Path, default=ind.WEIGHTS_PATH)
     ap.add_argument("--log", type=Path, default=ind.WEIGHTS_PATH.with_name("induction_training_log.txt"))
     args = ap.parse_args(argv)
 
     learned_pos = not args.sinusoidal_pos
-    config = {**ind.CONFIG, "learned_pos": learned_pos, "pos_init": args.pos_init}
+    config = {**ind.CONFIG, "learned_pos": learned_pos, "pos_init": args.pos_init}  # as trained
     lines = [
         "# tools/train_induction.py -- chapter 10's induction-head model",
         f"# config {config}",
