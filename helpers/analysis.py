@@ -9,7 +9,10 @@ These functions answer "how does attention behave?" questions with numbers:
   ``q · k`` for random unit-variance vectors (why we divide by ``√d_k``);
 * :func:`saturation_stats` — max weight, entropy and Jacobian norm of softmax
   rows as ``d_k`` grows, with or without scaling;
-* :func:`self_weight` — how much each token attends to itself.
+* :func:`self_weight` — how much each token attends to itself;
+* :func:`query_gradient_stats` — the gradient that reaches ``W_Q`` through
+  softmax at initialisation (chain rule), with or without the ``1/√d_k``;
+* :func:`softmax_stats_at_std` — how peaked softmax is for scores of a given spread.
 
 Every function validates its input and raises ``ValueError`` / ``TypeError``
 with the offending shape or value in the message.
@@ -31,6 +34,8 @@ __all__ = [
     "dot_product_variance",
     "saturation_stats",
     "self_weight",
+    "query_gradient_stats",
+    "softmax_stats_at_std",
 ]
 
 
@@ -256,3 +261,102 @@ def self_weight(weights) -> dict:
     diag = np.diagonal(w, axis1=-2, axis2=-1)
     is_self = np.argmax(w, axis=-1) == np.arange(n)
     return {"diagonal": diag, "mean": float(diag.mean()), "argmax_is_self": float(is_self.mean())}
+
+
+_QUERY_GRADIENT_MODES = ("raw", "scaled", "shrunk_init")
+
+
+def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials: int = 300,
+                         d_model: int = 64, seed: int = 0) -> dict:
+    """Gradient that reaches ``W_Q`` at initialisation, through softmax, by the chain rule.
+
+    One layer at initialisation: ``W_Q`` with N(0, 1/d_model) entries, so that
+    ``q = x W_Q`` has components of variance ≈ 1 for an input row ``x`` with N(0, 1)
+    entries in ``d_model`` dimensions; the ``n_keys`` keys are drawn directly with N(0, 1)
+    components (what ``X W_K`` gives at initialisation; ``W_K`` gets no gradient here);
+    an upstream gradient ``g = dL/dα`` with N(0, 1) entries.
+    With ``s_raw = q·k_j`` and ``c`` the factor the formula multiplies by::
+
+        α = softmax(c · s_raw)
+        dL/ds_raw = c · J(α) g                (J = diag(α) − α αᵀ is symmetric)
+        dL/dq     = Kᵀ dL/ds_raw
+        dL/dW_Q   = x ⊗ dL/dq                 (an outer product; its norm is |x|·|dL/dq|)
+
+    Parameters
+    ----------
+    d_k : int
+    mode : {"raw", "scaled", "shrunk_init"}
+        ``"raw"``: no scaling (c = 1); ``"scaled"``: c = 1/√d_k;
+        ``"shrunk_init"``: c = 1 but ``W_Q`` initialised √d_k times smaller
+        (the same scores as ``"scaled"`` at initialisation).
+    n_keys, n_trials, d_model, seed : int
+        The draws depend on ``(seed, d_k, d_model)`` only, so the three modes see the
+        same inputs, the same keys, the same upstream gradient, and ``W_Q`` up to the
+        factor √d_k.
+
+    Returns
+    -------
+    dict
+        ``"weights"`` (n_trials, n_keys) — α; ``"score_grad"`` (n_trials,) — |dL/ds_raw|;
+        ``"wq_grad"`` (n_trials,) — Frobenius norm of each trial's dL/dW_Q;
+        ``"wq_norm"`` — Frobenius norm of ``W_Q``; ``"c"`` — the factor.
+    """
+    d_k = _check_positive_int(d_k, "d_k")
+    n_keys = _check_positive_int(n_keys, "n_keys")
+    n_trials = _check_positive_int(n_trials, "n_trials")
+    d_model = _check_positive_int(d_model, "d_model")
+    if n_keys < 2:
+        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
+    if mode not in _QUERY_GRADIENT_MODES:
+        raise ValueError(f"mode must be one of {_QUERY_GRADIENT_MODES}; got {mode!r}")
+    seed = _check_seed(seed, allow_negative=True)
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k, d_model])
+    W_Q = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
+    x = rng.standard_normal((n_trials, d_model))
+    K = rng.standard_normal((n_trials, n_keys, d_k))
+    g = rng.standard_normal((n_trials, n_keys))
+    if mode == "shrunk_init":
+        W_Q = W_Q / np.sqrt(d_k)
+    c = 1 / np.sqrt(d_k) if mode == "scaled" else 1.0
+    q = x @ W_Q                                   # (n_trials, d_k)
+    s_raw = np.einsum("td,tkd->tk", q, K)
+    alpha = softmax(c * s_raw, axis=-1)
+    grad_s = c * np.einsum("tij,tj->ti", softmax_jacobian(alpha), g)
+    grad_q = np.einsum("tk,tkd->td", grad_s, K)
+    return {
+        "weights": alpha,
+        "score_grad": np.linalg.norm(grad_s, axis=-1),
+        "wq_grad": np.linalg.norm(x, axis=-1) * np.linalg.norm(grad_q, axis=-1),
+        "wq_norm": float(np.linalg.norm(W_Q)),
+        "c": float(c),
+    }
+
+
+def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int = 0) -> dict:
+    """Softmax of ``n_keys`` random scores with a chosen standard deviation.
+
+    The same standard-normal draws ``z`` (shape (n_trials, n_keys)) are multiplied by
+    each ``std`` in ``stds``, so the rows differ only in their spread.
+
+    Returns
+    -------
+    dict of numpy.ndarray, each of shape (len(stds),)
+        ``"std"``, ``"max_weight"`` (mean), ``"entropy"`` (mean, nats),
+        ``"jacobian_norm_median"`` (median Frobenius norm of the softmax Jacobian).
+    """
+    arr = np.atleast_1d(_as_real_array(stds, "stds"))
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or (arr <= 0).any():
+        raise ValueError(f"stds must be a non-empty 1-D sequence of positive numbers; got {arr.tolist()!r}")
+    n_keys = _check_positive_int(n_keys, "n_keys")
+    n_trials = _check_positive_int(n_trials, "n_trials")
+    if n_keys < 2:
+        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
+    seed = _check_seed(seed, allow_negative=True)
+    z = np.random.default_rng(seed).standard_normal((n_trials, n_keys))
+    out = {"std": arr.astype(float).copy(), "max_weight": [], "entropy": [], "jacobian_norm_median": []}
+    for s in arr:
+        w = softmax(float(s) * z, axis=-1)
+        out["max_weight"].append(w.max(axis=-1).mean())
+        out["entropy"].append(entropy(w).mean())
+        out["jacobian_norm_median"].append(np.median(jacobian_norm(w)))
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}

@@ -282,7 +282,7 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
         if missing:
             raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
     d_ks = np.asarray(raw["d_k"])
-    fig, axes = plots._subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    fig, axes = plots._subplots(1, 3, figsize=(10.8, 3.9), layout="constrained")
     spec = [
         ("max_weight", "最大权重 (平均)", (1 / n_keys, 1.0), f"均匀 = 1/{n_keys}", 1 / n_keys, "linear"),
         ("entropy", "熵 (nats, 平均)", (0.0, np.log(n_keys)), f"均匀 = ln {n_keys}", np.log(n_keys), "linear"),
@@ -296,7 +296,9 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
             ax.text(d_ks[0], ref, ref_text, fontsize=plots.MIN_FONT_PT, color="#555555", va="bottom")
         ax.set_xscale("log", base=2)
         ax.set_yscale(yscale)
-        ax.set_xticks(d_ks, [str(int(d)) for d in d_ks], fontsize=plots.MIN_FONT_PT)
+        # every third d_k labelled (1, 8, 64, 512): ten labels at a readable size do not fit a third of the width
+        ax.set_xticks(d_ks, [str(int(d)) if (len(d_ks) - 1 - i) % 3 == 0 else ""
+                             for i, d in enumerate(d_ks)], fontsize=plots.MIN_FONT_PT)
         ax.set_xlabel("d_k")
         ax.set_title(label)
         ax.spines[["top", "right"]].set_visible(False)
@@ -309,6 +311,9 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
 
 def exp_overflow_plot(limits) -> Figure:
     """Bar chart: the largest score whose ``exp`` still fits, per float type.
+
+    The axis is linear, so bar lengths are proportional to the limits (float16's
+    11 is 1.6 % of float64's 710; a log axis once made it look like a third).
 
     Parameters
     ----------
@@ -323,15 +328,14 @@ def exp_overflow_plot(limits) -> Figure:
         raise TypeError(f"limits must be a non-empty dict {{dtype name: ln(max)}}, got {type(limits).__name__}")
     names = list(limits)
     vals = np.array([float(limits[n]) for n in names])
-    fig, ax = plots._subplots(figsize=(5.6, 2.8), layout="constrained")
+    fig, ax = plots._subplots(figsize=(7.6, 2.9), layout="constrained")
     ys = np.arange(len(names))
     ax.barh(ys, vals, color=plots.ACCENT_COLOR_2, alpha=0.85)
     for y, v in zip(ys, vals):
-        ax.text(v, y, f"  {v:.2f}", va="center", fontsize=plots.MIN_FONT_PT)
+        ax.text(v, y, f"  {v:.2f}", va="center")
     ax.set_yticks(ys, names)
-    ax.set_xscale("log")
-    ax.set_xlim(1, vals.max() * 4)
-    ax.set_xlabel("exp(分数) 不溢出的最大分数 = ln(最大浮点数)  (对数坐标)")
+    ax.set_xlim(0, vals.max() * 1.18)
+    ax.set_xlabel("exp(分数) 不溢出的最大分数 = ln(最大浮点数)  (线性坐标，柱长与数值成正比)")
     ax.set_title("分数超过柱子的长度，朴素的 exp 就会变成 inf")
     ax.spines[["top", "right"]].set_visible(False)
     return fig

@@ -796,6 +796,7 @@ def _exercise_name() -> str:
 
 def _report(outcome: Outcome) -> Outcome:
     """Print the verdict (raise it in strict mode) and record it when recording is on."""
+    __tracebackhide__ = True  # noqa: F841
     _write_record(outcome, _exercise_name())
     if _is_strict() and outcome.status != "passed":
         raise AssertionError(outcome.message) from None
@@ -813,8 +814,13 @@ def _checker(check):
         tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
         if time_limit is not None:
             tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        __tracebackhide__ = True  # noqa: F841 - IPython / pytest hide this frame
         try:
             return check(fn, *args, **kwargs)
+        except AssertionError as exc:
+            # strict mode: raise afresh from here, so a grader's traceback is the test
+            # cell's line and the verdict, not the checker's insides
+            raise AssertionError(*exc.args) from None
         finally:
             for var, token in reversed(tokens):
                 var.reset(token)
@@ -1869,6 +1875,7 @@ def _ch01_check_qkv_shapes(shapes) -> Outcome:
     return _report(Outcome("passed", message="✅ 正确！六个形状都对：行 = 词（或输入维度），列 = 这一步的输出维度。"))
 
 
+@_checker
 def check_qkv_shapes(shapes) -> None:
     """ch01: ``shapes`` maps X, W_Q, W_V, Q, K, V to their (rows, cols) for :data:`SHAPES_TASK`."""
     _ch01_check_qkv_shapes(shapes)
@@ -1908,6 +1915,7 @@ def _ch01_check_permuted_output(fn) -> Outcome:
                 "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
 
 
+@_checker
 def check_permuted_output(fn) -> None:
     """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
     _ch01_check_permuted_output(fn)
@@ -1965,6 +1973,7 @@ def _ch02_check_dot_cos_ranking(dot_order, cos_order) -> Outcome:
     return _report(Outcome("failed", mistake=key, message=f"❌ {HINTS[key]}"))
 
 
+@_checker
 def check_dot_cos_ranking(dot_order, cos_order) -> None:
     """ch02: the keys of :data:`RANKING_TASK` from highest to lowest, by dot product and by cosine."""
     _ch02_check_dot_cos_ranking(dot_order, cos_order)
@@ -2022,6 +2031,7 @@ def _ch02_check_batched_scores(fn) -> Outcome:
                 forbidden=("attention.attention_scores", "attention.scaled_dot_product_attention"))
 
 
+@_checker
 def check_batched_scores(fn) -> None:
     """ch02: ``fn(Q, K)`` -> scores (..., n_q, n_k) for Q (..., n_q, d_k), K (..., n_k, d_k)."""
     _ch02_check_batched_scores(fn)
@@ -2375,6 +2385,7 @@ def _ch06_attend_prepare(value, case):
     return tuple(arrs), None
 
 
+@_checker
 def check_attend_weights(fn) -> None:
     """ch06: ``fn(X, i, j, d_k) -> (W_Q, W_K)`` such that α[i, j] ≥ 0.9 in softmax(X W_Q (X W_K)ᵀ / √d_k)."""
 
@@ -2458,6 +2469,7 @@ def _ch06_batched_error(exc, case):
     return None
 
 
+@_checker
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
     _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
@@ -2488,6 +2500,7 @@ def _ch07_padding_cases():
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
 
+@_checker
 def check_padding_mask(fn) -> None:
     """ch07: ``fn(lengths, n) -> bool (B, 1, n)``: True where key j is a real word (j < lengths[b])."""
 
@@ -2539,6 +2552,7 @@ def _ch07_shape_tuple(value):
     return tuple(int(v) for v in value)
 
 
+@_checker
 def check_cross_shapes(alpha_shape, z_shape) -> None:
     """ch07: predict α's and Z's shapes when Chinese (4 words) queries English (5 positions), W_V (16, 8)."""
     if alpha_shape is None or z_shape is None:
@@ -2569,9 +2583,9 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
 _chapter_hints("ch08", {
     "nll_sign": "符号反了：L = −log α_t，增大 s_t 会让 L 变小，所以 ∂L/∂s_t 应该是负的。",
     "nll_dalpha": "这是 ∂L/∂α（只有第 t 个分量 −1/α_t），还差一步：再乘 softmax 的雅可比矩阵，才得到 ∂L/∂s。",
-    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m e^{s_m}，第一项对 s 的导数只在第 t 个位置上是 −1。",
+    "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m exp(s_m)，第一项对 s 的导数只在第 t 个位置上是 −1。",
     "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
-    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m e^{s_m} 这一项对每个 s_m 都有导数。",
+    "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m exp(s_m) 这一项对每个 s_m 都有导数。",
     "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
     "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
     "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
@@ -2632,6 +2646,7 @@ def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     return g
 
 
+@_checker
 def check_attend_loss_grad(fn) -> None:
     """ch08: ``fn(scores_row, target) -> ∂L/∂scores_row`` for L = −log softmax(scores_row)[target].
 
@@ -2646,6 +2661,7 @@ def check_attend_loss_grad(fn) -> None:
     _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
 
 
+@_checker
 def check_window_layers(answer) -> None:
     """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
     def as_number(v):
@@ -2672,4 +2688,310 @@ __all__ += [
     "check_window_layers",
     "finite_difference_grad",
     "CHAPTER_HINTS",
+]
+
+
+# ---------------------------------------------------------------------------
+# ch03–ch05 (owner H7): predict Var(q·k) and the divisor; fix a softmax for
+# batched (b, n_q, n_k) scores; choose a temperature; predict Z1; choose α
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch03", {
+    "var_sigma_squared": "每一项 q_d·k_d 的方差是 Var(q_d)·Var(k_d) = σ²·σ² = σ⁴，不是 σ²：q 和 k 各贡献一个 σ²。",
+    "var_ignored_sigma": "这是分量方差为 1 时的答案 d_k。这里每个分量的方差是 σ² = 9，每一项 q_d·k_d 的方差也随之变了。",
+    "var_sigma_once": "σ 只乘了一次：每一项的方差是 E[q_d²]·E[k_d²] = σ²·σ²。",
+    "var_is_std": "你写的是标准差 √Var(q·k)；这一问要的是方差（标准差的平方）。",
+    "var_is_target": "1 是缩放之后想要的方差；这一问要的是缩放之前的 Var(q·k)。",
+    "var_forgot_dk": "只算了一项 q_d·k_d 的方差：q·k 是 d_k 项之和，方差还要乘 d_k。",
+    "div_sqrt_dk_only": "除以 √d_k 只在分量方差为 1 时把方差拉回 1。这里 Var(q·k) = σ⁴·d_k，要除以它的平方根。",
+    "div_variance": "除以方差就过头了：Var(c·Y) = c²·Var(Y)，所以要除以标准差 √Var(q·k)，而不是 Var(q·k) 本身。",
+    "div_dk": "除以 d_k 是第3章说的“矫枉过正”：要除以的是 Var(q·k) 的平方根。",
+    "div_sigma_once": "σ 少乘了一次：Var(q·k) = σ⁴·d_k，它的平方根是 σ²·√d_k。",
+    "div_forgot_dk": "漏了 d_k：Var(q·k) = σ⁴·d_k，平方根是 σ²·√d_k。",
+    "prediction_not_number": "请填一个数（int 或 float），例如 12.5。",
+})
+
+_CH03_SIGMA, _CH03_DK = 3.0, 16
+
+
+@_checker
+def check_dot_variance(my_var, my_divisor) -> None:
+    """ch03 (predict): q, k with independent components of mean 0 and standard deviation σ = 3, d_k = 16.
+
+    ``my_var`` — predicted Var(q·k) (= σ⁴·d_k = 1296); ``my_divisor`` — the number to divide
+    q·k by so that the variance becomes 1 (= σ²·√d_k = 36).  After a correct answer, both
+    are measured on 20000 random pairs.
+    """
+    s, d = _CH03_SIGMA, _CH03_DK
+    var, div = s ** 4 * d, s ** 2 * np.sqrt(d)
+    wrong_var = {s ** 2 * d: "var_sigma_squared", float(d): "var_ignored_sigma", s * d: "var_sigma_once",
+                 div: "var_is_std", 1.0: "var_is_target", s ** 4: "var_forgot_dk"}
+    wrong_div = {np.sqrt(d): "div_sqrt_dk_only", var: "div_variance", float(d): "div_dk",
+                 s * np.sqrt(d): "div_sigma_once", s ** 2: "div_forgot_dk"}
+    missing = [name for name, v in (("my_var", my_var), ("my_divisor", my_divisor)) if v is None]
+    if missing:
+        _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {'、'.join(missing)}，再运行本单元格检查。"))
+        return
+    for name, v, target, wrong in (("my_var", my_var, var, wrong_var), ("my_divisor", my_divisor, div, wrong_div)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            _report(Outcome("failed", mistake="prediction_not_number",
+                            message=f"❌ {name} = {v!r}：{HINTS['prediction_not_number']}"))
+            return
+        v = float(v)
+        if np.isclose(v, target, rtol=1e-3):
+            continue
+        for cand, key in wrong.items():
+            if np.isclose(v, cand, rtol=1e-3):
+                _report(Outcome("failed", mistake=key, message=f"❌ {name} = {v:g} 不对：{HINTS[key]}"))
+                return
+        what = "Var(q·k)" if name == "my_var" else "要除以的数"
+        _report(Outcome("failed", message=f"❌ {name} = {v:g} 不对。从一项 q_d·k_d 的方差算起，再想 d_k 项相加后{what}是多少。"))
+        return
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((20000, d)) * s
+    k = rng.standard_normal((20000, d)) * s
+    dots = np.einsum("pd,pd->p", q, k)
+    _report(Outcome("passed", message=(
+        f"✅ 正确！Var(q·k) = σ⁴·d_k = {var:g}，要除以 σ²·√d_k = {div:g}。\n"
+        f"   实测（20000 对随机向量）：Var(q·k) = {dots.var():.1f}，Var(q·k / {div:g}) = {(dots / div).var():.4f}。")))
+
+
+_chapter_hints("ch04", {
+    "fixed_axis_hardcoded": "轴写死成了 axis=2（或 1）：这样只对某一种维数碰巧对。用 axis=-1——不管前面有几维，它都是最后一维（键那一维）。",
+    "fixed_max_wrong_axis": "减去的最大值取错了轴：要取每一行（最后一维）的最大值 np.max(x, axis=-1, keepdims=True)。沿别的轴取，每行减去的就不再是同一个数，结果会变。",
+    "temp_not_positive": "温度必须是正数：softmax(s / T) 里 T 是除数。",
+    "temp_too_high": "T 还太大：k3 的权重还没超过 0.9。T 越小，分差被放大得越多，分布越尖。",
+    "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
+    "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
+})
+
+
+def _batched_softmax_cases():
+    rng = _rng(43)
+    cases = [
+        Case("一批 2 句，每句 3 个查询 × 4 个键：形状 (2, 3, 4)", (_randn(rng, 2, 3, 4, scale=2.0),), None),
+        Case("一批 2 句的方阵分数 (2, 3, 3)", (_randn(rng, 2, 3, 3, scale=2.0),), None),
+        Case("大分数的一批 (2, 2, 3)，第二句 ≈ 1000",
+             (np.stack([_randn(rng, 2, 3), 1000.0 + _randn(rng, 2, 3)]),), None),
+        Case("各行量级相差很大 (1, 2, 4)", (np.array([[[0.0, 1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0, -1001.0]]]),), None),
+        Case("没有批次维的 4×4 分数矩阵", (_randn(rng, 4, 4, scale=2.0),), None),
+        Case("一行分数（1 维，5 个键）", (_randn(rng, 5, scale=2.0),), None),
+        Case("多头的形状 (batch=2, heads=2, 3, 4)", (_randn(rng, 2, 2, 3, 4, scale=2.0),), None),
+        Case("float32，(2, 2, 3)，分数在 60~100 之间",
+             ((60 + 40 * rng.random((2, 2, 3))).round(1).astype(np.float32),), None, True),
+        Case("一行之内分数相差很大 (1, 2, 3)", (np.array([[[-100.0, 800.0, 0.0], [1.0, 2.0, 3.0]]]),), None),
+    ]
+    for c in cases:
+        c.expected = _ref_softmax(np.asarray(c.args[0], dtype=np.float64))
+    return cases
+
+
+def _buggy_softmax(x, *, sum_axis=1, max_axis=None, keepdims=True):
+    x = np.asarray(x, dtype=np.float64)
+    if max_axis is not None:
+        x = x - (np.max(x, axis=max_axis, keepdims=True) if keepdims else np.max(x, axis=max_axis))
+    e = np.exp(x)
+    return e / e.sum(axis=sum_axis, keepdims=True)
+
+
+def _batched_softmax_mistakes():
+    return [
+        # the given buggy function (sum over axis=1, no shift) and its half-fixes
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1)),
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1, max_axis=1)),
+        Mistake("batched_softmax_axis", lambda x: _buggy_softmax(x, sum_axis=1, max_axis=-1)),
+        Mistake("batched_softmax_axis", lambda x: _ref_softmax(x, axis=0)),
+        # before the overflow: on the last case both give nan where exp(x − min) overflows
+        Mistake("softmax_subtract_min",
+                lambda x: _buggy_softmax(x - np.min(x, axis=-1, keepdims=True), sum_axis=-1)),
+        Mistake("softmax_overflow", lambda x: _buggy_softmax(x, sum_axis=-1)),
+        Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=1)),
+        Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=0)),
+        Mistake("softmax_global_max", lambda x: _buggy_softmax(x - np.max(x), sum_axis=-1)),
+        Mistake("softmax_keepdims", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=-1, keepdims=False)),
+        Mistake("softmax_whole_matrix", lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum()),
+        Mistake("fixed_axis_hardcoded", lambda x: _buggy_softmax(x, sum_axis=2, max_axis=2)),
+    ]
+
+
+def _batched_softmax_error(exc, case):
+    if isinstance(exc, (np.exceptions.AxisError, IndexError)) or "out of bounds" in str(exc):
+        return "fixed_axis_hardcoded"
+    shapes = _broadcast_shapes(exc)
+    if len(shapes) == 2 and any(a[:-1] == b or b[:-1] == a for a, b in [shapes]):
+        return "softmax_keepdims"       # (…, n_k) against the (…) of a reduction without keepdims
+    return _softmax_error(exc, case)
+
+
+@_checker
+def check_batched_softmax(fn) -> None:
+    """ch04 (fix the bug): ``fn(scores) -> weights``, a stable softmax over the LAST axis of scores of any
+    number of dimensions — (n_k,), (n_q, n_k), (b, n_q, n_k), (b, h, n_q, n_k)."""
+    _run(fn, _batched_softmax_cases(), _batched_softmax_mistakes(),
+         "一批句子 (b, n_q, n_k)、大分数、各行量级相差很大、二维、一维、多头四维、float32、一行之内相差很大",
+         on_error=_batched_softmax_error,
+         forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
+
+
+#: the temperature exercise: raw scores q1·Kᵀ of the seed example; T* solves softmax(raw / T*)[k3] = 0.9
+_CH04_TARGET = 0.9
+
+
+def _ch04_k3_weight(T):
+    raw = _att.attention_scores(SEED_EXAMPLE["q1"], SEED_EXAMPLE["K"])[0]
+    return float(_att.softmax(raw / T)[2])
+
+
+def _ch04_t_star():
+    # k3's weight is 1 / (1 + x + x²) with x = e^(−0.1/T): solve x² + x + 1 − 1/0.9 = 0
+    x = (-1 + np.sqrt(1 + 4 * (1 / _CH04_TARGET - 1))) / 2
+    return float(-0.1 / np.log(x))
+
+
+@_checker
+def check_temperature_choice(my_T) -> None:
+    """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
+
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436)."""
+    if my_T is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
+        return
+    if isinstance(my_T, (bool, np.bool_)) or not isinstance(my_T, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(my_T):
+        _report(Outcome("failed", mistake="prediction_not_number",
+                        message=f"❌ my_T = {my_T!r}：{HINTS['prediction_not_number']}"))
+        return
+    T = float(my_T)
+    if T <= 0:
+        _report(Outcome("failed", mistake="temp_not_positive", message=f"❌ my_T = {T:g}：{HINTS['temp_not_positive']}"))
+        return
+    t_star = _ch04_t_star()
+    with np.errstate(all="ignore"):
+        w = _ch04_k3_weight(T)
+    if w <= _CH04_TARGET:
+        key = "temp_inverted" if T > 1 else "temp_too_high"
+        _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
+        return
+    if T < 0.9 * t_star:
+        _report(Outcome("failed", mistake="temp_too_low",
+                        message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS['temp_too_low']}"))
+        return
+    _report(Outcome("passed", message=(
+        f"✅ 正确！T = {T:g} 时 k3 的权重是 {w:.5f} > 0.9；恰好等于 0.9 的温度是 T* = {t_star:.4f}。\n"
+        f"   分差只有 0.1，要把它放大到 0.1 / T* = {0.1 / t_star:.2f} 才能让一个键占到 90%。")))
+
+
+_chapter_hints("ch05", {
+    "z_columns": "你按列混合了 V（相当于 α @ V.T）：Z1 是 V 各**行**（每个词的值向量）按 α 加权之和。",
+    "z_no_weights": "你把用到的值向量直接加起来了，忘了乘权重：每个值向量要先乘它的权重 α_j（这里是 0.5）。",
+    "z_sum_all": "你把 V 的三行全加起来了：这是所有权重都为 1 的结果，但权重加起来只能是 1。",
+    "z_one_row": "这只是其中一个值向量：α 有两个非零权重，Z1 是它们的加权平均。",
+    "z_shape": "Z1 应该是 3 个数（d_v = 3，每个值向量有 3 个分量）。",
+    "shift_unchanged": "Z1 会变：每个值向量都加了 c，加权平均自然也要加上点什么——加多少？",
+    "shift_times_n": "加了 3 个 c：但每个 c 都要乘它那一行的权重，权重加起来是 1。",
+    "shift_divided": "加的是 c / 3：那是“每个权重都是 1/3”时的想法。权重和为 1，所以 Σ α_j c = c。",
+    "alpha_not_distribution": "α 要是一组合法的注意力权重：3 个非负数，加起来等于 1（softmax 的输出就是这样）。",
+    "vector_not_numbers": "请填一组数，例如 [1.0, 2.0, 3.0]。",
+    "alpha_wrong_target": "α 合法，但 α V 没有落在目标上。写出 Z1 的第 1 个分量 α_1·1 + α_2·4 + α_3·7，让它等于目标的第 1 个分量。",
+})
+
+
+def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, shape_key: str) -> None:
+    """Verdict for a predicted vector: ``wrong`` maps a hint id to the wrong vector it stands for."""
+    if value is None:
+        _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {name}，再运行本单元格检查。"))
+        return
+    arr = _as_array(value)
+    if arr is None or arr.dtype.kind == "b":
+        _report(Outcome("failed", mistake="vector_not_numbers",
+                        message=f"❌ {name} = {value!r}：{HINTS['vector_not_numbers']}"))
+        return
+    arr = arr.reshape(-1) if arr.size == np.size(expected) else arr
+    if arr.shape != np.shape(expected):
+        _report(Outcome("failed", mistake=shape_key, message=f"❌ {name} 的形状是 {arr.shape}：{HINTS[shape_key]}"))
+        return
+    if np.allclose(arr, expected, atol=1e-3):
+        _report(Outcome("passed", message=f"✅ 正确！{what}"))
+        return
+    for key, cand in wrong.items():
+        for c in (cand if isinstance(cand, list) else [cand]):
+            if np.allclose(arr, c, atol=1e-3):
+                _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS[key]}"))
+                return
+    _report(Outcome("failed", message=f"❌ 你的预测是 {_fmt_vec(arr)}，不对。按 Z1 = Σ_j α_j V_j 一项一项写出来再算。"))
+
+
+def _fmt_vec(a) -> str:
+    return "[" + ", ".join(_fmt(x) for x in np.ravel(a)) + "]"
+
+
+#: the weights of the ch05 prediction exercise (the learner predicts Z1 = α V for the seed's V)
+CH05_ALPHA = (0.5, 0.0, 0.5)
+
+
+@_checker
+def check_z1_prediction(my_Z1) -> None:
+    """ch05 (predict): Z1 for α = (0.5, 0, 0.5) and the seed example's V — it is V_2 = (4, 5, 6)."""
+    V = SEED_EXAMPLE["V"]
+    a = np.array(CH05_ALPHA)
+    wrong = {
+        "z_columns": a @ V.T,
+        "z_no_weights": V[0] + V[2],
+        "z_sum_all": V.sum(axis=0),
+        "z_one_row": [V[0], V[2]],
+    }
+    _vector_prediction(my_Z1, a @ V, wrong, name="my_Z1", shape_key="z_shape", what=(
+        f"Z1 = 0.5·V_1 + 0.5·V_3 = {_fmt_vec(a @ V)}，恰好等于 V_2——可 α 给 V_2 的权重是 0！\n"
+        "   Z1 落在哪里，并不能告诉你注意力“看”了哪些词：不同的 α 可以给出同一个 Z1。"))
+
+
+@_checker
+def check_shift_prediction(my_Z1_shifted) -> None:
+    """ch05 (predict): Z1 of the seed example after adding c = (10, 0, 0) to every row of V: Z1 + c."""
+    s = SEED_EXAMPLE
+    c = np.array([10.0, 0.0, 0.0])
+    Z1 = _sdpa(s["q1"], s["K"], s["V"])[0]
+    wrong = {"shift_unchanged": Z1, "shift_times_n": Z1 + 3 * c, "shift_divided": Z1 + c / 3}
+    _vector_prediction(my_Z1_shifted, Z1 + c, wrong, name="my_Z1_shifted", shape_key="z_shape", what=(
+        f"新的 Z1 = Z1 + c = {_fmt_vec(Z1 + c)}。Σ_j α_j (V_j + c) = Σ_j α_j V_j + (Σ_j α_j) c，"
+        "而 Σ_j α_j = 1——和 q1、K 是什么无关。"))
+
+
+#: target output of the "choose α" exercise: between V_2 and V_3 of the seed example
+CH05_TARGET = (5.5, 6.5, 7.5)
+
+
+@_checker
+def check_weights_for_target(my_alpha) -> None:
+    """ch05 (choose): a valid weight row α (3 non-negative numbers summing to 1) with α V = (5.5, 6.5, 7.5)."""
+    if my_alpha is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你选的 3 个权重填进 my_alpha，再运行本单元格检查。"))
+        return
+    a = _as_array(my_alpha)
+    if a is None or a.dtype.kind == "b" or a.size != 3:
+        _report(Outcome("failed", mistake="alpha_not_distribution",
+                        message=f"❌ my_alpha = {my_alpha!r}：{HINTS['alpha_not_distribution']}"))
+        return
+    a = a.reshape(3)
+    if (a < -1e-9).any() or not np.isclose(a.sum(), 1.0, atol=1e-6):
+        _report(Outcome("failed", mistake="alpha_not_distribution", message=(
+            f"❌ my_alpha = {_fmt_vec(a)}（和为 {_fmt(a.sum())}）：{HINTS['alpha_not_distribution']}")))
+        return
+    z = a @ SEED_EXAMPLE["V"]
+    if not np.allclose(z, CH05_TARGET, atol=1e-6):
+        _report(Outcome("failed", mistake="alpha_wrong_target", message=(
+            f"❌ α V = {_fmt_vec(z)}，目标是 {_fmt_vec(CH05_TARGET)}。{HINTS['alpha_wrong_target']}")))
+        return
+    _report(Outcome("passed", message=(
+        f"✅ 正确！α = {_fmt_vec(a)} 给出 α V = {_fmt_vec(z)}。\n"
+        "   满足 α_2 + 2·α_3 = 1.5 的合法 α 都可以，例如 (0, 0.5, 0.5) 或 (0.25, 0, 0.75)：答案不唯一。")))
+
+
+__all__ += [
+    "check_dot_variance",
+    "check_batched_softmax",
+    "check_temperature_choice",
+    "check_z1_prediction",
+    "check_shift_prediction",
+    "check_weights_for_target",
 ]

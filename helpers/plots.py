@@ -600,9 +600,16 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     """
     d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
     if axes is None:
-        fig, axes = _subplots(1, len(d_ks), figsize=(2.9 * len(d_ks) + 0.6, 2.9), sharex=True,
+        # more than three panels go in two rows, so the figure stays narrow enough to be shown unscaled
+        ncols = len(d_ks) if len(d_ks) <= 3 else -(-len(d_ks) // 2)
+        nrows = -(-len(d_ks) // ncols)
+        fig, grid = _subplots(nrows, ncols, figsize=(3.6 * ncols + 0.6, 2.9 * nrows), sharex=True,
                               sharey=True, layout="constrained", squeeze=False)
-        axes = axes[0]
+        for ax in grid.ravel()[len(d_ks):]:
+            ax.set_visible(False)
+        axes = grid.ravel()[:len(d_ks)]
+        for row in grid:
+            row[0].set_ylabel("密度")
     else:
         axes = np.atleast_1d(axes)
         if len(axes) != len(d_ks):
@@ -618,8 +625,10 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
         ax.set_title(f"d_k = {d}\n标准差 ≈ {s.std():.2f}", fontsize=MIN_FONT_PT)
         ax.axvline(0, color="#888888", linewidth=0.8)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
-    axes[0].set_ylabel("密度")
+        if ax.get_subplotspec() is None or ax.get_subplotspec().is_last_row():
+            ax.set_xlabel("q·k / √d_k" if scaled else "q·k")
+    if axes[0].get_ylabel() == "":
+        axes[0].set_ylabel("密度")
     fig.suptitle("缩放后的点积 q·k/√d_k 的分布" if scaled else "原始点积 q·k 的分布 (未缩放)")
     return fig
 

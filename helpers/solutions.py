@@ -228,3 +228,14 @@ def attend_loss_grad(scores_row, target):
     grad = alpha.copy()            # log Σ e^{s_m} 对 s_m 的导数是 α_m
     grad[target] -= 1.0            # −s_t 对 s_t 的导数是 −1
     return grad
+
+
+def batched_softmax(scores):
+    """Stable softmax over the LAST axis of scores of any shape: (n_k,), (n_q, n_k), (b, n_q, n_k), …"""
+    # axis=-1 是“键”那一维，不论前面有几维（批次、头）；axis=1 只在二维时碰巧是它
+    shifted = scores - np.max(scores, axis=-1, keepdims=True)  # 每一行减去自己的最大值：不会溢出
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+__all__ += ["batched_softmax"]

@@ -369,13 +369,19 @@ def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5)
 
 
 def max_relative_error(grads_a: dict, grads_b: dict, floor: float = 1e-8) -> float:
-    """Largest ``|a - b| / max(|a|, |b|, floor)`` over every entry of every matrix."""
+    """Largest ``|a - b| / max(|a|, |b|, floor)`` over every entry of every matrix.
+
+    A NaN or ±inf entry in either gradient gives ``inf`` (so ``err < tol`` is False):
+    a broken gradient must never pass the check silently.
+    """
     worst = 0.0
     for name in PARAM_NAMES:
         a = np.asarray(grads_a[name], dtype=float)
         b = np.asarray(grads_b[name], dtype=float)
         if a.shape != b.shape:
             raise ValueError(f"{name}: gradient shapes differ, {_shape(a)} vs {_shape(b)}")
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return float("inf")
         denom = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
         worst = max(worst, float(np.max(np.abs(a - b) / denom)))
     return worst

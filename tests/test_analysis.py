@@ -189,3 +189,69 @@ def test_saturation_exponent_one_flattens_towards_uniform():
     assert abs(lin["entropy"][0] - math.log(8)) < 0.01
     with pytest.raises(TypeError, match="exponent"):
         a.saturation_stats([4], scaled=True, exponent="half")
+
+
+# --- query_gradient_stats / softmax_stats_at_std (ch03, issue 11) ------------------------------
+
+def _softmax_loop(s):
+    e = [math.exp(v - max(s)) for v in s]
+    return [v / sum(e) for v in e]
+
+
+@pytest.mark.parametrize("mode", ["raw", "scaled", "shrunk_init"])
+def test_query_gradient_matches_finite_differences(mode):
+    """|dL/dW_Q| of the helper equals the finite-difference gradient of L = g·softmax(c·(x W_Q)·K_j) (loops)."""
+    d_k, d_model, n_keys = 4, 3, 5
+    out = a.query_gradient_stats(d_k, mode=mode, n_keys=n_keys, n_trials=2, d_model=d_model, seed=7)
+    # rebuild the same draws (the helper's documented order)
+    rng = np.random.default_rng([7, d_k, d_model])
+    W_Q = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
+    x = rng.standard_normal((2, d_model))
+    K = rng.standard_normal((2, n_keys, d_k))
+    g = rng.standard_normal((2, n_keys))
+    if mode == "shrunk_init":
+        W_Q = W_Q / np.sqrt(d_k)
+    c = 1 / math.sqrt(d_k) if mode == "scaled" else 1.0
+    assert out["c"] == pytest.approx(c)
+    assert out["wq_norm"] == pytest.approx(np.linalg.norm(W_Q))
+    for t in range(2):
+        def loss(W):
+            q = [sum(x[t, m] * W[m, d] for m in range(d_model)) for d in range(d_k)]
+            s = [c * sum(q[d] * K[t, j, d] for d in range(d_k)) for j in range(n_keys)]
+            return sum(gj * aj for gj, aj in zip(g[t], _softmax_loop(s)))
+        eps = 1e-6
+        grad = np.zeros_like(W_Q)
+        for idx in np.ndindex(W_Q.shape):
+            wp, wm = W_Q.copy(), W_Q.copy()
+            wp[idx] += eps
+            wm[idx] -= eps
+            grad[idx] = (loss(wp) - loss(wm)) / (2 * eps)
+        assert out["wq_grad"][t] == pytest.approx(np.linalg.norm(grad), rel=1e-6)
+
+
+def test_query_gradient_shrunk_init_gives_the_scaled_weights():
+    sc = a.query_gradient_stats(16, mode="scaled", n_trials=50)
+    sh = a.query_gradient_stats(16, mode="shrunk_init", n_trials=50)
+    assert np.allclose(sc["weights"], sh["weights"])
+    assert np.allclose(sc["weights"].sum(-1), 1)
+
+
+@pytest.mark.parametrize("kwargs,exc,text", [
+    ({"mode": "bogus"}, ValueError, "mode"),
+    ({"n_keys": 1}, ValueError, "n_keys"),
+    ({"d_model": 0}, ValueError, "d_model"),
+])
+def test_query_gradient_bad_input(kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        a.query_gradient_stats(8, **kwargs)
+
+
+def test_softmax_stats_at_std():
+    st = a.softmax_stats_at_std([0.01, 1.0, 50.0], n_keys=4, n_trials=500)
+    assert st["max_weight"][0] == pytest.approx(0.25, abs=0.01)       # almost uniform
+    assert st["entropy"][0] == pytest.approx(math.log(4), abs=1e-3)
+    assert st["max_weight"][2] > 0.97                                  # saturated
+    assert np.all(np.diff(st["max_weight"]) > 0)
+    for bad in ([], [0.0], [-1.0], [[1.0]], [np.nan]):
+        with pytest.raises(ValueError, match="stds"):
+            a.softmax_stats_at_std(bad)

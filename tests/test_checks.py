@@ -1495,3 +1495,12 @@ def test_large_score_cases_overflow_a_naive_exp():
     Q, K, _ = [np.asarray(a, dtype=np.float64) for a in checks._attention_cases()[-1].args]
     s = Q @ K.T / np.sqrt(Q.shape[-1])
     assert s.min() > 709  # exp overflows even in float64
+
+
+def test_every_checker_has_the_strict_and_time_limit_keywords():
+    """Every public check_* is wrapped by checks._checker (so graders can pass strict=True)."""
+    names = [n for n in dir(checks) if n.startswith("check_") and callable(getattr(checks, n))]
+    assert len(names) >= len(CHECKERS)
+    for name in names:
+        params = inspect.signature(getattr(checks, name)).parameters
+        assert "strict" in params and "time_limit" in params, f"decorate {name} with @_checker"

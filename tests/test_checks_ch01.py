@@ -132,3 +132,24 @@ def test_no_checker_helper_is_defined_twice():
     tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
     names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def _exercise_cells(name):
+    import json
+    from pathlib import Path
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / name
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code" and "checks.check_" in "".join(c["source"])]
+
+
+@pytest.mark.parametrize("name, n_checked", [("01_tokens_to_qkv.ipynb", 3), ("02_dot_product_scores.ipynb", 3)])
+def test_committed_exercises_are_pending_and_starters_do_not_dictate(name, n_checked):
+    """A predict-first exercise must not show its answer before the learner predicts."""
+    cells = _exercise_cells(name)
+    assert len(cells) == n_checked
+    for cell in cells:
+        src = "".join(cell["source"])
+        text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+        assert text.startswith("⏳"), (src, text)
+        for formula in ("@", "K.T", "swapaxes", "perm]", "(10, 512)", '["k2", "k1", "k3"]', '["k1", "k3", "k2"]', "np.dot"):
+            assert formula not in src, (formula, src)

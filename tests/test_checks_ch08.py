@@ -158,3 +158,13 @@ WINDOW_WRONG = [(19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
 MISTAKES = ([("attend_loss_grad", f, key) for key, fs in GRAD_WRONG.items() for f in fs]
             + [("window_layers", a, key) for a, key in WINDOW_WRONG])
+
+
+@pytest.mark.parametrize("name", ["attend_weights", "batched_self_attention", "padding_mask", "attend_loss_grad"])
+def test_show_solution_of_h8_exercises_runs_and_passes(name, capsys):
+    checks.show_solution(name)
+    out = capsys.readouterr().out
+    ns: dict = {}
+    exec(out, ns)
+    getattr(checks, f"check_{name}")(ns[name])
+    assert capsys.readouterr().out.startswith("✅")

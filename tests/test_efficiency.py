@@ -64,3 +64,41 @@ def test_bad_inputs():
         e.attention_per_token_loop(np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4)))
     with pytest.raises(ValueError, match="positive"):
         e.loss_curve_figure([1.0, 0.0])
+
+
+def test_window_edges_and_depth():
+    from helpers import efficiency as e
+    n = 9
+    for w in (1, 2, 3, 8, 20):
+        edges = e.window_edges(n, w)
+        for i in range(n):
+            assert edges[i] == [j for j in range(n) if j != i and abs(i - j) <= w]
+        depth = e.shortest_path_lengths(edges)[0, n - 1]
+        assert depth == -(-(n - 1) // w)          # ceil((n - 1) / w) layers
+    assert e.window_edges(n, n - 1) == e.attention_edges(n)
+    with pytest.raises(ValueError, match="window"):
+        e.window_edges(5, 0)
+
+
+def test_operation_counts_are_exact():
+    from helpers import efficiency as e
+    ops = e.operation_counts(7, d_k=3, d_v=5)
+    assert ops["multiplications"] == 7 * 7 * 3 + 7 * 7 * 5
+    assert ops["exponentials"] == 49
+    assert ops["python_iterations"] == {"loop": 7, "matrix": 1}
+    assert e.operation_counts(4, d_k=2)["multiplications"] == 2 * 4 * 4 * 2
+    with pytest.raises(ValueError, match="d_k"):
+        e.operation_counts(4, d_k=0)
+
+
+def test_timing_ratios_and_title():
+    import matplotlib
+    matplotlib.use("Agg")
+    from helpers import efficiency as e
+    result = {"n": np.array([8, 512]), "loop_s": np.array([5e-5, 2e-2]), "matrix_s": np.array([1e-5, 2.5e-2])}
+    assert np.allclose(e.timing_ratios(result), [5.0, 0.8])
+    fig = e.timing_figure(result)
+    title = fig.axes[0].get_title()
+    assert "5.0（n = 8）" in title and "0.8（n = 512）" in title, title
+    import matplotlib.pyplot as plt
+    plt.close(fig)

@@ -219,3 +219,17 @@ def test_every_function_returns_a_figure_and_sets_cjk_font():
     assert len(matplotlib.rcParams["font.family"]) == 2  # concrete families: per-glyph fallback works
     for f in figs:
         render_png(f)
+
+
+def test_highlight_col_outlines_one_key_column_dashed():
+    A, _ = _apple_weights(causal=False)
+    fig = plots.attention_heatmap(A, APPLE, APPLE, highlight_row=3, highlight_col=1)
+    ax = fig.axes[0]
+    outlines = [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
+    cols = [p for p in outlines if mcolors.to_hex(p.get_edgecolor()) == plots.HIGHLIGHT_COL_COLOR]
+    assert len(outlines) == 2 and len(cols) == 1
+    assert cols[0].get_x() == pytest.approx(0.5) and cols[0].get_height() == 4
+    assert cols[0].get_linestyle() == "--"
+    with pytest.raises(ValueError, match="highlight_col"):
+        plots.attention_heatmap(A, APPLE, APPLE, highlight_col=4)
+    render_png(fig)

@@ -134,3 +134,14 @@ def test_divergence_is_reported_clearly():
     ds = t.pronoun_dataset(n_sentences=16)
     with pytest.raises(ValueError, match="diverged"):
         t.train(t.init_params(), ds["X"], ds["Y"], ds["pronoun_pos"], lr=50.0, steps=50)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_max_relative_error_fails_on_non_finite(bad):
+    good = {k: np.ones((2, 3)) for k in t.PARAM_NAMES}
+    broken = {k: v.copy() for k, v in good.items()}
+    broken["W_K"][1, 2] = bad
+    assert t.max_relative_error(good, broken) == np.inf
+    assert t.max_relative_error(broken, good) == np.inf
+    assert not t.max_relative_error(good, broken) < 1e-6
+    assert t.max_relative_error(good, good) == 0.0

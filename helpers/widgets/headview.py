@@ -143,7 +143,7 @@ def _head_name(head) -> str:
 # ---------------------------------------------------------------------------
 
 _HV_FONT = 16        # token labels
-_HV_SMALL = 13       # row labels, legend, numbers
+_HV_SMALL = 14       # row labels, legend, numbers (digits ≈ 10 px tall)
 _HV_LINES = 150      # height of the band of lines
 _HV_LEFT = 46
 
@@ -191,7 +191,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     xs = _HV_LEFT + (np.arange(n) + 0.5) * slot
     spread = min(3.0, slot / (2 * max(len(heads), 1)))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" style="font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
+           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
     title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
     out.append(f'<text x="{_HV_LEFT}" y="18" font-size="14" font-weight="600">{esc(title)}</text>')
     # legend: head colours, then what the rows and the opacity mean
@@ -233,7 +233,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     if query is not None:
         if len(heads) == 1:
             row = A[layer, heads[0], query]
-            vertical = slot < 36
+            vertical = slot < 40
             for j in np.flatnonzero(row >= 0.005):
                 yy = y_k + 10
                 if vertical:
@@ -268,17 +268,17 @@ def _model_view_svg(tokens, A, query) -> str:
     height = n_layers * (_MV_H + gap) + 8
     xs = pad_x + (np.arange(n) + 0.5) * (_MV_W - 2 * pad_x) / n
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" style="font-family:{FONT_STACK};font-size:12px">']
+           f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:14px">']
     y0, y1 = top + 6, _MV_H - 10
     for l in range(n_layers):
         oy = l * (_MV_H + gap) + 4
-        out.append(f'<text x="4" y="{oy + _MV_H / 2 + 5:.0f}" font-size="13" font-weight="600">第 {l + 1} 层</text>')
+        out.append(f'<text x="4" y="{oy + _MV_H / 2 + 5:.0f}" font-size="14" font-weight="600">第 {l + 1} 层</text>')
         for h in range(n_heads):
             ox = 60 + h * (_MV_W + gap)
             col = head_color(h)
             out.append(f'<g transform="translate({ox},{oy})">'
                        f'<rect width="{_MV_W}" height="{_MV_H}" fill="#fff" stroke="#ddd"/>'
-                       f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="13" fill="{col}">'
+                       f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="14" fill="{col}">'
                        f'L{l + 1} · 头 {h + 1}</text>')
             Ah = A[l, h]
             if query is not None:
@@ -368,19 +368,21 @@ class HeadViewPanel(Panel):
         self.tokens, self.weights = _check_inputs(tokens, weights)
         layer, head, query = _check_view(self.weights, layer, head, query)
         n_layers, n_heads, n, _ = self.weights.shape
+        # the buttons say what they choose (第 1 层, 头 1), so no descriptions: layer and head fit on one row
         self.layer_select = W.ToggleButtons(options=[(f"第 {l + 1} 层", l) for l in range(n_layers)], value=layer,
-                                            description="层", style={"description_width": "40px",
-                                                                     "button_width": "72px"})
+                                            tooltips=[f"第 {l + 1} 层的注意力" for l in range(n_layers)],
+                                            style={"button_width": "72px"}, layout=W.Layout(width="auto"))
         self.head_select = W.ToggleButtons(options=[("全部头", -1)] + [(f"头 {h + 1}", h) for h in range(n_heads)],
-                                           value=-1 if head is None else head, description="头",
-                                           style={"description_width": "40px", "button_width": "64px"})
+                                           value=-1 if head is None else head,
+                                           style={"button_width": "64px"}, layout=W.Layout(width="auto", margin="0 0 0 20px"))
         self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
                                               description="查询词（只看它的线）", continuous_update=True,
                                               style=SLIDER_STYLE, layout=slider_layout("560px"))
         self.export_button = W.Button(description="导出 SVG", icon="download", layout=W.Layout(width="120px"),
                                       tooltip="把当前视图存成 .svg 文件（在笔记本所在的文件夹）")
         super().__init__("注意力头视图 (head view)：上排查询词、下排键，线越深注意力权重 α 越大",
-                         [self.layer_select, self.head_select, W.HBox([self.slider_query, self.export_button])],
+                         [W.HBox([self.layer_select, self.head_select], layout=W.Layout(flex_flow="row wrap")),
+                          W.HBox([self.slider_query, self.export_button])],
                          view_height="300px")
         self.view.layout.overflow_x = "auto"
         self._watch(self.layer_select, self.head_select, self.slider_query)
@@ -552,7 +554,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     n_heads, n = A.shape[1], A.shape[2]
     heads = _heads(head, n_heads)
     labels = [_shown_token(t) for t in tokens]
-    fs = 13 if n <= 24 else 12
+    fs = 13 if n <= 24 else (12 if n <= 36 else plots.MIN_FONT_PT)  # 10 in wide: ~14 px per token at n = 64
     width = min(10.0, max(5.0, 0.3 * n + 2.2))
     fig, ax = plots._subplots(figsize=(width, 3.6), layout="constrained")
     _draw_lines(ax, A, layer, heads, query, n, spread=min(0.08, 0.4 / len(heads)), lw=2.0 if len(heads) == 1 else 1.5)

@@ -31,11 +31,13 @@ __all__ = ["dk_panel", "dk_figure", "DK_STEPS", "DkPanel",
 DK_STEPS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
-_DK_RAW_XLIM = 64.0
-_DK_SCALED_XLIM = 4.0
+# Both histograms share ONE x range (±64) and one density axis, so the widths can be compared at a
+# glance: at d_k = 64 the raw dot products spread over ±25 while the scaled ones stay within ±3.
+# (Two ranges, ±64 and ±4, once made the scaled histogram look the wider of the two.)
+_DK_XLIM = 64.0
+_DK_BINS = 128
 _DK_N_KEYS = 8
-_DK_RAW_YMAX = 0.45
-_DK_SCALED_YMAX = 0.6
+_DK_YMAX = 0.5
 
 
 @lru_cache(maxsize=4)
@@ -96,10 +98,10 @@ class DkPanel(Panel):
         sd_raw, sd_scaled = float(raw.std()), float(scaled.std())
         self.values = {"d_k": d_k, "std_raw": sd_raw, "std_scaled": sd_scaled, "scores": scores,
                        "weights_raw": w_raw, "weights_scaled": w_scaled}
-        h1 = hist_svg(raw, xlim=_DK_RAW_XLIM, title="原始点积 q·k（未缩放）", color=plots.ACCENT_COLOR_2,
-                      xlabel="q·k", note=f"标准差 ≈ {sd_raw:.2f}", ymax=_DK_RAW_YMAX)
-        h2 = hist_svg(scaled, xlim=_DK_SCALED_XLIM, title="缩放后 q·k / √d_k", color=plots.ACCENT_COLOR,
-                      xlabel="q·k / √d_k", note=f"标准差 ≈ {sd_scaled:.2f}", ymax=_DK_SCALED_YMAX)
+        h1 = hist_svg(raw, xlim=_DK_XLIM, bins=_DK_BINS, title="原始点积 q·k（未缩放）", color=plots.ACCENT_COLOR_2,
+                      xlabel="q·k（两幅图横轴相同）", note=f"标准差 ≈ {sd_raw:.2f}", ymax=_DK_YMAX)
+        h2 = hist_svg(scaled, xlim=_DK_XLIM, bins=_DK_BINS, title="缩放后 q·k / √d_k", color=plots.ACCENT_COLOR,
+                      xlabel="q·k / √d_k（两幅图横轴相同）", note=f"标准差 ≈ {sd_scaled:.2f}", ymax=_DK_YMAX)
         labels = _DK_KEY_LABELS
         b1 = bars_svg(w_raw, labels, vmin=0, vmax=1, colors=weight_colors(w_raw), digits=2, width=320,
                       title="softmax(q·k)：不缩放", ylabel="权重 α")
@@ -146,20 +148,21 @@ def dk_figure(*, d_k=64, seed=0):
     _check_dk(d_k)
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
-    fig, axes = plots._subplots(2, 2, figsize=(9.5, 6.0), layout="constrained")
-    for ax, s, lim, ymax, col, ttl, xl in (
-        (axes[0, 0], raw, _DK_RAW_XLIM, _DK_RAW_YMAX, plots.ACCENT_COLOR_2, "原始点积 q·k（未缩放）", "q·k"),
-        (axes[0, 1], scaled, _DK_SCALED_XLIM, _DK_SCALED_YMAX, plots.ACCENT_COLOR, "缩放后 q·k / √d_k", "q·k / √d_k"),
+    fig, axes = plots._subplots(2, 2, figsize=(9.5, 6.4), layout="constrained")
+    lim = _DK_XLIM
+    for ax, s, col, ttl, xl in (
+        (axes[0, 0], raw, plots.ACCENT_COLOR_2, "原始点积 q·k（未缩放）", "q·k（两幅图横轴相同）"),
+        (axes[0, 1], scaled, plots.ACCENT_COLOR, "缩放后 q·k / √d_k", "q·k / √d_k（两幅图横轴相同）"),
     ):
-        ax.hist(np.clip(s, -lim, lim), bins=60, range=(-lim, lim), density=True, color=col, alpha=0.85)
+        ax.hist(np.clip(s, -lim, lim), bins=_DK_BINS, range=(-lim, lim), density=True, color=col, alpha=0.85)
         ax.set_xlim(-lim, lim)
-        ax.set_ylim(0, ymax)
+        ax.set_ylim(0, _DK_YMAX)
         ax.axvline(0, color="#999", lw=0.8, ls="--")
         ax.set_title(ttl)
         ax.set_xlabel(xl)
         ax.text(0.98, 0.92, f"标准差 ≈ {s.std():.2f}", transform=ax.transAxes, ha="right")
         ax.set_yticks([])
-        ax.set_ylabel("频率（相对）", fontsize=9)
+        ax.set_ylabel("频率（相对）")
         ax.spines[["top", "right", "left"]].set_visible(False)
     labels = _DK_KEY_LABELS
     cm = plots._get_cmap(None, plots.WEIGHTS_CMAP)
@@ -167,7 +170,7 @@ def dk_figure(*, d_k=64, seed=0):
         xs = np.arange(len(w))
         ax.bar(xs, w, color=cm(w), edgecolor="#333", linewidth=0.6)
         for x, v in zip(xs, w):
-            ax.text(x, v + 0.02, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
+            ax.text(x, v + 0.02, f"{v:.2f}", ha="center", va="bottom", fontsize=plots.MIN_FONT_PT)
         ax.set_ylim(0, 1.1)
         ax.set_xticks(xs, labels)
         ax.set_ylabel("权重 α")
@@ -272,7 +275,7 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     a1.set_ylabel("分数")
     for x, v in zip(xs, s):
         a1.text(x, v + (0.03 * lim if v >= 0 else -0.03 * lim), f"{v:.2f}", ha="center",
-                va="bottom" if v >= 0 else "top", fontsize=9)
+                va="bottom" if v >= 0 else "top", fontsize=plots.MIN_FONT_PT)
     a1.set_ylim(min(0, s.min() * 1.2), max(0, s.max() * 1.2) or 0.1)
     for ax in (a1, a2):
         ax.set_xticks(xs, labels)

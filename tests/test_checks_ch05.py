@@ -1,0 +1,97 @@
+"""ch05 exercises (issue 11): predict Z1 for a chosen α; predict Z1 after shifting every value vector;
+choose α so that α V hits a target.  Every plausible wrong answer gets its intended verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import helpers as h
+from helpers import checks
+
+NB05 = Path(__file__).resolve().parents[1] / "notebooks" / "05_weighted_sum.ipynb"
+V = h.SEED_EXAMPLE["V"]
+Z1 = h.SEED_EXAMPLE["output"][0]
+C = np.array([10.0, 0.0, 0.0])
+
+
+def _verdict(check, arg, capsys):
+    check(arg)
+    out = capsys.readouterr()
+    assert out.err == ""
+    return out.out
+
+
+Z_WRONG = [([2.0, 5.0, 8.0], "z_columns"), ([8.0, 10.0, 12.0], "z_no_weights"), ([12.0, 15.0, 18.0], "z_sum_all"),
+           ([1.0, 2.0, 3.0], "z_one_row"), ([7.0, 8.0, 9.0], "z_one_row"), ([4.0, 5.0], "z_shape"),
+           (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers")]
+SHIFT_WRONG = [(Z1, "shift_unchanged"), (Z1 + 3 * C, "shift_times_n"), (Z1 + C / 3, "shift_divided"),
+               (Z1[:2], "z_shape")]
+ALPHA_WRONG = [([0.5, 0.5, 0.5], "alpha_not_distribution"), ([1.5, -0.5, 0.0], "alpha_not_distribution"),
+               ([0.5, 0.5], "alpha_not_distribution"), ([0.0, 0.5, 0.5, 0.0], "alpha_not_distribution"),
+               ([0.5, 0.5, 0.0], "alpha_wrong_target"), ([0.0, 0.0, 1.0], "alpha_wrong_target"),
+               ([1 / 3] * 3, "alpha_wrong_target")]
+
+#: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
+MISTAKES = ([("z1_prediction", z, key) for z, key in Z_WRONG]
+            + [("shift_prediction", z, key) for z, key in SHIFT_WRONG]
+            + [("weights_for_target", a, key) for a, key in ALPHA_WRONG])
+
+CHECKERS = {"z1_prediction": checks.check_z1_prediction, "shift_prediction": checks.check_shift_prediction,
+            "weights_for_target": checks.check_weights_for_target}
+
+
+@pytest.mark.parametrize("name,answer,key", MISTAKES)
+def test_wrong(name, answer, key, capsys):
+    out = _verdict(CHECKERS[name], answer, capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+@pytest.mark.parametrize("name,answer", [
+    ("z1_prediction", [4, 5, 6]), ("z1_prediction", np.array([[4.0, 5.0, 6.0]])),
+    ("z1_prediction", np.array(checks.CH05_ALPHA) @ V),
+    ("shift_prediction", Z1 + C), ("shift_prediction", [14.1154, 5.1154, 6.1154]),
+    ("weights_for_target", [0.0, 0.5, 0.5]), ("weights_for_target", (0.25, 0.0, 0.75)),
+    ("weights_for_target", np.array([[0.1, 0.3, 0.6]])),
+])
+def test_right(name, answer, capsys):
+    assert _verdict(CHECKERS[name], answer, capsys).startswith("✅")
+
+
+def test_right_answers_are_what_attention_computes():
+    assert np.allclose(np.array(checks.CH05_ALPHA) @ V, V[1])
+    Z_shift, _ = h.scaled_dot_product_attention(h.SEED_EXAMPLE["q1"], h.SEED_EXAMPLE["K"], V + C)
+    assert np.allclose(Z_shift[0], Z1 + C, atol=1e-8)
+    assert np.allclose(np.array([0.0, 0.5, 0.5]) @ V, checks.CH05_TARGET)
+
+
+def test_unlisted_wrong_answer(capsys):
+    out = _verdict(checks.check_z1_prediction, [3.0, 3.0, 3.0], capsys)
+    assert out.startswith("❌") and "Σ_j α_j V_j" in out
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_pending(name, capsys):
+    assert _verdict(CHECKERS[name], None, capsys).startswith("⏳")
+
+
+def test_every_ch05_hint_is_exercised():
+    used = {k for *_, k in MISTAKES}
+    assert checks.CHAPTER_HINTS["ch05"] <= used, checks.CHAPTER_HINTS["ch05"] - used
+
+
+def test_exercise_outputs_are_pending_and_starters_do_not_dictate():
+    cells = json.loads(NB05.read_text(encoding="utf-8"))["cells"]
+    checked = 0
+    for cell in cells:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "checks.check_" in src:
+            checked += 1
+            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+            assert text.startswith("⏳"), (src, text)
+            for formula in ("softmax(Q", "@ V", "np.sqrt", "K.T"):
+                assert formula not in src, (formula, src)
+    assert checked >= 3
