@@ -208,3 +208,10 @@ def test_exercise_outputs_are_pending_and_starters_do_not_dictate():
             for formula in ("axis=-1", "keepdims", "减去每一行的最大值", "0.04"):
                 assert formula not in src, (formula, src)
     assert checked >= 2
+
+
+def test_calling_the_course_softmax_is_not_accepted(capsys):
+    def fixed_softmax(scores):
+        return h.softmax(scores)
+    out = _verdict(checks.check_batched_softmax, fixed_softmax, capsys)
+    assert out.startswith("❌") and checks.HINTS["uses_course_impl"] in out, out
