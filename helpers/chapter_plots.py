@@ -107,6 +107,8 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
                              f"mats[0] has {_shape(mats[0])}")
     n_q, n_k = mats[0].shape
     cell = 0.62 if max(n_q, n_k) <= 12 else 0.3
+    if kind == "scores" and not shared_scale:
+        cell = min(cell, 0.45)  # two colorbars: narrower cells keep the figure under ~850 px
     # own colorbars take the room of the shared one: keep the figure ≤ 10 in (shown unscaled in JupyterLab)
     own_bars = kind == "scores" and not shared_scale
     width = len(mats) * (n_k * cell + 1.6 + (0.9 if own_bars else 0.0)) + (0.0 if own_bars else 1.2)

@@ -687,6 +687,8 @@ def read_records(folder) -> list[dict]:
 
     Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped.
     """
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a folder or file path (str), got {type(folder).__name__}")
     root = os.path.expanduser(os.fspath(folder))
     if os.path.isfile(root):
         files, base = [root], os.path.dirname(root)
@@ -719,6 +721,7 @@ def summarize_records(folder, *, show: bool = True) -> list[dict]:
     Prints the table (Chinese header) unless ``show=False``; returns the rows,
     most frequent first within each exercise.
     """
+    _check_bool(show, "show")
     groups: dict = {}
     for r in read_records(folder):
         key = (r.get("exercise"), r.get("status"), r.get("mistake"))
@@ -766,7 +769,7 @@ def strict(on: bool = True):
         with checks.strict():
             checks.check_softmax(my_softmax)
     """
-    token = _strict_var.set(bool(on))
+    token = _strict_var.set(_check_bool(on, "on"))
     try:
         yield
     finally:
@@ -776,7 +779,13 @@ def strict(on: bool = True):
 def set_strict(on: bool = True) -> None:
     """Module-level switch: every later check is strict (``on=True``) or not."""
     global STRICT
-    STRICT = bool(on)
+    STRICT = _check_bool(on, "on")
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _is_strict() -> bool:
@@ -810,6 +819,8 @@ def _checker(check):
     """Give a ``check_*(fn)`` the keywords ``strict=`` and ``time_limit=`` (seconds per call)."""
     @functools.wraps(check)
     def wrapper(fn, *args, strict: bool | None = None, time_limit: float | None = None, **kwargs):
+        if strict is not None:
+            _check_bool(strict, "strict")
         if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
                                        or not time_limit > 0):
             raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")

@@ -528,7 +528,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
         [f"第{i + 1}维" for i in range(len(z))]
 
     # 2 × 2 (not 1 × 4): a 12-inch strip is shown shrunk and its numbers fall below 10 px
-    fig, axes = _subplots(2, 2, figsize=(9.6, 6.4), layout="constrained")
+    fig, axes = _subplots(2, 2, figsize=(8.2, 6.0), layout="constrained")
     axes = axes.ravel()
     xs = np.arange(n_k)
     lim = max(np.abs(scores).max(), 1e-9)
@@ -728,12 +728,12 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
     limit = max(float(np.abs(m).max()) for _, m in acts) or 1.0
     top = mats[:2] if W is not None else mats[:1]
     bottom = mats[len(top):]
-    cell = 0.5
+    cell = 0.4
     h_top = max(m.shape[0] for _, m in top)
     h_bot = max(m.shape[0] for _, m in bottom)
     w_top = sum(m.shape[1] for _, m in top) + 1.4 * len(top) + (1.2 if W is not None else 0)
     w_bot = sum(m.shape[1] for _, m in bottom) + 1.4 * len(bottom)
-    width = min(10.0, cell * max(w_top, w_bot) + 1.6)
+    width = min(10.0, cell * max(w_top, w_bot) + 1.2)
     _setup_font()
     fig = plt.figure(figsize=(width, cell * (h_top + h_bot) + 3.0), layout="constrained")
     gs = fig.add_gridspec(2, 1, height_ratios=[h_top + 1.6, h_bot + 1.6])

@@ -1572,3 +1572,24 @@ def test_other_right_answers_are_accepted(checker, fn, capsys):
     CHECKERS[checker](fn)
     out = capsys.readouterr().out
     assert out.startswith("✅"), out
+
+
+def test_grading_api_rejects_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="on must be True or False"):
+        with checks.strict("yes"):
+            pass
+    with pytest.raises(TypeError, match="on must be True or False"):
+        checks.set_strict(1)
+    with pytest.raises(TypeError, match="strict must be True or False"):
+        checks.check_scores(scores_kq, strict="no")
+    with pytest.raises(ValueError, match="time_limit"):
+        checks.check_scores(scores_kq, time_limit=-1)
+    with pytest.raises(TypeError, match="folder must be"):
+        checks.read_records(3)
+    with pytest.raises(ValueError, match="folder: .* is neither"):
+        checks.summarize_records(tmp_path / "missing")
+    with pytest.raises(TypeError, match="show must be True or False"):
+        checks.summarize_records(tmp_path, show="yes")
+    with pytest.raises(TypeError, match="student must be"):
+        checks.record_to(tmp_path, student=7)
+    assert checks.summarize_records(tmp_path, show=False) == []

@@ -174,7 +174,7 @@ def test_bundled_font_covers_every_chinese_character_in_helpers_and_notebook_cod
 
 
 # emoji that the exercise checkers only print (never drawn in a figure)
-PRINT_ONLY = set("⏳✅❌")
+PRINT_ONLY = set("⏳✅❌⏹")
 
 
 def test_every_non_ascii_character_has_a_glyph_in_the_fallback_chain(bundled_cmap):

@@ -404,3 +404,28 @@ def test_static_twin_and_grid_figure():
         mhp.heads_grid_figure(w, ["a", "b"])
     fig3 = mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.0])], ["x", "y"])
     assert len(fig3.axes) == 2
+
+
+def test_panel_small_heatmaps_are_exact_pngs():
+    """The small heatmaps are PNGs at displayed size, one flat square per cell in the weights' colours."""
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+    from helpers import plots
+    from helpers.widgets import multihead as wm
+    from helpers.widgets.primitives import color_index, color_lut
+
+    w = np.array([[1.0, 0.0, 0.25], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    keep = h.causal_mask(3)
+    uri = wm._heatmap_image(w, keep)
+    img = mpimg.imread(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])), format="png")
+    c = wm._CELL_PX
+    assert img.shape[:2] == (3 * c, 3 * c)
+    img = img[c // 2::c, c // 2::c]
+    hexes, _ = color_lut(plots.WEIGHTS_CMAP)
+    for i in range(3):
+        for j in range(3):
+            want = plots.MASK_COLOR if not keep[i, j] else hexes[color_index(w[i, j], 0.0, 1.0)]
+            got = "#" + "".join(f"{round(float(v) * 255):02x}" for v in img[i, j, :3])
+            assert got == want, (i, j, got, want)

@@ -12,6 +12,10 @@ and the layer do not change), so a control change only rebuilds HTML strings.
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
+
 import ipywidgets as W
 import numpy as np
 
@@ -52,25 +56,44 @@ def _setup(tokens, weights, n_heads, causal):
 _CELL_PX = 15
 
 
-def _small_heatmap(M, query, title, mask, *, selected, row_labels=None) -> str:
-    """One head as a small CSS-grid heatmap (no numbers; the query row outlined; 0–1 colour scale)."""
+def _png_data_uri(rgb: np.ndarray) -> str:
+    """A tiny RGB image (h, w, 3) uint8 as a ``data:image/png;base64,…`` URI (no imaging library needed)."""
+    h_px, w_px, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h_px))   # filter type 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w_px, h_px, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _heatmap_image(M, mask) -> str:
+    """One head's weights as a PNG (a _CELL_PX-pixel square per cell, 0–1 colour scale; blocked cells grey)."""
     hexes, _ = color_lut(plots.WEIGHTS_CMAP)
-    idx = color_index(M, 0.0, 1.0)
-    n = M.shape[0]
-    blocked = None if mask is None else ~np.broadcast_to(mask, M.shape)
+    lut = np.array([[int(hx[k:k + 2], 16) for k in (1, 3, 5)] for hx in hexes], dtype=np.uint8)
+    rgb = lut[color_index(M, 0.0, 1.0)]
+    if mask is not None:
+        grey = [int(plots.MASK_COLOR[k:k + 2], 16) for k in (1, 3, 5)]
+        rgb[~np.broadcast_to(mask, M.shape)] = grey
+    # drawn at its displayed size (cell = _CELL_PX pixels): never scaled up by the browser
+    rgb = np.repeat(np.repeat(rgb, _CELL_PX, axis=0), _CELL_PX, axis=1)
+    return _png_data_uri(np.ascontiguousarray(rgb))
+
+
+def _small_heatmap(image_uri, n, query, title, *, selected, row_labels=None) -> str:
+    """One head as a small heatmap: a PNG (cached by the panel), the query row outlined.
+
+    An image instead of n² HTML cells keeps the page's DOM small, so the browser redraws fast.
+    """
     c = _CELL_PX
-    cells = []
-    for i in range(n):
-        for j in range(n):
-            if blocked is not None and blocked[i, j]:
-                bg = f"repeating-linear-gradient(135deg,{plots.MASK_COLOR} 0 3px,{plots.MASK_HATCH_COLOR} 3px 4px)"
-            else:
-                bg = hexes[idx[i, j]]
-            cells.append(f'<div style="background:{bg}"></div>')
-    grid = (f'<div style="position:relative;display:grid;grid-template-columns:repeat({n},{c}px);'
-            f'grid-auto-rows:{c}px">{"".join(cells)}'
-            f'<div style="position:absolute;left:-2px;top:{query * c - 2}px;width:{n * c}px;height:{c}px;'
-            f'border:2px solid {plots.HIGHLIGHT_COLOR}"></div></div>')
+    pic = (f'<div style="position:relative;width:{n * c}px;height:{n * c}px">'
+           f'<img src="{image_uri}" width="{n * c}" height="{n * c}" alt="{esc(title)}" '
+           f'style="display:block">'
+           f'<div style="position:absolute;left:-2px;top:{query * c - 2}px;width:{n * c}px;height:{c}px;'
+           f'border:2px solid {plots.HIGHLIGHT_COLOR}"></div></div>')
     labels = ""
     if row_labels is not None:
         labels = ('<div style="display:grid;grid-auto-rows:{0}px;font-size:12px;line-height:{0}px;'
@@ -79,7 +102,7 @@ def _small_heatmap(M, query, title, mask, *, selected, row_labels=None) -> str:
     frame = plots.HIGHLIGHT_COLOR if selected else "transparent"
     head = f'<div style="font-weight:600;text-align:center;margin-bottom:3px">{esc(title)}{"（选中）" if selected else ""}</div>'
     return (f'<div style="font-family:{FONT_STACK};border:3px solid {frame};padding:3px">{head}'
-            f'<div style="display:flex;align-items:flex-start">{labels}{grid}</div></div>')
+            f'<div style="display:flex;align-items:flex-start">{labels}{pic}</div></div>')
 
 
 def _check_choice(value, n, name, what):
@@ -94,6 +117,7 @@ class MultiHeadPanel(Panel):
     def __init__(self, tokens=None, weights=None, n_heads=4, causal=False, query=None, head=0):
         n_heads = _att._check_positive_int(n_heads, "n_heads")
         self.tokens, self.alpha, self.mask = _setup(tokens, weights, n_heads, bool(causal))
+        self._images = [_heatmap_image(a, self.mask) for a in self.alpha]   # the weights never change
         n = len(self.tokens)
         if query is None:
             query = self.tokens.index("它") if "它" in self.tokens else 0
@@ -115,7 +139,7 @@ class MultiHeadPanel(Panel):
         q, sel = int(self.slider_query.value), int(self.head_select.value)
         n_heads = A.shape[0]
         self.values = {"tokens": list(toks), "weights": A, "query": q, "head": sel, "rows": A[:, q].copy()}
-        small = [_small_heatmap(A[i], q, f"头 {i + 1}", mask, selected=(i == sel),
+        small = [_small_heatmap(self._images[i], len(toks), q, f"头 {i + 1}", selected=(i == sel),
                                 row_labels=toks if i == 0 else None) for i in range(n_heads)]
         rows = heatmap_html(A[:, q], [f"头 {i + 1} · {toks[q]}" for i in range(n_heads)], toks, annotate=True,
                             mask=None if mask is None else np.broadcast_to(mask[q], (n_heads, len(toks))),
