@@ -2776,6 +2776,7 @@ _chapter_hints("ch04", {
     "temp_too_high": "T 还太大：k3 的权重还没超过 0.9。T 越小，分差被放大得越多，分布越尖。",
     "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
     "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
+    "temp_rounded_up": "很接近了！四舍五入让 T 刚好越过了临界值 T*：两位有效数字里满足条件的最大值是多少？（向下取。）",
 })
 
 
@@ -2865,7 +2866,8 @@ def _ch04_t_star():
 def check_temperature_choice(my_T) -> None:
     """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
 
-    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436)."""
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436); T* < T ≤ 1.05·T* (e.g. 0.044, T* rounded to nearest)
+    gets its own hint: round down."""
     if my_T is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
         return
@@ -2882,7 +2884,7 @@ def check_temperature_choice(my_T) -> None:
     with np.errstate(all="ignore"):
         w = _ch04_k3_weight(T)
     if w <= _CH04_TARGET:
-        key = "temp_inverted" if T > 1 else "temp_too_high"
+        key = "temp_inverted" if T > 1 else "temp_rounded_up" if T <= 1.05 * t_star else "temp_too_high"
         _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
         return
     if T < 0.9 * t_star:

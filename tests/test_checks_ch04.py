@@ -165,7 +165,7 @@ def test_t_star_solves_the_equation():
     assert _k3(t_star * 0.999) > 0.9 > _k3(t_star * 1.001)
 
 
-TEMP_WRONG = [(0.05, "temp_too_high"), (0.044, "temp_too_high"), (1.0, "temp_too_high"), (0.1, "temp_too_high"),
+TEMP_WRONG = [(0.05, "temp_too_high"), (0.044, "temp_rounded_up"), (0.0437, "temp_rounded_up"), (0.046, "temp_too_high"), (1.0, "temp_too_high"), (0.1, "temp_too_high"),
               (2.0, "temp_inverted"), (22.9, "temp_inverted"), (0.01, "temp_too_low"), (0.001, "temp_too_low"),
               (0.0, "temp_not_positive"), (-0.04, "temp_not_positive"), ("0.04", "prediction_not_number"),
               (float("nan"), "prediction_not_number")]
