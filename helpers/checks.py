@@ -121,6 +121,8 @@ HINTS: dict[str, str] = {
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
+                       "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
@@ -1346,6 +1348,10 @@ def _softmax_cases():
     return cases
 
 
+#: bounds a learner may clip the scores to before exp (float16/32/64 limits and round numbers)
+_SOFTMAX_CLIP_BOUNDS = (10, 11, 20, 30, 50, 80, 88, 100, 500, 700, 709)
+
+
 def _softmax_mistakes():
     def global_max(x):
         e = np.exp(x - np.max(x))
@@ -1381,6 +1387,9 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
         Mistake("softmax_sum_wrong_axis", sum_axis0),
+        # clipping the scores to dodge the overflow: the usual bounds, on both sides or only from above
+        *[Mistake("softmax_clipped", (lambda x, c=c, lo=lo: _ref_softmax(np.clip(x, lo, c))))
+          for c in _SOFTMAX_CLIP_BOUNDS for lo in (-c, None)],
     ]
 
 
