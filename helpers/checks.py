@@ -121,6 +121,8 @@ HINTS: dict[str, str] = {
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
+                       "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
@@ -1346,6 +1348,10 @@ def _softmax_cases():
     return cases
 
 
+#: bounds a learner may clip the scores to before exp (float16/32/64 limits and round numbers)
+_SOFTMAX_CLIP_BOUNDS = (10, 11, 20, 30, 50, 80, 88, 100, 500, 700, 709)
+
+
 def _softmax_mistakes():
     def global_max(x):
         e = np.exp(x - np.max(x))
@@ -1381,6 +1387,9 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
         Mistake("softmax_sum_wrong_axis", sum_axis0),
+        # clipping the scores to dodge the overflow: the usual bounds, on both sides or only from above
+        *[Mistake("softmax_clipped", (lambda x, c=c, lo=lo: _ref_softmax(np.clip(x, lo, c))))
+          for c in _SOFTMAX_CLIP_BOUNDS for lo in (-c, None)],
     ]
 
 
@@ -2858,6 +2867,7 @@ _chapter_hints("ch04", {
     "temp_too_high": "T 还太大：k3 的权重还没超过 0.9。T 越小，分差被放大得越多，分布越尖。",
     "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
     "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
+    "temp_rounded_up": "很接近了！四舍五入让 T 刚好越过了临界值 T*：两位有效数字里满足条件的最大值是多少？（向下取。）",
 })
 
 
@@ -2947,7 +2957,8 @@ def _ch04_t_star():
 def check_temperature_choice(my_T) -> None:
     """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
 
-    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436)."""
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436); T* < T ≤ 1.05·T* (e.g. 0.044, T* rounded to nearest)
+    gets its own hint: round down."""
     if my_T is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
         return
@@ -2964,7 +2975,7 @@ def check_temperature_choice(my_T) -> None:
     with np.errstate(all="ignore"):
         w = _ch04_k3_weight(T)
     if w <= _CH04_TARGET:
-        key = "temp_inverted" if T > 1 else "temp_too_high"
+        key = "temp_inverted" if T > 1 else "temp_rounded_up" if T <= 1.05 * t_star else "temp_too_high"
         _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
         return
     if T < 0.9 * t_star:
