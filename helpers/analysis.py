@@ -20,6 +20,7 @@ with the offending shape or value in the message.
 
 from __future__ import annotations
 
+import unicodedata
 
 import numpy as np
 
@@ -36,7 +37,40 @@ __all__ = [
     "self_weight",
     "query_gradient_stats",
     "softmax_stats_at_std",
+    "format_table",
+    "print_table",
 ]
+
+
+def _display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospace font (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(header, rows) -> str:
+    """A plain-text table whose columns line up even with Chinese headers.
+
+    ``header`` is a sequence of column titles; ``rows`` a sequence of rows with as many
+    cells, each a string (already formatted, e.g. ``f"{x:.4f}"``) or any object
+    (``str()`` is used).  Every column is right-aligned to its widest cell, counting a
+    CJK character as two columns; columns are separated by three spaces.
+    """
+    head = [str(c) for c in header]
+    body = [[str(c) for c in row] for row in rows]
+    for i, row in enumerate(body):
+        if len(row) != len(head):
+            raise ValueError(f"rows[{i}] has {len(row)} cells but header has {len(head)} columns")
+    widths = [max(_display_width(line[j]) for line in [head, *body]) for j in range(len(head))]
+
+    def fmt(line):
+        return "   ".join(" " * (w - _display_width(c)) + c for c, w in zip(line, widths))
+
+    return "\n".join(fmt(line) for line in [head, *body])
+
+
+def print_table(header, rows) -> None:
+    """Print :func:`format_table` (``header``, ``rows``)."""
+    print(format_table(header, rows))
 
 
 def _as_weights(weights, name: str = "weights") -> np.ndarray:

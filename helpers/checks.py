@@ -121,6 +121,8 @@ HINTS: dict[str, str] = {
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
+                       "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
@@ -1346,6 +1348,10 @@ def _softmax_cases():
     return cases
 
 
+#: bounds a learner may clip the scores to before exp (float16/32/64 limits and round numbers)
+_SOFTMAX_CLIP_BOUNDS = (10, 11, 20, 30, 50, 80, 88, 100, 500, 700, 709)
+
+
 def _softmax_mistakes():
     def global_max(x):
         e = np.exp(x - np.max(x))
@@ -1381,6 +1387,9 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
         Mistake("softmax_sum_wrong_axis", sum_axis0),
+        # clipping the scores to dodge the overflow: the usual bounds, on both sides or only from above
+        *[Mistake("softmax_clipped", (lambda x, c=c, lo=lo: _ref_softmax(np.clip(x, lo, c))))
+          for c in _SOFTMAX_CLIP_BOUNDS for lo in (-c, None)],
     ]
 
 
@@ -1722,6 +1731,7 @@ def _backward_mistakes():
         Mistake("backward_forgot_alpha", lambda a, g: g - np.dot(a, g)),
         Mistake("backward_sum_not_dot", lambda a, g: a * (g - np.sum(g))),
         Mistake("backward_plus", lambda a, g: a * (g + np.dot(a, g))),
+        Mistake("backward_mean_not_dot", lambda a, g: a * (g - np.mean(g))),
     ]
 
 
@@ -2360,6 +2370,7 @@ _chapter_hints("ch06", {
     "attend_swapped": "方向反了：你让第 j 个词看向了第 i 个词。查询来自第 i 个词（W_Q 要“认出” x_i），键来自第 j 个词（W_K 要“认出” x_j）。",
     "attend_self": "第 i 个词主要在看它自己：让 i 的查询和 j 的键指向同一个方向 u，而不是让每个词的查询对准它自己的键。",
     "attend_weak": "方向对了：第 i 行最大的权重已经在第 j 个词上，但还不够集中（要 ≥ 0.9）。把 W_Q、W_K 乘一个更大的强度 s——分数按 s² 增长。",
+    "attend_near_copy": "第 i 行被另一个词抢走了：它的向量差不多是 x_j 的 2 倍，只用 x_j 的方向当“键探测器”，它的读数比 x_j 自己还大。要让键只对 x_j 大、对其它每一行都是 0：把这个要求写成关于 W_K 的线性方程组 X W_K = T（T 只有第 j 行不为 0）再解；W_Q 同理。",
     "attend_other": "第 i 行最关注的不是第 j 个词。W_Q 要让只有 x_i 得到大的查询，W_K 要让 x_j 的键比别的词的键都大（参考第6章手工构造的两个“探测器”）。",
     "batched_k_transpose": "K.T 在三维数组 (b, n, d_k) 上会把三个轴全部倒过来，变成 (d_k, n, b)。只交换最后两个轴：np.swapaxes(K, -1, -2)（或 K.transpose(0, 2, 1)）。",
     "batched_softmax_axis": "softmax 的轴错了：三维时 axis=0 是句子、axis=1 是查询，要沿最后一个轴（axis=-1，一个查询对所有键）归一化。",
@@ -2380,6 +2391,11 @@ def _ch06_attend_cases():
         ("随机 X，4 个词，d_model=6，d_k=3：i=2 → j=0", 4, 6, 3, 2, 0, 67),
     ]:
         cases.append(Case(label, (_randn(_rng(seed), n, d_model), i, j, d_k), None))
+    # one row is almost 2·x_j: a probe along x_j reads it louder than x_j itself
+    rng = _rng(68)
+    X = _randn(rng, 6, 8)
+    X[2] = 2.0 * X[4] + 0.1 * _randn(rng, 8)
+    cases.append(Case("随机 X，6 个词，d_model=8，d_k=4，第 2 行 ≈ 2 × 第 4 行：i=1 → j=4", (X, 1, 4, 4), None))
     return cases
 
 
@@ -2422,10 +2438,17 @@ def check_attend_weights(fn) -> None:
             raise _Diagnosed("attend_swapped")   # the strongest query is j's, the strongest key i's
         if best == i:
             raise _Diagnosed("attend_self")
+        xb, xj = X[best], X[j]
+        if xb @ xj / (np.linalg.norm(xb) * np.linalg.norm(xj) + 1e-300) > 0.95:
+            raise _Diagnosed("attend_near_copy")
         raise _Diagnosed("attend_other")
 
-    _run(fn, _ch06_attend_cases(), [], "α[i, j] ≥ 0.9：小猫短句和 3 个随机句子，d_k 各不相同",
-         prepare=_ch06_attend_prepare, compare=compare)
+    cases = _ch06_attend_cases()
+    out = _evaluate(fn, cases, [], "", prepare=_ch06_attend_prepare, compare=compare)
+    if out.status == "passed":     # there is no single reference answer: say what was verified
+        out.message = (f"✅ 正确！α[i, j] ≥ 0.9 在全部 {len(cases)} 组输入上都成立（小猫短句和 4 个随机句子，"
+                       "d_k 各不相同，其中一句有个词的向量差不多是 x_j 的 2 倍）。")
+    _report(out)
 
 
 def _ch06_batched_cases():
@@ -2589,6 +2612,62 @@ def check_cross_shapes(alpha_shape, z_shape) -> None:
 
 
 # ---------------------------------------------------------------------------
+# ch07 (fixer): causal mask for the last n_q queries against n_k cached keys
+# ---------------------------------------------------------------------------
+
+_chapter_hints("ch07", {
+    "cached_top_left": "你把新来的第一个查询当成了句子的第 0 个词。这 n_q 个查询是句子的最后 n_q 个位置：第 r 行的查询在句子里是第 n_k − n_q + r 个词，它能看键 0 … n_k − n_q + r。",
+    "cached_off_by_one": "每行多放进了一个未来的键：第 r 行的查询是句子里第 n_k − n_q + r 个词，它最多只能看到这个位置（含自己），不能再往后。",
+    "cached_no_self": "每行少了一个键：查询可以看它自己。第 r 行能看键 0 … n_k − n_q + r（含这个位置）。",
+    "cached_upper": "方向反了：True（可以看）应该在每行的左边（过去的键），右边（未来的键）才是 False。",
+    "cached_shape": "形状应该是 (n_q, n_k)：行 = 新来的 n_q 个查询，列 = 全部 n_k 个键（缓存里的加上新的）。",
+})
+
+
+def _ch07_cached_ref(n_q, n_k):
+    return np.tril(np.ones((n_q, n_k), dtype=bool), k=n_k - n_q)
+
+
+def _ch07_wrong_cached(n_q, n_k) -> dict:
+    ones = np.ones((n_q, n_k), dtype=bool)
+    return {
+        "cached_off_by_one": np.tril(ones, k=n_k - n_q + 1),
+        "cached_no_self": np.tril(ones, k=n_k - n_q - 1),
+        "cached_top_left": np.tril(ones),
+        "cached_upper": np.triu(ones, k=n_k - n_q),
+    }
+
+
+@_checker
+def check_cached_causal_mask(fn) -> None:
+    """ch07: ``fn(n_q, n_k) -> bool (n_q, n_k)``: the last n_q positions of a sentence of n_k words as queries."""
+    cases = [Case(f"n_q={q}，n_k={k}", (q, k), _ch07_cached_ref(q, k)) for q, k in ((3, 5), (1, 4), (4, 4), (2, 7))]
+
+    def compare(value, case):
+        n_q, n_k = case.args
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            return False
+        if arr.shape != (n_q, n_k):
+            raise _Diagnosed("cached_shape")
+        if arr.dtype.kind not in "biuf":
+            return False
+        if arr.dtype != bool:
+            if np.array_equal(arr.astype(np.float64), case.expected.astype(np.float64)):
+                raise _Diagnosed("mask_not_bool")
+            arr = arr != 0
+        if np.array_equal(arr, case.expected):
+            return True
+        for key, cand in _ch07_wrong_cached(n_q, n_k).items():
+            if np.array_equal(arr, cand):
+                raise _Diagnosed(key)
+        return False
+
+    _run(fn, cases, [], "n_q = 1、2、3、4，n_k = 4、5、7，形状 (n_q, n_k)、布尔类型", compare=compare)
+
+
+# ---------------------------------------------------------------------------
 # ch08 (owner H8): gradient of -log α_t (checked by finite differences);
 #                  predict the depth of local attention
 # ---------------------------------------------------------------------------
@@ -2599,6 +2678,8 @@ _chapter_hints("ch08", {
     "nll_forgot_onehot": "差了一项：第 t 个分量还要减去 1。L = −s_t + log Σ_m exp(s_m)，第一项对 s 的导数只在第 t 个位置上是 −1。",
     "nll_diag_only": "只算了第 t 个分数的导数：别的分数 s_m 也会通过 softmax 的分母影响 α_t，它们的导数不是 0。",
     "nll_forgot_softmax": "把 L 当成了 −s_t：α_t 是 softmax 的输出，log Σ_m exp(s_m) 这一项对每个 s_m 都有导数。",
+    "nll_overflow": "分数很大（约 800）时 np.exp(s) 溢出成 inf，结果变成 nan：先减去这一行的最大值再取 exp（第4章的稳定写法），或者直接用 h.softmax。",
+    "backward_mean_not_dot": "减去的是 g 的普通平均值 g.mean()：应该减去按权重 α 加权的平均 α·g = Σ_j α_j g_j（一个数，np.dot(α, g)）。",
     "window_rnn": "19 是 RNN 一次挪一格要走的步数；局部注意力一层能挪 w = 3 格。",
     "window_full": "1 层是完整自注意力（每个词看所有词）的答案；局部注意力一层最多挪 w = 3 个位置。",
     "window_floor": "19 / 3 ≈ 6.33：6 层只能走 18 格，还差一格，所以要向上取整。",
@@ -2622,6 +2703,7 @@ def _ch08_attend_loss_cases():
         ("1 个分数（α = [1]），t=0", np.array([0.3]), 0, False),
         ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
         ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
+        ("很大的分数（约 800），t=1", np.array([800.0, 799.0, 795.0, 801.5]), 1, False),
     ]
     return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
 
@@ -2638,12 +2720,19 @@ def _ch08_attend_loss_mistakes():
     def diag_only(s, t):
         return -onehot(s, t) * (1 - _ref_softmax(s)[t])
 
+    def naive_overflow(s, t):          # np.exp(s) without subtracting the maximum
+        s = np.asarray(s, dtype=np.float64)
+        if np.max(np.abs(s)) < 700:
+            return _ch08_attend_loss_ref(s, t)
+        return np.full(len(s), np.nan)
+
     return [
         Mistake("nll_sign", lambda s, t: -_ch08_attend_loss_ref(s, t)),
         Mistake("nll_dalpha", dalpha),
         Mistake("nll_forgot_onehot", lambda s, t: _ref_softmax(s)),
         Mistake("nll_diag_only", diag_only),
         Mistake("nll_forgot_softmax", lambda s, t: -onehot(s, t)),
+        Mistake("nll_overflow", naive_overflow),
     ]
 
 
@@ -2669,9 +2758,10 @@ def check_attend_loss_grad(fn) -> None:
     cases = _ch08_attend_loss_cases()
     for c in cases:
         s, t = c.args
-        fd = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
-        c.expected = fd
-    _run(fn, cases, _ch08_attend_loss_mistakes(), "与有限差分一致；含 1 个分数、目标是最小的分数、float32")
+        if np.max(np.abs(s)) < 100:    # near 800 a step of 1e-6 is below float64 resolution: keep α − e_t
+            c.expected = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
+    _run(fn, cases, _ch08_attend_loss_mistakes(),
+         "与有限差分一致；含 1 个分数、目标是最小的分数、float32、约 800 的大分数")
 
 
 @_checker
@@ -2697,6 +2787,7 @@ __all__ += [
     "check_batched_self_attention",
     "check_padding_mask",
     "check_cross_shapes",
+    "check_cached_causal_mask",
     "check_attend_loss_grad",
     "check_window_layers",
     "finite_difference_grad",
@@ -2776,6 +2867,7 @@ _chapter_hints("ch04", {
     "temp_too_high": "T 还太大：k3 的权重还没超过 0.9。T 越小，分差被放大得越多，分布越尖。",
     "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
     "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
+    "temp_rounded_up": "很接近了！四舍五入让 T 刚好越过了临界值 T*：两位有效数字里满足条件的最大值是多少？（向下取。）",
 })
 
 
@@ -2865,7 +2957,8 @@ def _ch04_t_star():
 def check_temperature_choice(my_T) -> None:
     """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
 
-    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436)."""
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436); T* < T ≤ 1.05·T* (e.g. 0.044, T* rounded to nearest)
+    gets its own hint: round down."""
     if my_T is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
         return
@@ -2882,7 +2975,7 @@ def check_temperature_choice(my_T) -> None:
     with np.errstate(all="ignore"):
         w = _ch04_k3_weight(T)
     if w <= _CH04_TARGET:
-        key = "temp_inverted" if T > 1 else "temp_too_high"
+        key = "temp_inverted" if T > 1 else "temp_rounded_up" if T <= 1.05 * t_star else "temp_too_high"
         _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
         return
     if T < 0.9 * t_star:

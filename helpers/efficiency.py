@@ -7,7 +7,11 @@ NumPy part (no plotting):
   RNN chain versus one self-attention layer (breadth-first search, no formula).
 * :func:`attention_per_token_loop` — one query at a time, the way an RNN has
   to work, next to the one-shot matrix form :func:`helpers.scaled_dot_product_attention`.
-* :func:`time_attention` — best-of-``repeat`` wall-clock timings of both.
+* :func:`time_attention` — best-of-``repeat`` wall-clock timings of both;
+  :func:`time_attention_fresh_process` runs it in a new Python process, optionally
+  with glibc's allocator told to keep freed memory (:data:`KEEP_FREED_MEMORY_ENV`).
+* :func:`page_faults_per_call` — minor page faults per call of each form: the
+  matrix form's n × n temporaries are handed back to the OS after every call.
 * :func:`weights_nbytes` — exact bytes of the n × n weight matrix α.
 
 Figures (matplotlib, imported lazily): :func:`path_length_figure`,
@@ -33,6 +37,9 @@ __all__ = [
     "attention_per_token_loop",
     "attention_matrix_form",
     "time_attention",
+    "time_attention_fresh_process",
+    "page_faults_per_call",
+    "KEEP_FREED_MEMORY_ENV",
     "operation_counts",
     "weights_nbytes",
     "path_length_figure",
@@ -212,6 +219,73 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
     return {"n": np.array(ns), "loop_s": np.array(loop_s), "matrix_s": np.array(matrix_s)}
 
 
+#: Environment for a fresh process in which glibc malloc keeps freed blocks (up to
+#: 64 MiB are served from the heap instead of fresh ``mmap`` pages, and the heap is
+#: not trimmed below 128 MiB), so the n × n temporaries are not re-faulted every call.
+KEEP_FREED_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2 ** 20),
+                         "MALLOC_TRIM_THRESHOLD_": str(128 * 2 ** 20)}
+
+
+def time_attention_fresh_process(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32,
+                                 repeat: int = 5, keep_freed_memory: bool = False,
+                                 timeout: float = 300.0) -> dict:
+    """:func:`time_attention` in a new Python process (same interpreter, same ``helpers``).
+
+    With ``keep_freed_memory=True`` the process starts with :data:`KEEP_FREED_MEMORY_ENV`
+    (read by glibc malloc at start-up, so it cannot be switched on in a running kernel);
+    on other C libraries the variables are simply ignored.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    d_k = _check_positive_int(d_k, "d_k")
+    repeat = _check_positive_int(repeat, "repeat")
+    ns = [_check_positive_int(n, "n") for n in ns]
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if keep_freed_memory:
+        env.update(KEEP_FREED_MEMORY_ENV)
+    code = ("import json; from helpers.efficiency import time_attention; "
+            f"r = time_attention(ns={ns!r}, d_k={d_k}, repeat={repeat}); "
+            "print(json.dumps({k: v.tolist() for k, v in r.items()}))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                         text=True, timeout=timeout, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {k: np.array(v) for k, v in r.items()}
+
+
+def page_faults_per_call(n: int = 512, d_k: int = 32, calls: int = 5, seed: int = 0) -> dict:
+    """Average minor page faults (``resource.getrusage``) per call of each form.
+
+    A minor page fault happens when the process touches a page of memory that the
+    operating system has not mapped yet — for example a freshly requested block.
+    Returns ``{"loop": float, "matrix": float, "pages_per_table": int}`` where the
+    last entry is the number of 4 KiB pages of one n × n float64 table.
+    Unix only (the :mod:`resource` module).
+    """
+    import resource
+
+    n = _check_positive_int(n, "n")
+    d_k = _check_positive_int(d_k, "d_k")
+    calls = _check_positive_int(calls, "calls")
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
+    faults = {}
+    with _one_blas_thread():
+        for name, fn in (("loop", attention_per_token_loop), ("matrix", attention_matrix_form)):
+            fn(q, k, v)                                   # warm up: first-call allocations
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for _ in range(calls):
+                fn(q, k, v)
+            faults[name] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+    faults["pages_per_table"] = weights_nbytes(n) // 4096
+    return faults
+
+
 def operation_counts(n, d_k: int, d_v: int | None = None) -> dict:
     """Exact work of one attention layer over ``n`` tokens, for the loop and the matrix form.
 
@@ -308,7 +382,7 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     att_max = [shortest_path_lengths(attention_edges(m))[0, m - 1] for m in ns]
     ax.plot(ns, rnn_max, color=plots.ACCENT_COLOR_2, lw=2, label="RNN：O(n)")
     ax.plot(ns, att_max, color=plots.ACCENT_COLOR, lw=2, label="自注意力：O(1)")
-    ax.set_xlabel("序列长度 n")
+    ax.set_xlabel("词数 n")
     ax.set_ylabel("首词 → 末词 的步数")
     ax.set_title("最长路径随 n 增长", fontsize=12)
     ax.legend(frameon=False)
@@ -321,27 +395,37 @@ def timing_ratios(result: dict) -> np.ndarray:
     return np.asarray(result["loop_s"], dtype=float) / np.asarray(result["matrix_s"], dtype=float)
 
 
-def timing_figure(result: dict):
+def timing_figure(result: dict, kept: dict | None = None):
     """Log-log plot of :func:`time_attention` results: loop vs matrix form.
 
     The title states this run's measured ratio (loop ÷ matrix) at the shortest
     and the longest n, so the figure says what it shows on the machine that ran it.
+    ``kept`` (optional) is a :func:`time_attention_fresh_process` result with
+    ``keep_freed_memory=True``; its matrix-form line is drawn dashed and its
+    ratio at the longest n is added to the title.
     """
     plt, plots = _plotting()
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
     n = result["n"]
     ax.loglog(n, np.asarray(result["loop_s"]) * 1e3, "o-", color=plots.ACCENT_COLOR_2,
               label="逐词 Python 循环（一次一个查询）")
     ax.loglog(n, np.asarray(result["matrix_s"]) * 1e3, "s-", color=plots.ACCENT_COLOR,
               label="矩阵形式（所有查询一起算）")
-    ref = np.asarray(result["matrix_s"])[-1] * 1e3 * (n / n[-1]) ** 2
+    title = (f"本次运行（单核）：循环耗时 ÷ 矩阵耗时 = {timing_ratios(result)[0]:.1f}（n = {n[0]}），"
+             f"{timing_ratios(result)[-1]:.1f}（n = {n[-1]}）")
+    if kept is not None:
+        if not np.array_equal(np.asarray(kept["n"]), np.asarray(n)):
+            raise ValueError(f"kept['n'] = {list(kept['n'])} must equal result['n'] = {list(n)}")
+        ax.loglog(n, np.asarray(kept["matrix_s"]) * 1e3, "s--", color=plots.ACCENT_COLOR,
+                  mfc="white", label="矩阵形式，分配器保留释放的内存")
+        title += f"\n分配器保留内存时：{timing_ratios(kept)[-1]:.1f}（n = {n[-1]}）"
+    anchor = result if kept is None else kept       # the line least disturbed by the allocator
+    ref = np.asarray(anchor["matrix_s"])[-1] * 1e3 * (n / n[-1]) ** 2
     ax.loglog(n, ref, ":", color="#777777", label="参考线：∝ n²")
-    ax.set_xlabel("序列长度 n")
+    ax.set_xlabel("词数 n")
     ax.set_ylabel("耗时（毫秒，对数刻度）")
-    ratio = timing_ratios(result)
-    ax.set_title(f"本次运行（单核）：循环耗时 ÷ 矩阵耗时 = {ratio[0]:.1f}（n = {n[0]}），"
-                 f"{ratio[-1]:.1f}（n = {n[-1]}）", fontsize=plots.MIN_FONT_PT)
+    ax.set_title(title, fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -361,7 +445,7 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     for value, name in [(2 ** 20, "1 MiB"), (2 ** 30, "1 GiB")]:
         ax.axhline(value, color="#999999", lw=0.8, ls="--")
         ax.text(ns[0], value * 1.3, name, fontsize=plots.MIN_FONT_PT, color="#666666")
-    ax.set_xlabel("序列长度 n")
+    ax.set_xlabel("词数 n")
     ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
     ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)

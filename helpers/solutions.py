@@ -222,6 +222,17 @@ def padding_mask(lengths, n):
     return real[:, None, :]                           # 中间加一个轴，广播到每一个查询行
 
 
+__all__ += ["cached_causal_mask"]
+
+
+def cached_causal_mask(n_q, n_k):
+    """Boolean (n_q, n_k) causal mask: the queries are the last n_q of n_k positions."""
+    # 第 r 个查询在整句里是第 n_k − n_q + r 个词，它能看键 0 … n_k − n_q + r
+    query_pos = np.arange(n_k - n_q, n_k)[:, None]     # (n_q, 1)
+    key_pos = np.arange(n_k)[None, :]                  # (1, n_k)
+    return key_pos <= query_pos
+
+
 def attend_loss_grad(scores_row, target):
     """∂L/∂s for L = -log softmax(s)[target]: α - e_target."""
     s = np.asarray(scores_row, dtype=float)

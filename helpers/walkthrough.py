@@ -101,8 +101,10 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         ax1.annotate("", xy=p[j], xytext=(0, 0),
                      arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=1.8, alpha=0.8))
         ax1.scatter(*p[j], s=60 + 900 * w[j], color=colors[j], zorder=3, alpha=0.85)
-        ax1.annotate(f"{labels[j]}\nα={w[j]:.3f}", p[j], textcoords="offset points", xytext=(8, 6),
-                     fontsize=MIN_FONT_PT, color=colors[j])
+        out = _unit(p[j], fallback=(1.0, 1.0))          # label beyond the arrow head, off the arrow
+        ax1.annotate(f"{labels[j]}\nα={w[j]:.3f}", p[j], textcoords="offset points", xytext=tuple(14 * out),
+                     ha="left" if out[0] >= 0 else "right", va="center" if abs(out[1]) < 0.7 else
+                     ("bottom" if out[1] > 0 else "top"), fontsize=MIN_FONT_PT, color=colors[j])
     ax1.annotate("", xy=z, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color="black", lw=2.6))
     ax1.scatter(*z, s=90, color="black", marker="*", zorder=4)
     ax1.annotate(f"Z = ({z[0]:.3f}, {z[1]:.3f})", z, textcoords="offset points", xytext=(-10, 8),
@@ -110,27 +112,44 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     ax1.set_title("值向量 V_j 与它们的加权平均 Z")
 
     # right: head-to-tail chain of α_j V_j
-    start = np.zeros(2)
+    chain = np.vstack([np.zeros((1, 2)), np.cumsum(w[:, None] * p, axis=0)])   # the n + 1 points of the chain
+    # the labels go on the side of each piece away from the dashed origin → Z line
+    side_ref = z if np.linalg.norm(z) > 0 else np.array([1.0, 0.0])
     for j in range(n):
-        end = start + w[j] * p[j]
+        start, end = chain[j], chain[j + 1]
         ax2.annotate("", xy=end, xytext=start,
                      arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=2.2))
+        seg = _unit(end - start, fallback=(1.0, 0.0))
+        normal = np.array([-seg[1], seg[0]])
         mid = (start + end) / 2
-        ax2.annotate(f"α_{j + 1}·{labels[j]}", mid, textcoords="offset points", xytext=(6, -12),
+        side = _cross2(side_ref, mid)
+        if abs(side) < 1e-12 * max(1.0, float(np.abs(chain).max()) ** 2):   # on the dashed line: alternate
+            normal = normal if j % 2 == 0 else -normal
+        elif _cross2(side_ref, normal) * side < 0:
+            normal = -normal
+        ax2.annotate(f"α_{j + 1}·{labels[j]}", mid, textcoords="offset points", xytext=tuple(12 * normal),
+                     ha="left" if normal[0] >= -0.3 else "right", va="bottom" if normal[1] >= -0.3 else "top",
                      fontsize=MIN_FONT_PT, color=colors[j])
-        start = end
     ax2.annotate("", xy=z, xytext=(0, 0),
                  arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5, linestyle="--"))
     ax2.scatter(*z, s=90, color="black", marker="*", zorder=4)
-    ax2.annotate("Z", z, textcoords="offset points", xytext=(8, 4), fontsize=11, fontweight="bold")
+    z_dir = _unit(z, fallback=(1.0, 0.0))
+    z_off = np.array([z_dir[1], -z_dir[0]])                     # perpendicular to the dashed line ...
+    last_mid = (chain[-2] + chain[-1]) / 2                       # ... on the side away from the last piece
+    if np.dot(z_off, last_mid - z) > 0:
+        z_off = -z_off
+    ax2.annotate("Z", z, textcoords="offset points", xytext=tuple(14 * z_off),
+                 ha="left" if z_off[0] >= -0.3 else "right", va="bottom" if z_off[1] >= -0.3 else "top",
+                 fontsize=max(11, MIN_FONT_PT), fontweight="bold")
     ax2.set_title("把 α_j·V_j 首尾相接，终点就是 Z")
 
-    allp = np.vstack([p, z[None, :], np.zeros((1, 2))])
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    pad = 0.15 * np.maximum(hi - lo, 1e-9)
-    for ax in (ax1, ax2):
-        ax.set_xlim(lo[0] - pad[0], hi[0] + 2 * pad[0])
-        ax.set_ylim(lo[1] - pad[1], hi[1] + 2 * pad[1])
+    # each panel: bounding box of what it draws + padding (left 30 % for the two-line labels, right 20 %)
+    for ax, pts, frac in ((ax1, np.vstack([p, z[None, :], np.zeros((1, 2))]), 0.3), (ax2, chain, 0.2)):
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        span = max(float((hi - lo).max()), 1e-9)
+        pad = frac * np.maximum(hi - lo, 0.25 * span)
+        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
         ax.set_xlabel(f"第 {d0 + 1} 个分量")
         ax.set_ylabel(f"第 {d1 + 1} 个分量")
         ax.axhline(0, color="#bbbbbb", linewidth=0.8, zorder=0)
@@ -141,6 +160,21 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _cross2(a, b) -> float:
+    """z-component of the cross product of two 2-D vectors (> 0: b lies to the left of a)."""
+    return float(a[0] * b[1] - a[1] * b[0])
+
+
+def _unit(v, fallback):
+    """``v`` scaled to length 1 (``fallback`` normalised when ``v`` is zero)."""
+    v = np.asarray(v, dtype=float)
+    n = np.linalg.norm(v)
+    if n == 0:
+        v = np.asarray(fallback, dtype=float)
+        n = np.linalg.norm(v)
+    return v / n
 
 
 def _vec_str(v, digits=3) -> str:

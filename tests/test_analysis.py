@@ -255,3 +255,15 @@ def test_softmax_stats_at_std():
     for bad in ([], [0.0], [-1.0], [[1.0]], [np.nan]):
         with pytest.raises(ValueError, match="stds"):
             a.softmax_stats_at_std(bad)
+
+
+def test_format_table_aligns_cjk_columns():
+    text = a.format_table(["d_k", "最大权重"], [[8, "0.6579"], [512, "0.9628"]])
+    lines = text.split("\n")
+    assert [a._display_width(line) for line in lines] == [len(lines[1])] * 3
+    assert lines[0].endswith("最大权重") and lines[2].endswith("0.9628")
+
+
+def test_format_table_rejects_ragged_rows():
+    with pytest.raises(ValueError, match=r"rows\[1\] has 1 cells but header has 2"):
+        a.format_table(["a", "b"], [[1, 2], [3]])

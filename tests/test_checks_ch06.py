@@ -40,11 +40,18 @@ def _probe_weights(X, i, j, d_k, s=3.0):
     return s * np.outer(q_hat, u), s * np.outer(k_hat, u)
 
 
+def _lstsq_weights(X, i, j, d_k, s=4.0):
+    """Solve X W = T with np.linalg.lstsq: T has s in row i (queries) / row j (keys), column 0."""
+    T_Q, T_K = np.zeros((X.shape[0], d_k)), np.zeros((X.shape[0], d_k))
+    T_Q[i, 0] = T_K[j, 0] = s
+    return np.linalg.lstsq(X, T_Q, rcond=None)[0], np.linalg.lstsq(X, T_K, rcond=None)[0]
+
+
 ATTEND_RIGHT = {
     "reference (pseudo-inverse)": _copied("attend_weights"),
-    "chapter's probes, strong": lambda X, i, j, d_k: _probe_weights(X, i, j, d_k, s=4.0),
-    "list instead of tuple": lambda X, i, j, d_k: list(_probe_weights(X, i, j, d_k, s=4.0)),
-    "float32 weights": lambda X, i, j, d_k: tuple(w.astype(np.float32) for w in _probe_weights(X, i, j, d_k, s=4.0)),
+    "list instead of tuple": lambda X, i, j, d_k: list(_copied("attend_weights")(X, i, j, d_k)),
+    "float32 weights": lambda X, i, j, d_k: tuple(w.astype(np.float32) for w in _copied("attend_weights")(X, i, j, d_k)),
+    "least squares instead of pinv": lambda X, i, j, d_k: _lstsq_weights(X, i, j, d_k),
 }
 
 ATTEND_WRONG = {
@@ -64,6 +71,9 @@ ATTEND_WRONG = {
                                             else (j + 2) % X.shape[0], d_k, s=4.0),
     ],
     "attend_nonfinite": [lambda X, i, j, d_k: (np.full((X.shape[1], d_k), np.nan),) * 2],
+    # the chapter's probes along x̂_i and x̂_j pass the first four sentences but not the near copy of x_j
+    "attend_near_copy": [lambda X, i, j, d_k: _probe_weights(X, i, j, d_k, s=4.0),
+                         lambda X, i, j, d_k: tuple(w.astype(np.float32) for w in _probe_weights(X, i, j, d_k, s=6.0))],
 }
 
 

@@ -174,9 +174,61 @@ def test_every_ch07_hint_is_exercised():
     assert checks.CHAPTER_HINTS["ch07"] <= used, checks.CHAPTER_HINTS["ch07"] - used
 
 
+# ---------------------------------------------------------------------------
+# causal mask for the last n_q queries against n_k cached keys
+# ---------------------------------------------------------------------------
+
+def cached_loop(n_q, n_k):
+    mask = np.zeros((n_q, n_k), dtype=bool)
+    for r in range(n_q):
+        for j in range(n_k):
+            mask[r, j] = j <= n_k - n_q + r
+    return mask
+
+
+def _ones(n_q, n_k):
+    return np.ones((n_q, n_k), dtype=bool)
+
+
+CACHED_RIGHT = {
+    "reference": _copied("cached_causal_mask"),
+    "loop": cached_loop,
+    "tril with offset": lambda n_q, n_k: np.tril(_ones(n_q, n_k), k=n_k - n_q),
+    "last rows of the square mask": lambda n_q, n_k: np.tril(np.ones((n_k, n_k), dtype=bool))[n_k - n_q:],
+}
+
+CACHED_WRONG = {
+    "cached_top_left": [lambda n_q, n_k: np.tril(_ones(n_q, n_k))],
+    "cached_off_by_one": [lambda n_q, n_k: np.tril(_ones(n_q, n_k), k=n_k - n_q + 1)],
+    "cached_no_self": [lambda n_q, n_k: np.tril(_ones(n_q, n_k), k=n_k - n_q - 1)],
+    "cached_upper": [lambda n_q, n_k: np.triu(_ones(n_q, n_k), k=n_k - n_q)],
+    "cached_shape": [lambda n_q, n_k: np.tril(np.ones((n_k, n_k), dtype=bool)),
+                     lambda n_q, n_k: np.tril(np.ones((n_q, n_q), dtype=bool))],
+    "mask_not_bool": [lambda n_q, n_k: np.tril(np.ones((n_q, n_k)), k=n_k - n_q)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CACHED_RIGHT))
+def test_cached_causal_mask_right(name, capsys):
+    assert _verdict(checks.check_cached_causal_mask, CACHED_RIGHT[name], capsys=capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in CACHED_WRONG.items() for i in range(len(fs))])
+def test_cached_causal_mask_wrong(key, idx, capsys):
+    out = _verdict(checks.check_cached_causal_mask, CACHED_WRONG[key][idx], capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS[key] in out, out
+
+
+def test_cached_causal_mask_pending(capsys):
+    def my_cached_causal_mask(n_q, n_k):
+        return None
+    assert _verdict(checks.check_cached_causal_mask, my_cached_causal_mask, capsys=capsys).startswith("⏳")
+
+
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
 MISTAKES = ([("padding_mask", f, key) for key, fs in PAD_WRONG.items() for f in fs]
             + [("cross_shapes", (a, z), key) for a, z, key in CROSS_WRONG]
+            + [("cached_causal_mask", f, key) for key, fs in CACHED_WRONG.items() for f in fs]
             + [("causal_attention", only_scale_fixed, "mask_after_softmax"),
                ("causal_attention", only_mask_fixed, "scaled_by_dk")])
 

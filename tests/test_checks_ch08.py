@@ -51,6 +51,12 @@ def via_logsumexp(s, t):
     return _alpha(s) - _onehot(s, t)
 
 
+def naive_exp(s, t):
+    """α − e_t with np.exp(s) straight away (no max subtraction): overflows near 800."""
+    e = np.exp(np.asarray(s, dtype=float))
+    return e / e.sum() - _onehot(s, t)
+
+
 GRAD_RIGHT = {"reference": _copied("attend_loss_grad"), "Jacobian": via_jacobian, "log-sum-exp": via_logsumexp}
 
 GRAD_WRONG = {
@@ -59,6 +65,7 @@ GRAD_WRONG = {
     "nll_forgot_onehot": [lambda s, t: _alpha(s)],
     "nll_diag_only": [lambda s, t: -_onehot(s, t) * (1 - _alpha(s)[t])],
     "nll_forgot_softmax": [lambda s, t: -_onehot(s, t)],
+    "nll_overflow": [naive_exp],
 }
 
 
@@ -155,8 +162,17 @@ def test_every_ch08_hint_is_exercised():
 WINDOW_WRONG = [(19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
                 (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other")]
 
+def back_mean_not_dot(a, g):
+    return a * (g - g.mean())
+
+
+def test_softmax_backward_mean_instead_of_weighted_mean(capsys):
+    out = _verdict(checks.check_softmax_backward, back_mean_not_dot, capsys=capsys)
+    assert out.startswith("❌") and checks.HINTS["backward_mean_not_dot"] in out, out
+
+
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
-MISTAKES = ([("attend_loss_grad", f, key) for key, fs in GRAD_WRONG.items() for f in fs]
+MISTAKES = ([("softmax_backward", back_mean_not_dot, "backward_mean_not_dot")] + [("attend_loss_grad", f, key) for key, fs in GRAD_WRONG.items() for f in fs]
             + [("window_layers", a, key) for a, key in WINDOW_WRONG])
 
 

@@ -102,3 +102,35 @@ def test_timing_ratios_and_title():
     assert "5.0（n = 8）" in title and "0.8（n = 512）" in title, title
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+def test_timing_figure_with_kept_memory_line():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from helpers import efficiency as e
+    result = {"n": np.array([8, 512]), "loop_s": np.array([5e-5, 2e-2]), "matrix_s": np.array([1e-5, 2.5e-2])}
+    kept = {"n": np.array([8, 512]), "loop_s": np.array([5e-5, 2e-2]), "matrix_s": np.array([1e-5, 4e-3])}
+    fig = e.timing_figure(result, kept=kept)
+    title = fig.axes[0].get_title()
+    assert "0.8（n = 512）" in title and "保留内存时：5.0（n = 512）" in title, title
+    assert len(fig.axes[0].get_lines()) == 4
+    plt.close(fig)
+    with pytest.raises(ValueError, match="kept"):
+        e.timing_figure(result, kept={**kept, "n": np.array([8, 256])})
+
+
+def test_time_attention_fresh_process_returns_same_keys():
+    from helpers import efficiency as e
+    r = e.time_attention_fresh_process(ns=(4, 8), d_k=4, repeat=1, keep_freed_memory=True)
+    assert set(r) == {"n", "loop_s", "matrix_s"}
+    assert list(r["n"]) == [4, 8] and np.all(r["matrix_s"] > 0)
+
+
+def test_page_faults_per_call_counts_pages_of_one_table():
+    from helpers import efficiency as e
+    f = e.page_faults_per_call(n=64, d_k=4, calls=2)
+    assert f["pages_per_table"] == 64 * 64 * 8 // 4096
+    assert f["loop"] >= 0 and f["matrix"] >= 0
+    with pytest.raises(ValueError, match="calls"):
+        e.page_faults_per_call(n=8, calls=0)

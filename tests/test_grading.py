@@ -4,8 +4,13 @@ answer (the real graders were run by hand; commands and output in the teacher gu
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -151,3 +156,83 @@ def test_reference_solution_renamed_is_what_the_master_holds():
     assert header == "def my_causal_mask(n):" and not body[0].strip().startswith('"""')
     ns = _run_cells("\n".join([header, *body]))
     assert np.array_equal(ns["my_causal_mask"](3), np.tril(np.ones((3, 3), dtype=bool)))
+
+
+# ---------------------------------------------------------------------------
+# the real graders (opt-in: COURSE_GRADER_BIN=<bin folder of a venv with otter-grader and nbgrader>)
+# ---------------------------------------------------------------------------
+
+_GRADER_BIN = os.environ.get("COURSE_GRADER_BIN")
+needs_graders = pytest.mark.skipif(not _GRADER_BIN, reason="set COURSE_GRADER_BIN to a venv's bin/ with "
+                                   "otter-grader and nbgrader (they are not course dependencies)")
+
+RIGHT = {
+    "causal_mask": "def my_causal_mask(n):\n    return np.tril(np.ones((n, n), dtype=bool))\n",
+    "causal_attention": (
+        "def my_causal_attention(Q, K, V):\n"
+        "    s = Q @ K.T / np.sqrt(Q.shape[-1])\n"
+        "    s = np.where(np.tril(np.ones((len(Q), len(K)), dtype=bool)), s, -np.inf)\n"
+        "    e = np.exp(s - s.max(axis=-1, keepdims=True))\n"
+        "    return (e / e.sum(axis=-1, keepdims=True)) @ V\n"),
+}
+
+
+def _fill(path_in, path_out, answers):
+    nb = nbformat.read(path_in, as_version=4)
+    for cell in nb.cells:
+        for exercise, code in answers.items():
+            if cell.cell_type == "code" and cell.source.startswith(f"def my_{exercise}("):
+                cell.source = code
+    nbformat.write(nb, path_out)
+
+
+def _grader(*args, cwd):
+    env = dict(os.environ, PATH=f"{_GRADER_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(Path(_GRADER_BIN) / args[0]), *args[1:]], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@needs_graders
+def test_real_otter_grader(tmp_path):
+    master = G.build("otter", tmp_path)
+    done = _grader("otter", "assign", master.name, "dist", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (zipfile,) = (tmp_path / "dist" / "autograder").glob("*.zip")
+    student = tmp_path / "dist" / "student" / master.name
+    scores = {}
+    for who, answers in [("right", RIGHT), ("wrong", {e: c for e, (c, _) in WRONG.items()})]:
+        sub = tmp_path / f"{who}.ipynb"
+        _fill(student, sub, answers)
+        out = tmp_path / f"out_{who}"
+        out.mkdir()
+        done = _grader("otter", "run", "-a", str(zipfile), str(sub), "-o", str(out), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        scores[who] = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    right = {t["name"]: t.get("score") for t in scores["right"]["tests"] if "score" in t}
+    assert right == {"causal_mask": 1.0, "causal_attention": 2.0}
+    wrong_output = "\n".join(t.get("output", "") for t in scores["wrong"]["tests"])
+    for _, hint in WRONG.values():
+        assert checks.HINTS[hint] in wrong_output
+    assert all(t.get("score", 0) == 0 for t in scores["wrong"]["tests"])
+
+
+@needs_graders
+def test_real_nbgrader(tmp_path):
+    G.build("nbgrader", tmp_path)
+    done = _grader("nbgrader", "generate_assignment", "ch07", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    release = tmp_path / "release" / "ch07"
+    for who, answers in [("right", RIGHT), ("wrong", {e: c for e, (c, _) in WRONG.items()}), ("todo", {})]:
+        dest = tmp_path / "submitted" / who / "ch07"
+        shutil.copytree(release, dest)
+        _fill(dest / f"{G.STEM}.ipynb", dest / f"{G.STEM}.ipynb", answers)
+    done = _grader("nbgrader", "autograde", "ch07", "--create", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _grader("nbgrader", "export", cwd=tmp_path).returncode == 0
+    grades = {row["student_id"]: float(row["score"]) for row in
+              csv.DictReader((tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines())}
+    assert grades == {"right": 3.0, "wrong": 0.0, "todo": 0.0}
+    graded = nbformat.read(tmp_path / "autograded" / "wrong" / "ch07" / f"{G.STEM}.ipynb", as_version=4)
+    errors = "\n".join(o.get("evalue", "") for c in graded.cells if c.cell_type == "code" for o in c.outputs)
+    for _, hint in WRONG.values():
+        assert checks.HINTS[hint] in errors

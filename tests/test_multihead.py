@@ -407,7 +407,7 @@ def test_static_twin_and_grid_figure():
 
 
 def test_panel_small_heatmaps_are_exact_pngs():
-    """The small heatmaps are one-pixel-per-cell PNGs in the weights' colours (masked cells grey)."""
+    """The small heatmaps are PNGs at displayed size, one flat square per cell in the weights' colours."""
     import base64
     import io
 
@@ -420,7 +420,9 @@ def test_panel_small_heatmaps_are_exact_pngs():
     keep = h.causal_mask(3)
     uri = wm._heatmap_image(w, keep)
     img = mpimg.imread(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])), format="png")
-    assert img.shape[:2] == (3, 3)
+    c = wm._CELL_PX
+    assert img.shape[:2] == (3 * c, 3 * c)
+    img = img[c // 2::c, c // 2::c]
     hexes, _ = color_lut(plots.WEIGHTS_CMAP)
     for i in range(3):
         for j in range(3):

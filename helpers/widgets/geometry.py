@@ -191,14 +191,14 @@ class VectorPanel(Panel):
         d = self.q0.shape[1]
         self.key_labels = [f"k{j + 1}" for j in range(len(self.K))]
         self.sliders_q = [W.FloatSlider(value=float(self.q0[0, i]), min=vmin, max=vmax, step=step,
-                                        description=f"q1 第{i + 1}维", continuous_update=True,
+                                        description=f"q1 分量{i + 1}", continuous_update=True,
                                         readout_format=".2f", style={"description_width": "80px"},
                                         layout=W.Layout(width="300px")) for i in range(d)]
         self.key_select = W.Dropdown(options=[(f"调节 {lab}", j) for j, lab in enumerate(self.key_labels)], value=0,
                                      description="键", style={"description_width": "30px"},
                                      layout=W.Layout(width="160px"))
         self.sliders_k = [W.FloatSlider(value=float(self.K[0, i]), min=vmin, max=vmax, step=step,
-                                        description=f"k1 第{i + 1}维", continuous_update=True,
+                                        description=f"k1 分量{i + 1}", continuous_update=True,
                                         readout_format=".2f", style={"description_width": "80px"},
                                         layout=W.Layout(width="300px")) for i in range(d)]
         self.reset_button = W.Button(description="恢复原例", icon="undo", layout=W.Layout(width="120px"))
@@ -215,7 +215,7 @@ class VectorPanel(Panel):
         j = int(self.key_select.value)
         with self._quiet():
             for i, s in enumerate(self.sliders_k):
-                s.description = f"{self.key_labels[j]} 第{i + 1}维"
+                s.description = f"{self.key_labels[j]} 分量{i + 1}"
                 s.value = float(self.K[j, i])
         self.refresh()
 
@@ -245,7 +245,7 @@ class VectorPanel(Panel):
         b2 = bars_svg(scaled, labs, vmin=ylim_lo, vmax=ylim_hi, colors=signed_colors(scaled, lim), width=210,
                       title=f"② ÷√d_k (√{d_k}={math.sqrt(d_k):.3f})")
         b3 = bars_svg(w, labs, vmin=0, vmax=1, colors=weight_colors(w), width=210, title="③ 权重 α")
-        b4 = bars_svg(z, [f"第{i + 1}维" for i in range(len(z))], vmin=0, vmax=self._z_max, colors=[plots.ACCENT_COLOR_2] * len(z),
+        b4 = bars_svg(z, [f"分量{i + 1}" for i in range(len(z))], vmin=0, vmax=self._z_max, colors=[plots.ACCENT_COLOR_2] * len(z),
                       width=210, title=plots._output_title("q1"))
         self.view.value = row_html(b1, b2, b3, b4, gap=6)
         self.readout.value = (
@@ -291,4 +291,5 @@ def vector_figure(q1=None, K=None):
     ex = _tok.SEED_EXAMPLE
     q = ex["q1"] if q1 is None else q1
     Kk = ex["K"] if K is None else K
-    return plots.step_strip(q, Kk, ex["V"], key_labels=["k1", "k2", "k3"], query_label="q1")
+    return plots.step_strip(q, Kk, ex["V"], key_labels=["k1", "k2", "k3"], query_label="q1",
+                            value_labels=[f"分量{i + 1}" for i in range(ex["V"].shape[1])])

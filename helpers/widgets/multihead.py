@@ -71,25 +71,27 @@ def _png_data_uri(rgb: np.ndarray) -> str:
 
 
 def _heatmap_image(M, mask) -> str:
-    """One head's weights as a PNG (one pixel per cell, 0–1 colour scale; blocked cells grey)."""
+    """One head's weights as a PNG (a _CELL_PX-pixel square per cell, 0–1 colour scale; blocked cells grey)."""
     hexes, _ = color_lut(plots.WEIGHTS_CMAP)
     lut = np.array([[int(hx[k:k + 2], 16) for k in (1, 3, 5)] for hx in hexes], dtype=np.uint8)
     rgb = lut[color_index(M, 0.0, 1.0)]
     if mask is not None:
         grey = [int(plots.MASK_COLOR[k:k + 2], 16) for k in (1, 3, 5)]
         rgb[~np.broadcast_to(mask, M.shape)] = grey
+    # drawn at its displayed size (cell = _CELL_PX pixels): never scaled up by the browser
+    rgb = np.repeat(np.repeat(rgb, _CELL_PX, axis=0), _CELL_PX, axis=1)
     return _png_data_uri(np.ascontiguousarray(rgb))
 
 
 def _small_heatmap(image_uri, n, query, title, *, selected, row_labels=None) -> str:
-    """One head as a small heatmap: a pixelated PNG (cached by the panel), the query row outlined.
+    """One head as a small heatmap: a PNG (cached by the panel), the query row outlined.
 
     An image instead of n² HTML cells keeps the page's DOM small, so the browser redraws fast.
     """
     c = _CELL_PX
     pic = (f'<div style="position:relative;width:{n * c}px;height:{n * c}px">'
            f'<img src="{image_uri}" width="{n * c}" height="{n * c}" alt="{esc(title)}" '
-           f'style="image-rendering:pixelated;display:block">'
+           f'style="display:block">'
            f'<div style="position:absolute;left:-2px;top:{query * c - 2}px;width:{n * c}px;height:{c}px;'
            f'border:2px solid {plots.HIGHLIGHT_COLOR}"></div></div>')
     labels = ""

@@ -90,6 +90,13 @@ def pytest_terminal_summary(terminalreporter):
         for name, r in nbs.items():
             tr.write_line(f"{name:42} {r['seconds']:>20.1f} {r['widget_views']:>8} {r['sliders']:>8}")
         tr.write_line(f"{'total':42} {sum(r['seconds'] for r in nbs.values()):>20.1f}")
+        shows = {n: r["slideshow"] for n, r in nbs.items() if "slideshow" in r}
+        if shows:
+            tr.write_line("slideshow at 1280×720: Space presses to the first panel, screens taller than the window")
+            for name, sh in shows.items():
+                tall = sh.get("panel_taller_than_screen_px")
+                note = f"   first panel is {tall} px tall (does not fit 720 px)" if tall else ""
+                tr.write_line(f"  {name:40} {sh['steps_to_panel']:>4} presses {len(sh['overflowing_screens']):>3} tall screens{note}")
     if panels:
         tr.write_line("slider keypress -> new view displayed latency (ms, median over presses)")
         for name, r in panels.items():

@@ -562,3 +562,90 @@ def panel_notebook(path: Path, panels: dict[str, str]) -> list[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return names
+
+
+# --------------------------------------------------------------------------- slideshow
+
+#: What a projector shows: the slideshow is checked at this size.
+SLIDE_VIEWPORT = {"width": 1280, "height": 720}
+
+# The cells jupyterlab-slideshow shows now (class jp-deck-mod-onscreen), their extent on
+# screen, the first one's text, and what the visible part holds (slider panels).
+_JS_DECK = """
+() => {
+  const w = window.__nb;
+  const mode = document.body.dataset.jpDeckMode || null;
+  const cells = [];
+  let top = null, bottom = null;
+  for (let i = 0; i < w.content.widgets.length; i++) {
+    const c = w.content.widgets[i];
+    if (!c.node.classList.contains('jp-deck-mod-onscreen')) continue;
+    const r = c.node.getBoundingClientRect();
+    cells.push(i);
+    if (r.height > 0) {
+      top = top === null ? r.top : Math.min(top, r.top);
+      bottom = bottom === null ? r.bottom : Math.max(bottom, r.bottom);
+    }
+  }
+  const on = cells.map(i => w.content.widgets[i].node);
+  const first = on.length ? (on[0].innerText || '').trim().split('\\n')[0] : '';
+  const panels = [];
+  for (const i of cells) {
+    const area = w.content.widgets[i].node.querySelector('.jp-Cell-outputArea');
+    if (area && area.querySelector('.widget-slider')) {
+      const r = area.getBoundingClientRect();
+      panels.push({index: i, top: r.top, bottom: r.bottom, left: r.left, right: r.right});
+    }
+  }
+  return {mode, cells, active: w.content.activeCellIndex, top, bottom, height: window.innerHeight,
+          width: window.innerWidth, first, panels};
+}
+"""
+
+
+def deck_state(page) -> dict:
+    """The slideshow's current screen: presenting or not, cells shown, their extent, panels."""
+    return page.evaluate(_JS_DECK)
+
+
+def start_slideshow(lab: "LabPage") -> dict:
+    """Select the first cell and click the notebook toolbar's slideshow button ("Toggle Deck")."""
+    page = lab.page
+    page.evaluate(
+        "() => { const w = window.__nb; w.content.activeCellIndex = 0; w.content.deselectAll();"
+        " w.content.mode = 'command'; }"
+    )
+    nb_id = page.evaluate("() => window.__nb.id")
+    page.locator(f"#{nb_id} .jp-Toolbar-item[data-jp-item-name='deck'] jp-button, "
+                 f"#{nb_id} .jp-Toolbar-item[data-jp-item-name='deck'] button").first.click()
+    page.wait_for_function("() => document.body.dataset.jpDeckMode === 'presenting'", timeout=15_000)
+    return wait_deck_settled(page)
+
+
+def wait_deck_settled(page, before: tuple | None = None, timeout: float = 10.0) -> dict:
+    """Wait until the step (shown cells, active cell) differs from ``before`` and the screen stops moving."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        page.wait_for_timeout(100)
+        st = deck_state(page)
+        key = (st["cells"], st["active"], st["top"], st["bottom"])
+        if st["cells"] and key[:2] != before and key == last:
+            return st
+        last = key
+        if time.monotonic() > deadline:
+            return st
+
+
+def next_slide(page, key: str = "Space") -> dict:
+    """Press ``key`` (Space: next step of the slideshow); return the new screen."""
+    st = deck_state(page)
+    before = (st["cells"], st["active"])
+    page.keyboard.press(key)
+    return wait_deck_settled(page, before)
+
+
+def leave_slideshow(page) -> dict:
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.body.dataset.jpDeckMode", timeout=10_000)
+    return deck_state(page)
