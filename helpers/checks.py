@@ -1773,6 +1773,7 @@ def show_solution(name: str) -> None:
 
 __all__ += [
     "check_qkv_shapes",
+    "check_qkv_projection_linear",
     "check_permuted_output",
     "check_dot_cos_ranking",
     "check_batched_scores",
@@ -1791,10 +1792,15 @@ _CH0102_HINTS = {
     "shapes_output_transposed": "Q、K、V 的形状反了：它们和 X 一样每行一个词，是 (词数, 输出维度)。",
     "shapes_not_projected": "投影会改变列数：Q = X·W_Q 的列数是 W_Q 的列数（d_k 或 d_v），不再是 d_model。",
     "shapes_confused_with_w": "Q、K、V 的行数是词数（每行一个词），不是 d_model：d_model 在 X·W 里被“消掉”了。",
+    # --- ch01: projection with weights stored like nn.Linear.weight ---------
+    "linear_forgot_T": "权重是按 nn.Linear 的习惯存的：形状 (输出维度, d_model)，每行对应一个输出分量。X (n, d_model) 直接右乘它，"
+                       "内侧的维度对不上（或者在方阵时悄悄算错）：先把它转回 (d_model, 输出维度)。",
+    "linear_output_transposed": "结果被转置了：Q、K、V 要和 X 一样每行一个词，形状 (n, d_k)；你得到的是 (d_k, n)，权重放到了乘法的左边。",
+    "linear_elementwise": "* 是逐元素相乘：投影要用矩阵乘法（@ 或 np.matmul）。",
     # --- ch01: permutation equivariance -----------------------------------
-    "perm_unchanged": "输出没有跟着重排：新句子的第 i 个词是原句的第 perm[i] 个词，它的输出也应该搬到第 i 行。",
-    "perm_inverse": "重排的方向反了：新句子的第 i 行要取原输出的第 perm[i] 行；你用的是逆置换（第 perm[i] 行取了第 i 行）。",
-    "perm_columns": "你重排的是列（向量的维度），要重排的是行（词）。",
+    "perm_unchanged": "输出还没有还原：Z_new 的第 i 行属于新句子的第 i 个词，也就是原句的第 perm[i] 个词，它应该回到原句的第 perm[i] 行。",
+    "perm_wrong_direction": "方向反了：Z_new[perm] 是把新句子再按 perm 打乱一次，不是还原。Z_new 的第 i 行属于原句的第 perm[i] 个词，要把它放回第 perm[i] 行。",
+    "perm_columns": "你重排的是列（向量的分量），要重排的是行（词）。",
     # --- ch02: rankings -----------------------------------------------------
     "ranking_format": "每个排序要写成三个键名组成的列表，例如 [\"k3\", \"k1\", \"k2\"]，每个键名恰好出现一次。",
     "ranking_missing": "还有一个排序没填（值还是 None）。",
@@ -1905,7 +1911,60 @@ def check_qkv_shapes(shapes) -> None:
 
 
 # ---------------------------------------------------------------------------
-# ch01: permutation equivariance — predict the output of a reordered sentence
+# ch01: Q, K, V with the weights stored the way nn.Linear stores them, (d_out, d_model)
+# ---------------------------------------------------------------------------
+
+def _ch01_linear_cases():
+    cases = []
+    for label, n, d_model, d_k, d_v, seed, f32 in [
+        ("4 个词，d_model=6，d_k=3，d_v=5", 4, 6, 3, 5, 81, False),
+        ("3 个词，方阵权重 d_model = d_k = d_v = 4", 3, 4, 4, 4, 82, False),
+        ("1 个词", 1, 6, 3, 2, 83, False),
+        ("float32，5 个词，d_model=8，d_k=4，d_v=2", 5, 8, 4, 2, 84, True),
+    ]:
+        X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, d_k, d_v)
+        args = _float32_if(f32, (X, W_Q.T.copy(), W_K.T.copy(), W_V.T.copy()))  # stored (d_out, d_model)
+        cases.append(Case(label, args, (X @ W_Q, X @ W_K, X @ W_V), f32))
+    return cases
+
+
+def _ch01_linear_error(exc, case):
+    if _matmul_error(exc):
+        return "linear_forgot_T"
+    if _broadcast_shapes(exc):
+        return "linear_elementwise"
+    return None
+
+
+def _ch01_check_qkv_projection_linear(fn) -> Outcome:
+    def compare(value, case):
+        if _qkv_compare(value, case):
+            return True
+        X, Wq, Wk, Wv = _f64(case.args)
+        right = [X @ W.T for W in (Wq, Wk, Wv)]
+        if all(W.shape[0] == X.shape[1] and _close(v, X @ W, case.float32) for v, W in zip(value, (Wq, Wk, Wv))):
+            raise _Diagnosed("linear_forgot_T")   # square weights: no shape error, wrong numbers
+        if all(_close(v, r.T, case.float32) for v, r in zip(value, right)):
+            raise _Diagnosed("linear_output_transposed")
+        if all(any(_close(v, r, case.float32) for r in right) for v in value):
+            raise _Diagnosed("qkv_swapped_weights")
+        if all(_close(v, X, case.float32) for v in value):
+            raise _Diagnosed("qkv_not_projected")
+        return False
+
+    return _run(fn, _ch01_linear_cases(), [], "方阵权重、含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare,
+                compare=compare, on_error=_ch01_linear_error,
+                forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
+
+
+@_checker
+def check_qkv_projection_linear(fn) -> None:
+    """ch01: ``fn(X, Wt_Q, Wt_K, Wt_V) -> (Q, K, V)`` where each weight is stored (d_out, d_model) like ``nn.Linear.weight``."""
+    _ch01_check_qkv_projection_linear(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch01: permutation equivariance — restore the original output from a reordered sentence's
 # ---------------------------------------------------------------------------
 
 def _ch01_permuted_cases():
@@ -1916,18 +1975,19 @@ def _ch01_permuted_cases():
         ("6 个词，整体右移一位 perm = [5, 0, 1, 2, 3, 4]", 6, 8, 7, [5, 0, 1, 2, 3, 4], 63),
     ]:
         X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, 4, d_v, scale=0.7)
+        # both are real computations: the reordered sentence's output is given, the original's is expected
         Z = _att.self_attention(X, W_Q, W_K, W_V)[0]
-        # the expected answer is a real recomputation on the reordered sentence
         Z_new = _att.self_attention(X[perm], W_Q, W_K, W_V)[0]
-        cases.append(Case(label, (Z, list(perm)), Z_new))
+        cases.append(Case(label, (Z_new, list(perm)), Z))
     return cases
 
 
 def _ch01_permuted_mistakes():
     return [
-        Mistake("perm_unchanged", lambda Z, perm: Z),
-        Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
-        Mistake("perm_columns", lambda Z, perm: Z[:, perm]),
+        Mistake("perm_unchanged", lambda Z_new, perm: Z_new),
+        Mistake("perm_wrong_direction", lambda Z_new, perm: Z_new[perm]),
+        Mistake("perm_columns", lambda Z_new, perm: Z_new[:, perm]),
+        Mistake("perm_columns", lambda Z_new, perm: Z_new[:, np.argsort(perm)]),
     ]
 
 
@@ -1935,12 +1995,13 @@ def _ch01_check_permuted_output(fn) -> Outcome:
     def on_error(exc, case):
         return "perm_columns" if isinstance(exc, IndexError) else None
     return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
-                "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
+                "和在原句上真正计算自注意力的结果一致", on_error=on_error)
 
 
 @_checker
 def check_permuted_output(fn) -> None:
-    """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
+    """ch01: ``fn(Z_new, perm)`` -> the original sentence's output, given the output ``Z_new`` of the
+    sentence reordered by ``perm`` (new word i = original word perm[i]; no positional encoding)."""
     _ch01_check_permuted_output(fn)
 
 

@@ -111,7 +111,7 @@ def softmax_backward(weights_row, grad_weights_row):
 
 # --- ch01 / ch02 exercises added for issue 11 ------------------------------
 
-__all__ += ["qkv_shapes", "permuted_output", "dot_cos_ranking", "batched_scores"]
+__all__ += ["qkv_shapes", "qkv_projection_linear", "permuted_output", "dot_cos_ranking", "batched_scores"]
 
 
 def qkv_shapes():
@@ -127,10 +127,18 @@ def qkv_shapes():
     }
 
 
-def permuted_output(Z, perm):
-    """Output of the reordered sentence (no positional encoding): row i comes from row perm[i]."""
-    # 注意力是置换等变的：输入的行怎样重排，输出的行就怎样重排
-    return Z[perm]
+def qkv_projection_linear(X, Wt_Q, Wt_K, Wt_V):
+    """Weights stored like nn.Linear.weight, shape (d_out, d_model): Q = X Wt_Qᵀ, etc."""
+    # 存放的是 W 的转置 (d_out, d_model)；X (n, d_model) 要乘 (d_model, d_out)，所以转回来
+    return X @ Wt_Q.T, X @ Wt_K.T, X @ Wt_V.T
+
+
+def permuted_output(Z_new, perm):
+    """Original output from the reordered sentence's (no positional encoding); new word i = original word perm[i]."""
+    # 置换等变：Z_new 的第 i 行就是原句第 perm[i] 个词的输出，放回第 perm[i] 行
+    Z = np.empty_like(Z_new)
+    Z[perm] = Z_new
+    return Z
 
 
 def dot_cos_ranking():
