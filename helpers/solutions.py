@@ -166,17 +166,19 @@ def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
     return Z @ W_O                                     # 最后的输出投影
 
 
-def mha_param_count(d_model, n_heads, bias):
-    """Learned numbers in one multi-head self-attention layer (W_Q, W_K, W_V, W_O + optional biases)."""
-    # h 个头的 W_Q^i 都是 d_model × d_head，拼起来正好是 d_model × d_model：与 n_heads 无关
-    weights = 4 * d_model * d_model
-    biases = 4 * d_model if bias else 0
+def mha_param_count(d_model, n_heads, d_head, bias):
+    """Learned numbers in one multi-head self-attention layer whose heads have d_head columns each."""
+    inner = n_heads * d_head                     # h 个头拼起来的宽度（不一定等于 d_model）
+    weights = 3 * d_model * inner + inner * d_model   # W_Q、W_K、W_V: d_model × inner；W_O: inner × d_model
+    biases = (3 * inner + d_model) if bias else 0     # 每个偏置的长度 = 它那个投影的输出维度
     return weights + biases
 
 
-def torch_mask(keep):
-    """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
-    return ~np.asarray(keep, dtype=bool)
+def torch_mask(keep, n_heads):
+    """Course keep-mask per sentence (b, n, n), True = may attend -> nn.MultiheadAttention's 3-D
+    attn_mask (b·h, n, n), True = masked out; sentence-major: rows i·h … (i+1)·h−1 belong to sentence i."""
+    blocked = ~np.asarray(keep, dtype=bool)      # PyTorch: True = 挡住
+    return np.repeat(blocked, n_heads, axis=0)   # 每句连续重复 h 次（先句子后头），不是 np.tile
 
 
 # ---------------------------------------------------------------------------
