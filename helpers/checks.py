@@ -121,6 +121,8 @@ HINTS: dict[str, str] = {
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
+                       "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
     "returned_weights": "你返回的是注意力权重 α，不是输出：还差最后一步 Z = α @ V。",
     "returned_tuple": "这个练习只要返回 Z 一个矩阵，不要返回 (Z, α) 元组。",
@@ -1349,6 +1351,10 @@ def _softmax_cases():
     return cases
 
 
+#: bounds a learner may clip the scores to before exp (float16/32/64 limits and round numbers)
+_SOFTMAX_CLIP_BOUNDS = (10, 11, 20, 30, 50, 80, 88, 100, 500, 700, 709)
+
+
 def _softmax_mistakes():
     def global_max(x):
         e = np.exp(x - np.max(x))
@@ -1384,6 +1390,9 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
         Mistake("softmax_sum_wrong_axis", sum_axis0),
+        # clipping the scores to dodge the overflow: the usual bounds, on both sides or only from above
+        *[Mistake("softmax_clipped", (lambda x, c=c, lo=lo: _ref_softmax(np.clip(x, lo, c))))
+          for c in _SOFTMAX_CLIP_BOUNDS for lo in (-c, None)],
     ]
 
 
@@ -3139,3 +3148,123 @@ __all__ += [
     "check_shift_prediction",
     "check_weights_for_target",
 ]
+
+
+# ---------------------------------------------------------------------------
+# ch10: previous-token score and induction score of one head
+# ---------------------------------------------------------------------------
+
+# (owner H2; catalogue of wrong answers in tests/test_checks_ch10.py)
+_chapter_hints("ch10", {
+    "prev_includes_row0": "第 0 行没有“前一个词”：要从 i = 1 开始取 α[i, i-1]（i = 0 时 i-1 = -1 会取到最后一列，一个被掩码挡住的 0）。",
+    "prev_diagonal": "取的是对角线 α[i, i]（每个词看自己），前一词得分要取 α[i, i-1]：列号比行号小 1。",
+    "prev_future": "取的是对角线上方（α[i, i+1] 或 α[i-1, i]），那是未来的位置，因果掩码下全是 0。行 = 查询 i，列 = 键 i-1。",
+    "prev_whole_matrix": "对整个矩阵取了平均：每行和为 1，所以结果总是 1/n。只取每行里“前一个词”那一格 α[i, i-1]。",
+    "score_sum": "把各行的权重加起来了，还要除以行数（取平均），得分才在 0 到 1 之间。",
+    "score_not_averaged": "你返回的是每个查询各自的权重（一个数组），还差最后一步：取平均，返回一个数。",
+    "ind_same_token": "差了一位：α[i, i - (dst - src)] 是“上一次出现的同一个字”本身；归纳头看的是它后面那个字，列号还要 + 1。",
+    "ind_previous_token": "你取的是 α[i, i-1]（前一个词），那是第 1 层前一词头的得分；归纳得分的列是 i - (dst - src) + 1。",
+    "ind_query_range": "查询的范围差了一位：复制段里的每个查询都算，i 从 dst 到 dst + length - 1（range(dst, dst + length)）。",
+    "ind_fixed_key": "键的位置没有跟着查询移动：查询 i 每往后一格，要看的键 i - (dst - src) + 1 也往后一格。",
+})
+
+
+def _ch10_random_causal_weights(rng, n, sharp=2.0):
+    """α of one causal head: softmax of random scores with the future blocked (rows sum to 1)."""
+    s = _randn(rng, n, n, scale=sharp)
+    s = np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf)
+    return _ref_softmax(s)
+
+
+def _ch10_ref_prev_score(w):
+    n = w.shape[0]
+    return float(np.mean([w[i, i - 1] for i in range(1, n)]))
+
+
+def _ch10_ref_induction_score(w, src, dst, length):
+    return float(np.mean([w[i, i - (dst - src) + 1] for i in range(dst, dst + length)]))
+
+
+def _ch10_prev_cases():
+    rng = _rng(101)
+    specs = [("6 个词的随机因果注意力", _ch10_random_causal_weights(rng, 6), False)]
+    w = _ch10_random_causal_weights(rng, 8, sharp=0.5)
+    w[np.arange(1, 8), np.arange(7)] += 3.0                      # a strong previous-token head
+    w /= w.sum(axis=-1, keepdims=True)
+    specs.append(("8 个词，一个明显的前一词头", w, False))
+    specs.append(("2 个词", _ch10_random_causal_weights(rng, 2), False))
+    specs.append(("float32，5 个词", _ch10_random_causal_weights(rng, 5).astype(np.float32), True))
+    return [Case(label, (w,), _ch10_ref_prev_score(w.astype(np.float64)), f32) for label, w, f32 in specs]
+
+
+def _ch10_prev_mistakes():
+    def rows(w, cols):
+        n = w.shape[0]
+        return [w[i, cols(i) % n] for i in range(n)]
+    return [
+        Mistake("prev_includes_row0", lambda w: float(np.mean(rows(w, lambda i: i - 1)))),
+        Mistake("prev_diagonal", lambda w: float(np.mean(np.diag(w)))),
+        Mistake("prev_diagonal", lambda w: float(np.mean(np.diag(w)[1:]))),
+        Mistake("prev_future", lambda w: float(np.mean([w[i, i + 1] for i in range(w.shape[0] - 1)]))),
+        Mistake("prev_whole_matrix", lambda w: float(np.mean(w))),
+        Mistake("score_sum", lambda w: float(np.sum([w[i, i - 1] for i in range(1, w.shape[0])]))),
+        Mistake("score_not_averaged", lambda w: np.array([w[i, i - 1] for i in range(1, w.shape[0])])),
+    ]
+
+
+@_checker
+def check_previous_token_score(fn) -> None:
+    """ch10: ``fn(weights) -> float`` = mean of α[i, i-1] over i = 1 … n-1 (one head, one sequence)."""
+    _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
+
+
+def _ch10_induction_cases():
+    rng = _rng(102)
+    specs = []
+    for label, n, src, dst, length, f32 in [
+        ("10 个词，片段 [1, 4) 在 6 处重复（length=3）", 10, 1, 6, 3, False),
+        ("12 个词，片段 [0, 4) 紧接着在 4 处重复", 12, 0, 4, 4, False),
+        ("16 个词，片段 [3, 8) 在 10 处重复", 16, 3, 10, 5, False),
+        ("float32，9 个词，片段 [2, 4) 在 6 处重复", 9, 2, 6, 2, True),
+    ]:
+        w = _ch10_random_causal_weights(rng, n)
+        if label.startswith("16"):                                 # a real induction head
+            q = np.arange(dst, dst + length)
+            w[q, q - (dst - src) + 1] += 2.0
+            w /= w.sum(axis=-1, keepdims=True)
+        if f32:
+            w = w.astype(np.float32)
+        args = (w, src, dst, length)
+        specs.append(Case(label, args, _ch10_ref_induction_score(w.astype(np.float64), src, dst, length), f32))
+    return specs
+
+
+def _ch10_induction_mistakes():
+    def mean_at(w, queries, key):
+        return float(np.mean([w[i, key(i)] for i in queries]))
+    return [
+        Mistake("ind_same_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s))),
+        Mistake("ind_previous_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L), lambda i: i - (d - s) + 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d, d + L - 1), lambda i: i - (d - s) + 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L + 1), lambda i: i - (d - s))),
+        Mistake("ind_fixed_key", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: s + 1)),
+        Mistake("score_sum", lambda w, s, d, L: float(np.sum([w[i, i - (d - s) + 1] for i in range(d, d + L)]))),
+        Mistake("score_not_averaged", lambda w, s, d, L: np.array([w[i, i - (d - s) + 1] for i in range(d, d + L)])),
+    ]
+
+
+def _ch10_induction_error(exc, case):
+    if isinstance(exc, IndexError):
+        return "ind_query_range"
+    return None
+
+
+@_checker
+def check_induction_score(fn) -> None:
+    """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src) + 1], dst ≤ i < dst + length."""
+    _run(fn, _ch10_induction_cases(), _ch10_induction_mistakes(),
+         "含紧挨着的重复、一个真正的归纳头、float32", on_error=_ch10_induction_error)
+
+
+__all__ += ["check_previous_token_score", "check_induction_score"]

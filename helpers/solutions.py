@@ -26,6 +26,8 @@ __all__ = [
     "multi_head_attention",
     "mha_param_count",
     "torch_mask",
+    "previous_token_score",
+    "induction_score",
 ]
 
 
@@ -252,3 +254,17 @@ def batched_softmax(scores):
 
 
 __all__ += ["batched_softmax"]
+
+
+def previous_token_score(weights):
+    """One head's α (n, n) -> mean of α[i, i-1] over the queries i = 1 … n-1."""
+    n = weights.shape[0]
+    # 第 0 个词前面没有词，所以从 i = 1 开始；行 = 查询 i，列 = 它前面的键 i-1
+    return float(np.mean([weights[i, i - 1] for i in range(1, n)]))
+
+
+def induction_score(weights, src, dst, length):
+    """Mean of α[i, i - (dst - src) + 1] over the copy's queries dst … dst+length-1."""
+    offset = dst - src   # 复制段比第一次出现晚了 offset 个位置
+    # 查询 i 的字上一次出现在 i - offset；归纳头要看的是那之后的一个字，所以 + 1
+    return float(np.mean([weights[i, i - offset + 1] for i in range(dst, dst + length)]))

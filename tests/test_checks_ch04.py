@@ -215,3 +215,31 @@ def test_calling_the_course_softmax_is_not_accepted(capsys):
         return h.softmax(scores)
     out = _verdict(checks.check_batched_softmax, fixed_softmax, capsys)
     assert out.startswith("❌") and checks.HINTS["uses_course_impl"] in out, out
+
+
+# ---------------------------------------------------------------------------
+# exercise 1: clipping the scores instead of subtracting the max
+# ---------------------------------------------------------------------------
+
+def _clipped(lo, hi, naive=False):
+    def clipped_softmax(scores):
+        s = np.clip(scores, lo, hi)
+        if not naive:
+            s = s - s.max(axis=-1, keepdims=True)
+        e = np.exp(s)
+        return e / e.sum(axis=-1, keepdims=True)
+    clipped_softmax.__name__ = f"clip_{lo}_{hi}{'_naive' if naive else ''}"
+    return clipped_softmax
+
+
+CLIP_WRONG = [_clipped(-50, 50), _clipped(-50, 50, naive=True), _clipped(None, 80, naive=True), _clipped(-700, 700),
+              _clipped(-709, 709)]
+
+
+@pytest.mark.parametrize("fn", CLIP_WRONG, ids=lambda f: f.__name__)
+def test_softmax_clipped_gets_its_hint(fn, capsys):
+    out = _verdict(checks.check_softmax, fn, capsys)
+    assert out.startswith("❌") and checks.HINTS["softmax_clipped"] in out, out
+
+
+MISTAKES += [("softmax", fn, "softmax_clipped") for fn in CLIP_WRONG]
