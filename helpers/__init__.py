@@ -19,6 +19,10 @@ training      : one attention layer trained by gradient descent with
 efficiency    : path lengths, loop vs matrix timing, O(n²) memory (chapter 08)
 multihead     : MultiHeadAttention layer (W_Q, W_K, W_V, W_O), per-head loop
                 reference, parameter/cost count, mask conversion to PyTorch (09)
+induction     : chapter 10's 2-layer attention-only Transformer: data, forward,
+                hand-written backward, Adam, head scores, ablation, shipped
+                weights (induction_weights.npz)                          (NumPy)
+induction_plots : chapter 10's static figures
 checks        : exercise checkers with named-mistake diagnosis; solutions
 fonts         : makes a CJK font available to matplotlib
 plots         : static matplotlib figures (heatmaps, bars, step strip, grids)

@@ -161,7 +161,8 @@ HINTS: dict[str, str] = {
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
-    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0，或 exp 溢出（softmax 要先减去每一行的最大值）。",
+    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0、是否有一行的键全被挡住（全是 −inf 时 −inf − (−inf) = nan），"
+                 "或 exp 溢出（softmax 要先减去每一行的最大值）。",
 }
 
 
@@ -1025,7 +1026,9 @@ def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, fo
     key, detail = _diagnose(value, case, mistakes, others, with_detail=True)
     if key:
         return _fail(case, key, detail)
-    overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+    # only a real overflow (exp of a huge score) is named as one; "invalid value" alone comes from
+    # −inf − (−inf) or 0/0, e.g. a row whose keys are all masked, and gets the generic hint
+    overflowed = any("overflow" in m for m in msgs)
     arr = _as_array(value)
     if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
         return _fail(case, "softmax_overflow" if overflowed else "nonfinite")
@@ -2138,19 +2141,30 @@ HINTS.update({
     "mh_forgot_w_o": "忘了输出投影：把各头的输出拼回 (b, n, d_model) 之后，还要再乘 W_O。",
     "mh_shapes": "形状对不上：拆头后 Q、K、V 都是四维 (b, h, n, d_head)，转置最后两个轴要用 K.swapaxes(-1, -2)"
                  "（K.T 会把四个轴全部倒过来）。",
-    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（d_model × d_model）。",
-    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。"
-                              "h 个头的块拼起来正好是一个 d_model × d_model 的矩阵。",
-    "params_times_h": "多算了 h 倍：h 个头各用 d_head = d_model / h 列，合起来仍是 d_model 列，参数个数与头数无关。",
-    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V、b_O 各 d_model 个数。",
-    "params_bias_wrong": "偏置的个数不对：每个投影输出 d_model 列，所以 b_Q、b_K、b_V、b_O 各有 d_model 个数（共 4·d_model），"
-                         "和头数无关。",
+    "mh_mask_no_diagonal": "因果掩码要包含对角线：查询 i 可以看 j ≤ i（包括自己）。np.tril(…, k=-1) 会让第一行所有键都被挡住，"
+                           "softmax 得到 nan。",
+    "mh_mask_zero_scores": "把分数乘 0（或填 0）不是挡住：exp(0) = 1，被挡的词仍分到权重；要把分数换成 −∞（np.where(keep, s, -np.inf)）。",
+    "params_assumes_d_model": "你用的是 4·d_model²：它只在 h·d_head = d_model 时成立。这里 d_head 可以自由选："
+                              "W_Q、W_K、W_V 是 d_model × (h·d_head)，W_O 是 (h·d_head) × d_model。",
+    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（(h·d_head) × d_model），bias=True 时还有它的偏置 b_O。",
+    "params_w_o_square": "W_O 的形状不对：它的输入是 h 个头拼接后的 h·d_head 维，输出 d_model 维，所以是 (h·d_head) × d_model，"
+                         "不是 d_model × d_model。",
+    "params_one_head": "只数了一个头：h 个头各有一块 d_model × d_head 的 W_Q^i（W_K、W_V 同理），合起来是 d_model × (h·d_head)。",
+    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。",
+    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V 各 h·d_head 个数，b_O 有 d_model 个数。",
+    "params_bias_wrong": "偏置的个数不对：每个偏置的长度等于它那个投影的输出维度——b_Q、b_K、b_V 各 h·d_head 个，"
+                         "b_O 是 d_model 个。",
     "params_bias_when_false": "bias=False 时没有偏置，只数四个权重矩阵。",
-    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask / key_padding_mask 是 "
-                               "True = 挡住。要返回 ~keep。",
-    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受 0 / −inf 的浮点加性掩码，但这个练习要的是布尔数组。",
+    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask 是 True = 挡住。",
+    "torch_mask_tile": "顺序错了：这样排出来是先头后句子（整批句子重复 h 次）。PyTorch 拆头时同一句的 h 个头挨在一起："
+                       "第 i 句的 h 张掩码要占第 i·h … (i+1)·h−1 张，也就是每句各自连续重复 h 次（np.repeat 沿第 0 个轴）。",
+    "torch_mask_no_repeat": "形状是 (b, n, n)：nn.MultiheadAttention 的三维 attn_mask 要给每句的每个头各一张，形状 (b·h, n, n)，"
+                            "传 (b, n, n) 会报形状错误。",
+    "torch_mask_4d": "形状是 (b, h, n, n)：nn.MultiheadAttention 只接受 (n, n) 或 (b·h, n, n)，要把句子轴和头轴合并成一个长度 b·h 的轴。",
+    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受浮点掩码，但浮点掩码会被**加到**分数上（0 / −inf），"
+                           "这个练习要的是布尔数组。",
     "torch_mask_not_bool": "True/False 的位置对了，但要返回布尔数组（dtype=bool），不是 0/1 的整数或浮点数。",
-    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，只需要把 True/False 取反，不要转置。",
+    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，不要交换最后两个轴。",
     "torch_mask_negative": "布尔数组不能用负号或 not 取反：用 ~keep 或 np.logical_not(keep)。",
 })
 
@@ -2187,11 +2201,18 @@ def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d
     d = {"d_head": X.shape[-1] // h, "d_model": X.shape[-1], "none": 1}[scale]
     s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)
     ones = np.ones((n, n), dtype=bool)
-    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones}[mask]
-    s = np.where(keep, s, -np.inf)
-    a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
+    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones, "zero": np.tril(ones),
+            "no_diagonal": np.tril(ones, k=-1)}[mask]
+    s = s * keep if mask == "zero" else np.where(keep, s, -np.inf)
+    with np.errstate(invalid="ignore"):
+        a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
     Z = _mh_merge(a @ V, merge)
-    return Z @ WO if use_wo else Z
+    Z = Z @ WO if use_wo else Z
+    if mask == "no_diagonal":   # the first query sees nothing: its row depends on the fill (-inf → nan, -1e9 → mean)
+        rows = np.ones(Z.shape[:-1], dtype=bool)
+        rows[..., 0] = False
+        return _Rows(Z, rows)
+    return Z
 
 
 def _mh_after_softmax(X, WQ, WK, WV, WO, h):
@@ -2233,6 +2254,8 @@ def _mh_mistakes():
         Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last")),
         Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last", merge="features_last")),
         Mistake("mask_upper", lambda *a: P(*a, mask="triu")),
+        Mistake("mh_mask_no_diagonal", lambda *a: P(*a, mask="no_diagonal")),
+        Mistake("mh_mask_zero_scores", lambda *a: P(*a, mask="zero")),
         Mistake("mh_scaled_by_d_model", lambda *a: P(*a, scale="d_model")),
         Mistake("mh_forgot_w_o", lambda *a: P(*a, use_wo=False)),
         Mistake("forgot_mask", lambda *a: P(*a, mask="none")),
@@ -2261,35 +2284,47 @@ def check_multi_head_attention(fn) -> None:
                     "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
-# --- parameter count -------------------------------------------------------
+# --- parameter count (d_head chosen freely) -------------------------------------
+
+def _param_ref(d, h, dh, b):
+    inner = h * dh
+    return 4 * d * inner + ((3 * inner + d) if b else 0)
+
 
 def _param_cases():
-    specs = [(512, 8, False), (512, 8, True), (64, 1, False), (64, 16, True), (6, 3, True), (12, 4, False)]
-    return [Case(f"d_model={d}，h={h}，bias={b}", (d, h, b), 4 * d * d + (4 * d if b else 0))
-            for d, h, b in specs]
+    # first an input with h·d_head ≠ d_model, so that "4·d_model²" is named on the first input
+    specs = [(64, 4, 8, False), (64, 4, 8, True), (512, 8, 64, False), (512, 8, 64, True),
+             (1024, 128, 128, True), (12, 3, 2, True), (6, 1, 6, True), (10, 5, 4, False)]
+    return [Case(f"d_model={d}，h={h}，d_head={dh}，bias={b}", (d, h, dh, b), _param_ref(d, h, dh, b))
+            for d, h, dh, b in specs]
 
 
 def _param_mistakes():
     def m(weights, bias):
-        return lambda d, h, b: weights(d, h) + (bias(d, h) if b else 0)
+        return lambda d, h, dh, b: weights(d, h, dh) + (bias(d, h, dh) if b else 0)
 
-    full_w = lambda d, h: 4 * d * d  # noqa: E731
-    full_b = lambda d, h: 4 * d  # noqa: E731
+    right_w = lambda d, h, dh: 4 * d * h * dh  # noqa: E731
+    right_b = lambda d, h, dh: 3 * h * dh + d  # noqa: E731
     return [
-        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, lambda d, h: 3 * d)),
-        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, full_b)),
-        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, full_b)),
-        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, lambda d, h: 4 * h * (d // h))),
-        Mistake("params_per_head_square", m(lambda d, h: 3 * h * (d // h) ** 2 + d * d, full_b)),
-        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, full_b)),
-        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, lambda d, h: 4 * d * h)),
-        Mistake("params_times_h", m(lambda d, h: 3 * d * d * h + d * d, full_b)),
-        Mistake("params_bias_missing", m(full_w, lambda d, h: 0)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * (d // h))),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * d * h)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: d)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 3 * d)),
-        Mistake("params_bias_when_false", lambda d, h, b: 4 * d * d + 4 * d),
+        Mistake("params_assumes_d_model", m(lambda d, h, dh: 4 * d * d, lambda d, h, dh: 4 * d)),
+        Mistake("params_assumes_d_model", m(lambda d, h, dh: 4 * d * d, right_b)),
+        Mistake("params_forgot_w_o", m(lambda d, h, dh: 3 * d * h * dh, lambda d, h, dh: 3 * h * dh)),
+        Mistake("params_forgot_w_o", m(lambda d, h, dh: 3 * d * h * dh, right_b)),
+        Mistake("params_w_o_square", m(lambda d, h, dh: 3 * d * h * dh + d * d, right_b)),
+        Mistake("params_w_o_square", m(lambda d, h, dh: 3 * d * h * dh + d * d, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, lambda d, h, dh: 3 * dh + d)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, right_b)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, lambda d, h, dh: 4 * dh)),
+        Mistake("params_per_head_square", m(lambda d, h, dh: 4 * h * dh * dh, right_b)),
+        Mistake("params_per_head_square", m(lambda d, h, dh: 4 * h * dh * dh, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_bias_missing", m(right_w, lambda d, h, dh: 0)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * d)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * d + h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * dh + d)),
+        Mistake("params_bias_when_false", lambda d, h, dh, b: _param_ref(d, h, dh, True)),
     ]
 
 
@@ -2301,7 +2336,8 @@ def _param_compare(value, case):
 
 @_checker
 def check_mha_param_count(fn) -> None:
-    """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
+    """ch09: ``fn(d_model, n_heads, d_head, bias) -> int`` — learned numbers in one multi-head attention
+    layer whose heads have d_head columns each (h·d_head need not equal d_model)."""
     cases = _param_cases()
     mistakes = _param_mistakes()
 
@@ -2316,57 +2352,68 @@ def check_mha_param_count(fn) -> None:
                 raise _Diagnosed(mk.key)
         return False
 
-    _run(fn, cases, [], "d_model = 6…512，h = 1…16，有/无偏置", compare=compare)
+    _run(fn, cases, [], "d_model = 6…1024，h = 1…128，h·d_head 等于 / 不等于 d_model，有/无偏置", compare=compare)
 
 
-# --- keep-mask -> PyTorch masked-out mask -----------------------------------
+# --- (b, n, n) keep-mask -> nn.MultiheadAttention's 3-D attn_mask (b·h, n, n) -------------
 
 def _torch_mask_cases():
-    causal = _att.causal_mask(4)
-    pad = _att.padding_mask([3, 5, 1], 5)                     # (3, 1, 5)
     rng = _rng(96)
-    rnd = rng.random((2, 3, 4)) < 0.6
-    return [
-        Case("4 个词的因果掩码 (4, 4)", (causal,), ~causal),
-        Case("一批 3 句的填充掩码 (3, 1, 5)", (pad,), ~pad),
-        Case("一行 (5,)", (np.array([True, True, False, True, False]),), np.array([False, False, True, False, True])),
-        Case("随机掩码 (2, 3, 4)", (rnd,), ~rnd),
-        Case("1 个词 (1, 1)", (np.ones((1, 1), dtype=bool),), np.zeros((1, 1), dtype=bool)),
-    ]
+    pad_causal = _att.padding_mask([4, 2], 4) & _att.causal_mask(4)        # (2, 4, 4), the sentences differ
+    rnd = rng.random((3, 5, 5)) < 0.6
+    rnd[..., 0] = True                                                     # every query sees a key
+    rnd2 = rng.random((4, 3, 3)) < 0.5
+    rnd2[..., 1] = True
+    one = np.ones((1, 3, 3), dtype=bool) & _att.causal_mask(3)
+    specs = [("因果 + 填充掩码 (2, 4, 4)，h=3", pad_causal, 3), ("随机掩码 (3, 5, 5)，h=2", rnd, 2),
+             ("随机掩码 (4, 3, 3)，h=4", rnd2, 4), ("1 句 (1, 3, 3)，h=2", one, 2),
+             ("因果 + 填充掩码 (2, 4, 4)，h=1（单头）", pad_causal, 1)]
+    return [Case(label, (keep, heads), np.repeat(~keep, heads, axis=0)) for label, keep, heads in specs]
 
 
 @_checker
 def check_torch_mask(fn) -> None:
-    """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
+    """ch09: ``fn(keep, n_heads) -> attn_mask`` — a course keep-mask per sentence (b, n, n), True = may attend,
+    to ``nn.MultiheadAttention``'s 3-D boolean ``attn_mask`` (b·h, n, n), True = masked out, batch-major."""
 
     def compare(value, case):
-        keep = case.args[0]
+        keep, heads = case.args
         exp = case.expected
+        b, n, _ = keep.shape
         try:
             arr = np.asarray(value)
         except Exception:
             return False
-        if arr.dtype == bool and arr.shape == exp.shape:
-            if np.array_equal(arr, exp):
-                return True
-            if np.array_equal(arr, keep):
-                raise _Diagnosed("torch_mask_not_inverted")
-            if keep.ndim >= 2 and np.array_equal(arr, np.swapaxes(exp, -1, -2)):
-                raise _Diagnosed("torch_mask_transposed")
+        if arr.dtype.kind not in "biuf":
             return False
-        if arr.dtype.kind in "iuf" and arr.shape == exp.shape:
+        if arr.dtype != bool:
             a = arr.astype(np.float64)
-            with np.errstate(all="ignore"):
-                if np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0) and exp.any():
-                    raise _Diagnosed("torch_mask_additive")
-            if np.array_equal(a, exp.astype(np.float64)):
-                raise _Diagnosed("torch_mask_not_bool")
-            if np.array_equal(a, keep.astype(np.float64)):
+            if a.shape == exp.shape:
+                with np.errstate(all="ignore"):
+                    if exp.any() and np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0):
+                        raise _Diagnosed("torch_mask_additive")
+                if np.array_equal(a, exp.astype(np.float64)):
+                    raise _Diagnosed("torch_mask_not_bool")
+            arr = a != 0
+            converted = True
+        else:
+            converted = False
+        if arr.shape == exp.shape:
+            if np.array_equal(arr, exp):
+                if converted:
+                    raise _Diagnosed("torch_mask_not_bool")
+                return True
+            if np.array_equal(arr, ~exp) or np.array_equal(arr, np.tile(keep, (heads, 1, 1))):
                 raise _Diagnosed("torch_mask_not_inverted")
-            return False
-        if keep.ndim >= 2 and arr.shape == np.swapaxes(exp, -1, -2).shape and arr.dtype == bool:
+            if np.array_equal(arr, np.tile(~keep, (heads, 1, 1))):
+                raise _Diagnosed("torch_mask_tile")
             if np.array_equal(arr, np.swapaxes(exp, -1, -2)):
                 raise _Diagnosed("torch_mask_transposed")
+            return False
+        if arr.shape == keep.shape and heads > 1:
+            raise _Diagnosed("torch_mask_no_repeat")
+        if arr.shape in {(b, heads, n, n), (heads, b, n, n)}:
+            raise _Diagnosed("torch_mask_4d")
         return False
 
     def on_error(exc, case):
@@ -2377,8 +2424,8 @@ def check_torch_mask(fn) -> None:
             return "torch_mask_negative"
         return None
 
-    _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
+    _run(fn, _torch_mask_cases(), [], "b = 1…4 句、h = 1…4 个头、句子各不相同；布尔类型、形状 (b·h, n, n)、先句子后头",
+         compare=compare, on_error=on_error)
 
 
 # ===========================================================================
@@ -3162,3 +3209,123 @@ __all__ += [
     "check_shift_prediction",
     "check_weights_for_target",
 ]
+
+
+# ---------------------------------------------------------------------------
+# ch10: previous-token score and induction score of one head
+# ---------------------------------------------------------------------------
+
+# (owner H2; catalogue of wrong answers in tests/test_checks_ch10.py)
+_chapter_hints("ch10", {
+    "prev_includes_row0": "第 0 行没有“前一个词”：要从 i = 1 开始取 α[i, i-1]（i = 0 时 i-1 = -1 会取到最后一列，一个被掩码挡住的 0）。",
+    "prev_diagonal": "取的是对角线 α[i, i]（每个词看自己），前一词得分要取 α[i, i-1]：列号比行号小 1。",
+    "prev_future": "取的是对角线上方（α[i, i+1] 或 α[i-1, i]），那是未来的位置，因果掩码下全是 0。行 = 查询 i，列 = 键 i-1。",
+    "prev_whole_matrix": "对整个矩阵取了平均：每行和为 1，所以结果总是 1/n。只取每行里“前一个词”那一格 α[i, i-1]。",
+    "score_sum": "把各行的权重加起来了，还要除以行数（取平均），得分才在 0 到 1 之间。",
+    "score_not_averaged": "你返回的是每个查询各自的权重（一个数组），还差最后一步：取平均，返回一个数。",
+    "ind_same_token": "差了一位：α[i, i - (dst - src)] 是“上一次出现的同一个字”本身；归纳头看的是它后面那个字，列号还要 + 1。",
+    "ind_previous_token": "你取的是 α[i, i-1]（前一个词），那是第 1 层前一词头的得分；归纳得分的列是 i - (dst - src) + 1。",
+    "ind_query_range": "查询的范围差了一位：复制段里的每个查询都算，i 从 dst 到 dst + length - 1（range(dst, dst + length)）。",
+    "ind_fixed_key": "键的位置没有跟着查询移动：查询 i 每往后一格，要看的键 i - (dst - src) + 1 也往后一格。",
+})
+
+
+def _ch10_random_causal_weights(rng, n, sharp=2.0):
+    """α of one causal head: softmax of random scores with the future blocked (rows sum to 1)."""
+    s = _randn(rng, n, n, scale=sharp)
+    s = np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf)
+    return _ref_softmax(s)
+
+
+def _ch10_ref_prev_score(w):
+    n = w.shape[0]
+    return float(np.mean([w[i, i - 1] for i in range(1, n)]))
+
+
+def _ch10_ref_induction_score(w, src, dst, length):
+    return float(np.mean([w[i, i - (dst - src) + 1] for i in range(dst, dst + length)]))
+
+
+def _ch10_prev_cases():
+    rng = _rng(101)
+    specs = [("6 个词的随机因果注意力", _ch10_random_causal_weights(rng, 6), False)]
+    w = _ch10_random_causal_weights(rng, 8, sharp=0.5)
+    w[np.arange(1, 8), np.arange(7)] += 3.0                      # a strong previous-token head
+    w /= w.sum(axis=-1, keepdims=True)
+    specs.append(("8 个词，一个明显的前一词头", w, False))
+    specs.append(("2 个词", _ch10_random_causal_weights(rng, 2), False))
+    specs.append(("float32，5 个词", _ch10_random_causal_weights(rng, 5).astype(np.float32), True))
+    return [Case(label, (w,), _ch10_ref_prev_score(w.astype(np.float64)), f32) for label, w, f32 in specs]
+
+
+def _ch10_prev_mistakes():
+    def rows(w, cols):
+        n = w.shape[0]
+        return [w[i, cols(i) % n] for i in range(n)]
+    return [
+        Mistake("prev_includes_row0", lambda w: float(np.mean(rows(w, lambda i: i - 1)))),
+        Mistake("prev_diagonal", lambda w: float(np.mean(np.diag(w)))),
+        Mistake("prev_diagonal", lambda w: float(np.mean(np.diag(w)[1:]))),
+        Mistake("prev_future", lambda w: float(np.mean([w[i, i + 1] for i in range(w.shape[0] - 1)]))),
+        Mistake("prev_whole_matrix", lambda w: float(np.mean(w))),
+        Mistake("score_sum", lambda w: float(np.sum([w[i, i - 1] for i in range(1, w.shape[0])]))),
+        Mistake("score_not_averaged", lambda w: np.array([w[i, i - 1] for i in range(1, w.shape[0])])),
+    ]
+
+
+@_checker
+def check_previous_token_score(fn) -> None:
+    """ch10: ``fn(weights) -> float`` = mean of α[i, i-1] over i = 1 … n-1 (one head, one sequence)."""
+    _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
+
+
+def _ch10_induction_cases():
+    rng = _rng(102)
+    specs = []
+    for label, n, src, dst, length, f32 in [
+        ("10 个词，片段 [1, 4) 在 6 处重复（length=3）", 10, 1, 6, 3, False),
+        ("12 个词，片段 [0, 4) 紧接着在 4 处重复", 12, 0, 4, 4, False),
+        ("16 个词，片段 [3, 8) 在 10 处重复", 16, 3, 10, 5, False),
+        ("float32，9 个词，片段 [2, 4) 在 6 处重复", 9, 2, 6, 2, True),
+    ]:
+        w = _ch10_random_causal_weights(rng, n)
+        if label.startswith("16"):                                 # a real induction head
+            q = np.arange(dst, dst + length)
+            w[q, q - (dst - src) + 1] += 2.0
+            w /= w.sum(axis=-1, keepdims=True)
+        if f32:
+            w = w.astype(np.float32)
+        args = (w, src, dst, length)
+        specs.append(Case(label, args, _ch10_ref_induction_score(w.astype(np.float64), src, dst, length), f32))
+    return specs
+
+
+def _ch10_induction_mistakes():
+    def mean_at(w, queries, key):
+        return float(np.mean([w[i, key(i)] for i in queries]))
+    return [
+        Mistake("ind_same_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s))),
+        Mistake("ind_previous_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L), lambda i: i - (d - s) + 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d, d + L - 1), lambda i: i - (d - s) + 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L + 1), lambda i: i - (d - s))),
+        Mistake("ind_fixed_key", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: s + 1)),
+        Mistake("score_sum", lambda w, s, d, L: float(np.sum([w[i, i - (d - s) + 1] for i in range(d, d + L)]))),
+        Mistake("score_not_averaged", lambda w, s, d, L: np.array([w[i, i - (d - s) + 1] for i in range(d, d + L)])),
+    ]
+
+
+def _ch10_induction_error(exc, case):
+    if isinstance(exc, IndexError):
+        return "ind_query_range"
+    return None
+
+
+@_checker
+def check_induction_score(fn) -> None:
+    """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src) + 1], dst ≤ i < dst + length."""
+    _run(fn, _ch10_induction_cases(), _ch10_induction_mistakes(),
+         "含紧挨着的重复、一个真正的归纳头、float32", on_error=_ch10_induction_error)
+
+
+__all__ += ["check_previous_token_score", "check_induction_score"]

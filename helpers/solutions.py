@@ -26,6 +26,8 @@ __all__ = [
     "multi_head_attention",
     "mha_param_count",
     "torch_mask",
+    "previous_token_score",
+    "induction_score",
 ]
 
 
@@ -174,17 +176,19 @@ def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
     return Z @ W_O                                     # 最后的输出投影
 
 
-def mha_param_count(d_model, n_heads, bias):
-    """Learned numbers in one multi-head self-attention layer (W_Q, W_K, W_V, W_O + optional biases)."""
-    # h 个头的 W_Q^i 都是 d_model × d_head，拼起来正好是 d_model × d_model：与 n_heads 无关
-    weights = 4 * d_model * d_model
-    biases = 4 * d_model if bias else 0
+def mha_param_count(d_model, n_heads, d_head, bias):
+    """Learned numbers in one multi-head self-attention layer whose heads have d_head columns each."""
+    inner = n_heads * d_head                     # h 个头拼起来的宽度（不一定等于 d_model）
+    weights = 3 * d_model * inner + inner * d_model   # W_Q、W_K、W_V: d_model × inner；W_O: inner × d_model
+    biases = (3 * inner + d_model) if bias else 0     # 每个偏置的长度 = 它那个投影的输出维度
     return weights + biases
 
 
-def torch_mask(keep):
-    """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
-    return ~np.asarray(keep, dtype=bool)
+def torch_mask(keep, n_heads):
+    """Course keep-mask per sentence (b, n, n), True = may attend -> nn.MultiheadAttention's 3-D
+    attn_mask (b·h, n, n), True = masked out; sentence-major: rows i·h … (i+1)·h−1 belong to sentence i."""
+    blocked = ~np.asarray(keep, dtype=bool)      # PyTorch: True = 挡住
+    return np.repeat(blocked, n_heads, axis=0)   # 每句连续重复 h 次（先句子后头），不是 np.tile
 
 
 # ---------------------------------------------------------------------------
@@ -258,3 +262,17 @@ def batched_softmax(scores):
 
 
 __all__ += ["batched_softmax"]
+
+
+def previous_token_score(weights):
+    """One head's α (n, n) -> mean of α[i, i-1] over the queries i = 1 … n-1."""
+    n = weights.shape[0]
+    # 第 0 个词前面没有词，所以从 i = 1 开始；行 = 查询 i，列 = 它前面的键 i-1
+    return float(np.mean([weights[i, i - 1] for i in range(1, n)]))
+
+
+def induction_score(weights, src, dst, length):
+    """Mean of α[i, i - (dst - src) + 1] over the copy's queries dst … dst+length-1."""
+    offset = dst - src   # 复制段比第一次出现晚了 offset 个位置
+    # 查询 i 的字上一次出现在 i - offset；归纳头要看的是那之后的一个字，所以 + 1
+    return float(np.mean([weights[i, i - offset + 1] for i in range(dst, dst + length)]))

@@ -1,0 +1,187 @@
+"""Chapter 10's checked exercises: reference passes, starter is pending, and a
+catalogue of wrong answers (written the way a learner would write them), each
+with the verdict it must get."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks, induction, solutions
+
+CHECKERS = {
+    "previous_token_score": checks.check_previous_token_score,
+    "induction_score": checks.check_induction_score,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_reference_solution_passes(name, capsys):
+    CHECKERS[name](getattr(solutions, name))
+    out = capsys.readouterr()
+    assert out.out.startswith("✅ 正确！在 "), out.out
+    assert out.err == ""
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_starter_is_pending(name, capsys):
+    def my_score(*args):
+        # 在这里写你的代码
+        return None
+
+    assert CHECKERS[name](my_score) is None
+    assert capsys.readouterr().out.startswith("⏳ 还没完成：函数 my_score")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_solution_is_shown(name, capsys):
+    checks.show_solution(name)
+    out = capsys.readouterr().out
+    assert f"def {name}(" in out
+
+
+def test_solutions_agree_with_the_model_metrics():
+    """The exercise answers equal helpers.induction's batch metrics on one sequence."""
+    params = induction.load_weights()
+    batch = induction.make_batch(1, 3)
+    w = induction.forward(params, batch["tokens"])["weights"]
+    src, dst, length = (int(batch[k][0]) for k in ("src", "dst", "length"))
+    prev = induction.previous_token_scores(w)
+    ind = induction.induction_scores(w, batch)
+    for layer in range(2):
+        for head in range(2):
+            a = w[0, layer, head]
+            assert solutions.previous_token_score(a) == pytest.approx(prev[layer, head])
+            assert solutions.induction_score(a, src, dst, length) == pytest.approx(ind[layer, head])
+
+
+# --- wrong answers for the previous-token score --------------------------------
+
+def prev_from_row0(weights):
+    n = weights.shape[0]
+    return np.mean([weights[i, i - 1] for i in range(n)])
+
+
+def prev_diagonal(weights):
+    return np.mean(np.diag(weights))
+
+
+def prev_diagonal_from_1(weights):
+    return np.mean([weights[i, i] for i in range(1, weights.shape[0])])
+
+
+def prev_next_key(weights):
+    n = weights.shape[0]
+    return np.mean([weights[i, i + 1] for i in range(n - 1)])
+
+
+def prev_transposed(weights):
+    n = weights.shape[0]
+    return np.mean([weights[i - 1, i] for i in range(1, n)])
+
+
+def prev_whole(weights):
+    return weights.mean()
+
+
+def prev_sum(weights):
+    n = weights.shape[0]
+    return sum(weights[i, i - 1] for i in range(1, n))
+
+
+def prev_array(weights):
+    n = weights.shape[0]
+    return weights[np.arange(1, n), np.arange(n - 1)]
+
+
+def prev_vectorised_right(weights):
+    return np.diagonal(weights, offset=-1).mean()
+
+
+# --- wrong answers for the induction score -------------------------------------
+
+def ind_same_token(weights, src, dst, length):
+    return np.mean([weights[i, i - (dst - src)] for i in range(dst, dst + length)])
+
+
+def ind_prev(weights, src, dst, length):
+    return np.mean([weights[i, i - 1] for i in range(dst, dst + length)])
+
+
+def ind_skip_first(weights, src, dst, length):
+    return np.mean([weights[i, i - (dst - src) + 1] for i in range(dst + 1, dst + length)])
+
+
+def ind_skip_last(weights, src, dst, length):
+    return np.mean([weights[i, i - (dst - src) + 1] for i in range(dst, dst + length - 1)])
+
+
+def ind_shifted_queries(weights, src, dst, length):
+    # queries one step late, keys = the previous occurrence of the *previous* token
+    return np.mean([weights[i, i - (dst - src)] for i in range(dst + 1, dst + length + 1)])
+
+
+def ind_fixed_key(weights, src, dst, length):
+    return np.mean([weights[i, src + 1] for i in range(dst, dst + length)])
+
+
+def ind_sum(weights, src, dst, length):
+    return sum(weights[i, i - (dst - src) + 1] for i in range(dst, dst + length))
+
+
+def ind_array(weights, src, dst, length):
+    q = np.arange(dst, dst + length)
+    return weights[q, q - (dst - src) + 1]
+
+
+def ind_past_end(weights, src, dst, length):
+    # one query too many: runs past the end of the shortest sequence
+    return np.mean([weights[i, i - (dst - src) + 1] for i in range(dst, dst + length + 3)])
+
+
+def ind_vectorised_right(weights, src, dst, length):
+    q = np.arange(dst, dst + length)
+    return weights[q, q - dst + src + 1].mean()
+
+
+MISTAKES = [
+    ("previous_token_score", prev_from_row0, "prev_includes_row0"),
+    ("previous_token_score", prev_diagonal, "prev_diagonal"),
+    ("previous_token_score", prev_diagonal_from_1, "prev_diagonal"),
+    ("previous_token_score", prev_next_key, "prev_future"),
+    ("previous_token_score", prev_transposed, "prev_future"),
+    ("previous_token_score", prev_whole, "prev_whole_matrix"),
+    ("previous_token_score", prev_sum, "score_sum"),
+    ("previous_token_score", prev_array, "score_not_averaged"),
+    ("induction_score", ind_same_token, "ind_same_token"),
+    ("induction_score", ind_prev, "ind_previous_token"),
+    ("induction_score", ind_skip_first, "ind_query_range"),
+    ("induction_score", ind_skip_last, "ind_query_range"),
+    ("induction_score", ind_shifted_queries, "ind_query_range"),
+    ("induction_score", ind_fixed_key, "ind_fixed_key"),
+    ("induction_score", ind_sum, "score_sum"),
+    ("induction_score", ind_array, "score_not_averaged"),
+    ("induction_score", ind_past_end, "ind_query_range"),
+]
+
+
+@pytest.mark.parametrize("checker,fn,hint", MISTAKES, ids=[f"{c}-{f.__name__}" for c, f, _ in MISTAKES])
+def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
+    CHECKERS[checker](fn)
+    out = capsys.readouterr()
+    assert out.out.startswith("❌"), out.out
+    assert checks.HINTS[hint] in out.out, out.out
+    others = [k for k, v in checks.HINTS.items() if v in out.out and k != hint]
+    assert others == [], (others, out.out)
+    assert out.err == "" and "Traceback" not in out.out
+
+
+@pytest.mark.parametrize("checker,fn", [("previous_token_score", prev_vectorised_right),
+                                        ("induction_score", ind_vectorised_right)])
+def test_vectorised_right_answers_pass(checker, fn, capsys):
+    CHECKERS[checker](fn)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_every_ch10_hint_is_catalogued():
+    assert {hint for _, _, hint in MISTAKES} == checks.CHAPTER_HINTS["ch10"]
