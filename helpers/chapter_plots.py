@@ -63,7 +63,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
         # PE's row i belongs to position i, whatever word stands there; 2 decimals so sin 1 = 0.84 can be checked
         labels = [f"位置 {i}" for i in range(n)] if name.startswith("位置") else tokens
         plots.matrix_grid(m, name, row_labels=labels, ax=ax, limit=limit, fmt=".2f")
-    axes[-1].set_xlabel("维度 (0 … d_model−1)", fontsize=plots.MIN_FONT_PT)
+    axes[-1].set_xlabel("分量编号 (0 … d_model−1)", fontsize=plots.MIN_FONT_PT)
     plots._colorbar(fig, axes[-1].images[0], list(axes), plots.VALUE_LABEL + " (三个矩阵同一色标)",
                     shrink=0.6, aspect=25)
     fig.suptitle("每个词的输入向量 = 词义 (嵌入) + 位置")
@@ -207,7 +207,7 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
         vals = parts[:, d]
         base = np.where(vals >= 0, pos_base, neg_base)
         ax.bar(xs, vals, bottom=base, color=colors[d], edgecolor="white",
-               label=f"第{d + 1}维: {query_label}[{d}]·k[{d}]")
+               label=f"分量 {d}: {query_label}[{d}]·k[{d}]")
         pos_base = pos_base + np.where(vals >= 0, vals, 0)
         neg_base = neg_base + np.where(vals < 0, vals, 0)
     totals = parts.sum(axis=1)

@@ -161,7 +161,8 @@ HINTS: dict[str, str] = {
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
-    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0，或 exp 溢出（softmax 要先减去每一行的最大值）。",
+    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0、是否有一行的键全被挡住（全是 −inf 时 −inf − (−inf) = nan），"
+                 "或 exp 溢出（softmax 要先减去每一行的最大值）。",
 }
 
 
@@ -1025,7 +1026,9 @@ def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, fo
     key, detail = _diagnose(value, case, mistakes, others, with_detail=True)
     if key:
         return _fail(case, key, detail)
-    overflowed = any("overflow" in m or "invalid value" in m for m in msgs)
+    # only a real overflow (exp of a huge score) is named as one; "invalid value" alone comes from
+    # −inf − (−inf) or 0/0, e.g. a row whose keys are all masked, and gets the generic hint
+    overflowed = any("overflow" in m for m in msgs)
     arr = _as_array(value)
     if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
         return _fail(case, "softmax_overflow" if overflowed else "nonfinite")
@@ -1773,6 +1776,7 @@ def show_solution(name: str) -> None:
 
 __all__ += [
     "check_qkv_shapes",
+    "check_qkv_projection_linear",
     "check_permuted_output",
     "check_dot_cos_ranking",
     "check_batched_scores",
@@ -1791,10 +1795,15 @@ _CH0102_HINTS = {
     "shapes_output_transposed": "Q、K、V 的形状反了：它们和 X 一样每行一个词，是 (词数, 输出维度)。",
     "shapes_not_projected": "投影会改变列数：Q = X·W_Q 的列数是 W_Q 的列数（d_k 或 d_v），不再是 d_model。",
     "shapes_confused_with_w": "Q、K、V 的行数是词数（每行一个词），不是 d_model：d_model 在 X·W 里被“消掉”了。",
+    # --- ch01: projection with weights stored like nn.Linear.weight ---------
+    "linear_forgot_T": "权重是按 nn.Linear 的习惯存的：形状 (输出维度, d_model)，每行对应一个输出分量。X (n, d_model) 直接右乘它，"
+                       "内侧的维度对不上（或者在方阵时悄悄算错）：先把它转回 (d_model, 输出维度)。",
+    "linear_output_transposed": "结果被转置了：Q、K、V 要和 X 一样每行一个词，形状 (n, d_k)；你得到的是 (d_k, n)，权重放到了乘法的左边。",
+    "linear_elementwise": "* 是逐元素相乘：投影要用矩阵乘法（@ 或 np.matmul）。",
     # --- ch01: permutation equivariance -----------------------------------
-    "perm_unchanged": "输出没有跟着重排：新句子的第 i 个词是原句的第 perm[i] 个词，它的输出也应该搬到第 i 行。",
-    "perm_inverse": "重排的方向反了：新句子的第 i 行要取原输出的第 perm[i] 行；你用的是逆置换（第 perm[i] 行取了第 i 行）。",
-    "perm_columns": "你重排的是列（向量的维度），要重排的是行（词）。",
+    "perm_unchanged": "输出还没有还原：Z_new 的第 i 行属于新句子的第 i 个词，也就是原句的第 perm[i] 个词，它应该回到原句的第 perm[i] 行。",
+    "perm_wrong_direction": "方向反了：Z_new[perm] 是把新句子再按 perm 打乱一次，不是还原。Z_new 的第 i 行属于原句的第 perm[i] 个词，要把它放回第 perm[i] 行。",
+    "perm_columns": "你重排的是列（向量的分量），要重排的是行（词）。",
     # --- ch02: rankings -----------------------------------------------------
     "ranking_format": "每个排序要写成三个键名组成的列表，例如 [\"k3\", \"k1\", \"k2\"]，每个键名恰好出现一次。",
     "ranking_missing": "还有一个排序没填（值还是 None）。",
@@ -1905,7 +1914,60 @@ def check_qkv_shapes(shapes) -> None:
 
 
 # ---------------------------------------------------------------------------
-# ch01: permutation equivariance — predict the output of a reordered sentence
+# ch01: Q, K, V with the weights stored the way nn.Linear stores them, (d_out, d_model)
+# ---------------------------------------------------------------------------
+
+def _ch01_linear_cases():
+    cases = []
+    for label, n, d_model, d_k, d_v, seed, f32 in [
+        ("4 个词，d_model=6，d_k=3，d_v=5", 4, 6, 3, 5, 81, False),
+        ("3 个词，方阵权重 d_model = d_k = d_v = 4", 3, 4, 4, 4, 82, False),
+        ("1 个词", 1, 6, 3, 2, 83, False),
+        ("float32，5 个词，d_model=8，d_k=4，d_v=2", 5, 8, 4, 2, 84, True),
+    ]:
+        X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, d_k, d_v)
+        args = _float32_if(f32, (X, W_Q.T.copy(), W_K.T.copy(), W_V.T.copy()))  # stored (d_out, d_model)
+        cases.append(Case(label, args, (X @ W_Q, X @ W_K, X @ W_V), f32))
+    return cases
+
+
+def _ch01_linear_error(exc, case):
+    if _matmul_error(exc):
+        return "linear_forgot_T"
+    if _broadcast_shapes(exc):
+        return "linear_elementwise"
+    return None
+
+
+def _ch01_check_qkv_projection_linear(fn) -> Outcome:
+    def compare(value, case):
+        if _qkv_compare(value, case):
+            return True
+        X, Wq, Wk, Wv = _f64(case.args)
+        right = [X @ W.T for W in (Wq, Wk, Wv)]
+        if all(W.shape[0] == X.shape[1] and _close(v, X @ W, case.float32) for v, W in zip(value, (Wq, Wk, Wv))):
+            raise _Diagnosed("linear_forgot_T")   # square weights: no shape error, wrong numbers
+        if all(_close(v, r.T, case.float32) for v, r in zip(value, right)):
+            raise _Diagnosed("linear_output_transposed")
+        if all(any(_close(v, r, case.float32) for r in right) for v in value):
+            raise _Diagnosed("qkv_swapped_weights")
+        if all(_close(v, X, case.float32) for v in value):
+            raise _Diagnosed("qkv_not_projected")
+        return False
+
+    return _run(fn, _ch01_linear_cases(), [], "方阵权重、含 1 个词、d_v≠d_k、float32", prepare=_qkv_prepare,
+                compare=compare, on_error=_ch01_linear_error,
+                forbidden=("attention.project_qkv", "attention.project", "attention.self_attention"))
+
+
+@_checker
+def check_qkv_projection_linear(fn) -> None:
+    """ch01: ``fn(X, Wt_Q, Wt_K, Wt_V) -> (Q, K, V)`` where each weight is stored (d_out, d_model) like ``nn.Linear.weight``."""
+    _ch01_check_qkv_projection_linear(fn)
+
+
+# ---------------------------------------------------------------------------
+# ch01: permutation equivariance — restore the original output from a reordered sentence's
 # ---------------------------------------------------------------------------
 
 def _ch01_permuted_cases():
@@ -1916,18 +1978,19 @@ def _ch01_permuted_cases():
         ("6 个词，整体右移一位 perm = [5, 0, 1, 2, 3, 4]", 6, 8, 7, [5, 0, 1, 2, 3, 4], 63),
     ]:
         X, W_Q, W_K, W_V = _random_xw(seed, n, d_model, 4, d_v, scale=0.7)
+        # both are real computations: the reordered sentence's output is given, the original's is expected
         Z = _att.self_attention(X, W_Q, W_K, W_V)[0]
-        # the expected answer is a real recomputation on the reordered sentence
         Z_new = _att.self_attention(X[perm], W_Q, W_K, W_V)[0]
-        cases.append(Case(label, (Z, list(perm)), Z_new))
+        cases.append(Case(label, (Z_new, list(perm)), Z))
     return cases
 
 
 def _ch01_permuted_mistakes():
     return [
-        Mistake("perm_unchanged", lambda Z, perm: Z),
-        Mistake("perm_inverse", lambda Z, perm: Z[np.argsort(perm)]),
-        Mistake("perm_columns", lambda Z, perm: Z[:, perm]),
+        Mistake("perm_unchanged", lambda Z_new, perm: Z_new),
+        Mistake("perm_wrong_direction", lambda Z_new, perm: Z_new[perm]),
+        Mistake("perm_columns", lambda Z_new, perm: Z_new[:, perm]),
+        Mistake("perm_columns", lambda Z_new, perm: Z_new[:, np.argsort(perm)]),
     ]
 
 
@@ -1935,12 +1998,13 @@ def _ch01_check_permuted_output(fn) -> Outcome:
     def on_error(exc, case):
         return "perm_columns" if isinstance(exc, IndexError) else None
     return _run(fn, _ch01_permuted_cases(), _ch01_permuted_mistakes(),
-                "和在重排后的句子上重新计算自注意力的结果一致", on_error=on_error)
+                "和在原句上真正计算自注意力的结果一致", on_error=on_error)
 
 
 @_checker
 def check_permuted_output(fn) -> None:
-    """ch01: ``fn(Z, perm)`` -> output of the sentence reordered by ``perm`` (no positional encoding)."""
+    """ch01: ``fn(Z_new, perm)`` -> the original sentence's output, given the output ``Z_new`` of the
+    sentence reordered by ``perm`` (new word i = original word perm[i]; no positional encoding)."""
     _ch01_check_permuted_output(fn)
 
 
@@ -2077,19 +2141,30 @@ HINTS.update({
     "mh_forgot_w_o": "忘了输出投影：把各头的输出拼回 (b, n, d_model) 之后，还要再乘 W_O。",
     "mh_shapes": "形状对不上：拆头后 Q、K、V 都是四维 (b, h, n, d_head)，转置最后两个轴要用 K.swapaxes(-1, -2)"
                  "（K.T 会把四个轴全部倒过来）。",
-    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（d_model × d_model）。",
-    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。"
-                              "h 个头的块拼起来正好是一个 d_model × d_model 的矩阵。",
-    "params_times_h": "多算了 h 倍：h 个头各用 d_head = d_model / h 列，合起来仍是 d_model 列，参数个数与头数无关。",
-    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V、b_O 各 d_model 个数。",
-    "params_bias_wrong": "偏置的个数不对：每个投影输出 d_model 列，所以 b_Q、b_K、b_V、b_O 各有 d_model 个数（共 4·d_model），"
-                         "和头数无关。",
+    "mh_mask_no_diagonal": "因果掩码要包含对角线：查询 i 可以看 j ≤ i（包括自己）。np.tril(…, k=-1) 会让第一行所有键都被挡住，"
+                           "softmax 得到 nan。",
+    "mh_mask_zero_scores": "把分数乘 0（或填 0）不是挡住：exp(0) = 1，被挡的词仍分到权重；要把分数换成 −∞（np.where(keep, s, -np.inf)）。",
+    "params_assumes_d_model": "你用的是 4·d_model²：它只在 h·d_head = d_model 时成立。这里 d_head 可以自由选："
+                              "W_Q、W_K、W_V 是 d_model × (h·d_head)，W_O 是 (h·d_head) × d_model。",
+    "params_forgot_w_o": "少算了输出投影：除了 W_Q、W_K、W_V，还有 W_O（(h·d_head) × d_model），bias=True 时还有它的偏置 b_O。",
+    "params_w_o_square": "W_O 的形状不对：它的输入是 h 个头拼接后的 h·d_head 维，输出 d_model 维，所以是 (h·d_head) × d_model，"
+                         "不是 d_model × d_model。",
+    "params_one_head": "只数了一个头：h 个头各有一块 d_model × d_head 的 W_Q^i（W_K、W_V 同理），合起来是 d_model × (h·d_head)。",
+    "params_per_head_square": "每个头的 W_Q^i 是 d_model × d_head：输入仍是整个 d_model 维的 x，不是 d_head × d_head。",
+    "params_bias_missing": "bias=True 时还有偏置：b_Q、b_K、b_V 各 h·d_head 个数，b_O 有 d_model 个数。",
+    "params_bias_wrong": "偏置的个数不对：每个偏置的长度等于它那个投影的输出维度——b_Q、b_K、b_V 各 h·d_head 个，"
+                         "b_O 是 d_model 个。",
     "params_bias_when_false": "bias=False 时没有偏置，只数四个权重矩阵。",
-    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask / key_padding_mask 是 "
-                               "True = 挡住。要返回 ~keep。",
-    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受 0 / −inf 的浮点加性掩码，但这个练习要的是布尔数组。",
+    "torch_mask_not_inverted": "没有取反：课程的掩码 True = 可以看；nn.MultiheadAttention 的 attn_mask 是 True = 挡住。",
+    "torch_mask_tile": "顺序错了：这样排出来是先头后句子（整批句子重复 h 次）。PyTorch 拆头时同一句的 h 个头挨在一起："
+                       "第 i 句的 h 张掩码要占第 i·h … (i+1)·h−1 张，也就是每句各自连续重复 h 次（np.repeat 沿第 0 个轴）。",
+    "torch_mask_no_repeat": "形状是 (b, n, n)：nn.MultiheadAttention 的三维 attn_mask 要给每句的每个头各一张，形状 (b·h, n, n)，"
+                            "传 (b, n, n) 会报形状错误。",
+    "torch_mask_4d": "形状是 (b, h, n, n)：nn.MultiheadAttention 只接受 (n, n) 或 (b·h, n, n)，要把句子轴和头轴合并成一个长度 b·h 的轴。",
+    "torch_mask_additive": "这里要布尔掩码（True = 挡住）。PyTorch 也接受浮点掩码，但浮点掩码会被**加到**分数上（0 / −inf），"
+                           "这个练习要的是布尔数组。",
     "torch_mask_not_bool": "True/False 的位置对了，但要返回布尔数组（dtype=bool），不是 0/1 的整数或浮点数。",
-    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，只需要把 True/False 取反，不要转置。",
+    "torch_mask_transposed": "掩码被转置了：行仍然是查询、列仍然是键，不要交换最后两个轴。",
     "torch_mask_negative": "布尔数组不能用负号或 not 取反：用 ~keep 或 np.logical_not(keep)。",
 })
 
@@ -2126,11 +2201,18 @@ def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d
     d = {"d_head": X.shape[-1] // h, "d_model": X.shape[-1], "none": 1}[scale]
     s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)
     ones = np.ones((n, n), dtype=bool)
-    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones}[mask]
-    s = np.where(keep, s, -np.inf)
-    a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
+    keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones, "zero": np.tril(ones),
+            "no_diagonal": np.tril(ones, k=-1)}[mask]
+    s = s * keep if mask == "zero" else np.where(keep, s, -np.inf)
+    with np.errstate(invalid="ignore"):
+        a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
     Z = _mh_merge(a @ V, merge)
-    return Z @ WO if use_wo else Z
+    Z = Z @ WO if use_wo else Z
+    if mask == "no_diagonal":   # the first query sees nothing: its row depends on the fill (-inf → nan, -1e9 → mean)
+        rows = np.ones(Z.shape[:-1], dtype=bool)
+        rows[..., 0] = False
+        return _Rows(Z, rows)
+    return Z
 
 
 def _mh_after_softmax(X, WQ, WK, WV, WO, h):
@@ -2172,6 +2254,8 @@ def _mh_mistakes():
         Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last")),
         Mistake("mh_wrong_transpose", lambda *a: P(*a, split="features_last", merge="features_last")),
         Mistake("mask_upper", lambda *a: P(*a, mask="triu")),
+        Mistake("mh_mask_no_diagonal", lambda *a: P(*a, mask="no_diagonal")),
+        Mistake("mh_mask_zero_scores", lambda *a: P(*a, mask="zero")),
         Mistake("mh_scaled_by_d_model", lambda *a: P(*a, scale="d_model")),
         Mistake("mh_forgot_w_o", lambda *a: P(*a, use_wo=False)),
         Mistake("forgot_mask", lambda *a: P(*a, mask="none")),
@@ -2200,35 +2284,47 @@ def check_multi_head_attention(fn) -> None:
                     "attention.scaled_dot_product_attention", "multihead.heads_loop"))
 
 
-# --- parameter count -------------------------------------------------------
+# --- parameter count (d_head chosen freely) -------------------------------------
+
+def _param_ref(d, h, dh, b):
+    inner = h * dh
+    return 4 * d * inner + ((3 * inner + d) if b else 0)
+
 
 def _param_cases():
-    specs = [(512, 8, False), (512, 8, True), (64, 1, False), (64, 16, True), (6, 3, True), (12, 4, False)]
-    return [Case(f"d_model={d}，h={h}，bias={b}", (d, h, b), 4 * d * d + (4 * d if b else 0))
-            for d, h, b in specs]
+    # first an input with h·d_head ≠ d_model, so that "4·d_model²" is named on the first input
+    specs = [(64, 4, 8, False), (64, 4, 8, True), (512, 8, 64, False), (512, 8, 64, True),
+             (1024, 128, 128, True), (12, 3, 2, True), (6, 1, 6, True), (10, 5, 4, False)]
+    return [Case(f"d_model={d}，h={h}，d_head={dh}，bias={b}", (d, h, dh, b), _param_ref(d, h, dh, b))
+            for d, h, dh, b in specs]
 
 
 def _param_mistakes():
     def m(weights, bias):
-        return lambda d, h, b: weights(d, h) + (bias(d, h) if b else 0)
+        return lambda d, h, dh, b: weights(d, h, dh) + (bias(d, h, dh) if b else 0)
 
-    full_w = lambda d, h: 4 * d * d  # noqa: E731
-    full_b = lambda d, h: 4 * d  # noqa: E731
+    right_w = lambda d, h, dh: 4 * d * h * dh  # noqa: E731
+    right_b = lambda d, h, dh: 3 * h * dh + d  # noqa: E731
     return [
-        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, lambda d, h: 3 * d)),
-        Mistake("params_forgot_w_o", m(lambda d, h: 3 * d * d, full_b)),
-        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, full_b)),
-        Mistake("params_per_head_square", m(lambda d, h: 4 * h * (d // h) ** 2, lambda d, h: 4 * h * (d // h))),
-        Mistake("params_per_head_square", m(lambda d, h: 3 * h * (d // h) ** 2 + d * d, full_b)),
-        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, full_b)),
-        Mistake("params_times_h", m(lambda d, h: 4 * d * d * h, lambda d, h: 4 * d * h)),
-        Mistake("params_times_h", m(lambda d, h: 3 * d * d * h + d * d, full_b)),
-        Mistake("params_bias_missing", m(full_w, lambda d, h: 0)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * (d // h))),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 4 * d * h)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: d)),
-        Mistake("params_bias_wrong", m(full_w, lambda d, h: 3 * d)),
-        Mistake("params_bias_when_false", lambda d, h, b: 4 * d * d + 4 * d),
+        Mistake("params_assumes_d_model", m(lambda d, h, dh: 4 * d * d, lambda d, h, dh: 4 * d)),
+        Mistake("params_assumes_d_model", m(lambda d, h, dh: 4 * d * d, right_b)),
+        Mistake("params_forgot_w_o", m(lambda d, h, dh: 3 * d * h * dh, lambda d, h, dh: 3 * h * dh)),
+        Mistake("params_forgot_w_o", m(lambda d, h, dh: 3 * d * h * dh, right_b)),
+        Mistake("params_w_o_square", m(lambda d, h, dh: 3 * d * h * dh + d * d, right_b)),
+        Mistake("params_w_o_square", m(lambda d, h, dh: 3 * d * h * dh + d * d, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, lambda d, h, dh: 3 * dh + d)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, right_b)),
+        Mistake("params_one_head", m(lambda d, h, dh: 4 * d * dh, lambda d, h, dh: 4 * dh)),
+        Mistake("params_per_head_square", m(lambda d, h, dh: 4 * h * dh * dh, right_b)),
+        Mistake("params_per_head_square", m(lambda d, h, dh: 4 * h * dh * dh, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_bias_missing", m(right_w, lambda d, h, dh: 0)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * d)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * d + h * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 4 * dh)),
+        Mistake("params_bias_wrong", m(right_w, lambda d, h, dh: 3 * dh + d)),
+        Mistake("params_bias_when_false", lambda d, h, dh, b: _param_ref(d, h, dh, True)),
     ]
 
 
@@ -2240,7 +2336,8 @@ def _param_compare(value, case):
 
 @_checker
 def check_mha_param_count(fn) -> None:
-    """ch09: ``fn(d_model, n_heads, bias) -> int`` — learned numbers in one multi-head attention layer."""
+    """ch09: ``fn(d_model, n_heads, d_head, bias) -> int`` — learned numbers in one multi-head attention
+    layer whose heads have d_head columns each (h·d_head need not equal d_model)."""
     cases = _param_cases()
     mistakes = _param_mistakes()
 
@@ -2255,57 +2352,68 @@ def check_mha_param_count(fn) -> None:
                 raise _Diagnosed(mk.key)
         return False
 
-    _run(fn, cases, [], "d_model = 6…512，h = 1…16，有/无偏置", compare=compare)
+    _run(fn, cases, [], "d_model = 6…1024，h = 1…128，h·d_head 等于 / 不等于 d_model，有/无偏置", compare=compare)
 
 
-# --- keep-mask -> PyTorch masked-out mask -----------------------------------
+# --- (b, n, n) keep-mask -> nn.MultiheadAttention's 3-D attn_mask (b·h, n, n) -------------
 
 def _torch_mask_cases():
-    causal = _att.causal_mask(4)
-    pad = _att.padding_mask([3, 5, 1], 5)                     # (3, 1, 5)
     rng = _rng(96)
-    rnd = rng.random((2, 3, 4)) < 0.6
-    return [
-        Case("4 个词的因果掩码 (4, 4)", (causal,), ~causal),
-        Case("一批 3 句的填充掩码 (3, 1, 5)", (pad,), ~pad),
-        Case("一行 (5,)", (np.array([True, True, False, True, False]),), np.array([False, False, True, False, True])),
-        Case("随机掩码 (2, 3, 4)", (rnd,), ~rnd),
-        Case("1 个词 (1, 1)", (np.ones((1, 1), dtype=bool),), np.zeros((1, 1), dtype=bool)),
-    ]
+    pad_causal = _att.padding_mask([4, 2], 4) & _att.causal_mask(4)        # (2, 4, 4), the sentences differ
+    rnd = rng.random((3, 5, 5)) < 0.6
+    rnd[..., 0] = True                                                     # every query sees a key
+    rnd2 = rng.random((4, 3, 3)) < 0.5
+    rnd2[..., 1] = True
+    one = np.ones((1, 3, 3), dtype=bool) & _att.causal_mask(3)
+    specs = [("因果 + 填充掩码 (2, 4, 4)，h=3", pad_causal, 3), ("随机掩码 (3, 5, 5)，h=2", rnd, 2),
+             ("随机掩码 (4, 3, 3)，h=4", rnd2, 4), ("1 句 (1, 3, 3)，h=2", one, 2),
+             ("因果 + 填充掩码 (2, 4, 4)，h=1（单头）", pad_causal, 1)]
+    return [Case(label, (keep, heads), np.repeat(~keep, heads, axis=0)) for label, keep, heads in specs]
 
 
 @_checker
 def check_torch_mask(fn) -> None:
-    """ch09: ``fn(keep) -> masked_out`` — course mask (True = may attend) to nn.MultiheadAttention's (True = blocked)."""
+    """ch09: ``fn(keep, n_heads) -> attn_mask`` — a course keep-mask per sentence (b, n, n), True = may attend,
+    to ``nn.MultiheadAttention``'s 3-D boolean ``attn_mask`` (b·h, n, n), True = masked out, batch-major."""
 
     def compare(value, case):
-        keep = case.args[0]
+        keep, heads = case.args
         exp = case.expected
+        b, n, _ = keep.shape
         try:
             arr = np.asarray(value)
         except Exception:
             return False
-        if arr.dtype == bool and arr.shape == exp.shape:
-            if np.array_equal(arr, exp):
-                return True
-            if np.array_equal(arr, keep):
-                raise _Diagnosed("torch_mask_not_inverted")
-            if keep.ndim >= 2 and np.array_equal(arr, np.swapaxes(exp, -1, -2)):
-                raise _Diagnosed("torch_mask_transposed")
+        if arr.dtype.kind not in "biuf":
             return False
-        if arr.dtype.kind in "iuf" and arr.shape == exp.shape:
+        if arr.dtype != bool:
             a = arr.astype(np.float64)
-            with np.errstate(all="ignore"):
-                if np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0) and exp.any():
-                    raise _Diagnosed("torch_mask_additive")
-            if np.array_equal(a, exp.astype(np.float64)):
-                raise _Diagnosed("torch_mask_not_bool")
-            if np.array_equal(a, keep.astype(np.float64)):
+            if a.shape == exp.shape:
+                with np.errstate(all="ignore"):
+                    if exp.any() and np.all(np.isneginf(a[exp])) and np.all(a[~exp] == 0):
+                        raise _Diagnosed("torch_mask_additive")
+                if np.array_equal(a, exp.astype(np.float64)):
+                    raise _Diagnosed("torch_mask_not_bool")
+            arr = a != 0
+            converted = True
+        else:
+            converted = False
+        if arr.shape == exp.shape:
+            if np.array_equal(arr, exp):
+                if converted:
+                    raise _Diagnosed("torch_mask_not_bool")
+                return True
+            if np.array_equal(arr, ~exp) or np.array_equal(arr, np.tile(keep, (heads, 1, 1))):
                 raise _Diagnosed("torch_mask_not_inverted")
-            return False
-        if keep.ndim >= 2 and arr.shape == np.swapaxes(exp, -1, -2).shape and arr.dtype == bool:
+            if np.array_equal(arr, np.tile(~keep, (heads, 1, 1))):
+                raise _Diagnosed("torch_mask_tile")
             if np.array_equal(arr, np.swapaxes(exp, -1, -2)):
                 raise _Diagnosed("torch_mask_transposed")
+            return False
+        if arr.shape == keep.shape and heads > 1:
+            raise _Diagnosed("torch_mask_no_repeat")
+        if arr.shape in {(b, heads, n, n), (heads, b, n, n)}:
+            raise _Diagnosed("torch_mask_4d")
         return False
 
     def on_error(exc, case):
@@ -2316,8 +2424,8 @@ def check_torch_mask(fn) -> None:
             return "torch_mask_negative"
         return None
 
-    _run(fn, _torch_mask_cases(), [], "因果掩码、(b, 1, n) 填充掩码、一维、随机三维、1 个词；布尔类型、形状不变",
-         compare=compare, on_error=on_error, forbidden=("multihead.to_torch_mask",))
+    _run(fn, _torch_mask_cases(), [], "b = 1…4 句、h = 1…4 个头、句子各不相同；布尔类型、形状 (b·h, n, n)、先句子后头",
+         compare=compare, on_error=on_error)
 
 
 # ===========================================================================

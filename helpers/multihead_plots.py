@@ -101,7 +101,9 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
             for j in range(n):
                 if blocked is not None and blocked[j]:
                     continue
-                ax.text(j, query, f"{w[i, query, j]:.2f}".lstrip("0") if w[i, query, j] < 1 else "1",
+                v = w[i, query, j]
+                # ".995" and above would print as "1.00", four glyphs wider than a cell: write "1"
+                ax.text(j, query, "1" if v >= 0.995 else f"{v:.2f}".lstrip("0"),
                         ha="center", va="center", fontsize=plots.MIN_FONT_PT,
                         color=plots.text_color_for(rgba[j]), zorder=5)
         if i == selected:
@@ -144,7 +146,9 @@ def scaling_figure(rows, tokens, *, title=None):
     for ax, (label, w) in zip(axes[:, 0], rows):
         plots.weights_bar(w, tokens, ax=ax, title=label, fmt="{:.2f}",
                           xlabel=plots.KEY_AXIS_LABEL if ax is axes[-1, 0] else "")
-        ax.axhline(1.0 / n, color="0.35", linestyle="--", linewidth=1.2)
+        ax.axhline(1.0 / n, color="0.55", linestyle="--", linewidth=1.0, zorder=0.5)   # behind bars and labels
+        for t in ax.texts:   # the value labels of weights_bar: keep them readable where they sit on the line
+            t.set_bbox(dict(facecolor="white", edgecolor="none", pad=0.6, alpha=0.9))
         ax.text(n - 0.5, 1.05, f"虚线：均匀分布 1/n = {1.0 / n:.2f}", ha="right", va="top",
                 fontsize=plots.MIN_FONT_PT, color="0.25")
     if title:

@@ -505,7 +505,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     d_k : int, optional
         Scaling dimension, defaults to ``query.shape[-1]``.
     value_labels : sequence of str, optional
-        Names of the output components (default 第1维, 第2维, ...).
+        Names of the output components (default 分量 1, 分量 2, ...).
 
     Returns
     -------
@@ -525,7 +525,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     key_labels = _labels(key_labels, n_k, "key_labels", "k")
     qname = query_label or "q1"
     value_labels = _labels(value_labels, len(z), "value_labels", "z") if value_labels is not None else \
-        [f"第{i + 1}维" for i in range(len(z))]
+        [f"分量 {i + 1}" for i in range(len(z))]
 
     # 2 × 2 (not 1 × 4): a 12-inch strip is shown shrunk and its numbers fall below 10 px
     fig, axes = _subplots(2, 2, figsize=(8.2, 6.0), layout="constrained")
@@ -746,9 +746,9 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
         is_w = nm == "W_Q"
         labels = tokens if not is_w else [str(i) for i in range(m.shape[0])]
         matrix_grid(m, nm, row_labels=labels, ax=ax, annotate=annotate, limit=None if is_w else limit)
-        ax.set_xlabel("输出维度" if is_w else "维度", fontsize=MIN_FONT_PT)
+        ax.set_xlabel("输出分量编号" if is_w else "分量编号", fontsize=MIN_FONT_PT)
         if is_w:
-            ax.set_ylabel("输入维度", fontsize=MIN_FONT_PT)
+            ax.set_ylabel("输入分量编号", fontsize=MIN_FONT_PT)
             _colorbar(fig, ax.images[0], ax, "W_Q 的数值 (单独色标)", shrink=0.8, aspect=15)
     sm = matplotlib.cm.ScalarMappable(norm=mcolors.Normalize(-limit, limit), cmap=dcm)
     _colorbar(fig, sm, rows[1], "数值 (X、Q、K、V 同一色标)", shrink=0.9, aspect=12)

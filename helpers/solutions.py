@@ -113,7 +113,7 @@ def softmax_backward(weights_row, grad_weights_row):
 
 # --- ch01 / ch02 exercises added for issue 11 ------------------------------
 
-__all__ += ["qkv_shapes", "permuted_output", "dot_cos_ranking", "batched_scores"]
+__all__ += ["qkv_shapes", "qkv_projection_linear", "permuted_output", "dot_cos_ranking", "batched_scores"]
 
 
 def qkv_shapes():
@@ -129,10 +129,18 @@ def qkv_shapes():
     }
 
 
-def permuted_output(Z, perm):
-    """Output of the reordered sentence (no positional encoding): row i comes from row perm[i]."""
-    # 注意力是置换等变的：输入的行怎样重排，输出的行就怎样重排
-    return Z[perm]
+def qkv_projection_linear(X, Wt_Q, Wt_K, Wt_V):
+    """Weights stored like nn.Linear.weight, shape (d_out, d_model): Q = X Wt_Qᵀ, etc."""
+    # 存放的是 W 的转置 (d_out, d_model)；X (n, d_model) 要乘 (d_model, d_out)，所以转回来
+    return X @ Wt_Q.T, X @ Wt_K.T, X @ Wt_V.T
+
+
+def permuted_output(Z_new, perm):
+    """Original output from the reordered sentence's (no positional encoding); new word i = original word perm[i]."""
+    # 置换等变：Z_new 的第 i 行就是原句第 perm[i] 个词的输出，放回第 perm[i] 行
+    Z = np.empty_like(Z_new)
+    Z[perm] = Z_new
+    return Z
 
 
 def dot_cos_ranking():
@@ -168,17 +176,19 @@ def multi_head_attention(X, W_Q, W_K, W_V, W_O, n_heads):
     return Z @ W_O                                     # 最后的输出投影
 
 
-def mha_param_count(d_model, n_heads, bias):
-    """Learned numbers in one multi-head self-attention layer (W_Q, W_K, W_V, W_O + optional biases)."""
-    # h 个头的 W_Q^i 都是 d_model × d_head，拼起来正好是 d_model × d_model：与 n_heads 无关
-    weights = 4 * d_model * d_model
-    biases = 4 * d_model if bias else 0
+def mha_param_count(d_model, n_heads, d_head, bias):
+    """Learned numbers in one multi-head self-attention layer whose heads have d_head columns each."""
+    inner = n_heads * d_head                     # h 个头拼起来的宽度（不一定等于 d_model）
+    weights = 3 * d_model * inner + inner * d_model   # W_Q、W_K、W_V: d_model × inner；W_O: inner × d_model
+    biases = (3 * inner + d_model) if bias else 0     # 每个偏置的长度 = 它那个投影的输出维度
     return weights + biases
 
 
-def torch_mask(keep):
-    """Course mask (True = may attend) -> nn.MultiheadAttention mask (True = masked out)."""
-    return ~np.asarray(keep, dtype=bool)
+def torch_mask(keep, n_heads):
+    """Course keep-mask per sentence (b, n, n), True = may attend -> nn.MultiheadAttention's 3-D
+    attn_mask (b·h, n, n), True = masked out; sentence-major: rows i·h … (i+1)·h−1 belong to sentence i."""
+    blocked = ~np.asarray(keep, dtype=bool)      # PyTorch: True = 挡住
+    return np.repeat(blocked, n_heads, axis=0)   # 每句连续重复 h 次（先句子后头），不是 np.tile
 
 
 # ---------------------------------------------------------------------------

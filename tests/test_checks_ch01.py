@@ -1,4 +1,4 @@
-"""ch01 exercises: predicted shapes and permutation equivariance.
+"""ch01 exercises: Q, K, V with nn.Linear-style weights, predicted shapes and permutation equivariance.
 
 Every plausible wrong answer (written the way a learner would write it) gets its intended verdict."""
 
@@ -69,15 +69,73 @@ def test_shapes_accept_lists_and_numpy_ints(capsys):
 
 
 # ---------------------------------------------------------------------------
-# permutation equivariance
+# projection with weights stored (d_out, d_model), like nn.Linear.weight
 # ---------------------------------------------------------------------------
 
-def test_permuted_cases_really_are_recomputed_outputs():
+def test_reference_linear_projection_passes(capsys):
+    assert checks._ch01_check_qkv_projection_linear(solutions.qkv_projection_linear).status == "passed"
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_linear_starter_pending(capsys):
+    def my_qkv_projection(X, Wt_Q, Wt_K, Wt_V):
+        return None
+    checks.check_qkv_projection_linear(my_qkv_projection)
+    assert capsys.readouterr().out.startswith("⏳ 还没完成")
+
+
+def test_linear_cases_store_the_transpose():
+    for case in checks._ch01_linear_cases():
+        X, Wq, Wk, Wv = case.args
+        assert Wq.shape == (case.expected[0].shape[1], X.shape[1])
+        assert np.allclose(case.expected[2], X @ Wv.T, atol=1e-4)
+
+
+LINEAR_CASES = [
+    (lambda X, Wq, Wk, Wv: (X @ Wq.T, X @ Wk.T, X @ Wv.T), "passed", None),
+    (lambda X, Wq, Wk, Wv: tuple(np.matmul(X, np.transpose(W)) for W in (Wq, Wk, Wv)), "passed", None),
+    (lambda X, Wq, Wk, Wv: tuple((W @ X.T).T for W in (Wq, Wk, Wv)), "passed", None),
+    (lambda X, Wq, Wk, Wv: (X @ Wq, X @ Wk, X @ Wv), "error", "linear_forgot_T"),
+    (lambda X, Wq, Wk, Wv: (Wq.T @ X, Wk.T @ X, Wv.T @ X), "error", "linear_forgot_T"),
+    (lambda X, Wq, Wk, Wv: (Wq @ X.T, Wk @ X.T, Wv @ X.T), "failed", "linear_output_transposed"),
+    (lambda X, Wq, Wk, Wv: (X * Wq, X * Wk, X * Wv), "error", "linear_elementwise"),
+    (lambda X, Wq, Wk, Wv: (X @ Wq.T, X @ Wq.T, X @ Wv.T), "failed", "qkv_swapped_weights"),
+    (lambda X, Wq, Wk, Wv: (X, X, X), "failed", "qkv_not_projected"),
+    (lambda X, Wq, Wk, Wv: X @ Wq.T, "failed", "qkv_not_tuple"),
+    (lambda X, Wq, Wk, Wv: [X @ Wq.T, X @ Wk.T, X @ Wv.T], "passed", None),
+    (lambda X, Wq, Wk, Wv: (X @ Wq.T, X @ Wk.T, 2 * X @ Wv.T), "failed", None),
+]
+
+
+@pytest.mark.parametrize("fn, status, verdict", LINEAR_CASES)
+def test_linear_mistakes(fn, status, verdict, capsys):
+    out = checks._ch01_check_qkv_projection_linear(fn)
+    text = capsys.readouterr().out
+    assert (out.status, out.mistake) == (status, verdict), text
+    if verdict:
+        assert checks.HINTS[verdict] in text
+
+
+def test_linear_forgot_T_is_caught_on_square_weights(capsys):
+    """With d_model = d_k = d_v the missing transpose raises nothing; the value is diagnosed."""
+    case = [c for c in checks._ch01_linear_cases() if "方阵" in c.label]
+    assert case
+    out = checks._ch01_check_qkv_projection_linear(
+        lambda X, Wq, Wk, Wv: (X @ Wq, X @ Wk, X @ Wv) if X.shape[1] == Wq.shape[0] == Wq.shape[1]
+        else (X @ Wq.T, X @ Wk.T, X @ Wv.T))
+    assert (out.status, out.mistake) == ("failed", "linear_forgot_T"), capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# permutation equivariance (restore the original output)
+# ---------------------------------------------------------------------------
+
+def test_permuted_cases_really_are_computed_outputs():
     # the fact the exercise teaches, checked on the checker's own cases
     for case in checks._ch01_permuted_cases():
-        Z, perm = case.args
-        assert np.allclose(case.expected, Z[perm])
-        assert not np.allclose(case.expected, Z[np.argsort(perm)])  # inverse is a different answer
+        Z_new, perm = case.args
+        assert np.allclose(case.expected, Z_new[np.argsort(perm)])
+        assert not np.allclose(case.expected, Z_new[perm])  # the forward direction is a different answer
 
 
 def test_reference_permutation_passes(capsys):
@@ -86,28 +144,38 @@ def test_reference_permutation_passes(capsys):
 
 
 def test_permutation_starter_pending(capsys):
-    def my_permuted_output(Z, perm):
+    def my_original_output(Z_new, perm):
         return None
-    checks.check_permuted_output(my_permuted_output)
+    checks.check_permuted_output(my_original_output)
     assert capsys.readouterr().out.startswith("⏳ 还没完成")
 
 
-def _loop_answer(Z, perm):
-    out = np.empty_like(Z)
+def _loop_answer(Z_new, perm):
+    out = np.empty_like(Z_new)
     for i, p in enumerate(perm):
-        out[i] = Z[p]
+        out[p] = Z_new[i]
+    return out
+
+
+def _loop_forward(Z_new, perm):
+    out = np.empty_like(Z_new)
+    for i, p in enumerate(perm):
+        out[i] = Z_new[p]
     return out
 
 
 PERM_CASES = [
     (_loop_answer, "passed", None),
-    (lambda Z, perm: np.take(Z, perm, axis=0), "passed", None),
-    (lambda Z, perm: Z, "failed", "perm_unchanged"),
-    (lambda Z, perm: Z.copy(), "failed", "perm_unchanged"),
-    (lambda Z, perm: Z[np.argsort(perm)], "failed", "perm_inverse"),
-    (lambda Z, perm: Z[:, perm], "failed", "perm_columns"),
-    (lambda Z, perm: Z[::-1], "failed", None),
-    (lambda Z, perm: Z[perm].T, "failed", None),
+    (lambda Z_new, perm: Z_new[np.argsort(perm)], "passed", None),
+    (lambda Z_new, perm: np.take(Z_new, np.argsort(perm), axis=0), "passed", None),
+    (lambda Z_new, perm: Z_new, "failed", "perm_unchanged"),
+    (lambda Z_new, perm: Z_new.copy(), "failed", "perm_unchanged"),
+    (lambda Z_new, perm: Z_new[perm], "failed", "perm_wrong_direction"),
+    (_loop_forward, "failed", "perm_wrong_direction"),
+    (lambda Z_new, perm: Z_new[:, perm], "failed", "perm_columns"),
+    (lambda Z_new, perm: Z_new[:, np.argsort(perm)], "failed", "perm_columns"),
+    (lambda Z_new, perm: Z_new[::-1], "failed", None),
+    (lambda Z_new, perm: Z_new[np.argsort(perm)].T, "failed", None),
 ]
 
 
@@ -122,6 +190,7 @@ def test_permutation_mistakes(fn, status, verdict, capsys):
 
 #: this chapter's catalogue, read by tests/test_checks.py (every hint must be exercised somewhere)
 MISTAKES = [("qkv_shapes", a, v) for a, v in SHAPE_CASES if v] + \
+    [("qkv_projection_linear", f, v) for f, _, v in LINEAR_CASES if v] + \
     [("permuted_output", f, v) for f, _, v in PERM_CASES if v]
 
 
@@ -142,7 +211,7 @@ def _exercise_cells(name):
     return [c for c in cells if c["cell_type"] == "code" and "checks.check_" in "".join(c["source"])]
 
 
-@pytest.mark.parametrize("name, n_checked", [("01_tokens_to_qkv.ipynb", 3), ("02_dot_product_scores.ipynb", 3)])
+@pytest.mark.parametrize("name, n_checked", [("01_tokens_to_qkv.ipynb", 3), ("02_dot_product_scores.ipynb", 2)])
 def test_committed_exercises_are_pending_and_starters_do_not_dictate(name, n_checked):
     """A predict-first exercise must not show its answer before the learner predicts."""
     cells = _exercise_cells(name)
@@ -151,5 +220,5 @@ def test_committed_exercises_are_pending_and_starters_do_not_dictate(name, n_che
         src = "".join(cell["source"])
         text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
         assert text.startswith("⏳"), (src, text)
-        for formula in ("@", "K.T", "swapaxes", "perm]", "(10, 512)", '["k2", "k1", "k3"]', '["k1", "k3", "k2"]', "np.dot"):
+        for formula in ("@", ".T", "K.T", "swapaxes", "perm]", "argsort", "(10, 512)", '["k2", "k1", "k3"]', '["k1", "k3", "k2"]', "np.dot"):
             assert formula not in src, (formula, src)

@@ -183,77 +183,156 @@ def mha_softmax_axis0(X, W_Q, W_K, W_V, W_O, h):
     return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
 
 
+def mha_tril_strict(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)
+    s = np.where(np.tril(np.ones((n, n), dtype=bool), k=-1), s, -np.inf)    # diagonal excluded: row 0 all -inf
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_tril_strict_big_negative(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)
+    s = np.where(np.tril(np.ones((n, n), dtype=bool), k=-1), s, -1e9)        # row 0: uniform instead of nan
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_mask_multiply(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h) * np.tril(np.ones((n, n)))  # scores × 0 is not a mask
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_mask_fill_zero(X, W_Q, W_K, W_V, W_O, h):
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = np.where(np.tril(np.ones((n, n), dtype=bool)), Q @ K.swapaxes(-1, -2) / np.sqrt(d // h), 0.0)
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def mha_tril_strict_and_wrong_scale(X, W_Q, W_K, W_V, W_O, h):
+    """Two mistakes at once: nothing in the catalogue reproduces it; the nan must not be called an overflow."""
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d)
+    s = np.where(np.tril(np.ones((n, n), dtype=bool), k=-1), s, -np.inf)
+    return (_softmax(s) @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
 # ---------------------------------------------------------------------------
-# exercise 2: parameter count
+# exercise 2: parameter count with a freely chosen d_head (h·d_head need not be d_model)
 # ---------------------------------------------------------------------------
 
-def params_forgot_w_o(d_model, n_heads, bias):
-    return 3 * d_model ** 2 + (3 * d_model if bias else 0)
+def params_reused_4d2(d_model, n_heads, d_head, bias):
+    return 4 * d_model ** 2 + (4 * d_model if bias else 0)              # the chapter's formula, reused
 
 
-def params_per_head_square(d_model, n_heads, bias):
-    d_head = d_model // n_heads
-    return n_heads * 4 * d_head * d_head + (4 * d_model if bias else 0)
+def params_forgot_w_o(d_model, n_heads, d_head, bias):
+    inner = n_heads * d_head
+    return 3 * d_model * inner + (3 * inner if bias else 0)
 
 
-def params_times_h(d_model, n_heads, bias):
-    return n_heads * 4 * d_model * d_model + (4 * d_model if bias else 0)
+def params_w_o_square(d_model, n_heads, d_head, bias):
+    inner = n_heads * d_head
+    return 3 * d_model * inner + d_model * d_model + (3 * inner + d_model if bias else 0)
 
 
-def params_no_bias(d_model, n_heads, bias):
-    return 4 * d_model * d_model
+def params_one_head(d_model, n_heads, d_head, bias):
+    return 4 * d_model * d_head + (3 * d_head + d_model if bias else 0)
 
 
-def params_bias_per_head(d_model, n_heads, bias):
-    return 4 * d_model * d_model + (4 * (d_model // n_heads) if bias else 0)
+def params_per_head_square(d_model, n_heads, d_head, bias):
+    return n_heads * 4 * d_head * d_head + (3 * n_heads * d_head + d_model if bias else 0)
 
 
-def params_always_bias(d_model, n_heads, bias):
-    return 4 * d_model * d_model + 4 * d_model
+def params_no_bias(d_model, n_heads, d_head, bias):
+    return 4 * d_model * n_heads * d_head
 
 
-def params_float(d_model, n_heads, bias):
-    return 4.0 * d_model ** 2 + (4.0 * d_model if bias else 0.0)   # right, as a float: accepted
+def params_bias_all_d_model(d_model, n_heads, d_head, bias):
+    return 4 * d_model * n_heads * d_head + (4 * d_model if bias else 0)
 
 
-def params_string(d_model, n_heads, bias):
+def params_bias_all_inner(d_model, n_heads, d_head, bias):
+    return 4 * d_model * n_heads * d_head + (4 * n_heads * d_head if bias else 0)
+
+
+def params_always_bias(d_model, n_heads, d_head, bias):
+    inner = n_heads * d_head
+    return 4 * d_model * inner + 3 * inner + d_model
+
+
+def params_float(d_model, n_heads, d_head, bias):
+    inner = n_heads * d_head
+    return 4.0 * d_model * inner + (3.0 * inner + d_model if bias else 0.0)   # right, as a float: accepted
+
+
+def params_shapes_written_out(d_model, n_heads, d_head, bias):
+    shapes = [(d_model, n_heads * d_head)] * 3 + [(n_heads * d_head, d_model)]   # right
+    total = sum(r * c for r, c in shapes)
+    if bias:
+        total += sum(c for _, c in shapes)
+    return total
+
+
+def params_string(d_model, n_heads, d_head, bias):
     return str(4 * d_model ** 2)
 
 
 # ---------------------------------------------------------------------------
-# exercise 3: keep-mask -> torch masked-out mask
+# exercise 3: (b, n, n) keep-mask -> nn.MultiheadAttention's 3-D attn_mask (b·h, n, n)
 # ---------------------------------------------------------------------------
 
-def torch_same(keep):
-    return keep.copy()
+def torch_not_inverted(keep, n_heads):
+    return np.repeat(keep, n_heads, axis=0)
 
 
-def torch_additive(keep):
-    return np.where(keep, 0.0, -np.inf)
+def torch_tile(keep, n_heads):
+    return np.tile(~keep, (n_heads, 1, 1))                              # heads-major: wrong order
 
 
-def torch_int(keep):
-    return 1 - keep.astype(int)
+def torch_concat_heads(keep, n_heads):
+    return np.concatenate([~keep] * n_heads, axis=0)                    # the same wrong order as tile
 
 
-def torch_transposed(keep):
-    return ~np.swapaxes(keep, -1, -2) if keep.ndim >= 2 else ~keep
+def torch_no_repeat(keep, n_heads):
+    return ~keep                                                        # (b, n, n)
 
 
-def torch_minus(keep):
-    return -keep
+def torch_4d(keep, n_heads):
+    return np.broadcast_to(~keep[:, None], (keep.shape[0], n_heads, *keep.shape[1:])).copy()
 
 
-def torch_not(keep):
-    return not keep
+def torch_additive(keep, n_heads):
+    return np.repeat(np.where(keep, 0.0, -np.inf), n_heads, axis=0)
 
 
-def torch_logical_not(keep):
-    return np.logical_not(keep)  # right
+def torch_int(keep, n_heads):
+    return np.repeat(1 - keep.astype(int), n_heads, axis=0)
 
 
-def torch_eq_false(keep):
-    return keep == False  # noqa: E712  (right)
+def torch_transposed(keep, n_heads):
+    return np.repeat(~keep.swapaxes(-1, -2), n_heads, axis=0)
+
+
+def torch_minus(keep, n_heads):
+    return np.repeat(-keep, n_heads, axis=0)
+
+
+def torch_not(keep, n_heads):
+    return np.repeat(not keep, n_heads, axis=0)
+
+
+def torch_logical_not(keep, n_heads):
+    return np.logical_not(keep).repeat(n_heads, axis=0)                 # right
+
+
+def torch_broadcast_reshape(keep, n_heads):
+    b, n, _ = keep.shape
+    return np.broadcast_to((keep == False)[:, None], (b, n_heads, n, n)).reshape(b * n_heads, n, n)  # noqa: E712 right
 
 
 MISTAKES = [
@@ -262,6 +341,10 @@ MISTAKES = [
     ("multi_head_attention", mha_interleaved, "mh_wrong_axis_order"),
     ("multi_head_attention", mha_interleaved_split_only, "mh_wrong_axis_order"),
     ("multi_head_attention", mha_triu, "mask_upper"),
+    ("multi_head_attention", mha_tril_strict, "mh_mask_no_diagonal"),
+    ("multi_head_attention", mha_tril_strict_big_negative, "mh_mask_no_diagonal"),
+    ("multi_head_attention", mha_mask_multiply, "mh_mask_zero_scores"),
+    ("multi_head_attention", mha_mask_fill_zero, "mh_mask_zero_scores"),
     ("multi_head_attention", mha_sqrt_d_model, "mh_scaled_by_d_model"),
     ("multi_head_attention", mha_no_w_o, "mh_forgot_w_o"),
     ("multi_head_attention", mha_no_mask, "forgot_mask"),
@@ -272,13 +355,20 @@ MISTAKES = [
     ("multi_head_attention", mha_wrong_transpose_both, "mh_wrong_transpose"),
     ("multi_head_attention", mha_returns_tuple, "returned_tuple"),
     ("multi_head_attention", mha_softmax_axis0, "softmax_wrong_axis"),
+    ("mha_param_count", params_reused_4d2, "params_assumes_d_model"),
     ("mha_param_count", params_forgot_w_o, "params_forgot_w_o"),
+    ("mha_param_count", params_w_o_square, "params_w_o_square"),
+    ("mha_param_count", params_one_head, "params_one_head"),
     ("mha_param_count", params_per_head_square, "params_per_head_square"),
-    ("mha_param_count", params_times_h, "params_times_h"),
     ("mha_param_count", params_no_bias, "params_bias_missing"),
-    ("mha_param_count", params_bias_per_head, "params_bias_wrong"),
+    ("mha_param_count", params_bias_all_d_model, "params_bias_wrong"),
+    ("mha_param_count", params_bias_all_inner, "params_bias_wrong"),
     ("mha_param_count", params_always_bias, "params_bias_when_false"),
-    ("torch_mask", torch_same, "torch_mask_not_inverted"),
+    ("torch_mask", torch_not_inverted, "torch_mask_not_inverted"),
+    ("torch_mask", torch_tile, "torch_mask_tile"),
+    ("torch_mask", torch_concat_heads, "torch_mask_tile"),
+    ("torch_mask", torch_no_repeat, "torch_mask_no_repeat"),
+    ("torch_mask", torch_4d, "torch_mask_4d"),
     ("torch_mask", torch_additive, "torch_mask_additive"),
     ("torch_mask", torch_int, "torch_mask_not_bool"),
     ("torch_mask", torch_transposed, "torch_mask_transposed"),
@@ -297,7 +387,8 @@ def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
     assert others == [], (others, out)
 
 
-@pytest.mark.parametrize("fn", [params_float, torch_logical_not, torch_eq_false], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fn", [params_float, params_shapes_written_out, torch_logical_not, torch_broadcast_reshape],
+                         ids=lambda f: f.__name__)
 def test_other_right_answers_pass(fn, capsys):
     checker = CHECKERS["mha_param_count" if fn.__name__.startswith("params") else "torch_mask"]
     checker(fn)
@@ -314,9 +405,8 @@ def test_calling_the_course_implementation_is_not_accepted(capsys):
     checks.check_multi_head_attention(my_mha)
     out = _out(capsys)
     assert out.startswith("❌") and checks.HINTS["uses_course_impl"][:10] in out, out
-    checks.check_torch_mask(lambda keep: mh.to_torch_mask(keep))
-    out = _out(capsys)
-    assert out.startswith("❌") and "to_torch_mask" in out, out
+    checks.check_torch_mask(lambda keep, n_heads: np.repeat(mh.to_torch_mask(keep), n_heads, axis=0))
+    assert _out(capsys).startswith("✅")   # negating with the course's helper is fine; the exercise is the layout
 
 
 def test_strict_mode_raises(capsys):
@@ -332,6 +422,7 @@ def test_wrong_type_is_not_accepted(capsys):
 
 def test_every_ch09_hint_is_exercised():
     ch09 = {k for k in checks.HINTS if k.startswith(("mh_", "params_", "torch_mask_"))}
+    assert {"mh_mask_no_diagonal", "mh_mask_zero_scores", "params_assumes_d_model", "torch_mask_tile"} <= ch09
     used = {hint for _, _, hint in MISTAKES}
     assert ch09 <= used, ch09 - used
 
@@ -347,3 +438,23 @@ def test_cases_are_not_saturated():
         n = X.shape[1]
         if n > 2:
             assert w[..., 2:, :].max() < 0.99, case.label
+
+
+def test_nan_from_a_fully_masked_row_is_not_called_an_overflow(capsys):
+    """−inf − (−inf) gives only an "invalid value" warning: the verdict must not blame a naive softmax."""
+    checks.check_multi_head_attention(mha_tril_strict_and_wrong_scale)
+    out = _out(capsys)
+    assert out.startswith("❌"), out
+    assert checks.HINTS["softmax_overflow"] not in out, out
+    assert checks.HINTS["nonfinite"] in out, out
+
+
+def test_torch_mask_answer_matches_nn_multiheadattention_layout():
+    """The reference answer puts sentence i's heads at rows i·h … (i+1)·h−1 (what PyTorch expects;
+    tests/test_torch_crosscheck.py checks it against torch itself when torch is installed)."""
+    keep = checks._torch_mask_cases()[0].args[0]
+    out = solutions.torch_mask(keep, 3)
+    assert out.shape == (6, 4, 4) and out.dtype == bool
+    for i in range(2):
+        for j in range(3):
+            assert np.array_equal(out[i * 3 + j], ~keep[i])

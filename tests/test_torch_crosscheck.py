@@ -18,7 +18,10 @@ What is checked (the rows of chapter 09's table):
 * ``need_weights=True, average_attn_weights=False`` gives the (b, h, n, n) weights;
   the default (average) gives their mean over heads;
 * ``F.scaled_dot_product_attention``: boolean ``attn_mask`` True = takes part (same as the
-  course), ``is_causal=True`` = the course's ``causal_mask``.
+  course), ``is_causal=True`` = the course's ``causal_mask``;
+* a (b, n, n) mask per sentence goes into ``nn.MultiheadAttention`` as (b·h, n, n), sentence-major;
+* a floating-point ``attn_mask`` is added to the scores;
+* a fully masked row: 0 in the course and in SDPA, NaN in ``nn.MultiheadAttention`` (need_weights=True).
 """
 
 from __future__ import annotations
@@ -129,7 +132,9 @@ def test_sdpa_after_course_split_heads_equals_course_layer():
 
 
 def test_fully_masked_row_conventions_differ():
-    """Documented difference: a query with no allowed key gives zeros in the course, NaN in nn.MultiheadAttention."""
+    """The bridge table's last row: a query with no allowed key gives zeros in the course and in
+    F.scaled_dot_product_attention, NaN in nn.MultiheadAttention with the default need_weights=True
+    (need_weights=False may take another implementation path, so the table says not to rely on it)."""
     n, d = 3, 4
     layer = _layer(d, 2, False, seed=13)
     x = np.random.default_rng(5).standard_normal((1, n, d))
@@ -141,6 +146,57 @@ def test_fully_masked_row_conventions_differ():
         zt, _ = _torch_mha(layer)(_t(x), _t(x), _t(x), attn_mask=torch.from_numpy(mh.to_torch_mask(keep)))
     assert torch.isnan(zt[0, 0]).all()
     _report("rows with at least one allowed key", np.abs(z[0, 1:] - zt.numpy()[0, 1:]).max())
+    q, k, v = (np.random.default_rng(6 + i).standard_normal((1, 2, n, 3)) for i in range(3))
+    zc, _ = h.scaled_dot_product_attention(q, k, v, mask=keep)
+    zs = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), attn_mask=torch.from_numpy(keep)).numpy()
+    assert np.all(zs[..., 0, :] == 0) and np.all(zc[..., 0, :] == 0), zs[..., 0, :]
+    _report("F.scaled_dot_product_attention, a fully masked row included (0 in both)", np.abs(zc - zs).max())
+
+
+def test_3d_attn_mask_is_sentence_major():
+    """The bridge table's (b, n, n) row and exercise 3: nn.MultiheadAttention rejects a (b, n, n) attn_mask;
+    it wants (b·h, n, n) with sentence i's heads at rows i·h … (i+1)·h−1 (np.repeat, not np.tile)."""
+    from helpers import solutions
+
+    b, n, d, heads = 3, 5, 8, 2
+    layer = _layer(d, heads, True, seed=17)
+    x = np.random.default_rng(7).standard_normal((b, n, d))
+    keep = h.padding_mask([5, 3, 2], n) & h.causal_mask(n)            # (b, n, n): every sentence its own mask
+    z, w = layer.forward(x, mask=keep)
+    m = _torch_mha(layer)
+    with torch.no_grad():
+        with pytest.raises(RuntimeError, match=r"3D attn_mask"):
+            m(_t(x), _t(x), _t(x), attn_mask=torch.from_numpy(~keep))
+        zt, wt = m(_t(x), _t(x), _t(x), attn_mask=torch.from_numpy(solutions.torch_mask(keep, heads)),
+                   need_weights=True, average_attn_weights=False)
+        z_tile, _ = m(_t(x), _t(x), _t(x), attn_mask=torch.from_numpy(np.tile(~keep, (heads, 1, 1))))
+    assert np.array_equal(solutions.torch_mask(keep, heads), np.repeat(~keep, heads, axis=0))
+    assert np.abs(z - z_tile.numpy()).max() > 1e-3, "np.tile's order should NOT match"
+    _report("nn.MultiheadAttention 3-D attn_mask np.repeat(~keep, h, axis=0)",
+            max(np.abs(z - zt.numpy()).max(), np.abs(w - wt.numpy()).max()))
+
+
+def test_float_attn_mask_is_added_to_the_scores():
+    """The bridge table's float-mask row: a floating-point attn_mask is ADDED to the scores (0 / −inf),
+    in both APIs; for SDPA it means the opposite of a boolean mask's True."""
+    rng = np.random.default_rng(8)
+    b, heads, n, dh = 2, 2, 4, 3
+    q, k, v = (rng.standard_normal((b, heads, n, dh)) for _ in range(3))
+    keep = h.causal_mask(n)
+    additive = np.where(keep, 0.0, -np.inf)
+    z, _ = h.scaled_dot_product_attention(q, k, v, mask=keep)
+    zs = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), attn_mask=_t(additive)).numpy()
+    bias = rng.standard_normal((n, n))                                  # any float mask is a score bias
+    zb = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), attn_mask=_t(bias)).numpy()
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(dh) + bias
+    zb_ref = h.softmax(s) @ v
+    layer = _layer(8, 2, False, seed=19)
+    x = rng.standard_normal((b, n, 8))
+    zl, _ = layer.forward(x, mask=keep)
+    with torch.no_grad():
+        zm, _ = _torch_mha(layer)(_t(x), _t(x), _t(x), attn_mask=_t(additive))
+    _report("float attn_mask (0 / -inf, and an arbitrary bias) is added to the scores",
+            max(np.abs(z - zs).max(), np.abs(zb - zb_ref).max(), np.abs(zl - zm.numpy()).max()))
 
 
 def test_chapter_code_shown_as_text_runs_and_agrees():

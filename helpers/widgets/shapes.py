@@ -34,8 +34,8 @@ def _grid_block(M, name, row_labels, limit, cell_px):
     ann = max(n, m) <= 8 and cell_px >= 30
     return heatmap_html(M, row_labels, [str(j) for j in range(m)], cmap=plots.DIVERGING_CMAP,
                         vmin=-limit, vmax=limit, annotate=ann, digits=1, cell_px=cell_px,
-                        title=f"{name}  ({n} × {m})", xlabel="输出维度" if name == "W_Q" else "维度",
-                        ylabel="输入维度" if name == "W_Q" else "", colorbar=False)
+                        title=f"{name}  ({n} × {m})", xlabel="输出分量编号" if name == "W_Q" else "分量编号",
+                        ylabel="输入分量编号" if name == "W_Q" else "", colorbar=False)
 
 
 class QKVShapesPanel(Panel):
