@@ -8,6 +8,8 @@ shows numbers as text, those numbers must change.  Keypress → new view
 displayed latency is measured in the page (performance.now() at keydown, last
 DOM mutation or image load of the view) and written to
 ``artifacts/browser_latency.json`` (by conftest.py); timings are reported, never asserted.
+The panels of chapter 10 (head view and model view of the trained model) get the
+same six presses in the chapter itself.
 """
 
 from __future__ import annotations
@@ -70,3 +72,31 @@ def test_slider_moves_view(panel, lab, panels_page):
     assert all(p["before"]["nNumbers"] for p in m["presses"]), f"{panel}: shows no numbers next to its figure"
     stuck = [p["key"] for p in m["presses"] if p["before"]["numbers"] == p["after"]["numbers"]]
     assert not stuck, f"{panel}: the numbers shown did not change after {stuck}"
+
+
+CH10 = ld.NOTEBOOKS / "10_induction_heads.ipynb"
+
+
+@pytest.mark.skipif(not CH10.exists(), reason="chapter 10 (head view of the trained model) is not there yet")
+def test_ch10_head_view_keypresses(lab):
+    """Chapter 10's head-view / model-view panels on the trained model, six presses each (like the panels above)."""
+    lab.open(f"notebooks/{CH10.name}")
+    try:
+        state = lab.run_all(timeout=180)
+        assert not [c["bad"] for c in state["cells"] if c["bad"]], "chapter 10 raised or wrote to stderr"
+        rep = lab.wait_widgets(timeout=30)
+        cells = [c["index"] for c in rep["cells"] if c["expected"] and c["sliders"]]
+        assert cells, "chapter 10 shows no panel with a slider"
+        for index in cells:
+            area = lab.cell_locator(index).locator(".jp-Cell-outputArea")
+            m = ld.measure_panel(lab.page, area)
+            name = f"ch10 cell {index}"
+            RESULTS["panels"][name] = {"median_ms": m["median_ms"], "latencies_ms": m["latencies_ms"],
+                                       "keys": [p["key"] for p in m["presses"]]}
+            print(f"{name}: keypress -> view latency median {m['median_ms']} ms, all {m['latencies_ms']}")
+            for p in m["presses"]:
+                assert p["before"]["readouts"] != p["after"]["readouts"], f"{name}: {p['key']} did not move the slider"
+                assert p["before"]["view"] != p["after"]["view"], f"{name}: {p['key']} did not change the view"
+                assert p["before"]["numbers"] != p["after"]["numbers"], f"{name}: the numbers shown did not change"
+    finally:
+        lab.close_notebook()
