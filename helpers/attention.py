@@ -48,129 +48,25 @@ __all__ = [
 ]
 
 
+from . import validation as _v  # noqa: E402
+
 # ---------------------------------------------------------------------------
-# validation
+# validation: the rules live in helpers.validation (one rule per function); the
+# short private names below are what this module and its neighbours call.
 # ---------------------------------------------------------------------------
 
-def _shape(a) -> str:
-    return str(tuple(np.shape(a)))
-
-
-def _first_index(condition: np.ndarray) -> tuple:
-    """Index (as a tuple of ints) of the first ``True`` entry of ``condition``."""
-    return tuple(int(i) for i in np.argwhere(condition)[0])
-
-
-def _as_float_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a float array (float32 kept, everything else float64).
-
-    Raises ``TypeError`` for non-numeric, boolean or complex data; the values
-    themselves are not checked (see :func:`_as_real_array`).
-    """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc})") from None
-    if arr.dtype == object:
-        # e.g. ragged lists or lists containing None / strings
-        raise TypeError(
-            f"{name} must be a rectangular array of real numbers; got an object array of shape "
-            f"{_shape(arr)} (ragged rows or non-numeric entries?)"
-        )
-    if arr.dtype.kind == "b":
-        raise TypeError(f"{name} must hold real numbers, not booleans (dtype bool, shape {_shape(arr)})")
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must hold real numbers; got dtype {arr.dtype} with shape {_shape(arr)}"
-        )
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float64)
-    return arr
-
-
-def _as_real_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a float array (float32 kept, everything else float64).
-
-    Raises ``TypeError`` for non-numeric, boolean or complex data and
-    ``ValueError`` for NaN / inf entries.
-    """
-    arr = _as_float_array(x, name)
-    if not np.all(np.isfinite(arr)):
-        bad = _first_index(~np.isfinite(arr))
-        raise ValueError(
-            f"{name} contains NaN or inf (first at index {bad}: {arr[bad]!r}); shape {_shape(arr)}"
-        )
-    return arr
-
-
-def _check_matrix_stack(arr: np.ndarray, name: str, dims: str) -> None:
-    """Require ``arr`` to be ``(..., rows, cols)`` with no empty dimension."""
-    if arr.ndim < 2:
-        raise ValueError(
-            f"{name} must have at least 2 dimensions {dims} (rows = tokens); got shape {_shape(arr)}. "
-            f"A single vector v can be written as v[None, :] (shape (1, {arr.shape[-1] if arr.ndim else 1}))."
-        )
-    if arr.size == 0:
-        raise ValueError(
-            f"{name} is empty: shape {_shape(arr)}; every sequence needs at least one token and "
-            f"every vector at least one component"
-        )
-
-
-def _check_positive_number(x, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {x!r} of type {type(x).__name__}")
-    x = float(x)
-    if not np.isfinite(x) or x <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
-    return x
-
-
-def _check_positive_int(n, name: str) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {n!r} of type {type(n).__name__}")
-    if n <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n}")
-    return int(n)
-
-
-def _check_index(i, n: int, name: str, what: str) -> int:
-    """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
-    if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):
-        raise TypeError(f"{name} must be an int index, got {i!r}")
-    if not -n <= i < n:
-        raise ValueError(f"{name}={i} is out of range for {n} {what}")
-    return int(i) % n
-
-
-def _broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"the leading (batch/head) dimensions of {name_a} {_shape(a)} and {name_b} {_shape(b)} "
-            f"cannot be broadcast together: {a.shape[:-2]} vs {b.shape[:-2]}"
-        ) from None
-
-
-def _as_mask(mask, scores_shape: tuple, what: str = "scores") -> np.ndarray:
-    """Validate a boolean mask that must broadcast to ``scores_shape`` (named ``what`` in errors)."""
-    arr = np.asarray(mask)
-    if arr.dtype.kind != "b":
-        raise TypeError(
-            f"mask must be a boolean array (True = may attend, False = blocked); got dtype "
-            f"{arr.dtype} with shape {_shape(arr)}. Use e.g. mask.astype(bool) or causal_mask(n)."
-        )
-    try:
-        target = np.broadcast_shapes(arr.shape, scores_shape)
-    except ValueError:
-        target = None
-    if target != tuple(scores_shape):
-        raise ValueError(
-            f"mask of shape {_shape(arr)} cannot be broadcast to the {what}' shape "
-            f"{tuple(scores_shape)} (..., n_q, n_k)"
-        )
-    return arr
+from .validation import (  # noqa: E402
+    as_float_array as _as_float_array,
+    as_mask as _as_mask,
+    as_real_array as _as_real_array,
+    broadcast_batch as _broadcast_batch,
+    check_index as _check_index,
+    check_matrix_stack as _check_matrix_stack,
+    check_positive_int as _check_positive_int,
+    check_positive_number as _check_positive_number,
+    first_index as _first_index,
+    shape_str as _shape,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -204,54 +100,22 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     nothing mathematically (softmax is shift invariant) but keeps every
     exponent ``<= 0``, so ``exp`` can never overflow.
     """
-    temperature = _check_positive_number(temperature, "temperature")
-    arr = _as_float_array(x, "softmax input")  # -inf (masked) is allowed here, so not _as_real_array
-    if arr.ndim == 0:
-        raise ValueError("softmax input must have at least 1 dimension; got a scalar")
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an int, got {axis!r} of type {type(axis).__name__}")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of range for softmax input of shape {_shape(arr)}")
-    if arr.shape[axis] == 0:
-        raise ValueError(f"softmax over an empty axis {axis}: input shape {_shape(arr)}")
-    if np.isnan(arr).any():
-        bad = _first_index(np.isnan(arr))
-        raise ValueError(f"softmax input contains NaN (first at index {bad}); shape {_shape(arr)}")
-    if np.isposinf(arr).any():
-        bad = _first_index(np.isposinf(arr))
-        raise ValueError(
-            f"softmax input contains +inf (first at index {bad}); shape {_shape(arr)}. "
-            f"Only -inf (= masked out) is allowed."
-        )
-    m = np.max(arr, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0).astype(arr.dtype)  # all -inf slice: shift by 0
+    x, axis, temperature = _v.check_softmax_input(x, axis, temperature)
+    s_max = np.max(x, axis=axis, keepdims=True)                  # largest score of each slice
+    s_max = np.where(np.isfinite(s_max), s_max, 0)              # an all -inf slice: shift by 0
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        # x - max <= 0 always; it may overflow to -inf for |x| ~ 1e308, which exp maps to 0.
-        # (the division is done in float64 so that a tiny temperature cannot round to 0 in float32)
-        z = (arr - m).astype(np.float64) / temperature
-        e = np.exp(z)
-    total = np.sum(e, axis=axis, keepdims=True)
-    out = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
-    return out.astype(arr.dtype, copy=False)
+        # x − s_max ≤ 0, so exp never overflows (|x| ~ 1e308 may give −inf, which exp maps to 0);
+        # divided in float64 so that a tiny temperature cannot round to 0 in float32
+        e = np.exp((x - s_max).astype(np.float64) / temperature)  # same shape as x
+    total = np.sum(e, axis=axis, keepdims=True)                  # one sum per slice
+    out = np.divide(e, total, out=np.zeros_like(e), where=total > 0)  # an all -inf slice stays 0
+    return out.astype(x.dtype, copy=False)
+
 
 
 # ---------------------------------------------------------------------------
 # the four steps
 # ---------------------------------------------------------------------------
-
-def _validate_qk(query, key):
-    q = _as_real_array(query, "query")
-    k = _as_real_array(key, "key")
-    _check_matrix_stack(q, "query", "(..., n_q, d_k)")
-    _check_matrix_stack(k, "key", "(..., n_k, d_k)")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"query and key must have the same vector length d_k: query has d_k={q.shape[-1]} "
-            f"(shape {_shape(q)}), key has d_k={k.shape[-1]} (shape {_shape(k)})"
-        )
-    _broadcast_batch("query", q, "key", k)
-    return q, k
-
 
 def _scores_unchecked(q: np.ndarray, k: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
@@ -277,8 +141,8 @@ def attention_scores(query, key) -> np.ndarray:
     numpy.ndarray, shape (..., n_q, n_k)
         ``scores[..., i, j] = query[..., i, :] · key[..., j, :]``.
     """
-    q, k = _validate_qk(query, key)
-    return _scores_unchecked(q, k)
+    q, k = _v.check_query_key(query, key)
+    return _scores_unchecked(q, k)                               # (..., n_q, d_k) @ (..., d_k, n_k)
 
 
 def scale_scores(scores, d_k) -> np.ndarray:
@@ -297,8 +161,8 @@ def scale_scores(scores, d_k) -> np.ndarray:
         ``scores / sqrt(d_k)``, same shape and float dtype.
     """
     d_k = _check_positive_int(d_k, "d_k")
-    s = _as_real_array(scores, "scores")
-    return s / s.dtype.type(np.sqrt(d_k))
+    s = _v.check_scores(scores)
+    return s / s.dtype.type(np.sqrt(d_k))                        # same shape, same float dtype
 
 
 def attention_weights(scores, mask=None) -> np.ndarray:
@@ -319,13 +183,11 @@ def attention_weights(scores, mask=None) -> np.ndarray:
         The attention weights alpha; every row with at least one allowed key
         sums to 1.
     """
-    s = _as_real_array(scores, "scores")
-    if s.ndim < 1 or s.size == 0:
-        raise ValueError(f"scores must be a non-empty array (..., n_q, n_k); got shape {_shape(s)}")
+    s = _v.check_scores(scores)                                  # (..., n_q, n_k)
     if mask is not None:
         m = _as_mask(mask, s.shape)
-        s = np.where(m, s, -np.inf).astype(s.dtype)
-    return softmax(s, axis=-1)
+        s = np.where(m, s, -np.inf).astype(s.dtype)              # blocked keys: score −∞ → weight 0
+    return softmax(s, axis=-1)                                   # each row sums to 1 over the keys
 
 
 def weighted_sum(weights, value) -> np.ndarray:
@@ -341,17 +203,8 @@ def weighted_sum(weights, value) -> np.ndarray:
     numpy.ndarray, shape (..., n_q, d_v)
         ``Z[..., i, :] = sum_j weights[..., i, j] * value[..., j, :]``.
     """
-    w = _as_real_array(weights, "weights")
-    v = _as_real_array(value, "value")
-    _check_matrix_stack(w, "weights", "(..., n_q, n_k)")
-    _check_matrix_stack(v, "value", "(..., n_k, d_v)")
-    if w.shape[-1] != v.shape[-2]:
-        raise ValueError(
-            f"weights have n_k={w.shape[-1]} columns (shape {_shape(w)}) but value has "
-            f"n_k={v.shape[-2]} rows (shape {_shape(v)}); there must be one value row per key"
-        )
-    _broadcast_batch("weights", w, "value", v)
-    return w @ v
+    w, v = _v.check_weights_value(weights, value)
+    return w @ v                                                 # (..., n_q, n_k) @ (..., n_k, d_v)
 
 
 def _one_query_steps(query, key, value, d_k=None):
@@ -397,34 +250,23 @@ def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     float32 inputs give float32 results; any other real dtype is computed in
     float64.
     """
-    q, k = _validate_qk(query, key)
-    v = _as_real_array(value, "value")
-    _check_matrix_stack(v, "value", "(..., n_k, d_v)")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"key and value must describe the same tokens: key has n_k={k.shape[-2]} rows "
-            f"(shape {_shape(k)}), value has n_k={v.shape[-2]} rows (shape {_shape(v)})"
-        )
-    _broadcast_batch("key", k, "value", v)
-    _broadcast_batch("query", q, "value", v)
+    q, k, v = _v.check_query_key_value(query, key, value)       # (..., n_q, d_k), (..., n_k, d_k), (..., n_k, d_v)
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
-    dtype = np.result_type(q, k, v)
-    q, k, v = q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
-    raw = _scores_unchecked(q, k)
+    raw = _scores_unchecked(q, k)                                # Q Kᵀ: (..., n_q, n_k)
     with np.errstate(over="ignore", invalid="ignore"):
-        # ``scale`` stays a Python float (weak scalar), so float32 scores stay float32;
-        # a scale too large for the dtype overflows here instead of warning deep in numpy
-        scores = raw * scale
+        # ``scale`` stays a Python float (weak scalar), so float32 scores stay float32
+        scores = raw * scale                                     # ÷ √d_k by default
     if not np.all(np.isfinite(scores)):
         raise ValueError(
             f"scores × scale overflowed {scores.dtype}: scale={scale!r}, max |Q Kᵀ| = "
             f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
             f"{1.0 / np.sqrt(d_k):.4g})"
         )
-    weights = attention_weights(scores, mask)
-    output = weights @ v
+    weights = attention_weights(scores, mask)                    # α: (..., n_q, n_k), rows sum to 1
+    output = weights @ v                                         # Z = α V: (..., n_q, d_v)
     return output, weights
+
 
 
 # ---------------------------------------------------------------------------
@@ -444,7 +286,8 @@ def causal_mask(n) -> np.ndarray:
     numpy.ndarray of bool, shape (n, n)
     """
     n = _check_positive_int(n, "n")
-    return np.tril(np.ones((n, n), dtype=bool))
+    _v.check_elements((n, n), "causal_mask(n)")
+    return np.tril(np.ones((n, n), dtype=bool))                  # (n, n): key j ≤ query i
 
 
 def padding_mask(lengths, n) -> np.ndarray:
@@ -463,24 +306,20 @@ def padding_mask(lengths, n) -> np.ndarray:
         Broadcastable to ``(batch, n_q, n)``.
     """
     n = _check_positive_int(n, "n")
-    arr = np.asarray(lengths)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"lengths must be integers, got dtype {arr.dtype} ({lengths!r})")
-    if arr.ndim > 1:
-        raise ValueError(f"lengths must be an int or a 1-D sequence of ints, got shape {_shape(arr)}")
-    if (arr < 0).any() or (arr > n).any():
-        raise ValueError(f"every length must be between 0 and n={n}; got {arr.tolist()}")
-    positions = np.arange(n)
-    if arr.ndim == 0:
-        return positions < int(arr)
-    return (positions[None, :] < arr[:, None])[:, None, :]
+    lengths = _v.check_lengths(lengths, n)
+    positions = np.arange(n)                                     # (n,)
+    if lengths.ndim == 0:
+        return positions < int(lengths)                          # (n,)
+    _v.check_elements((len(lengths), n), "padding_mask")
+    return (positions[None, :] < lengths[:, None])[:, None, :]   # (batch, 1, n): broadcasts over queries
+
 
 
 # ---------------------------------------------------------------------------
 # projections, self- and cross-attention
 # ---------------------------------------------------------------------------
 
-def project(x, weight, name: str = "W") -> np.ndarray:
+def project(x, weight, name: str = "W", *, x_name: str = "x") -> np.ndarray:
     """Linear projection ``x @ weight`` with shape checks (rows = tokens).
 
     Parameters
@@ -488,23 +327,16 @@ def project(x, weight, name: str = "W") -> np.ndarray:
     x : array_like, shape (..., n, d_in)
     weight : array_like, shape (d_in, d_out)
     name : str
-        Name used in error messages, e.g. ``"W_Q"``.
+        Name of ``weight`` in error messages, e.g. ``"W_Q"``.
+    x_name : str
+        Name of ``x`` in error messages, e.g. ``"x_query"``.
 
     Returns
     -------
     numpy.ndarray, shape (..., n, d_out)
     """
-    xa = _as_real_array(x, "x")
-    w = _as_real_array(weight, name)
-    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
-    if w.ndim != 2 or w.size == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D matrix (d_in, d_out); got shape {_shape(w)}")
-    if xa.shape[-1] != w.shape[0]:
-        raise ValueError(
-            f"x has d_model={xa.shape[-1]} columns (shape {_shape(xa)}) but {name} expects "
-            f"{w.shape[0]} input rows (shape {_shape(w)})"
-        )
-    return xa @ w
+    xa, w = _v.check_projection(x, weight, name, x_name)
+    return xa @ w                                                # (..., n, d_in) @ (d_in, d_out)
 
 
 def project_qkv(x, w_q, w_k, w_v):
@@ -574,9 +406,9 @@ def cross_attention(x_query, x_context, w_q, w_k, w_v, mask=None, scale=None):
     output : numpy.ndarray, shape (..., n_q, d_v)
     weights : numpy.ndarray, shape (..., n_q, n_k)
     """
-    q = project(x_query, w_q, "W_Q")
-    k = project(x_context, w_k, "W_K")
-    v = project(x_context, w_v, "W_V")
+    q = project(x_query, w_q, "W_Q", x_name="x_query")         # (..., n_q, d_k)
+    k = project(x_context, w_k, "W_K", x_name="x_context")     # (..., n_k, d_k)
+    v = project(x_context, w_v, "W_V", x_name="x_context")     # (..., n_k, d_v)
     return scaled_dot_product_attention(q, k, v, mask=mask, scale=scale)
 
 
@@ -631,7 +463,7 @@ def merge_heads(x) -> np.ndarray:
     a = _as_real_array(x, "x")
     if a.ndim < 3 or a.size == 0:
         raise ValueError(
-            f"merge_heads needs a non-empty (..., h, n, d_head) array with a head axis; got shape {_shape(a)}"
+            f"x must be a non-empty (..., h, n, d_head) array with a head axis for merge_heads; got shape {_shape(a)}"
         )
     a = np.swapaxes(a, -2, -3)
     return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1]).copy()

@@ -15,6 +15,7 @@ import zlib
 import numpy as np
 
 from .attention import _check_positive_int, _check_positive_number
+from . import validation as _v
 
 __all__ = [
     "SEED_EXAMPLE",
@@ -87,8 +88,8 @@ def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     -------
     list of str
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    _v.check_text(text, "text", allow_empty=True)
+    keep_punctuation = _v.check_bool(keep_punctuation, "keep_punctuation")
     if any(ch.isspace() for ch in text.strip()):
         # typed tokens; punctuation glued to a word ("苹果。") is still split off
         tokens = []
@@ -125,26 +126,14 @@ def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     return tokens
 
 
-def _check_tokens(tokens) -> list[str]:
-    if isinstance(tokens, str):
-        raise TypeError(
-            f"tokens must be a list of strings, not one string ({tokens!r}); use tokenize(text) first"
-        )
-    tokens = list(tokens)
-    if not tokens:
-        raise ValueError("tokens is empty; a sequence needs at least one token")
-    for t in tokens:
-        if not isinstance(t, str) or not t:
-            raise TypeError(f"every token must be a non-empty str, got {t!r}")
-    return tokens
+def _check_tokens(tokens, name: str = "tokens") -> list[str]:
+    return _v.check_tokens(tokens, name)
 
 
-def _check_seed(seed, allow_negative: bool = False) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r} of type {type(seed).__name__}")
-    if seed < 0 and not allow_negative:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return int(seed)
+def _check_seed(seed, allow_negative: bool = False, name: str = "seed") -> int:
+    if allow_negative:  # hashed with & 0xFFFFFFFF by the embedding: any 64-bit int is fine
+        return _v.check_int(seed, name, low=-_v.MAX_SEED, high=_v.MAX_SEED)
+    return _v.check_seed(seed, name)
 
 
 def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
@@ -168,6 +157,7 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     tokens = _check_tokens(tokens)
     d_model = _check_positive_int(d_model, "d_model")
     seed = _check_seed(seed, allow_negative=True)
+    _v.check_elements((len(tokens), d_model), "the embedding matrix")
     rows = []
     for t in tokens:
         rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
@@ -194,6 +184,7 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     n_positions = _check_positive_int(n_positions, "n_positions")
     d_model = _check_positive_int(d_model, "d_model")
     base = _check_positive_number(base, "base")
+    _v.check_elements((n_positions, d_model), "the positional encoding")
     pos = np.arange(n_positions)[:, None]
     two_i = np.arange(0, d_model, 2)[None, :]
     angle = pos / np.power(float(base), two_i / d_model)
@@ -219,6 +210,7 @@ def token_inputs(tokens, d_model: int, seed: int = 0, with_position: bool = True
     -------
     numpy.ndarray, shape (len(tokens), d_model)
     """
+    with_position = _v.check_bool(with_position, "with_position")
     x = embed_tokens(tokens, d_model, seed)
     if with_position:
         x = x + positional_encoding(len(x), d_model)
@@ -244,6 +236,7 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
     """
     d_in = _check_positive_int(d_in, "d_in")
     d_out = _check_positive_int(d_out, "d_out")
+    _v.check_elements((d_in, d_out), "the weight matrix")
     rng = np.random.default_rng(_check_seed(seed))
     return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
 
@@ -269,8 +262,10 @@ def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int =
         (``d_v`` defaults to ``d_k``).  Each uses its own seed (seed, seed+1, seed+2),
         so changing ``d_v`` does not change ``W_Q`` or ``W_K``.
     """
-    d_v = d_k if d_v is None else d_v
-    seed = _check_seed(seed)
+    d_model = _check_positive_int(d_model, "d_model")
+    d_k = _check_positive_int(d_k, "d_k")
+    d_v = d_k if d_v is None else _check_positive_int(d_v, "d_v")
+    seed = _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 2)  # seed, seed+1, seed+2 are used
     return (
         init_weights(d_model, d_k, seed),
         init_weights(d_model, d_k, seed + 1),

@@ -1,0 +1,427 @@
+"""Input checks shared by every module of ``helpers``: one rule per function.
+
+The math modules call these first and then read like the lesson.  Every check
+raises ``TypeError`` (wrong kind of thing) or ``ValueError`` (right kind, bad
+value) with a message that starts with the caller's parameter name and says
+what was given, so a learner sees *which* argument is wrong and why.  Nothing
+here converts silently: a bool is not an int, a string is not a list of tokens,
+a 2-D array is not flattened.
+
+This module has no ``__all__``: it is the course's plumbing, not part of a lesson.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Largest size (tokens, dimensions, samples, …) a helper accepts for one axis.  The course's
+#: examples stay far below it; above it the arrays no longer fit a learner's laptop or Binder.
+MAX_SIZE = 100_000
+#: Largest number of elements a helper allocates for one array (8e7 float64 = 640 MB).
+MAX_ELEMENTS = 80_000_000
+#: Largest |value| accepted in arrays that are multiplied together: the square of it times
+#: MAX_SIZE still fits in float64 (max 1.8e308), so Q Kᵀ, X W, α V cannot overflow.
+MAX_ABS = {np.dtype(np.float64): 1e150, np.dtype(np.float32): 1e17}
+#: Largest seed (NumPy's SeedSequence takes any non-negative int; keep it a 64-bit one).
+MAX_SEED = 2 ** 63 - 1
+
+
+def shape_str(a) -> str:
+    """``(3, 4)`` — the shape of ``a`` as written in messages."""
+    return str(tuple(np.shape(a)))
+
+
+def first_index(condition: np.ndarray) -> tuple:
+    """Index (tuple of ints) of the first ``True`` entry of ``condition``."""
+    return tuple(int(i) for i in np.argwhere(condition)[0])
+
+
+def _is_int(n) -> bool:
+    return isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_))
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """``x`` as a new float array (float32 kept, everything else float64); no value checks.
+
+    ``TypeError`` for None, strings, object/ragged arrays, booleans and complex numbers.
+    The result never shares memory with ``x``.
+    """
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r:.40}")
+    try:
+        arr = np.array(x, copy=True)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc})") from None
+    if arr.dtype == object:
+        raise TypeError(
+            f"{name} must be a rectangular array of real numbers; got an object array of shape "
+            f"{shape_str(arr)} (ragged rows or non-numeric entries?)"
+        )
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must hold real numbers, not booleans (dtype bool, shape {shape_str(arr)})")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype} with shape {shape_str(arr)}")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def as_real_array(x, name: str, *, allow_neg_inf: bool = False, multiplied: bool = True) -> np.ndarray:
+    """:func:`as_float_array` plus: no NaN, no inf (``-inf`` only if ``allow_neg_inf``), and — for
+    arrays that get ``multiplied`` by others (the default) — no value so large that a product
+    would overflow (see :data:`MAX_ABS`).  Scores headed for softmax pass ``multiplied=False``."""
+    arr = as_float_array(x, name)
+    if allow_neg_inf and np.isposinf(arr).any() and not np.isnan(arr).any():
+        i = first_index(np.isposinf(arr))
+        raise ValueError(f"{name} contains +inf (first at index {i}); shape {shape_str(arr)}. "
+                         f"Only -inf (= masked out) is allowed.")
+    bad = np.isnan(arr) | (np.isposinf(arr) if allow_neg_inf else np.isinf(arr))
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{name} contains NaN or inf (first at index {i}: {arr[i]!r}); shape {shape_str(arr)}")
+    if not multiplied:
+        return arr
+    finite = np.where(np.isfinite(arr), arr, 0)
+    limit = MAX_ABS[arr.dtype]
+    if arr.size and np.max(np.abs(finite)) > limit:
+        i = first_index(np.abs(finite) > limit)
+        raise ValueError(
+            f"{name} has a value so large that products with it overflow (first at index {i}: {arr[i]!r}); "
+            f"values must stay within ±{limit:g} for {arr.dtype}"
+        )
+    return arr
+
+
+def check_ndim(arr: np.ndarray, name: str, ndims, dims: str) -> None:
+    """Require ``arr.ndim`` in ``ndims`` (an int or a tuple) and no empty axis; ``dims`` names the axes."""
+    ndims = (ndims,) if isinstance(ndims, int) else tuple(ndims)
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have shape {dims}; got shape {shape_str(arr)}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: shape {shape_str(arr)}; it needs at least one entry on every axis")
+
+
+def check_matrix_stack(arr: np.ndarray, name: str, dims: str) -> None:
+    """Require ``arr`` to be ``(..., rows, cols)`` with no empty dimension."""
+    if arr.ndim < 2:
+        raise ValueError(
+            f"{name} must have at least 2 dimensions {dims} (rows = tokens); got shape {shape_str(arr)}. "
+            f"A single vector v can be written as v[None, :] (shape (1, {arr.shape[-1] if arr.ndim else 1}))."
+        )
+    if arr.size == 0:
+        raise ValueError(
+            f"{name} is empty: shape {shape_str(arr)}; every sequence needs at least one token and "
+            f"every vector at least one component"
+        )
+
+
+def check_number(x, name: str) -> float:
+    """A real, finite number (not a bool) as float."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {x!r:.40} of type {type(x).__name__}")
+    x = float(x)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return x
+
+
+def check_positive_number(x, name: str, *, max_value: float | None = None) -> float:
+    """A real number with ``0 < x`` (``<= max_value`` if given) as float."""
+    x = check_number(x, name)
+    if x <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
+    if max_value is not None and x > max_value:
+        raise ValueError(f"{name} must be at most {max_value:g}, got {x!r}")
+    return x
+
+
+def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An integer (not a bool, not a float) with ``low <= n <= high`` as int."""
+    if not _is_int(n):
+        raise TypeError(f"{name} must be an integer, got {n!r:.40} of type {type(n).__name__}")
+    n = int(n)
+    if (low is not None and n < low) or (high is not None and n > high):
+        lo = "" if low is None else f"{low} <= "
+        hi = "" if high is None else f" <= {high}"
+        raise ValueError(f"{name} must satisfy {lo}{name}{hi}, got {n}")
+    return n
+
+
+def check_positive_int(n, name: str, *, max_value: int = MAX_SIZE) -> int:
+    """A size: an integer ``1 <= n <= max_value`` (default :data:`MAX_SIZE`)."""
+    if not _is_int(n):
+        raise TypeError(f"{name} must be a positive integer, got {n!r:.40} of type {type(n).__name__}")
+    if n <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {n}")
+    if n > max_value:
+        raise ValueError(f"{name}={n} is too large: at most {max_value} is supported here")
+    return int(n)
+
+
+def check_elements(shape: tuple, name: str) -> None:
+    """Refuse to allocate an array of ``shape`` with more than :data:`MAX_ELEMENTS` entries."""
+    total = 1
+    for s in shape:
+        total *= int(s)
+    if total > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} too large: an array of shape {tuple(int(s) for s in shape)} would have {total:,} entries "
+            f"(at most {MAX_ELEMENTS:,} are supported here)"
+        )
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A seed: an integer ``0 <= seed <= 2**63 - 1``."""
+    return check_int(seed, name, low=0, high=MAX_SEED)
+
+
+def check_bool(flag, name: str) -> bool:
+    """A real bool (``True``/``False``/``np.bool_``); 0, 1 and strings are refused."""
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {flag!r:.40} of type {type(flag).__name__}")
+    return bool(flag)
+
+
+def check_index(i, n: int, name: str, what: str) -> int:
+    """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
+    if not _is_int(i):
+        raise TypeError(f"{name} must be an int index, got {i!r:.40}")
+    if not -n <= i < n:
+        raise ValueError(f"{name}={i} is out of range for {n} {what}")
+    return int(i) % n
+
+
+def check_text(s, name: str, *, allow_empty: bool = False) -> str:
+    """A str that can be written as UTF-8 (no lone surrogates), non-empty unless allowed."""
+    if not isinstance(s, str):
+        raise TypeError(f"{name} must be a str, got {type(s).__name__} {s!r:.40}")
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} contains a character that is not valid text ({exc.reason} at {exc.start})") from None
+    if not s and not allow_empty:
+        raise ValueError(f"{name} must be a non-empty str")
+    return s
+
+
+def check_tokens(tokens, name: str = "tokens") -> list[str]:
+    """A non-empty list/tuple/array of non-empty str (a plain str is refused: it is not split for you)."""
+    if isinstance(tokens, str):
+        raise TypeError(
+            f"{name} must be a list of strings, not one string ({tokens!r:.40}); use tokenize(text) first"
+        )
+    if not isinstance(tokens, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list of str (e.g. ['我', '喜欢']), got {type(tokens).__name__}")
+    tokens = list(tokens)
+    if not tokens:
+        raise ValueError(f"{name} is empty; a sequence needs at least one token")
+    if len(tokens) > MAX_SIZE:
+        raise ValueError(f"{name} has {len(tokens)} tokens; at most {MAX_SIZE} are supported here")
+    for i, t in enumerate(tokens):
+        if not isinstance(t, str) or not t:
+            raise TypeError(f"{name}[{i}]: every token must be a non-empty str, got {t!r:.40}")
+        check_text(t, f"{name}[{i}]")
+    return [str(t) for t in tokens]
+
+
+def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    """The leading (batch/head) dimensions of ``a`` and ``b`` must broadcast."""
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the leading (batch/head) dimensions of {name_a} {shape_str(a)} and {name_b} {shape_str(b)} "
+            f"cannot be broadcast together: {a.shape[:-2]} vs {b.shape[:-2]}"
+        ) from None
+
+
+def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask") -> np.ndarray:
+    """A boolean mask (True = may attend) that broadcasts to ``scores_shape``."""
+    arr = np.array(mask, copy=True) if mask is not None else np.asarray(None)
+    if arr.dtype.kind != "b":
+        raise TypeError(
+            f"{name} must be a boolean array (True = may attend, False = blocked); got dtype "
+            f"{arr.dtype} with shape {shape_str(arr)}. Use e.g. mask.astype(bool) or causal_mask(n)."
+        )
+    try:
+        target = np.broadcast_shapes(arr.shape, scores_shape)
+    except ValueError:
+        target = None
+    if target != tuple(scores_shape):
+        raise ValueError(
+            f"{name} of shape {shape_str(arr)} cannot be broadcast to the {what}' shape "
+            f"{tuple(scores_shape)} (..., n_q, n_k)"
+        )
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# the checks of attention's public functions (one call per function there)
+# ---------------------------------------------------------------------------
+
+def check_axis(axis, ndim: int, what: str) -> int:
+    """``axis`` as a non-negative axis of an ``ndim``-dimensional array called ``what``."""
+    if not _is_int(axis):
+        raise TypeError(f"axis must be an int, got {axis!r:.40} of type {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for {what} with {ndim} dimension(s)")
+    return int(axis) % ndim
+
+
+def check_softmax_input(x, axis, temperature):
+    """``(scores array, axis, T)`` for softmax: real scores where ``-inf`` means masked out."""
+    temperature = check_positive_number(temperature, "temperature")
+    arr = as_real_array(x, "softmax input x", allow_neg_inf=True, multiplied=False)
+    if arr.ndim == 0:
+        raise ValueError("softmax input x must have at least 1 dimension; got a scalar")
+    axis = check_axis(axis, arr.ndim, f"softmax input x of shape {shape_str(arr)}")
+    if arr.shape[axis] == 0:
+        raise ValueError(f"softmax over an empty axis {axis}: input x has shape {shape_str(arr)}")
+    return arr, axis, temperature
+
+
+def check_query_key(query, key):
+    """``(Q, K)`` of shapes ``(..., n_q, d_k)`` and ``(..., n_k, d_k)`` with broadcastable batches."""
+    q = as_real_array(query, "query")
+    k = as_real_array(key, "key")
+    check_matrix_stack(q, "query", "(..., n_q, d_k)")
+    check_matrix_stack(k, "key", "(..., n_k, d_k)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"query and key must have the same number of dimensions d_k: query has d_k={q.shape[-1]} "
+            f"(shape {shape_str(q)}), key has d_k={k.shape[-1]} (shape {shape_str(k)})"
+        )
+    broadcast_batch("query", q, "key", k)
+    return q, k
+
+
+def check_query_key_value(query, key, value):
+    """``(Q, K, V)`` in one float dtype; K and V describe the same tokens."""
+    q, k = check_query_key(query, key)
+    v = as_real_array(value, "value")
+    check_matrix_stack(v, "value", "(..., n_k, d_v)")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"key and value must describe the same tokens: key has n_k={k.shape[-2]} rows "
+            f"(shape {shape_str(k)}), value has n_k={v.shape[-2]} rows (shape {shape_str(v)})"
+        )
+    broadcast_batch("key", k, "value", v)
+    broadcast_batch("query", q, "value", v)
+    dtype = np.result_type(q, k, v)
+    return q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+def check_scores(scores, name: str = "scores") -> np.ndarray:
+    """Finite scores with at least one axis and no empty axis (headed for softmax: any size)."""
+    s = as_real_array(scores, name, multiplied=False)
+    if s.ndim < 1 or s.size == 0:
+        raise ValueError(f"{name} must be a non-empty array (..., n_q, n_k); got shape {shape_str(s)}")
+    return s
+
+
+def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
+    """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row)."""
+    w = as_real_array(weights, name)
+    if w.ndim >= 1 and w.size and (w < 0).any():
+        i = first_index(w < 0)
+        raise ValueError(f"{name} must be non-negative; got {w[i]!r} at index {i} (shape {shape_str(w)})")
+    if w.ndim >= 1 and w.size:
+        sums = w.sum(axis=-1, dtype=np.float64)
+        tol = 1e-4 if w.dtype == np.float32 else 1e-6
+        bad = ~(np.isclose(sums, 1.0, rtol=0, atol=tol) | (sums == 0))
+        if bad.any():
+            i = first_index(bad)
+            raise ValueError(
+                f"every row of {name} must sum to 1 (or be all zeros: a fully masked row); row {i} sums to "
+                f"{sums[i]:.6g} (shape {shape_str(w)}). Did softmax run along the wrong axis?"
+            )
+    return w
+
+
+def check_weights_value(weights, value):
+    """``(α, V)`` for ``Z = α V``: α is ``(..., n_q, n_k)`` weight rows, V is ``(..., n_k, d_v)``."""
+    w = check_weight_rows(weights)
+    v = as_real_array(value, "value")
+    check_matrix_stack(w, "weights", "(..., n_q, n_k)")
+    check_matrix_stack(v, "value", "(..., n_k, d_v)")
+    if w.shape[-1] != v.shape[-2]:
+        raise ValueError(
+            f"weights have n_k={w.shape[-1]} columns (shape {shape_str(w)}) but value has "
+            f"n_k={v.shape[-2]} rows (shape {shape_str(v)}); there must be one value row per key"
+        )
+    broadcast_batch("weights", w, "value", v)
+    return w, v
+
+
+def check_projection(x, weight, weight_name: str = "W", x_name: str = "x"):
+    """``(x, W)`` for ``x @ W``: x is ``(..., n, d_in)``, W is ``(d_in, d_out)``."""
+    xa = as_real_array(x, x_name)
+    w = as_real_array(weight, weight_name)
+    check_matrix_stack(xa, x_name, "(..., n_tokens, d_model)")
+    if w.ndim != 2 or w.size == 0:
+        raise ValueError(f"{weight_name} must be a non-empty 2-D matrix (d_in, d_out); got shape {shape_str(w)}")
+    if xa.shape[-1] != w.shape[0]:
+        raise ValueError(
+            f"{x_name} has d_model={xa.shape[-1]} columns (shape {shape_str(xa)}) but {weight_name} expects "
+            f"{w.shape[0]} input rows (shape {shape_str(w)})"
+        )
+    return xa, w
+
+
+def check_lengths(lengths, n: int) -> np.ndarray:
+    """Sequence lengths: an int or a 1-D sequence of ints, each ``0 <= length <= n``."""
+    if lengths is None or isinstance(lengths, (str, bytes)):
+        raise TypeError(f"lengths must be an int or a sequence of ints, got {type(lengths).__name__}")
+    try:
+        arr = np.array(lengths)
+    except ValueError as exc:
+        raise ValueError(f"lengths must be an int or a flat sequence of ints ({exc})") from None
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"lengths must be integers, got dtype {arr.dtype} ({lengths!r:.60})")
+    if arr.ndim > 1:
+        raise ValueError(f"lengths must be an int or a 1-D sequence of ints, got shape {shape_str(arr)}")
+    if (arr < 0).any() or (arr > n).any():
+        raise ValueError(f"every length must be between 0 and n={n}; got lengths={arr.tolist()}")
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# what panels write into HTML/SVG
+# ---------------------------------------------------------------------------
+
+import re as _re  # noqa: E402
+
+_CSS_COLOR = _re.compile(r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}|[a-zA-Z]{3,20}")
+
+
+def check_css_color(color, name: str) -> str:
+    """A CSS colour written as #rgb, #rrggbb, #rrggbbaa or a plain name (``steelblue``); nothing else
+    goes into a ``fill="…"`` attribute."""
+    if not isinstance(color, str) or not _CSS_COLOR.fullmatch(color):
+        raise ValueError(f"{name} must be a CSS colour like '#2171b5' or 'steelblue', got {color!r:.40}")
+    return color
+
+
+def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax") -> tuple[float, float]:
+    """Two finite numbers with ``vmin < vmax`` (a colour or axis range)."""
+    lo, hi = check_number(vmin, name_min), check_number(vmax, name_max)
+    if not lo < hi:
+        raise ValueError(f"{name_min} must be smaller than {name_max}; got {name_min}={lo!r}, {name_max}={hi!r}")
+    return lo, hi
+
+
+def check_labels(labels, n: int, name: str) -> list[str]:
+    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused."""
+    if labels is None or isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list of {n} labels, got {type(labels).__name__} {labels!r:.40}")
+    labels = list(labels)
+    if len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} entries, but there are {n} values to label")
+    out = []
+    for i, t in enumerate(labels):
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (str, numbers.Real)):
+            raise TypeError(f"{name}[{i}] must be a str (or a number), got {t!r:.40}")
+        out.append(check_text(str(t), f"{name}[{i}]", allow_empty=True))
+    return out
