@@ -25,6 +25,7 @@ import unicodedata
 import numpy as np
 
 from .attention import _as_real_array, _check_positive_int, _first_index, _shape, softmax
+from . import validation as _v
 from .tokens import _check_seed
 
 __all__ = [
@@ -92,13 +93,18 @@ def _as_weights(weights, name: str = "weights") -> np.ndarray:
 
 
 def _check_d_ks(d_ks) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(d_ks))
+    if d_ks is None or isinstance(d_ks, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"d_ks must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
+    try:
+        arr = np.atleast_1d(np.array(d_ks))
+    except ValueError as exc:  # ragged
+        raise ValueError(f"d_ks must be a flat sequence of positive integers ({exc})") from None
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"d_ks must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
     if arr.dtype.kind not in "iu":
         raise TypeError(f"d_ks must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
-    if (arr <= 0).any():
-        raise ValueError(f"every d_k must be a positive integer; got {arr.tolist()}")
+    if (arr <= 0).any() or (arr > _v.MAX_SIZE).any():
+        raise ValueError(f"d_ks: every d_k must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
     return arr.astype(int)
 
 
@@ -122,8 +128,7 @@ def entropy(weights, axis: int = -1) -> np.ndarray:
     w = _as_real_array(weights, "weights")
     if w.ndim == 0:
         raise ValueError("weights must have at least 1 dimension; got a scalar")
-    if not -w.ndim <= axis < w.ndim:
-        raise ValueError(f"axis {axis} is out of range for weights of shape {_shape(w)}")
+    axis = _v.check_index(axis, w.ndim, "axis", f"axes of weights (shape {_shape(w)})")
     w = np.moveaxis(w, axis, -1)
     _as_weights(w)
     logs = np.log(np.where(w > 0, w, 1.0))
@@ -146,6 +151,7 @@ def softmax_jacobian(weights) -> np.ndarray:
         Symmetric; every row and column sums to 0.
     """
     w = _as_weights(weights)
+    _v.check_elements(w.shape + w.shape[-1:], "the Jacobian")
     eye = np.eye(w.shape[-1])
     return w[..., :, None] * eye - w[..., :, None] * w[..., None, :]
 
@@ -164,8 +170,20 @@ def jacobian_norm(weights) -> np.ndarray:
     -------
     numpy.ndarray, shape (...)
     """
-    jac = softmax_jacobian(weights)
-    return np.sqrt(np.sum(jac * jac, axis=(-2, -1)))
+    # ‖diag(α) − α αᵀ‖²_F = Σ_i α_i²(1 − α_i)² + Σ_{i≠j} α_i² α_j², computed in O(n) per row (no n×n
+    # matrix).  The largest weight α_m is split off so that nothing cancels when a row is almost
+    # one-hot: 1 − α_m is the sum of the others, and the pairs with m are 2 α_m² Σ_{j≠m} α_j².
+    w = _as_weights(weights)                                       # (..., n)
+    top = np.argmax(w, axis=-1)[..., None]                         # (..., 1)
+    a_m = np.take_along_axis(w, top, axis=-1)[..., 0]              # (...)
+    others = w.copy()
+    np.put_along_axis(others, top, 0.0, axis=-1)                   # (..., n), α_m removed
+    s1 = others.sum(axis=-1)                                       # = 1 − α_m
+    s2 = (others ** 2).sum(axis=-1)
+    s4 = (others ** 4).sum(axis=-1)
+    diag = a_m ** 2 * s1 ** 2 + np.sum(others ** 2 * (1 - others) ** 2, axis=-1)
+    off = 2 * a_m ** 2 * s2 + (s2 ** 2 - s4)
+    return np.sqrt(np.maximum(diag + off, 0.0))
 
 
 def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool = False) -> np.ndarray:
@@ -253,6 +271,8 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
             or not np.isfinite(exponent):
         raise TypeError(f"exponent must be a finite real number, got {exponent!r}")
     seed = _check_seed(seed, allow_negative=True)
+    scaled = _v.check_bool(scaled, "scaled")
+    _v.check_elements((n_trials, n_keys, int(d_ks.max())), "saturation_stats: n_trials × n_keys × d_k keys")
     out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
     for d in d_ks:
         rng = np.random.default_rng([seed & 0xFFFFFFFF, int(d)])
