@@ -194,9 +194,15 @@ def test_sentence_explorer_bad_text_shows_message_instead_of_raising():
     p = widgets.sentence_explorer()
     view = p.view.value
     p.text_input.value = "，。"
-    assert "⚠" in p.readout.value and p.view.value == view
+    assert "⚠" in p.readout.value
+    # picture and readout describe the text box (issue 14, class 7): no heatmap of the old sentence …
+    assert p.view.value != view and "没有可显示的句子" in p.view.value and p.values["tokens"] == []
+    # … not even after another control changes
+    p.causal_toggle.value = True
+    assert "⚠" in p.readout.value and "没有可显示的句子" in p.view.value and p.values["tokens"] == []
     p.text_input.value = "我喜欢吃香蕉"
-    assert p.values["tokens"] == ["我", "喜欢", "吃", "香蕉"]
+    assert p.values["tokens"] == ["我", "喜欢", "吃", "香蕉"] and "⚠" not in p.readout.value
+    assert p.values["mask"] is not None  # the causal toggle set meanwhile applies to the new sentence
 
 
 def test_sentence_explorer_weights_override():

@@ -15,6 +15,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
+from .. import validation as _v
 from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, heatmap_html, slider_layout
 
 __all__ = ["sentence_explorer", "sentence_figure", "EXAMPLE_SENTENCES", "MAX_TOKENS", "SentenceExplorer"]
@@ -33,9 +34,9 @@ MAX_TOKENS = 32
 
 def _sentence_tokens(text):
     if isinstance(text, str):
-        toks = _tok.tokenize(text)
+        toks = _tok.tokenize(text)                 # rejects text that is not valid Unicode
     else:
-        toks = [str(t) for t in text]
+        toks = _v.check_tokens(text, "text")       # a token list as it is: no str() of other things
     if not toks:
         raise ValueError("the sentence has no tokens; type a short Chinese sentence, e.g. 我喜欢这个苹果")
     if len(toks) > MAX_TOKENS:
@@ -93,7 +94,7 @@ class SentenceExplorer(Panel):
                                               continuous_update=True, style=SLIDER_STYLE, layout=slider_layout("560px"))
         super().__init__("句子自注意力：每一行是一个查询词，对所有键的注意力权重",
                          [self.text_input, self.causal_toggle, self.slider_query], view_height="260px")
-        self.tokens = tokens
+        self.tokens, self._error = tokens, None
         self._set_query_options(query)
         self._watch(self.causal_toggle, self.slider_query)
         self.text_input.observe(self._on_text, names="value")
@@ -111,14 +112,26 @@ class SentenceExplorer(Panel):
         try:
             toks = _sentence_tokens(self.text_input.value)
         except (ValueError, TypeError) as exc:
-            self.readout.value = f'<div style="color:#b00020">⚠ {esc(exc)}</div>'
+            # the picture must describe the text box: no sentence, so no heatmap of the previous one
+            self.tokens, self._error = None, str(exc)
+            with self._quiet():
+                self.slider_query.options = [("（无）", -1)]
+                self.slider_query.value = -1
+            self.refresh()
             return
-        self.tokens = toks
+        self.tokens, self._error = toks, None
         self._set_query_options(None)
         self.refresh()
 
     def refresh(self):
         toks = self.tokens
+        if toks is None:  # the text box holds something that is not a sentence (see _on_text)
+            self.values = {"tokens": [], "weights": None, "mask": None, "query": None, "Z": None,
+                           "error": self._error}
+            self.view.value = (f'<div style="font-family:{FONT_STACK};color:#666;padding:20px">'
+                               f'（没有可显示的句子：请在上面输入一句中文）</div>')
+            self.readout.value = f'<div style="color:#b00020">⚠ {esc(self._error)}</div>'
+            return
         A, mask, Z = _sentence_attention(toks, bool(self.causal_toggle.value), self.d_model, self.d_k,
                                          self.seed, self.weights)
         row = None if self.slider_query.value in (-1, None) else int(self.slider_query.value)
