@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import attention as _att
+from . import validation as _v
 from .analysis import _check_d_ks, sample_dot_products
 from .fonts import setup_cjk_font
 
@@ -106,7 +107,11 @@ def luminance(rgba) -> float:
     float
         0 for black, 1 for white.
     """
-    r, g, b = (float(c) for c in mcolors.to_rgb(rgba))
+    try:
+        r, g, b = (float(c) for c in mcolors.to_rgb(rgba))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"rgba must be a colour: an (r, g, b[, a]) tuple with channels in 0–1, a name or "
+                         f"a hex string; got {rgba!r:.60} ({exc})") from None
 
     def lin(c):
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -145,23 +150,24 @@ def _get_cmap(cmap, default):
     raise TypeError(f"cmap must be a colour-map name or a matplotlib Colormap, got {type(cmap).__name__}")
 
 
-def _as_matrix(x, name: str, allow_vector: bool = True) -> np.ndarray:
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc})") from None
-    if arr.dtype == object or arr.dtype.kind not in "iufb":
-        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype} with shape {tuple(arr.shape)}")
-    arr = arr.astype(float)
+def _as_matrix(x, name: str, allow_vector: bool = True, allow_neg_inf: bool = False) -> np.ndarray:
+    """A matrix to draw: real numbers (booleans drawn as 0/1), no NaN or inf (``-inf`` only where
+    it means a masked score: ``allow_neg_inf``), no value beyond ±1e300 (colour limits are computed
+    from differences)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "b":
+        x = x.astype(float)
+    arr = _v.as_real_array(x, name, allow_neg_inf=allow_neg_inf, multiplied=False).astype(np.float64)
     if arr.ndim == 1 and allow_vector:
         arr = arr[None, :]
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix (rows, cols); got shape {tuple(arr.shape)}")
     if arr.size == 0:
         raise ValueError(f"{name} is empty: shape {tuple(arr.shape)}")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; shape {tuple(arr.shape)}")
-    return arr
+    finite = arr[np.isfinite(arr)]
+    if finite.size and float(np.abs(finite).max()) > 1e300:
+        raise ValueError(f"{name} has values beyond ±1e300 (max |value| {np.abs(finite).max():.3g}); "
+                         f"they cannot be given a colour scale")
+    return arr.astype(float, copy=False)
 
 
 def _labels(labels, n: int, name: str, default_prefix: str):
@@ -169,7 +175,9 @@ def _labels(labels, n: int, name: str, default_prefix: str):
         return [f"{default_prefix}{i}" for i in range(n)]
     if isinstance(labels, str):
         raise TypeError(f"{name} must be a list of strings, not one string ({labels!r})")
-    labels = [str(t) for t in labels]
+    if not isinstance(labels, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list of strings, got {type(labels).__name__}")
+    labels = [_v.check_labels([t], 1, f"{name}[{i}]")[0] for i, t in enumerate(labels)]
     if len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} entries but the matrix has {n} along that axis")
     return labels
@@ -185,7 +193,7 @@ def _check_annotate(annotate, n_rows: int, n_cols: int) -> bool:
         if annotate != "auto":
             raise ValueError(f"annotate must be True, False or 'auto', got {annotate!r}")
         return max(n_rows, n_cols) <= ANNOTATE_MAX
-    return bool(annotate)
+    return _v.check_bool(annotate, "annotate")
 
 
 def _setup_font() -> str:
@@ -374,8 +382,7 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     """
     W = _as_matrix(weights, "weights")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
-    if not vmin < vmax:
-        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
+    vmin, vmax = _v.check_range(vmin, vmax)
     norm = mcolors.Normalize(vmin=vmin, vmax=vmax, clip=True)
     return _heatmap(W, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
                     highlight_row=highlight_row, title=title, norm=norm, cmap=cm,
@@ -417,7 +424,7 @@ def matrix_heatmap(M, row_labels=None, col_labels=None, *, ax=None, annotate="au
     matplotlib.figure.Figure
         The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
-    A = _as_matrix(M, "M")
+    A = _as_matrix(M, "M", allow_neg_inf=True)   # masked scores (−∞) are drawn as masked
     cm = _get_cmap(cmap, DIVERGING_CMAP)
     return _heatmap(A, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
                     highlight_row=highlight_row, title=title, norm=_symmetric_norm(A, limit), cmap=cm,

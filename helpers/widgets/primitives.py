@@ -43,12 +43,11 @@ import numpy as np
 from matplotlib import colors as mcolors
 
 from .. import plots
+from .. import validation as _v
 
-__all__ = [
-    "FONT_STACK", "color_lut", "color_index", "esc", "fmt_num", "colorbar_html", "heatmap_html",
-    "nice_ticks", "tick_label", "bars_svg", "hist_svg", "row_html", "weight_colors", "signed_colors",
-    "vec_text", "Panel", "slider_layout", "SLIDER_STYLE", "HEAD_COLORS", "head_color",
-]
+# The three picture builders are the public part; the rest (colour tables, formatting, layout) are the
+# panels' internal building blocks, importable by name but not checked against every bad input.
+__all__ = ["FONT_STACK", "heatmap_html", "bars_svg", "hist_svg", "Panel", "SLIDER_STYLE", "HEAD_COLORS"]
 
 # Latin letters, digits and maths symbols first (a CJK font draws "·" full width), then CJK fonts;
 # browsers fall back glyph by glyph, like the static figures (DejaVu Sans + the CJK font).
@@ -68,6 +67,12 @@ def head_color(h: int) -> str:
 # ---------------------------------------------------------------------------
 # colour look-up tables (same colour maps as the static figures)
 # ---------------------------------------------------------------------------
+
+def _check_cmap(name) -> str:
+    if not isinstance(name, str) or name not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be the name of a matplotlib colour map (e.g. 'Blues'), got {name!r:.40}")
+    return name
+
 
 @lru_cache(maxsize=16)
 def color_lut(cmap_name: str):
@@ -155,7 +160,15 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     n_rows, n_cols = A.shape
     row_labels = plots._labels(row_labels, n_rows, "row_labels", "q")
     col_labels = plots._labels(col_labels, n_cols, "col_labels", "k")
-    cmap_name = cmap or plots.WEIGHTS_CMAP
+    vmin, vmax = _v.check_range(vmin, vmax)
+    digits = _v.check_int(digits, "digits", low=0, high=12)
+    if cell_px is not None:
+        cell_px = _v.check_positive_int(cell_px, "cell_px", max_value=200)
+    for nm, txt in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel), ("colorbar_label", colorbar_label)):
+        if txt is not None:
+            _v.check_text(txt, nm, allow_empty=True)
+    colorbar = _v.check_bool(colorbar, "colorbar")
+    cmap_name = _check_cmap(cmap or plots.WEIGHTS_CMAP)
     hexes, texts = color_lut(cmap_name)
     idx = color_index(A, vmin, vmax)
     blocked = None if mask is None else ~plots._mask_array(mask, A.shape)
@@ -264,13 +277,23 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
     str
         ``<svg>…</svg>``.
     """
-    vals = np.asarray(values, dtype=float).ravel()
+    vals = _v.as_real_array(values, "values")
+    _v.check_ndim(vals, "values", 1, "(n,) — one value per bar")
     n = len(vals)
-    labels = [str(t) for t in labels]
-    if len(labels) != n:
-        raise ValueError(f"{len(labels)} labels for {n} bars")
-    lo = min(0.0, float(vals.min())) if vmin is None else float(vmin)
-    hi = max(0.0, float(vals.max())) if vmax is None else float(vmax)
+    labels = _v.check_labels(labels, n, "labels")
+    if colors is not None:
+        colors = [_v.check_css_color(c, f"colors[{i}]") for i, c in enumerate(_v.check_labels(colors, n, "colors"))]
+    digits = _v.check_int(digits, "digits", low=0, high=12)
+    width = _v.check_positive_int(width, "width", max_value=4000)
+    height = _v.check_positive_int(height, "height", max_value=4000)
+    show_values = _v.check_bool(show_values, "show_values")
+    for nm, txt in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        if txt is not None:
+            _v.check_text(txt, nm, allow_empty=True)
+    if vmin is not None and vmax is not None:
+        vmin, vmax = _v.check_range(vmin, vmax)
+    lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number(vmin, "vmin")
+    hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number(vmax, "vmax")
     if hi - lo < 1e-12:
         hi = lo + 1.0
     pad = 0.12 * (hi - lo)
@@ -342,7 +365,20 @@ def hist_svg(samples, *, xlim, bins=60, title=None, color=plots.ACCENT_COLOR, wi
     str
         ``<svg>…</svg>``.
     """
-    s = np.clip(np.asarray(samples, dtype=float), -xlim, xlim)
+    samples = _v.as_real_array(samples, "samples")
+    if samples.size == 0:
+        raise ValueError("samples is empty: a histogram needs at least one value")
+    xlim = _v.check_positive_number(xlim, "xlim", max_value=1e100)
+    bins = _v.check_positive_int(bins, "bins", max_value=1000)
+    color = _v.check_css_color(color, "color")
+    width = _v.check_positive_int(width, "width", max_value=4000)
+    height = _v.check_positive_int(height, "height", max_value=4000)
+    if ymax is not None:
+        ymax = _v.check_positive_number(ymax, "ymax", max_value=1e100)
+    for nm, txt in (("title", title), ("xlabel", xlabel), ("note", note)):
+        if txt is not None:
+            _v.check_text(txt, nm, allow_empty=True)
+    s = np.clip(samples, -xlim, xlim)
     counts, edges = np.histogram(s, bins=bins, range=(-xlim, xlim), density=True)
     top_v = float(counts.max()) if ymax is None else float(ymax)
     top_v = top_v if top_v > 0 else 1.0
