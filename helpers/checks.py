@@ -1762,7 +1762,7 @@ def show_solution(name: str) -> None:
         raise TypeError(f"name must be a string such as 'scaled_scores', got {name!r}")
     key = name.strip().removeprefix("checks.").removeprefix("check_").removeprefix("my_")
     if key not in SOLUTION_NAMES:
-        raise ValueError(f"unknown exercise {name!r}; choose one of: {', '.join(SOLUTION_NAMES)}")
+        raise ValueError(f"name={name!r:.40} is not an exercise; choose one of: {', '.join(SOLUTION_NAMES)}")
     src = inspect.getsource(getattr(_solutions, key))
     print(f"# 参考答案：{key}（先自己试一试再看哦）")
     print("import numpy as np\n")

@@ -55,15 +55,18 @@ __all__ = [
 # path lengths
 # ---------------------------------------------------------------------------
 
+#: The path-length graphs are Python lists with up to n² entries and are searched pair by pair.
+MAX_GRAPH_TOKENS = 2000
+
 def rnn_edges(n: int) -> list[list[int]]:
     """Neighbour lists of an RNN over ``n`` tokens: information moves from i to i+1 only."""
-    n = _check_positive_int(n, "n")
+    n = _check_positive_int(n, "n", max_value=MAX_GRAPH_TOKENS)
     return [[i + 1] if i + 1 < n else [] for i in range(n)]
 
 
 def attention_edges(n: int) -> list[list[int]]:
     """Neighbour lists of one self-attention layer: every token reads every token directly."""
-    n = _check_positive_int(n, "n")
+    n = _check_positive_int(n, "n", max_value=MAX_GRAPH_TOKENS)
     return [[j for j in range(n) if j != i] for i in range(n)]
 
 
@@ -72,7 +75,7 @@ def window_edges(n: int, window: int) -> list[list[int]]:
 
     ``window=1`` is (a two-way version of) the RNN chain; ``window >= n - 1`` is full attention.
     """
-    n = _check_positive_int(n, "n")
+    n = _check_positive_int(n, "n", max_value=MAX_GRAPH_TOKENS)
     window = _check_positive_int(window, "window")
     return [[j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i] for i in range(n)]
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .attention import _as_real_array, _check_positive_int, _check_positive_number, _shape
+from . import validation as _v
 from .tokens import _check_seed, embed_tokens, init_weights
 
 __all__ = ["token_direction", "shared_direction", "handmade_weights", "feature_coordinates"]
@@ -40,6 +41,7 @@ __all__ = ["token_direction", "shared_direction", "handmade_weights", "feature_c
 def _check_token(token, name: str) -> str:
     if not isinstance(token, str) or not token:
         raise TypeError(f"{name} must be a non-empty str (one course token such as '它'), got {token!r}")
+    _v.check_text(token, name)
     if any(ch.isspace() for ch in token):
         raise ValueError(f"{name} must be a single token without spaces, got {token!r}")
     return token
@@ -130,6 +132,8 @@ def handmade_weights(query_token: str = "它", key_token: str = "小猫", *, d_m
     >>> tokens[int(alpha[tokens.index("它")].argmax())]
     '小猫'
     """
+    _check_token(query_token, "query_token")
+    _check_token(key_token, "key_token")
     query_token = _check_token(query_token, "query_token")
     key_token = _check_token(key_token, "key_token")
     d_model = _check_positive_int(d_model, "d_model")
@@ -162,6 +166,8 @@ def feature_coordinates(x, query_token: str = "它", key_token: str = "小猫", 
     b : numpy.ndarray, shape (n,)
         ``x @ k_dir`` — ``K = strength · b ⊗ u``, so ``Q Kᵀ = strength² · a ⊗ b``.
     """
+    _check_token(query_token, "query_token")
+    _check_token(key_token, "key_token")
     arr = _as_real_array(x, "x")
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_shape(arr)}")

@@ -32,6 +32,8 @@ import numbers
 import numpy as np
 
 from .attention import _as_mask, _as_real_array, _check_positive_int, _shape, softmax
+from . import tokens as _tok
+from . import validation as _v
 from .tokens import init_qkv_weights, token_inputs
 
 __all__ = [
@@ -116,8 +118,11 @@ def pronoun_dataset(n_sentences: int = 96, d_model: int = 16, seed: int = 0,
     """
     n_sentences = _check_positive_int(n_sentences, "n_sentences")
     d_model = _check_positive_int(d_model, "d_model")
+    no_animal_share = _v.check_number(no_animal_share, "no_animal_share")
     if not 0 <= no_animal_share < 1:
         raise ValueError(f"no_animal_share must be in [0, 1), got {no_animal_share!r}")
+    seed = _v.check_seed(seed)
+    embed_seed = _tok._check_seed(embed_seed, allow_negative=True, name="embed_seed")
     rng = np.random.default_rng(seed)
     tokens = [["小猫", "追逐", "蝴蝶", "现在", PRONOUN, "饿坏了"]]
     noun_pos, labels = [0], [SUBJECTS.index("小猫")]
@@ -158,8 +163,7 @@ def init_params(d_model: int = 16, d_k: int = 8, d_v: int = len(SUBJECTS), seed:
     ``scale`` shrinks :func:`helpers.init_qkv_weights`' matrices so that the
     untrained attention is close to uniform.
     """
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    scale = _v.check_positive_number(scale, "scale", max_value=1e6)
     w_q, w_k, w_v = init_qkv_weights(d_model, d_k, d_v, seed=seed)
     return {"W_Q": scale * w_q, "W_K": scale * w_k, "W_V": scale * w_v}
 
@@ -342,6 +346,10 @@ def loss_and_gradients(params, x, y, pronoun_pos, mask=None):
     return loss, grads
 
 
+#: Smallest step of :func:`numerical_gradients` (float64 keeps ~16 digits: w ± 1e-10 still differs from w).
+MIN_FD_EPS = 1e-10
+
+
 def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5) -> dict:
     """Central finite differences ``(L(w + ε) - L(w - ε)) / 2ε``, one entry at a time.
 
@@ -349,8 +357,12 @@ def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5)
     with :func:`loss_and_gradients` except the forward pass, so agreement is
     real evidence that the hand-derived gradients are right.
     """
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
-        raise ValueError(f"eps must be a small positive number, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"eps must be a real number, got {eps!r} of type {type(eps).__name__}")
+    if not MIN_FD_EPS <= eps < 1:
+        # below ~1e-10, w ± ε rounds back to w (or the loss difference is all rounding error):
+        # the "gradient" would be zeros or noise, a silent wrong answer
+        raise ValueError(f"eps must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
     base = {k: v.copy() for k, v in _check_params(params).items()}
     grads = {}
     for name in PARAM_NAMES:

@@ -1068,7 +1068,7 @@ def test_show_solution_accepts_check_prefix(capsys):
 
 
 def test_show_solution_unknown_name():
-    with pytest.raises(ValueError, match="unknown exercise 'nope'; choose one of: qkv_projection"):
+    with pytest.raises(ValueError, match="name='nope' is not an exercise; choose one of: qkv_projection"):
         checks.show_solution("nope")
     with pytest.raises(TypeError):
         checks.show_solution(3)
