@@ -509,6 +509,10 @@ def _call(fn, kwargs):
 def _close_figures(result):
     import matplotlib.pyplot as plt
     plt.close("all")
+    # the checkers' switches are global on purpose (a teacher turns them on once): put them back
+    from helpers import checks
+    checks.set_strict(False)
+    checks.record_to(None)
 
 
 def _judge(fn, key, kwargs, param=None, label="good input", must_work=False) -> str | None:
