@@ -165,7 +165,7 @@ def test_model_view(example):
     assert m.view.value.count("<g transform=") == 8
     for l in (1, 2):
         for h in (1, 2, 3, 4):
-            assert f"L{l} · 头 {h}" in m.view.value
+            assert f"第{l}层·头{h}" in m.view.value
     before = m.view.value, m.readout.value
     m.slider_query.value = 20
     assert (m.view.value, m.readout.value) != before

@@ -279,7 +279,7 @@ def _model_view_svg(tokens, A, query) -> str:
             out.append(f'<g transform="translate({ox},{oy})">'
                        f'<rect width="{_MV_W}" height="{_MV_H}" fill="#fff" stroke="#ddd"/>'
                        f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="14" fill="{col}">'
-                       f'L{l + 1} · 头 {h + 1}</text>')
+                       f'第{l + 1}层·头{h + 1}</text>')
             Ah = A[l, h]
             if query is not None:
                 Ah = np.where(np.arange(n)[:, None] == query, Ah, 0.0)
@@ -485,7 +485,7 @@ class ModelViewPanel(Panel):
         for l in range(n_layers):
             for h in range(n_heads):
                 j = int(np.argmax(A[l, h, query]))
-                items.append(f'<span style="color:{head_color(h)}">L{l + 1}·头{h + 1}</span> '
+                items.append(f'<span style="color:{head_color(h)}">第{l + 1}层·头{h + 1}</span> '
                              f'「{esc(self.tokens[j])}」{A[l, h, query, j]:.2f}')
         self.readout.value = (f'<div style="font-family:{FONT_STACK};line-height:1.6">查询词「{esc(self.tokens[query])}」'
                               f'（第 {query + 1} 个词），每个头最关注：' + "，".join(items) + "</div>")
@@ -618,9 +618,13 @@ def model_view_figure(tokens, weights, *, query=None):
             ax.set_yticks([])
             for s in ax.spines.values():
                 s.set_color("#ddd")
-            ax.set_title(f"L{l + 1} · 头 {h + 1}", color=head_color(h), fontsize=12)
-    sub = "每格上排查询词、下排键" + ("" if query is None else f"，只画查询词「{tokens[query]}」的线")
-    fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头（{sub}）")
+            ax.set_title(f"第{l + 1}层·头{h + 1}", color=head_color(h), fontsize=12)
+            if query is not None:   # name the key this head looks at most, so the panel reads without the live view
+                j = int(np.argmax(A[l, h, query]))
+                ax.set_xlabel(f"最看重「{_shown_token(tokens[j])}」（α = {A[l, h, query, j]:.2f}）",
+                              fontsize=11, color="#222")
+    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{tokens[query]}」的线")
+    fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头\n（{sub}）", fontsize=12)
     return fig
 
 
