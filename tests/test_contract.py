@@ -174,6 +174,7 @@ def _valid_table():
         "check_window_layers": dict(answer=7),
         "check_dot_variance": dict(my_var=1.0, my_divisor=1.0),
         "check_temperature_choice": dict(my_T=0.04),
+        "check_ablation_prediction": dict(my_prediction="C"),
         "check_z1_prediction": dict(my_Z1=[1.0, 2.0, 3.0]),
         "check_shift_prediction": dict(my_Z1_shifted=[1.0, 2.0, 3.0]),
         "check_weights_for_target": dict(my_alpha=[0.2, 0.3, 0.5]),

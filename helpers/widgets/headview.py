@@ -192,7 +192,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     spread = min(3.0, slot / (2 * max(len(heads), 1)))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
-    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
+    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{tokens[query]}」")
     out.append(f'<text x="{_HV_LEFT}" y="18" font-size="14" font-weight="600">{esc(title)}</text>')
     # legend: head colours, then what the rows and the opacity mean
     x = float(_HV_LEFT)
@@ -584,7 +584,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     handles = [Line2D([], [], color=head_color(h), lw=3, label=f"头 {h + 1}") for h in heads]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(heads), frameon=False,
               borderaxespad=0.1, handlelength=1.2, columnspacing=1.0)
-    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
+    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{tokens[query]}」")
     fig.suptitle(f"{title}：线的不透明度 = 注意力权重 α")
     return fig
 
