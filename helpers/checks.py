@@ -3217,7 +3217,13 @@ __all__ += [
 
 # (owner H2; catalogue of wrong answers in tests/test_checks_ch10.py)
 _chapter_hints("ch10", {
-    "prev_includes_row0": "第 0 行没有“前一个词”：要从 i = 1 开始取 α[i, i-1]（i = 0 时 i-1 = -1 会取到最后一列，一个被掩码挡住的 0）。",
+    "prev_includes_row0": "第 0 行没有“前一个词”：要从 i = 1 开始取 α[i, i-1]，共 n−1 个数取平均。你的结果等于“总和 ÷ n”：要么把第 0 行也算进去了（i-1 = -1 会取到最后一列，一个被掩码挡住的 0），要么除以了 n 而不是 n−1。",
+    "prev_hardcoded_length": "索引越界：检查用的矩阵有 2 到 8 个词，不是 24。不要把序列长度写死，用 n = weights.shape[0]。",
+    "ind_two_off": "差了两位：你看的是“上一次出现的同一个字”的**前一个**字。归纳头看的是它的后一个字：列号是 i - (dst - src) + 1。",
+    "ind_row_max": "你取的是每个查询行里最大的权重，不管它落在哪个键上；归纳得分要的是固定的那一格 α[i, i - (dst - src) + 1]。",
+    "ind_divide_by_n": "求和之后除以了序列长度 n：要除以副本里查询的个数 length（对这些查询取平均）。",
+    "ablation_band": "先想清楚第 2 层的两个头都去掉之后，模型还剩什么：第 1 层的头和残差连接都不会“往回找、再往后挪一格”。",
+    "ablation_not_choice": "my_prediction 要填一个字母 \"A\"、\"B\"、\"C\" 或 \"D\"（题目里的四档）。",
     "prev_diagonal": "取的是对角线 α[i, i]（每个词看自己），前一词得分要取 α[i, i-1]：列号比行号小 1。",
     "prev_future": "取的是对角线上方（α[i, i+1] 或 α[i-1, i]），那是未来的位置，因果掩码下全是 0。行 = 查询 i，列 = 键 i-1。",
     "prev_whole_matrix": "对整个矩阵取了平均：每行和为 1，所以结果总是 1/n。只取每行里“前一个词”那一格 α[i, i-1]。",
@@ -3273,10 +3279,17 @@ def _ch10_prev_mistakes():
     ]
 
 
+def _ch10_prev_error(exc, case):
+    if isinstance(exc, IndexError):
+        return "prev_hardcoded_length"
+    return None
+
+
 @_checker
 def check_previous_token_score(fn) -> None:
     """ch10: ``fn(weights) -> float`` = mean of α[i, i-1] over i = 1 … n-1 (one head, one sequence)."""
-    _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头")
+    _run(fn, _ch10_prev_cases(), _ch10_prev_mistakes(), "含只有 2 个词、float32、一个明显的前一词头",
+         on_error=_ch10_prev_error)
 
 
 def _ch10_induction_cases():
@@ -3310,6 +3323,10 @@ def _ch10_induction_mistakes():
         Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d, d + L - 1), lambda i: i - (d - s) + 1)),
         Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L + 1), lambda i: i - (d - s))),
         Mistake("ind_fixed_key", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: s + 1)),
+        Mistake("ind_two_off", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s) - 1)),
+        Mistake("ind_row_max", lambda w, s, d, L: float(np.mean([w[i].max() for i in range(d, d + L)]))),
+        Mistake("ind_divide_by_n", lambda w, s, d, L: float(np.sum([w[i, i - (d - s) + 1]
+                                                                    for i in range(d, d + L)])) / w.shape[0]),
         Mistake("score_sum", lambda w, s, d, L: float(np.sum([w[i, i - (d - s) + 1] for i in range(d, d + L)]))),
         Mistake("score_not_averaged", lambda w, s, d, L: np.array([w[i, i - (d - s) + 1] for i in range(d, d + L)])),
     ]
@@ -3328,4 +3345,36 @@ def check_induction_score(fn) -> None:
          "含紧挨着的重复、一个真正的归纳头、float32", on_error=_ch10_induction_error)
 
 
-__all__ += ["check_previous_token_score", "check_induction_score"]
+#: Exercise 3's bands for the repeated-half loss with both layer-2 heads removed.
+_CH10_BANDS = {"A": (0.0, 1.0), "B": (1.0, 3.0), "C": (3.0, 4.5), "D": (4.5, np.inf)}
+
+
+@_checker
+def check_ablation_prediction(my_prediction) -> None:
+    """ch10 (predict): which band the repeated-half loss falls in with both layer-2 heads ablated.
+
+    A: < 1, B: 1–3, C: 3–4.5 (about the random half), D: > 4.5.  The checker measures it
+    on the chapter's 512 evaluation sequences with the shipped weights."""
+    if my_prediction is None:
+        _report(Outcome("pending", message="⏳ 还没完成：先把你的预测（一个字母）填进 my_prediction，再运行本单元格检查。"))
+        return
+    if not isinstance(my_prediction, str) or my_prediction.strip().upper() not in _CH10_BANDS:
+        _report(Outcome("failed", mistake="ablation_not_choice",
+                        message=f"❌ my_prediction = {my_prediction!r}：{HINTS['ablation_not_choice']}"))
+        return
+    from . import induction
+    params = induction.load_weights()
+    batch = induction.make_batch(512, seed=induction.EVAL_SEED)
+    base_rep, base_rand = induction.half_losses(params, batch)
+    rep, rand = induction.half_losses(params, batch, head_mask=np.array([[1.0, 1.0], [0.0, 0.0]]))
+    right = next(k for k, (lo, hi) in _CH10_BANDS.items() if lo <= rep < hi)
+    numbers = (f"完整模型的副本损失 {base_rep:.3f}；去掉第 2 层两个头后 {rep:.3f}，"
+               f"第一次出现的损失 {rand:.3f}（ln 40 = {np.log(40):.3f}）。")
+    if my_prediction.strip().upper() != right:
+        _report(Outcome("failed", mistake="ablation_band",
+                        message=f"❌ 你选了 {my_prediction.strip().upper()}，实际在 {right} 档。{HINTS['ablation_band']}\n   {numbers}"))
+        return
+    _report(Outcome("passed", message=f"✅ 正确！{numbers}\n   副本和第一次出现一样只能瞎猜：抄写全靠第 2 层的头。"))
+
+
+__all__ += ["check_previous_token_score", "check_induction_score", "check_ablation_prediction"]

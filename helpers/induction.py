@@ -91,7 +91,10 @@ __all__ = [
     "half_masks",
     "previous_token_scores",
     "induction_scores",
+    "same_token_scores",
+    "chance_scores",
     "half_losses",
+    "path_ablation",
     "ablation_table",
     "evaluate",
     "predict_next",
@@ -660,6 +663,90 @@ def induction_scores(weights, batch) -> np.ndarray:
         total += w[b][..., q, k].sum(axis=-1)
         count += len(q)
     return total / count
+
+
+def same_token_scores(weights, batch) -> np.ndarray:
+    """Same-token score of every head, shape (n_layers, n_heads).
+
+    Like :func:`induction_scores` but one key earlier: the mean of
+    α[i, i - (dst - src)] over the copy queries — the weight on the earlier
+    occurrence of the current token itself (the matching position in the segment).
+    """
+    w = _as_real_array(weights, "weights")
+    if not np.all((w >= 0) & (w <= 1)):
+        raise ValueError("weights must be attention weights in [0, 1] (no NaN/inf)")
+    tokens, src, dst, length = _batch_arrays(batch)
+    if w.ndim != 5 or w.shape[0] != tokens.shape[0]:
+        raise ValueError(f"weights must be (B, n_layers, n_heads, n, n) for B={tokens.shape[0]}; got {_shape(w)}")
+    total = np.zeros(w.shape[1:3])
+    count = 0
+    for b in range(tokens.shape[0]):
+        q = np.arange(dst[b], dst[b] + length[b])
+        total += w[b][..., q, q - (dst[b] - src[b])].sum(axis=-1)
+        count += len(q)
+    return total / count
+
+
+def chance_scores(batch) -> dict:
+    """The two scores of a head that attends uniformly to every allowed key.
+
+    Under the causal mask query i sees i + 1 keys, so uniform attention puts
+    1/(i+1) on any one of them.  Returns ``{"previous_token": mean over
+    i = 1 … n-1 of 1/(i+1), "induction": mean over the copy queries of
+    1/(i+1)}`` (the same-token chance level equals the induction one).
+    """
+    tokens, src, dst, length = _batch_arrays(batch)
+    if tokens.ndim != 2 or tokens.shape[1] < 2:
+        raise ValueError(f"batch['tokens'] must be (B, n) with n >= 2; got {_shape(tokens)}")
+    n = tokens.shape[1]
+    prev = float(np.mean(1.0 / (np.arange(1, n) + 1.0)))
+    q = np.concatenate([np.arange(d, d + L) for d, L in zip(dst, length)])
+    return {"previous_token": prev, "induction": float(np.mean(1.0 / (q + 1.0)))}
+
+
+def path_ablation(params, batch, head: int, path: str, n_heads: int | None = None) -> dict:
+    """Remove one layer-1 head from only some inputs of layer 2 (path patching).
+
+    Layer 2 normally computes its queries, keys and values all from the same
+    residual stream X¹ = X⁰ + Σ_h Z_h W_O[h].  Here the letters in ``path``
+    (any of ``"Q"``, ``"K"``, ``"V"``) name the inputs that are computed from
+    X¹ *without* layer-1 head ``head``; the other inputs, and the residual
+    stream that carries on to the output, keep it.  ``path="QKV"`` removes the
+    head from all three inputs (its direct route to the logits stays).
+
+    Returns
+    -------
+    dict with ``loss_rep``, ``loss_rand`` (see :func:`half_losses`) and
+    ``induction`` — the induction scores of layer 2's heads, shape (n_heads,).
+    """
+    if not isinstance(batch, dict) or "tokens" not in batch:
+        raise TypeError(f"batch must be a dict from make_batch; got {type(batch).__name__}")
+    p, t, h, _ = _prepare(params, batch["tokens"], n_heads, None)
+    if p["W_Q"].shape[0] != 2:
+        raise ValueError(f"path_ablation needs a 2-layer model; got {p['W_Q'].shape[0]} layers")
+    if isinstance(head, bool) or not isinstance(head, numbers.Integral) or not 0 <= head < h:
+        raise ValueError(f"head must be an int in [0, {h}); got {head!r}")
+    if not isinstance(path, str) or not path or set(path.upper()) - set("QKV"):
+        raise ValueError(f"path must be a non-empty string of the letters Q, K, V; got {path!r}")
+    path = set(path.upper())
+    out = _forward_core(p, t, h, None)
+    x1 = out["resid"][1]
+    d = x1.shape[-1]
+    cols = head_columns(int(head), d, h)
+    zm = out["layers"][0]["zm"]
+    x1_without = x1 - zm[..., cols] @ p["W_O"][0][cols]
+    src = {name: (x1_without if name in path else x1) for name in "QKV"}
+    qh = _split(src["Q"] @ p["W_Q"][1], h)
+    kh = _split(src["K"] @ p["W_K"][1], h)
+    vh = _split(src["V"] @ p["W_V"][1], h)
+    n = t.shape[1]
+    a = _causal_softmax(qh @ kh.transpose(0, 1, 3, 2) / math.sqrt(d // h), ~causal_mask(n))
+    x2 = x1 + _merge(a @ vh) @ p["W_O"][1]
+    loss = -np.take_along_axis(_log_softmax(x2 @ p["W_U"])[:, :-1], t[:, 1:, None], axis=-1)[..., 0]
+    rep, rand = half_masks(batch)
+    weights = np.stack([out["weights"][:, 0], a], axis=1)
+    return {"loss_rep": float(loss[rep].mean()), "loss_rand": float(loss[rand].mean()),
+            "induction": induction_scores(weights, batch)[1]}
 
 
 def ablation_table(params, batch, n_heads: int | None = None) -> dict:

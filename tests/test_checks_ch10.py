@@ -139,6 +139,27 @@ def ind_past_end(weights, src, dst, length):
     return np.mean([weights[i, i - (dst - src) + 1] for i in range(dst, dst + length + 3)])
 
 
+def ind_two_off(weights, src, dst, length):
+    return np.mean([weights[i, i - (dst - src) - 1] for i in range(dst, dst + length)])
+
+
+def ind_row_max(weights, src, dst, length):
+    return np.mean([weights[i].max() for i in range(dst, dst + length)])
+
+
+def ind_divide_by_n(weights, src, dst, length):
+    return sum(weights[i, i - (dst - src) + 1] for i in range(dst, dst + length)) / weights.shape[0]
+
+
+def prev_hardcoded_24(weights):
+    # cell 22's loop copied with the chapter's sequence length
+    return np.mean([weights[i, i - 1] for i in range(1, 24)])
+
+
+def prev_divide_by_n(weights):
+    return np.sum(np.diag(weights, -1)) / weights.shape[0]
+
+
 def ind_vectorised_right(weights, src, dst, length):
     q = np.arange(dst, dst + length)
     return weights[q, q - dst + src + 1].mean()
@@ -153,6 +174,11 @@ MISTAKES = [
     ("previous_token_score", prev_whole, "prev_whole_matrix"),
     ("previous_token_score", prev_sum, "score_sum"),
     ("previous_token_score", prev_array, "score_not_averaged"),
+    ("previous_token_score", prev_hardcoded_24, "prev_hardcoded_length"),
+    ("previous_token_score", prev_divide_by_n, "prev_includes_row0"),
+    ("induction_score", ind_two_off, "ind_two_off"),
+    ("induction_score", ind_row_max, "ind_row_max"),
+    ("induction_score", ind_divide_by_n, "ind_divide_by_n"),
     ("induction_score", ind_same_token, "ind_same_token"),
     ("induction_score", ind_prev, "ind_previous_token"),
     ("induction_score", ind_skip_first, "ind_query_range"),
@@ -183,5 +209,25 @@ def test_vectorised_right_answers_pass(checker, fn, capsys):
     assert capsys.readouterr().out.startswith("✅")
 
 
+ABLATION_VERDICTS = [("C", "✅", None), (" c ", "✅", None), ("A", "❌", "ablation_band"), ("B", "❌", "ablation_band"),
+                     ("D", "❌", "ablation_band"), ("E", "❌", "ablation_not_choice"), (3.7, "❌", "ablation_not_choice"),
+                     ("3.7", "❌", "ablation_not_choice")]
+
+
+@pytest.mark.parametrize("answer,start,hint", ABLATION_VERDICTS)
+def test_ablation_prediction(answer, start, hint, capsys):
+    checks.check_ablation_prediction(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(start), out
+    if hint:
+        assert checks.HINTS[hint] in out
+
+
+def test_ablation_prediction_pending(capsys):
+    checks.check_ablation_prediction(None)
+    assert capsys.readouterr().out.startswith("⏳ 还没完成")
+
+
 def test_every_ch10_hint_is_catalogued():
-    assert {hint for _, _, hint in MISTAKES} == checks.CHAPTER_HINTS["ch10"]
+    catalogued = {hint for _, _, hint in MISTAKES} | {h for _, _, h in ABLATION_VERDICTS if h}
+    assert catalogued == checks.CHAPTER_HINTS["ch10"]

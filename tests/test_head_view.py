@@ -154,7 +154,7 @@ def test_selection_changes_view_and_values(example):
     p.layer_select.value, p.head_select.value, p.slider_query.value = 1, 0, 20
     assert p.values["layer"] == 1 and p.values["head"] == 0 and p.values["query"] == 20
     assert np.array_equal(p.values["query_weights"], A[1, [0], 20])
-    assert "第 2 层 · 头 1 · 查询词「我」" in p.view.value
+    assert "第 2 层 · 头 1 · 查询「我」" in p.view.value
     # the selected query is highlighted, the others greyed
     assert plots.HIGHLIGHT_COLOR in p.view.value
 
@@ -165,7 +165,7 @@ def test_model_view(example):
     assert m.view.value.count("<g transform=") == 8
     for l in (1, 2):
         for h in (1, 2, 3, 4):
-            assert f"L{l} · 头 {h}" in m.view.value
+            assert f"第{l}层·头{h}" in m.view.value
     before = m.view.value, m.readout.value
     m.slider_query.value = 20
     assert (m.view.value, m.readout.value) != before

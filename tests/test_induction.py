@@ -256,6 +256,56 @@ def test_half_masks():
 # training and the shipped weights
 # ---------------------------------------------------------------------------
 
+def test_path_ablation_matches_a_plain_forward_pass():
+    """Removing a head whose output is already zero changes nothing; "QKV" equals re-running layer 2 on X¹ minus the head."""
+    params = ind.load_weights()
+    batch = ind.make_batch(16, seed=3)
+    cols = ind.head_columns(1, 32, 2)
+    silent = {k: v.copy() for k, v in params.items()}
+    silent["W_O"][0][cols] = 0.0
+    rep, rand = ind.half_losses(silent, batch)
+    ind_full = ind.induction_scores(ind.forward(silent, batch["tokens"])["weights"], batch)[1]
+    for path in ("Q", "K", "V", "QKV", "kq"):
+        r = ind.path_ablation(silent, batch, 1, path)
+        assert r["loss_rep"] == pytest.approx(rep, abs=1e-9) and r["loss_rand"] == pytest.approx(rand, abs=1e-9)
+        np.testing.assert_allclose(r["induction"], ind_full, atol=1e-12)
+    # "QKV": layer 2 reads X¹ without the head; the residual keeps the head's direct route
+    out = ind.forward(params, batch["tokens"])
+    x1 = out["resid"][1]
+    x1_wo = x1 - out["layers"][0]["zm"][..., cols] @ params["W_O"][0][cols]
+    z2, a2 = h.multi_head_self_attention(x1_wo[0], params["W_Q"][1], params["W_K"][1], params["W_V"][1],
+                                         n_heads=2, w_o=params["W_O"][1], mask=h.causal_mask(24))
+    logp = (x1[0] + z2) @ params["W_U"]
+    logp = logp - np.log(np.exp(logp - logp.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logp.max(-1, keepdims=True)
+    one = {k: v[:1] for k, v in batch.items()}
+    rep0, _ = ind.half_masks(one)
+    expected = -logp[:-1][np.arange(23), batch["tokens"][0, 1:]][rep0[0]].mean()
+    assert ind.path_ablation(params, one, 1, "QKV")["loss_rep"] == pytest.approx(expected, rel=1e-9)
+    for bad in ("", "X", None, 5):
+        with pytest.raises((ValueError, TypeError), match="path"):
+            ind.path_ablation(params, batch, 1, bad)
+    with pytest.raises(ValueError, match="head"):
+        ind.path_ablation(params, batch, 2, "K")
+
+
+def test_same_token_and_chance_scores():
+    batch = {"tokens": np.zeros((1, 6), dtype=np.int64), "src": np.array([0]), "dst": np.array([3]),
+             "length": np.array([3])}
+    w = np.zeros((1, 1, 1, 6, 6))
+    for i in range(3, 6):
+        w[0, 0, 0, i, i - 3] = 1.0
+    assert ind.same_token_scores(w, batch)[0, 0] == pytest.approx(1.0)
+    assert ind.induction_scores(w, batch)[0, 0] == pytest.approx(0.0)
+    c = ind.chance_scores(batch)
+    assert c["previous_token"] == pytest.approx(np.mean([1 / 2, 1 / 3, 1 / 4, 1 / 5, 1 / 6]))
+    assert c["induction"] == pytest.approx(np.mean([1 / 4, 1 / 5, 1 / 6]))
+    # uniform causal attention scores exactly the chance level
+    u = np.tril(np.ones((6, 6)))
+    u = (u / u.sum(1, keepdims=True))[None, None, None]
+    assert ind.induction_scores(u, batch)[0, 0] == pytest.approx(c["induction"])
+    assert ind.previous_token_scores(u)[0, 0] == pytest.approx(c["previous_token"])
+
+
 def test_short_training_lowers_the_loss():
     params, hist = ind.train(40, seed=5, batch_size=16, log_every=10)
     print(f"short training: loss {hist['loss'][0]:.3f} -> {hist['loss'][-1]:.3f} in {hist['seconds']:.1f} s")

@@ -192,7 +192,7 @@ def _head_view_svg(tokens, A, layer, head, query) -> str:
     spread = min(3.0, slot / (2 * max(len(heads), 1)))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font-family:{FONT_STACK};font-size:{_HV_SMALL}px">']
-    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
+    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{tokens[query]}」")
     out.append(f'<text x="{_HV_LEFT}" y="18" font-size="14" font-weight="600">{esc(title)}</text>')
     # legend: head colours, then what the rows and the opacity mean
     x = float(_HV_LEFT)
@@ -279,7 +279,7 @@ def _model_view_svg(tokens, A, query) -> str:
             out.append(f'<g transform="translate({ox},{oy})">'
                        f'<rect width="{_MV_W}" height="{_MV_H}" fill="#fff" stroke="#ddd"/>'
                        f'<text x="{_MV_W / 2}" y="17" text-anchor="middle" font-size="14" fill="{col}">'
-                       f'L{l + 1} · 头 {h + 1}</text>')
+                       f'第{l + 1}层·头{h + 1}</text>')
             Ah = A[l, h]
             if query is not None:
                 Ah = np.where(np.arange(n)[:, None] == query, Ah, 0.0)
@@ -485,7 +485,7 @@ class ModelViewPanel(Panel):
         for l in range(n_layers):
             for h in range(n_heads):
                 j = int(np.argmax(A[l, h, query]))
-                items.append(f'<span style="color:{head_color(h)}">L{l + 1}·头{h + 1}</span> '
+                items.append(f'<span style="color:{head_color(h)}">第{l + 1}层·头{h + 1}</span> '
                              f'「{esc(self.tokens[j])}」{A[l, h, query, j]:.2f}')
         self.readout.value = (f'<div style="font-family:{FONT_STACK};line-height:1.6">查询词「{esc(self.tokens[query])}」'
                               f'（第 {query + 1} 个词），每个头最关注：' + "，".join(items) + "</div>")
@@ -584,7 +584,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     handles = [Line2D([], [], color=head_color(h), lw=3, label=f"头 {h + 1}") for h in heads]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(heads), frameon=False,
               borderaxespad=0.1, handlelength=1.2, columnspacing=1.0)
-    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询词「{tokens[query]}」")
+    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{tokens[query]}」")
     fig.suptitle(f"{title}：线的不透明度 = 注意力权重 α")
     return fig
 
@@ -618,9 +618,13 @@ def model_view_figure(tokens, weights, *, query=None):
             ax.set_yticks([])
             for s in ax.spines.values():
                 s.set_color("#ddd")
-            ax.set_title(f"L{l + 1} · 头 {h + 1}", color=head_color(h), fontsize=12)
-    sub = "每格上排查询词、下排键" + ("" if query is None else f"，只画查询词「{tokens[query]}」的线")
-    fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头（{sub}）")
+            ax.set_title(f"第{l + 1}层·头{h + 1}", color=head_color(h), fontsize=12)
+            if query is not None:   # name the key this head looks at most, so the panel reads without the live view
+                j = int(np.argmax(A[l, h, query]))
+                ax.set_xlabel(f"最看重「{_shown_token(tokens[j])}」（α = {A[l, h, query, j]:.2f}）",
+                              fontsize=11, color="#222")
+    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{tokens[query]}」的线")
+    fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头\n（{sub}）", fontsize=12)
     return fig
 
 
