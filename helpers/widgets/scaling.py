@@ -20,6 +20,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
+from .. import validation as _v
 from ..analysis import entropy
 from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, bars_svg, hist_svg, row_html, signed_colors,
                          slider_layout, vec_text, weight_colors)
@@ -188,15 +189,13 @@ DEFAULT_TEMPERATURE_SCORES = np.array([1.0, 2.5, 0.5, 2.0])
 
 
 def _check_scores(scores, labels):
-    s = _att._as_real_array(DEFAULT_TEMPERATURE_SCORES if scores is None else scores, "scores")
-    s = s.astype(float, copy=False).ravel()
-    if s.size == 0:
-        raise ValueError(f"scores must be a non-empty 1-D array of finite numbers, got {scores!r}")
+    # one row of scores (a 2-D array is refused, not flattened); |s| ≤ 1e150 so that s / T stays finite
+    s = _v.as_real_array(DEFAULT_TEMPERATURE_SCORES if scores is None else scores, "scores")
+    _v.check_ndim(s, "scores", 1, "(n_keys,) — one query's scores")
+    s = s.astype(float, copy=False)
     if labels is None:
         labels = list(_tok.SENTENCE_APPLE) if (scores is None or len(s) == 4) else [f"k{j + 1}" for j in range(len(s))]
-    labels = [str(t) for t in labels]
-    if len(labels) != len(s):
-        raise ValueError(f"{len(labels)} labels for {len(s)} scores")
+    labels = _v.check_labels(labels, len(s), "labels")
     return s, labels
 
 
