@@ -3222,6 +3222,7 @@ _chapter_hints("ch10", {
     "ind_two_off": "差了两位：你看的是“上一次出现的同一个字”的**前一个**字。归纳头看的是它的后一个字：列号是 i - (dst - src) + 1。",
     "ind_row_max": "你取的是每个查询行里最大的权重，不管它落在哪个键上；归纳得分要的是固定的那一格 α[i, i - (dst - src) + 1]。",
     "ind_divide_by_n": "求和之后除以了序列长度 n：要除以副本里查询的个数 length（对这些查询取平均）。",
+    "same_plus_one": "你加了 1：那是归纳得分（看同一个字后面的那个字）。同字得分看的是片段里对应的那个字本身：α[i, i - (dst - src)]。",
     "ablation_band": "先想清楚第 2 层的两个头都去掉之后，模型还剩什么：第 1 层的头和残差连接都不会“往回找、再往后挪一格”。",
     "ablation_not_choice": "my_prediction 要填一个字母 \"A\"、\"B\"、\"C\" 或 \"D\"（题目里的四档）。",
     "prev_diagonal": "取的是对角线 α[i, i]（每个词看自己），前一词得分要取 α[i, i-1]：列号比行号小 1。",
@@ -3345,6 +3346,39 @@ def check_induction_score(fn) -> None:
          "含紧挨着的重复、一个真正的归纳头、float32", on_error=_ch10_induction_error)
 
 
+def _ch10_same_cases():
+    cases = []
+    for c in _ch10_induction_cases():
+        w, src, dst, length = c.args
+        ref = float(np.mean([w.astype(np.float64)[i, i - (dst - src)] for i in range(dst, dst + length)]))
+        cases.append(Case(c.label, c.args, ref, c.float32))
+    return cases
+
+
+def _ch10_same_mistakes():
+    def mean_at(w, queries, key):
+        return float(np.mean([w[i, key(i)] for i in queries]))
+    return [
+        Mistake("same_plus_one", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s) + 1)),
+        Mistake("ind_previous_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - 1)),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d + 1, d + L), lambda i: i - (d - s))),
+        Mistake("ind_query_range", lambda w, s, d, L: mean_at(w, range(d, d + L - 1), lambda i: i - (d - s))),
+        Mistake("ind_fixed_key", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: s)),
+        Mistake("ind_row_max", lambda w, s, d, L: float(np.mean([w[i].max() for i in range(d, d + L)]))),
+        Mistake("ind_divide_by_n", lambda w, s, d, L: float(np.sum([w[i, i - (d - s)]
+                                                                    for i in range(d, d + L)])) / w.shape[0]),
+        Mistake("score_sum", lambda w, s, d, L: float(np.sum([w[i, i - (d - s)] for i in range(d, d + L)]))),
+        Mistake("score_not_averaged", lambda w, s, d, L: np.array([w[i, i - (d - s)] for i in range(d, d + L)])),
+    ]
+
+
+@_checker
+def check_same_token_score(fn) -> None:
+    """ch10: ``fn(weights, src, dst, length) -> float``: mean of α[i, i - (dst - src)], dst ≤ i < dst + length."""
+    _run(fn, _ch10_same_cases(), _ch10_same_mistakes(),
+         "含紧挨着的重复、float32", on_error=_ch10_induction_error)
+
+
 #: Exercise 3's bands for the repeated-half loss with both layer-2 heads removed.
 _CH10_BANDS = {"A": (0.0, 1.0), "B": (1.0, 3.0), "C": (3.0, 4.5), "D": (4.5, np.inf)}
 
@@ -3377,4 +3411,5 @@ def check_ablation_prediction(my_prediction) -> None:
     _report(Outcome("passed", message=f"✅ 正确！{numbers}\n   副本和第一次出现一样只能瞎猜：抄写全靠第 2 层的头。"))
 
 
-__all__ += ["check_previous_token_score", "check_induction_score", "check_ablation_prediction"]
+__all__ += ["check_previous_token_score", "check_induction_score", "check_same_token_score",
+            "check_ablation_prediction"]

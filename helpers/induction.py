@@ -651,7 +651,11 @@ def induction_scores(weights, batch) -> np.ndarray:
     of α[i, i - (dst - src) + 1] — the weight on the token right after the
     previous occurrence of the current token.
     """
-    w = np.asarray(weights, dtype=float)
+    return _copy_query_scores(np.asarray(weights, dtype=float), batch, 1)
+
+
+def _copy_query_scores(w, batch, shift):
+    """Mean of α[i, i - (dst - src) + shift] over all copy queries of all sequences, per head."""
     tokens, src, dst, length = _batch_arrays(batch)
     if w.ndim != 5 or w.shape[0] != tokens.shape[0]:
         raise ValueError(f"weights must be (B, n_layers, n_heads, n, n) for B={tokens.shape[0]}; got {_shape(w)}")
@@ -659,8 +663,7 @@ def induction_scores(weights, batch) -> np.ndarray:
     count = 0
     for b in range(tokens.shape[0]):
         q = np.arange(dst[b], dst[b] + length[b])
-        k = q - (dst[b] - src[b]) + 1
-        total += w[b][..., q, k].sum(axis=-1)
+        total += w[b][..., q, q - (dst[b] - src[b]) + shift].sum(axis=-1)
         count += len(q)
     return total / count
 
@@ -675,16 +678,7 @@ def same_token_scores(weights, batch) -> np.ndarray:
     w = _as_real_array(weights, "weights")
     if not np.all((w >= 0) & (w <= 1)):
         raise ValueError("weights must be attention weights in [0, 1] (no NaN/inf)")
-    tokens, src, dst, length = _batch_arrays(batch)
-    if w.ndim != 5 or w.shape[0] != tokens.shape[0]:
-        raise ValueError(f"weights must be (B, n_layers, n_heads, n, n) for B={tokens.shape[0]}; got {_shape(w)}")
-    total = np.zeros(w.shape[1:3])
-    count = 0
-    for b in range(tokens.shape[0]):
-        q = np.arange(dst[b], dst[b] + length[b])
-        total += w[b][..., q, q - (dst[b] - src[b])].sum(axis=-1)
-        count += len(q)
-    return total / count
+    return _copy_query_scores(w, batch, 0)
 
 
 def chance_scores(batch) -> dict:

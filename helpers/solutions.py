@@ -28,6 +28,7 @@ __all__ = [
     "torch_mask",
     "previous_token_score",
     "induction_score",
+    "same_token_score",
 ]
 
 
@@ -276,3 +277,10 @@ def induction_score(weights, src, dst, length):
     offset = dst - src   # 复制段比第一次出现晚了 offset 个位置
     # 查询 i 的字上一次出现在 i - offset；归纳头要看的是那之后的一个字，所以 + 1
     return float(np.mean([weights[i, i - offset + 1] for i in range(dst, dst + length)]))
+
+
+def same_token_score(weights, src, dst, length):
+    """Mean of α[i, i - (dst - src)] over the copy's queries dst … dst+length-1."""
+    offset = dst - src   # 复制段比第一次出现晚了 offset 个位置
+    # 查询 i 在片段第一次出现时对应的位置是 i - offset：那里是同一个字本身（不 + 1）
+    return float(np.mean([weights[i, i - offset] for i in range(dst, dst + length)]))
