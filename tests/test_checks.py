@@ -22,18 +22,13 @@ import numpy as np
 import pytest
 
 import helpers as h
+from checktools import copied
 from helpers import checks, solutions
 from helpers.analysis import softmax_jacobian
 from helpers.attention import softmax as _course_softmax
 
 _ROOT = Path(__file__).resolve().parent.parent
 
-
-def _fresh(name):
-    """The reference solution as a learner who copied it would have it (its own code object)."""
-    namespace: dict = {"np": np}
-    exec(inspect.getsource(getattr(solutions, name)), namespace)
-    return namespace[name]
 
 CHECKERS = {
     "qkv_projection": checks.check_qkv_projection,
@@ -122,7 +117,7 @@ def test_learner_exception_is_reported_not_raised(name, capsys):
 def test_learner_mutating_its_input_is_told_so(name, capsys):
     """A right answer that modifies its inputs in place is not accepted, and the verdict
     names the parameter; the checker's own data is untouched (later checks still pass)."""
-    ref = _fresh(name)
+    ref = copied(name)
 
     def my_answer(*args):
         out = ref(*args)
@@ -138,7 +133,7 @@ def test_learner_mutating_its_input_is_told_so(name, capsys):
         return
     assert out.startswith("❌") and checks.HINTS["mutated_input"] in out, out
     assert "被修改的参数：第 1 个参数" in out  # *args has no names
-    CHECKERS[name](_fresh(name))
+    CHECKERS[name](copied(name))
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -971,7 +966,7 @@ def test_lists_are_accepted(capsys):
 def test_float64_result_for_float32_inputs_is_accepted(capsys):
     def my_attention(Q, K, V):
         Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
-        return _fresh("attention")(Q, K, V)
+        return copied("attention")(Q, K, V)
 
     checks.check_attention(my_attention)
     assert capsys.readouterr().out.startswith("✅")
@@ -1221,7 +1216,7 @@ def test_default_time_limit_is_a_few_seconds():
 
 def test_time_limit_must_be_positive():
     with pytest.raises(ValueError, match="time_limit"):
-        checks.check_softmax(_fresh("softmax"), time_limit=0)
+        checks.check_softmax(copied("softmax"), time_limit=0)
 
 
 class _Unprintable(Exception):
@@ -1351,7 +1346,7 @@ def test_strict_context_raises_the_same_verdict(capsys):
     assert info.value.__context__ is None or info.value.__suppress_context__
     assert capsys.readouterr().out == ""
     with checks.strict():
-        checks.check_softmax(_fresh("softmax"))  # right answer: no exception, ✅ printed
+        checks.check_softmax(copied("softmax"))  # right answer: no exception, ✅ printed
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -1359,7 +1354,7 @@ def test_strict_context_raises_the_same_verdict(capsys):
 def test_strict_keyword_on_every_checker(name, capsys):
     with pytest.raises(AssertionError, match="^⏳ 还没完成"):
         CHECKERS[name](lambda *a: None, strict=True)
-    CHECKERS[name](_fresh(name), strict=True)
+    CHECKERS[name](copied(name), strict=True)
     assert capsys.readouterr().out.startswith("✅")
     CHECKERS[name](lambda *a: None, strict=False)  # explicit False wins over nothing
     assert capsys.readouterr().out.startswith("⏳")
@@ -1405,7 +1400,7 @@ def test_recording_writes_json_lines_and_summary_counts_them(tmp_path, capsys):
         assert checks.record_to(a) == str(a)
         checks.check_softmax(softmax_axis0)
         checks.check_softmax(softmax_axis0)
-        checks.check_softmax(_fresh("softmax"))
+        checks.check_softmax(copied("softmax"))
         checks.record_to(b, student="S02")
         checks.check_softmax(softmax_axis0)
         checks.check_scores(scores_kq)

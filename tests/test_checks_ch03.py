@@ -4,12 +4,12 @@ show the pending state."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from checktools import assert_exercises_pending, assert_wrong, run_checker
 from helpers import checks
 
 NB03 = Path(__file__).resolve().parents[1] / "notebooks" / "03_scaling.ipynb"
@@ -18,10 +18,7 @@ VAR, DIV = SIGMA ** 4 * D_K, SIGMA ** 2 * np.sqrt(D_K)   # 1296, 36
 
 
 def _verdict(capsys, *args):
-    checks.check_dot_variance(*args)
-    out = capsys.readouterr()
-    assert out.err == ""
-    return out.out
+    return run_checker(checks.check_dot_variance, *args, capsys=capsys)
 
 
 #: (wrong my_var, right divisor) and (right var, wrong my_divisor) -> intended hint
@@ -47,7 +44,7 @@ def test_numbers_are_distinct():
 @pytest.mark.parametrize("args,key", [(a, k) for _, a, k in MISTAKES])
 def test_wrong_predictions(args, key, capsys):
     out = _verdict(capsys, *args)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
+    assert_wrong(out, key)
 
 
 @pytest.mark.parametrize("args", [(1296, 36), (1296.0, 36.0), (np.float64(VAR), np.sqrt(1296)),
@@ -77,14 +74,4 @@ def test_every_ch03_hint_is_exercised():
 
 
 def test_exercise_outputs_are_pending_and_starters_do_not_dictate():
-    cells = json.loads(NB03.read_text(encoding="utf-8"))["cells"]
-    checked = 0
-    for cell in cells:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "checks.check_" in src:
-            checked += 1
-            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-            assert text.startswith("⏳"), (src, text)
-            for formula in ("Q @ K.T", "np.sqrt", "/ √d_k", "1296", "σ⁴"):
-                assert formula not in src, (formula, src)
-    assert checked >= 2
+    assert_exercises_pending(NB03, ("Q @ K.T", "np.sqrt", "/ √d_k", "1296", "σ⁴"), at_least=2)

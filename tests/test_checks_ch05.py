@@ -3,13 +3,13 @@ choose α so that α V hits a target.  Every plausible wrong answer gets its int
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import helpers as h
+from checktools import assert_exercises_pending, assert_wrong, run_checker
 from helpers import checks
 
 NB05 = Path(__file__).resolve().parents[1] / "notebooks" / "05_weighted_sum.ipynb"
@@ -19,10 +19,7 @@ C = np.array([10.0, 0.0, 0.0])
 
 
 def _verdict(check, arg, capsys):
-    check(arg)
-    out = capsys.readouterr()
-    assert out.err == ""
-    return out.out
+    return run_checker(check, arg, capsys=capsys)
 
 
 Z_WRONG = [([2.0, 5.0, 8.0], "z_columns"), ([8.0, 10.0, 12.0], "z_no_weights"), ([12.0, 15.0, 18.0], "z_sum_all"),
@@ -47,7 +44,7 @@ CHECKERS = {"z1_prediction": checks.check_z1_prediction, "shift_prediction": che
 @pytest.mark.parametrize("name,answer,key", MISTAKES)
 def test_wrong(name, answer, key, capsys):
     out = _verdict(CHECKERS[name], answer, capsys)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
+    assert_wrong(out, key)
 
 
 @pytest.mark.parametrize("name,answer", [
@@ -84,14 +81,4 @@ def test_every_ch05_hint_is_exercised():
 
 
 def test_exercise_outputs_are_pending_and_starters_do_not_dictate():
-    cells = json.loads(NB05.read_text(encoding="utf-8"))["cells"]
-    checked = 0
-    for cell in cells:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "checks.check_" in src:
-            checked += 1
-            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-            assert text.startswith("⏳"), (src, text)
-            for formula in ("softmax(Q", "@ V", "np.sqrt", "K.T"):
-                assert formula not in src, (formula, src)
-    assert checked >= 3
+    assert_exercises_pending(NB05, ("softmax(Q", "@ V", "np.sqrt", "K.T"), at_least=3)

@@ -4,27 +4,17 @@ writes gets its intended verdict."""
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 
 import helpers as h
+from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied
+from checktools import run_checker
 from helpers import checks, solutions
 
 
 def _verdict(check, fn, capsys):
-    check(fn)
-    out = capsys.readouterr()
-    assert out.err == ""
-    return out.out
-
-
-def _copied(name):
-    """The reference solution as a learner who copied it would have it (its own code object)."""
-    ns = {"np": np}
-    exec(inspect.getsource(getattr(solutions, name)), ns)
-    return ns[name]
+    return run_checker(check, fn, capsys=capsys)
 
 
 # ---------------------------------------------------------------------------
@@ -77,21 +67,15 @@ ATTEND_WRONG = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(ATTEND_RIGHT))
-def test_attend_weights_right(name, capsys):
-    assert _verdict(checks.check_attend_weights, ATTEND_RIGHT[name], capsys).startswith("✅")
+def my_attend_weights(X, i, j, d_k):
+    return None
 
 
-@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in ATTEND_WRONG.items() for i in range(len(fs))])
-def test_attend_weights_wrong(key, idx, capsys):
-    out = _verdict(checks.check_attend_weights, ATTEND_WRONG[key][idx], capsys)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
+test_attend_weights_right, test_attend_weights_wrong, test_attend_weights_pending = catalogue_tests(
+    checks.check_attend_weights, ATTEND_RIGHT, ATTEND_WRONG, my_attend_weights)
 
 
-def test_attend_weights_pending_and_handmade_example(capsys):
-    def my_attend_weights(X, i, j, d_k):
-        return None
-    assert _verdict(checks.check_attend_weights, my_attend_weights, capsys).startswith("⏳")
+def test_attend_weights_handmade_example():
     # the unchanged chapter example (它 → 小猫) aims at the wrong word in the first case
     X = h.token_inputs(h.SENTENCE_CAT_SHORT, 16)
     W_Q, W_K = _probe_weights(X, 4, 0, 8, s=4.0)
@@ -178,15 +162,12 @@ BATCH_WRONG = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BATCH_RIGHT))
-def test_batched_right(name, capsys):
-    assert _verdict(checks.check_batched_self_attention, BATCH_RIGHT[name], capsys).startswith("✅")
+def my_batched_self_attention(X, W_Q, W_K, W_V):    # the starter
+    return None
 
 
-@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in BATCH_WRONG.items() for i in range(len(fs))])
-def test_batched_wrong(key, idx, capsys):
-    out = _verdict(checks.check_batched_self_attention, BATCH_WRONG[key][idx], capsys)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
+test_batched_right, test_batched_wrong, test_batched_pending = catalogue_tests(
+    checks.check_batched_self_attention, BATCH_RIGHT, BATCH_WRONG, my_batched_self_attention)
 
 
 def test_no_keepdims_is_told_where(capsys):
@@ -217,14 +198,7 @@ MISTAKES = ([("attend_weights", f, key) for key, fs in ATTEND_WRONG.items() for 
 
 def test_committed_exercise_outputs_are_pending():
     """Committed outputs of the check cells show the pending state, never a verdict or an answer."""
-    import json
-    from pathlib import Path
-    nb = Path(__file__).resolve().parent.parent / "notebooks/06_full_self_attention.ipynb"
-    for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "checks.check_" in src:
-            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-            assert text.startswith("⏳"), (src, text)
+    assert_exercises_pending("06_full_self_attention.ipynb")
 
 
 def test_checks_module_defines_every_name_once():

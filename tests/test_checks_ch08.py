@@ -3,29 +3,17 @@ predicted depth of local attention; the softmax-backward starter holds no formul
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied
+from checktools import run_checker as _verdict
 from helpers import checks, efficiency, solutions
 
 NB08 = Path(__file__).resolve().parent.parent / "notebooks" / "08_why_self_attention.ipynb"
-
-
-def _verdict(check, *args, capsys):
-    check(*args)
-    out = capsys.readouterr()
-    assert out.err == ""
-    return out.out
-
-
-def _copied(name):
-    ns = {"np": np}
-    exec(inspect.getsource(getattr(solutions, name)), ns)
-    return ns[name]
 
 
 def _alpha(s):
@@ -78,21 +66,12 @@ def test_reference_matches_finite_differences():
             assert np.allclose(solutions.attend_loss_grad(s, t), fd, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", sorted(GRAD_RIGHT))
-def test_attend_loss_grad_right(name, capsys):
-    assert _verdict(checks.check_attend_loss_grad, GRAD_RIGHT[name], capsys=capsys).startswith("✅")
+def my_attend_loss_grad(scores_row, target):
+    return None
 
 
-@pytest.mark.parametrize("key,idx", [(k, i) for k, fs in GRAD_WRONG.items() for i in range(len(fs))])
-def test_attend_loss_grad_wrong(key, idx, capsys):
-    out = _verdict(checks.check_attend_loss_grad, GRAD_WRONG[key][idx], capsys=capsys)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
-
-
-def test_attend_loss_grad_pending(capsys):
-    def my_attend_loss_grad(scores_row, target):
-        return None
-    assert _verdict(checks.check_attend_loss_grad, my_attend_loss_grad, capsys=capsys).startswith("⏳")
+test_attend_loss_grad_right, test_attend_loss_grad_wrong, test_attend_loss_grad_pending = catalogue_tests(
+    checks.check_attend_loss_grad, GRAD_RIGHT, GRAD_WRONG, my_attend_loss_grad)
 
 
 # ---------------------------------------------------------------------------
@@ -109,7 +88,7 @@ def test_window_answer_is_the_bfs_answer():
 ])  # the same list as WINDOW_WRONG below
 def test_window_wrong(answer, key, capsys):
     out = _verdict(checks.check_window_layers, answer, capsys=capsys)
-    assert out.startswith("❌") and checks.HINTS[key] in out, out
+    assert_wrong(out, key)
 
 
 @pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
@@ -144,11 +123,7 @@ def test_backward_starter_and_prompt_do_not_give_the_formula():
 
 
 def test_exercise_outputs_are_pending():
-    for cell in _cells():
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "checks.check_" in src:
-            text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-            assert text.startswith("⏳"), (src, text)
+    assert_exercises_pending(NB08)
 
 
 def test_every_ch08_hint_is_exercised():
@@ -168,7 +143,7 @@ def back_mean_not_dot(a, g):
 
 def test_softmax_backward_mean_instead_of_weighted_mean(capsys):
     out = _verdict(checks.check_softmax_backward, back_mean_not_dot, capsys=capsys)
-    assert out.startswith("❌") and checks.HINTS["backward_mean_not_dot"] in out, out
+    assert_wrong(out, "backward_mean_not_dot")
 
 
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
