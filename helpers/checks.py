@@ -1519,13 +1519,16 @@ def _attention_error(exc, case):
     return _softmax_error(exc, case)
 
 
+#: how the attention-output checkers (ch05, ch06, ch07) run the learner's function
+_ATTENTION_RUN = dict(prepare=_tuple_prepare, on_error=_attention_error, forbidden=_ATTENTION_IMPLS)
+
+
 @_checker
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
     _run(fn, _attention_cases(), _attention_mistakes() + _scale_mistakes(_attention_pipeline, _d_v_qkv),
          "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error,
-         forbidden=_ATTENTION_IMPLS)
+         **_ATTENTION_RUN)
 
 
 def _self_attention_cases():
@@ -1581,8 +1584,7 @@ def check_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` — self-attention of one sequence (rows = tokens)."""
     _run(fn, _self_attention_cases(), _self_attention_mistakes(),
          "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数",
-         prepare=_tuple_prepare, on_error=_attention_error,
-         forbidden=_ATTENTION_IMPLS)
+         **_ATTENTION_RUN)
 
 
 # ---------------------------------------------------------------------------
@@ -1699,8 +1701,7 @@ def check_causal_attention(fn) -> None:
     """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
     _run(fn, _causal_cases(), _causal_mistakes(),
          "含 1 个词、d_v≠d_k、float32 大分数；未来位置的权重为 0",
-         prepare=_tuple_prepare, on_error=_attention_error,
-         forbidden=_ATTENTION_IMPLS)
+         **_ATTENTION_RUN)
 
 
 # ---------------------------------------------------------------------------
@@ -3280,10 +3281,16 @@ def _ch10_prev_mistakes():
     ]
 
 
-def _ch10_prev_error(exc, case):
-    if isinstance(exc, IndexError):
-        return "prev_hardcoded_length"
-    return None
+def _ch10_index_error_means(mistake):
+    """An ``on_error`` for ``_run``: an IndexError raised by the learner's code is the named mistake."""
+    def on_error(exc, case):
+        if isinstance(exc, IndexError):
+            return mistake
+        return None
+    return on_error
+
+
+_ch10_prev_error = _ch10_index_error_means("prev_hardcoded_length")
 
 
 @_checker
@@ -3314,9 +3321,13 @@ def _ch10_induction_cases():
     return specs
 
 
+def _ch10_mean_at(w, queries, key):
+    """Mean of α[i, key(i)] over the query rows i."""
+    return float(np.mean([w[i, key(i)] for i in queries]))
+
+
 def _ch10_induction_mistakes():
-    def mean_at(w, queries, key):
-        return float(np.mean([w[i, key(i)] for i in queries]))
+    mean_at = _ch10_mean_at
     return [
         Mistake("ind_same_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s))),
         Mistake("ind_previous_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - 1)),
@@ -3333,10 +3344,7 @@ def _ch10_induction_mistakes():
     ]
 
 
-def _ch10_induction_error(exc, case):
-    if isinstance(exc, IndexError):
-        return "ind_query_range"
-    return None
+_ch10_induction_error = _ch10_index_error_means("ind_query_range")
 
 
 @_checker
@@ -3356,8 +3364,7 @@ def _ch10_same_cases():
 
 
 def _ch10_same_mistakes():
-    def mean_at(w, queries, key):
-        return float(np.mean([w[i, key(i)] for i in queries]))
+    mean_at = _ch10_mean_at
     return [
         Mistake("same_plus_one", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - (d - s) + 1)),
         Mistake("ind_previous_token", lambda w, s, d, L: mean_at(w, range(d, d + L), lambda i: i - 1)),

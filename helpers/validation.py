@@ -282,18 +282,24 @@ def check_softmax_input(x, axis, temperature):
     return arr, axis, temperature
 
 
+def _matched_stacks(a, name_a: str, dims_a: str, axis_a: int, b, name_b: str, dims_b: str, axis_b: int,
+                    mismatch) -> None:
+    """``a`` and ``b`` are stacks of matrices (``dims_a``, ``dims_b``) with ``a.shape[axis_a] ==
+    b.shape[axis_b]`` (else ``ValueError(mismatch(a, b))``) and leading dimensions that broadcast."""
+    check_matrix_stack(a, name_a, dims_a)
+    check_matrix_stack(b, name_b, dims_b)
+    if a.shape[axis_a] != b.shape[axis_b]:
+        raise ValueError(mismatch(a, b))
+    broadcast_batch(name_a, a, name_b, b)
+
+
 def check_query_key(query, key):
     """``(Q, K)`` of shapes ``(..., n_q, d_k)`` and ``(..., n_k, d_k)`` with broadcastable batches."""
     q = as_real_array(query, "query")
     k = as_real_array(key, "key")
-    check_matrix_stack(q, "query", "(..., n_q, d_k)")
-    check_matrix_stack(k, "key", "(..., n_k, d_k)")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"query and key must have the same number of dimensions d_k: query has d_k={q.shape[-1]} "
-            f"(shape {shape_str(q)}), key has d_k={k.shape[-1]} (shape {shape_str(k)})"
-        )
-    broadcast_batch("query", q, "key", k)
+    _matched_stacks(q, "query", "(..., n_q, d_k)", -1, k, "key", "(..., n_k, d_k)", -1, lambda q, k: (
+        f"query and key must have the same number of dimensions d_k: query has d_k={q.shape[-1]} "
+        f"(shape {shape_str(q)}), key has d_k={k.shape[-1]} (shape {shape_str(k)})"))
     return q, k
 
 
@@ -301,13 +307,9 @@ def check_query_key_value(query, key, value):
     """``(Q, K, V)`` in one float dtype; K and V describe the same tokens."""
     q, k = check_query_key(query, key)
     v = as_real_array(value, "value")
-    check_matrix_stack(v, "value", "(..., n_k, d_v)")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"key and value must describe the same tokens: key has n_k={k.shape[-2]} rows "
-            f"(shape {shape_str(k)}), value has n_k={v.shape[-2]} rows (shape {shape_str(v)})"
-        )
-    broadcast_batch("key", k, "value", v)
+    _matched_stacks(k, "key", "(..., n_k, d_k)", -2, v, "value", "(..., n_k, d_v)", -2, lambda k, v: (
+        f"key and value must describe the same tokens: key has n_k={k.shape[-2]} rows "
+        f"(shape {shape_str(k)}), value has n_k={v.shape[-2]} rows (shape {shape_str(v)})"))
     broadcast_batch("query", q, "value", v)
     dtype = np.result_type(q, k, v)
     return q.astype(dtype, copy=False), k.astype(dtype, copy=False), v.astype(dtype, copy=False)
@@ -344,14 +346,9 @@ def check_weights_value(weights, value):
     """``(α, V)`` for ``Z = α V``: α is ``(..., n_q, n_k)`` weight rows, V is ``(..., n_k, d_v)``."""
     w = check_weight_rows(weights)
     v = as_real_array(value, "value")
-    check_matrix_stack(w, "weights", "(..., n_q, n_k)")
-    check_matrix_stack(v, "value", "(..., n_k, d_v)")
-    if w.shape[-1] != v.shape[-2]:
-        raise ValueError(
-            f"weights have n_k={w.shape[-1]} columns (shape {shape_str(w)}) but value has "
-            f"n_k={v.shape[-2]} rows (shape {shape_str(v)}); there must be one value row per key"
-        )
-    broadcast_batch("weights", w, "value", v)
+    _matched_stacks(w, "weights", "(..., n_q, n_k)", -1, v, "value", "(..., n_k, d_v)", -2, lambda w, v: (
+        f"weights have n_k={w.shape[-1]} columns (shape {shape_str(w)}) but value has "
+        f"n_k={v.shape[-2]} rows (shape {shape_str(v)}); there must be one value row per key"))
     return w, v
 
 

@@ -4,6 +4,7 @@
 - ``run_checker(check, *args, capsys=...)``: run a checker, assert it wrote nothing to stderr, return its stdout;
 - ``assert_wrong(out, key)``: the verdict is ❌ and carries the hint ``checks.HINTS[key]``;
 - ``catalogue_tests(check, right, wrong, starter)``: the right / wrong / pending tests of one exercise;
+- ``quoted_names(path)``: every "snake_case" string literal of a test module (the hint keys it uses);
 - ``exercise_cells(nb)`` / ``assert_exercises_pending(nb, ...)``: a notebook's committed check cells.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +89,8 @@ def assert_exercises_pending(nb, forbidden=(), at_least=0):
         for formula in forbidden:
             assert formula not in src, (formula, src)
     assert len(cells) >= at_least
+
+
+def quoted_names(path):
+    """Every double-quoted ``snake_case`` literal in the file at ``path`` (the hint keys a test module uses)."""
+    return set(re.findall(r'"([a-z_]+)"', Path(path).read_text(encoding="utf-8")))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import helpers as h
-from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied
+from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied, quoted_names
 from checktools import run_checker
 from helpers import checks, solutions
 
@@ -184,10 +184,7 @@ def test_batched_cases_are_not_saturated():
 
 
 def test_every_ch06_hint_is_exercised():
-    import re
-    from pathlib import Path
-    source = Path(__file__).read_text(encoding="utf-8")
-    used = set(re.findall(r'"([a-z_]+)"', source))
+    used = quoted_names(__file__)
     assert checks.CHAPTER_HINTS["ch06"] <= used, checks.CHAPTER_HINTS["ch06"] - used
 
 

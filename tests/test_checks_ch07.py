@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied
+from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied, quoted_names
 from checktools import run_checker as _verdict
 from helpers import checks, solutions
 
@@ -149,10 +149,7 @@ def test_fix_the_bug_progression(capsys):
 
 
 def test_every_ch07_hint_is_exercised():
-    import re
-    from pathlib import Path
-    source = Path(__file__).read_text(encoding="utf-8")
-    used = set(re.findall(r'"([a-z_]+)"', source))
+    used = quoted_names(__file__)
     assert checks.CHAPTER_HINTS["ch07"] <= used, checks.CHAPTER_HINTS["ch07"] - used
 
 

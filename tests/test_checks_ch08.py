@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied
+from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied, quoted_names
 from checktools import run_checker as _verdict
 from helpers import checks, efficiency, solutions
 
@@ -127,10 +127,7 @@ def test_exercise_outputs_are_pending():
 
 
 def test_every_ch08_hint_is_exercised():
-    import re
-    from pathlib import Path
-    source = Path(__file__).read_text(encoding="utf-8")
-    used = set(re.findall(r'"([a-z_]+)"', source))
+    used = quoted_names(__file__)
     assert checks.CHAPTER_HINTS["ch08"] <= used, checks.CHAPTER_HINTS["ch08"] - used
 
 
