@@ -56,8 +56,16 @@ def format_table(header, rows) -> str:
     (``str()`` is used).  Every column is right-aligned to its widest cell, counting a
     CJK character as two columns; columns are separated by three spaces.
     """
-    head = [str(c) for c in header]
-    body = [[str(c) for c in row] for row in rows]
+    if header is None or isinstance(header, (str, bytes)) or not isinstance(header, (list, tuple)):
+        raise TypeError(f"header must be a list of column titles, got {type(header).__name__}")
+    if rows is None or isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple, np.ndarray)):
+        raise TypeError(f"rows must be a list of rows, got {type(rows).__name__}")
+    head = [_v.check_text(str(c), f"header[{j}]", allow_empty=True) for j, c in enumerate(header)]
+    body = []
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+            raise TypeError(f"rows[{i}] must be a sequence of cells, got {type(row).__name__}")
+        body.append([_v.check_text(str(c), f"rows[{i}][{j}]", allow_empty=True) for j, c in enumerate(row)])
     for i, row in enumerate(body):
         if len(row) != len(head):
             raise ValueError(f"rows[{i}] has {len(row)} cells but header has {len(head)} columns")
