@@ -61,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation as _v
 from .attention import (
     _as_real_array,
     _check_positive_int,
@@ -235,12 +236,7 @@ def init_params(seed: int = 0, **config) -> dict:
 
 
 def _check_params(params) -> dict:
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}, got {type(params).__name__}")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {PARAM_NAMES}")
-    p = {k: _as_real_array(params[k], k) for k in PARAM_NAMES}
+    p = _v.check_param_dict(params, PARAM_NAMES)
     v, d = p["W_E"].shape if p["W_E"].ndim == 2 else (None, None)
     if d is None:
         raise ValueError(f"W_E must be (vocab, d_model); got shape {_shape(p['W_E'])}")

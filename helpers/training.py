@@ -169,12 +169,7 @@ def init_params(d_model: int = 16, d_k: int = 8, d_v: int = len(SUBJECTS), seed:
 
 
 def _check_params(params) -> dict:
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}, got {type(params).__name__}")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {PARAM_NAMES}")
-    out = {k: _as_real_array(params[k], k) for k in PARAM_NAMES}
+    out = _v.check_param_dict(params, PARAM_NAMES)
     for k, w in out.items():
         if w.ndim != 2 or w.size == 0:
             raise ValueError(f"{k} must be a non-empty 2-D matrix; got shape {_shape(w)}")

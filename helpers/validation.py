@@ -422,3 +422,13 @@ def check_labels(labels, n: int, name: str) -> list[str]:
             raise TypeError(f"{name}[{i}] must be a str (or a number), got {t!r:.40}")
         out.append(check_text(str(t), f"{name}[{i}]", allow_empty=True))
     return out
+
+
+def check_param_dict(params, names: tuple, name: str = "params") -> dict:
+    """A dict holding every weight matrix in ``names``, each as a finite float array (copied)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"{name} must be a dict with keys {names}, got {type(params).__name__}")
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ValueError(f"{name} is missing {missing}; expected keys {names}")
+    return {k: as_real_array(params[k], k) for k in names}
