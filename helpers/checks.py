@@ -1212,12 +1212,18 @@ def _qkv_prepare(value, case):
     return tuple(value), None
 
 
-def _qkv_error(exc, case):
-    if _matmul_error(exc):
-        return "qkv_matmul_order"
-    if _broadcast_shapes(exc):
-        return "qkv_elementwise"
-    return None
+def _projection_error(matmul_key: str, elementwise_key: str):
+    """An error mapper for projection exercises: a matmul shape error or a broadcasting error."""
+    def mapper(exc, case):
+        if _matmul_error(exc):
+            return matmul_key
+        if _broadcast_shapes(exc):
+            return elementwise_key
+        return None
+    return mapper
+
+
+_qkv_error = _projection_error("qkv_matmul_order", "qkv_elementwise")
 
 
 def _qkv_compare(value, case):
@@ -1932,12 +1938,7 @@ def _ch01_linear_cases():
     return cases
 
 
-def _ch01_linear_error(exc, case):
-    if _matmul_error(exc):
-        return "linear_forgot_T"
-    if _broadcast_shapes(exc):
-        return "linear_elementwise"
-    return None
+_ch01_linear_error = _projection_error("linear_forgot_T", "linear_elementwise")
 
 
 def _ch01_check_qkv_projection_linear(fn) -> Outcome:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from checktools import assert_wrong
 from helpers import checks, solutions
 
 CHECKERS = {
@@ -381,8 +382,7 @@ MISTAKES = [
 def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
     CHECKERS[checker](fn)
     out = _out(capsys)
-    assert out.startswith("❌"), out
-    assert checks.HINTS[hint] in out, out
+    assert_wrong(out, hint)
     others = [k for k, v in checks.HINTS.items() if v in out and k != hint]
     assert others == [], (others, out)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from checktools import assert_wrong, run_checker
 from helpers import checks, induction, solutions
 
 CHECKERS = {
@@ -224,13 +225,11 @@ MISTAKES = [
 
 @pytest.mark.parametrize("checker,fn,hint", MISTAKES, ids=[f"{c}-{f.__name__}" for c, f, _ in MISTAKES])
 def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
-    CHECKERS[checker](fn)
-    out = capsys.readouterr()
-    assert out.out.startswith("❌"), out.out
-    assert checks.HINTS[hint] in out.out, out.out
-    others = [k for k, v in checks.HINTS.items() if v in out.out and k != hint]
-    assert others == [], (others, out.out)
-    assert out.err == "" and "Traceback" not in out.out
+    out = run_checker(CHECKERS[checker], fn, capsys=capsys)  # also asserts nothing on stderr
+    assert_wrong(out, hint)
+    others = [k for k, v in checks.HINTS.items() if v in out and k != hint]
+    assert others == [], (others, out)
+    assert "Traceback" not in out
 
 
 @pytest.mark.parametrize("checker,fn", [("previous_token_score", prev_vectorised_right),
