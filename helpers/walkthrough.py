@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import attention as _att
+from . import validation as _v
 from .analysis import _as_weights
 
 __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
@@ -301,8 +302,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
         ``query_index`` of :func:`helpers.self_attention`.
     """
     xa = _att._as_real_array(x, "x")
-    if xa.ndim != 2 or xa.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_att._shape(xa)}")
+    _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
     if tokens is None:

@@ -184,7 +184,7 @@ def test_heads_loop_bad_inputs_name_the_argument():
     w = rand((8, 8), 2)
     with pytest.raises(ValueError, match=r"W_V must be a non-empty 2-D matrix.*\(8,\)"):
         mh.heads_loop(x, w, w, w[0], 2)
-    with pytest.raises(ValueError, match=r"W_K must have as many columns as W_Q"):
+    with pytest.raises(ValueError, match=r"W_Q and W_K must produce the same number of columns"):
         mh.heads_loop(x, w, w[:, :6], w, 2)
     with pytest.raises(ValueError, match=r"W_O must have h \* d_v_head = 8 rows"):
         mh.heads_loop(x, w, w, w, 2, w_o=np.eye(4))
