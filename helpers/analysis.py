@@ -100,19 +100,21 @@ def _as_weights(weights, name: str = "weights") -> np.ndarray:
     return w
 
 
-def _check_d_ks(d_ks) -> np.ndarray:
+def _check_d_ks(d_ks, name: str = "d_ks") -> np.ndarray:
+    """One int or a non-empty 1-D sequence of positive ints (sizes such as d_k), as an int array."""
     if d_ks is None or isinstance(d_ks, (str, bytes, bool, np.bool_)):
-        raise TypeError(f"d_ks must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
+        raise TypeError(f"{name} must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
     try:
         arr = np.atleast_1d(np.array(d_ks))
     except ValueError as exc:  # ragged
-        raise ValueError(f"d_ks must be a flat sequence of positive integers ({exc})") from None
+        raise ValueError(f"{name} must be a flat sequence of positive integers ({exc})") from None
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"d_ks must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"d_ks must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
     if (arr <= 0).any() or (arr > _v.MAX_SIZE).any():
-        raise ValueError(f"d_ks: every d_k must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
+        item = "d_k" if name == "d_ks" else "entry"
+        raise ValueError(f"{name}: every {item} must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
     return arr.astype(int)
 
 
@@ -413,7 +415,8 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     n_trials = _check_positive_int(n_trials, "n_trials")
     if n_keys < 2:
         raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
-    seed = _check_seed(seed, allow_negative=True)
+    seed = _v.check_seed(seed)
+    _v.check_elements((n_trials, n_keys), "n_trials × n_keys")
     z = np.random.default_rng(seed).standard_normal((n_trials, n_keys))
     out = {"std": arr.astype(float).copy(), "max_weight": [], "entropy": [], "jacobian_norm_median": []}
     for s in arr:

@@ -137,6 +137,23 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
     return x
 
 
+#: Smallest finite-difference step: float64 keeps ~16 digits, so w ± 1e-10 still differs from w ≈ 1.
+MIN_FD_EPS = 1e-10
+
+
+def check_fd_eps(eps, name: str = "eps") -> float:
+    """A finite-difference step ε with ``MIN_FD_EPS <= ε < 1`` as float.
+
+    Below ~1e-10, ``w ± ε`` rounds back to ``w`` (or the loss difference is all rounding error):
+    the "gradient" would be zeros or noise, a silent wrong answer; at 1 and above it is no
+    longer a local slope.
+    """
+    eps = check_number(eps, name)
+    if not MIN_FD_EPS <= eps < 1:
+        raise ValueError(f"{name} must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
+    return eps
+
+
 def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """An integer (not a bool, not a float) with ``low <= n <= high`` as int."""
     if not _is_int(n):
@@ -184,6 +201,13 @@ def check_bool(flag, name: str) -> bool:
     return bool(flag)
 
 
+def check_callable(fn, name: str):
+    """Anything callable (a function, lambda or method), returned unchanged."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function, got {fn!r:.40} of type {type(fn).__name__}")
+    return fn
+
+
 def check_index(i, n: int, name: str, what: str) -> int:
     """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
     if not _is_int(i):
@@ -204,6 +228,17 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
     return s
+
+
+def check_format_pattern(fmt, name: str = "fmt") -> str:
+    """A ``str.format`` pattern for one number, e.g. ``"{:.4f}"`` (tried on 0.5 here, not in a figure)."""
+    check_text(fmt, name)
+    try:
+        fmt.format(0.5)
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        raise ValueError(f"{name} must be a str.format pattern for one number like '{{:.4f}}', "
+                         f"got {fmt!r:.40} ({type(exc).__name__}: {exc})") from None
+    return fmt
 
 
 def check_tokens(tokens, name: str = "tokens") -> list[str]:
@@ -401,11 +436,16 @@ def check_css_color(color, name: str) -> str:
     return color
 
 
-def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax") -> tuple[float, float]:
-    """Two finite numbers with ``vmin < vmax`` (a colour or axis range)."""
+def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax", *,
+                max_abs: float | None = None) -> tuple[float, float]:
+    """Two finite numbers with ``vmin < vmax`` (a colour or axis range), each within ``±max_abs``
+    if given (matplotlib's colour scales overflow computing with ranges near ±1e308)."""
     lo, hi = check_number(vmin, name_min), check_number(vmax, name_max)
     if not lo < hi:
         raise ValueError(f"{name_min} must be smaller than {name_max}; got {name_min}={lo!r}, {name_max}={hi!r}")
+    if max_abs is not None and max(abs(lo), abs(hi)) > max_abs:
+        raise ValueError(f"{name_min} and {name_max} must lie within ±{max_abs:g}; got {name_min}={lo!r}, "
+                         f"{name_max}={hi!r}")
     return lo, hi
 
 
@@ -424,11 +464,14 @@ def check_labels(labels, n: int, name: str) -> list[str]:
     return out
 
 
-def check_param_dict(params, names: tuple, name: str = "params") -> dict:
-    """A dict holding every weight matrix in ``names``, each as a finite float array (copied)."""
+def check_param_dict(params, names: tuple, name: str = "params", *, finite: bool = True) -> dict:
+    """A dict holding every weight matrix in ``names``, each as a finite float array (copied);
+    ``finite=False`` lets NaN/inf through (a gradient check reports them as a failure itself)."""
     if not isinstance(params, dict):
         raise TypeError(f"{name} must be a dict with keys {names}, got {type(params).__name__}")
     missing = [k for k in names if k not in params]
     if missing:
         raise ValueError(f"{name} is missing {missing}; expected keys {names}")
+    if not finite:
+        return {k: as_float_array(params[k], f"{name}[{k!r}]") for k in names}
     return {k: as_real_array(params[k], k) for k in names}
