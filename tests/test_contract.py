@@ -641,7 +641,6 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "ablation_figure": 17,
     "adam_step": 45,
     "angle_figure": 10,
     "angle_panel": 5,
@@ -649,7 +648,6 @@ KNOWN_GAPS: dict[str, int] = {
     "attention_matrix_form": 29,
     "attention_per_token_loop": 20,
     "before_after_figure": 35,
-    "composition_figure": 31,
     "composition_scores": 8,
     "dk_figure": 3,
     "dk_panel": 3,
@@ -660,9 +658,6 @@ KNOWN_GAPS: dict[str, int] = {
     "example_attention": 3,
     "finite_difference_grad": 20,
     "head_columns": 7,
-    "head_label": 4,
-    "head_scores_figure": 17,
-    "heads_figure": 15,
     "heads_grid_figure": 3,
     "heads_loop": 18,
     "heatmap_html": 1,
@@ -678,7 +673,6 @@ KNOWN_GAPS: dict[str, int] = {
     "multihead_panel": 1,
     "page_faults_per_call": 4,
     "path_length_figure": 21,
-    "position_loss_figure": 13,
     "predict_next": 3,
     "previous_token_scores": 5,
     "qkv_grids": 1,
