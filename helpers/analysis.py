@@ -100,21 +100,19 @@ def _as_weights(weights, name: str = "weights") -> np.ndarray:
     return w
 
 
-def _check_d_ks(d_ks, name: str = "d_ks") -> np.ndarray:
-    """One int or a non-empty 1-D sequence of positive ints (sizes such as d_k), as an int array."""
+def _check_d_ks(d_ks) -> np.ndarray:
     if d_ks is None or isinstance(d_ks, (str, bytes, bool, np.bool_)):
-        raise TypeError(f"{name} must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
+        raise TypeError(f"d_ks must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
     try:
         arr = np.atleast_1d(np.array(d_ks))
     except ValueError as exc:  # ragged
-        raise ValueError(f"{name} must be a flat sequence of positive integers ({exc})") from None
+        raise ValueError(f"d_ks must be a flat sequence of positive integers ({exc})") from None
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
+        raise ValueError(f"d_ks must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
+        raise TypeError(f"d_ks must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
     if (arr <= 0).any() or (arr > _v.MAX_SIZE).any():
-        item = "d_k" if name == "d_ks" else "entry"
-        raise ValueError(f"{name}: every {item} must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
+        raise ValueError(f"d_ks: every d_k must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
     return arr.astype(int)
 
 

@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 
 from . import plots
 from . import validation as _v
-from .analysis import _check_d_ks
 from .attention import _as_real_array, _shape
 
 __all__ = [
@@ -26,6 +25,11 @@ __all__ = [
     "saturation_plot",
     "exp_overflow_plot",
 ]
+
+
+def _sizes(x, name) -> np.ndarray:
+    """Positive integer sizes (d_k, d_model …) as an int array: the x values of a log-2 axis."""
+    return np.array(_v.check_positive_ints(x, name))
 
 
 def _vector(x, name):
@@ -156,7 +160,7 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_models = _check_d_ks(d_models, "d_models")
+    d_models = _sizes(d_models, "d_models")
     shared = _vector(shared, "shared")
     separate = _vector(separate, "separate")
     n_tokens = _v.check_positive_int(n_tokens, "n_tokens")
@@ -247,7 +251,7 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_ks = _check_d_ks(d_ks)
+    d_ks = _sizes(d_ks, "d_ks")
     measured = _vector(measured, "measured")
     if (measured <= 0).any():
         raise ValueError(f"measured must hold positive variances (drawn on a log axis); got {measured.tolist()}")
@@ -284,7 +288,7 @@ def _check_saturation_stats(st, name: str) -> dict:
     missing = set(_SATURATION_KEYS) - set(st)
     if missing:
         raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
-    out = {"d_k": _check_d_ks(st["d_k"], f"{name}['d_k']")}
+    out = {"d_k": _sizes(st["d_k"], f"{name}['d_k']")}
     for key in _SATURATION_KEYS[1:]:
         out[key] = _vector(st[key], f"{name}[{key!r}]")
         if len(out[key]) != len(out["d_k"]):
