@@ -137,6 +137,14 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
     return x
 
 
+def check_number_in(x, name: str, low: float, high: float) -> float:
+    """A real, finite number with ``low <= x <= high`` as float (e.g. a slider's start value)."""
+    x = check_number(x, name)
+    if not low <= x <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {x!r}")
+    return x
+
+
 def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """An integer (not a bool, not a float) with ``low <= n <= high`` as int."""
     if not _is_int(n):
