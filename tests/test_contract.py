@@ -681,6 +681,8 @@ KNOWN_GAPS: dict[str, int] = {
     "qkv_grids": 1,
     "saturation_plot": 7,
     "self_weight_plot": 3,
+    "side_by_side_heatmaps": 1,
+    "softmax_stats_at_std": 1,
     "training.loss_and_gradients": 1,
     "training.loss_only": 1,
     "training.max_relative_error": 3,
