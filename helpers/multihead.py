@@ -184,8 +184,7 @@ class MultiHeadAttention:
         self.n_heads = _check_positive_int(n_heads, "n_heads")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        bias = _v.check_bool(bias, "bias")
         seed = _check_seed(seed)
         self.d_head = self.d_model // self.n_heads
         self.w_q, self.w_k, self.w_v, self.w_o = (

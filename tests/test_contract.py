@@ -655,10 +655,8 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "ablation_figure": 17,
     "adam_step": 45,
     "attention_heatmap": 3,
-    "composition_figure": 31,
     "composition_scores": 8,
     "dot_contributions": 9,
     "dot_product_histogram": 6,
@@ -666,16 +664,12 @@ KNOWN_GAPS: dict[str, int] = {
     "evaluate": 13,
     "finite_difference_grad": 20,
     "head_columns": 7,
-    "head_label": 4,
-    "head_scores_figure": 17,
-    "heads_figure": 15,
     "induction.init_params": 4,
     "induction.max_relative_error": 3,
     "induction.numerical_gradients": 10,
     "induction_scores": 5,
     "luminance": 1,
     "make_batch": 4,
-    "position_loss_figure": 13,
     "predict_next": 3,
     "previous_token_scores": 5,
     "qkv_grids": 1,
