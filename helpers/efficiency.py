@@ -27,7 +27,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .attention import _check_positive_int
+from . import validation as _v
+from .validation import check_positive_int as _check_positive_int
 
 __all__ = [
     "rnn_edges",
@@ -57,6 +58,14 @@ __all__ = [
 
 #: The path-length graphs are Python lists with up to n² entries and are searched pair by pair.
 MAX_GRAPH_TOKENS = 2000
+#: Most work (n searches × (n tokens + all neighbour entries)) one :func:`shortest_path_lengths` call does.
+MAX_SEARCH_STEPS = 20_000_000
+#: Largest n on the right-hand plot of :func:`path_length_figure` (it builds a graph for every n up to it).
+MAX_PLOT_N = 200
+#: Most repetitions of a timing or page-fault measurement (best-of / average-of).
+MAX_REPEAT = 1000
+#: Longest time (seconds) :func:`time_attention_fresh_process` waits for its process.
+MAX_TIMEOUT_S = 3600.0
 
 def rnn_edges(n: int) -> list[list[int]]:
     """Neighbour lists of an RNN over ``n`` tokens: information moves from i to i+1 only."""
@@ -80,6 +89,41 @@ def window_edges(n: int, window: int) -> list[list[int]]:
     return [[j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i] for i in range(n)]
 
 
+def _check_edges(edges) -> list[list[int]]:
+    """Neighbour lists: a non-empty list of lists of token indices ``0 <= j < n`` (no bools)."""
+    if not isinstance(edges, (list, tuple)) or not edges:
+        raise ValueError("edges must be a non-empty list of neighbour lists")
+    n = len(edges)
+    if n > MAX_GRAPH_TOKENS:
+        raise ValueError(f"edges has {n} neighbour lists; at most {MAX_GRAPH_TOKENS} tokens are supported here")
+    for i, nb in enumerate(edges):
+        if not isinstance(nb, (list, tuple)):
+            raise TypeError(f"edges[{i}] must be a list of neighbours, got {type(nb).__name__} {nb!r:.40}")
+    steps = n * (n + sum(len(nb) for nb in edges))
+    if steps > MAX_SEARCH_STEPS:
+        raise ValueError(f"edges too large: {n} searches over {n} tokens and their neighbour lists take "
+                         f"{steps:,} steps (at most {MAX_SEARCH_STEPS:,} are supported here)")
+    for i, nb in enumerate(edges):
+        for j in nb:
+            if not _v._is_int(j) or not 0 <= j < n:
+                raise ValueError(f"edges[{i}] contains {j!r}; neighbours must be ints in [0, {n})")
+    return [[int(j) for j in nb] for nb in edges]
+
+
+def _steps_from(edges, start: int) -> np.ndarray:
+    """Breadth-first search from ``start``: fewest steps to every token (``inf`` = never reached)."""
+    steps = np.full(len(edges), np.inf)
+    steps[start] = 0
+    queue = deque([start])
+    while queue:
+        i = queue.popleft()
+        for j in edges[i]:
+            if steps[j] == np.inf:
+                steps[j] = steps[i] + 1
+                queue.append(j)
+    return steps
+
+
 def shortest_path_lengths(edges) -> np.ndarray:
     """All-pairs number of steps by breadth-first search.
 
@@ -92,62 +136,59 @@ def shortest_path_lengths(edges) -> np.ndarray:
     -------
     numpy.ndarray, shape (n, n), float
         ``L[i, j]`` = fewest steps from token ``i`` to token ``j`` (0 on the
-        diagonal, ``inf`` when ``j`` cannot be reached from ``i``).
+        diagonal, ``inf`` when ``j`` cannot be reached from ``i`` — in an RNN
+        information never travels backwards, so the number of steps is unbounded).
     """
-    if not isinstance(edges, (list, tuple)) or not edges:
-        raise ValueError("edges must be a non-empty list of neighbour lists")
-    n = len(edges)
-    for i, nb in enumerate(edges):
-        for j in nb:
-            if not isinstance(j, (int, np.integer)) or not 0 <= j < n:
-                raise ValueError(f"edges[{i}] contains {j!r}; neighbours must be ints in [0, {n})")
-    lengths = np.full((n, n), np.inf)
-    for start in range(n):
-        lengths[start, start] = 0
-        queue = deque([start])
-        while queue:
-            i = queue.popleft()
-            for j in edges[i]:
-                if lengths[start, j] == np.inf:
-                    lengths[start, j] = lengths[start, i] + 1
-                    queue.append(j)
-    return lengths
+    edges = _check_edges(edges)
+    return np.array([_steps_from(edges, start) for start in range(len(edges))])  # (n, n)
 
 
 # ---------------------------------------------------------------------------
 # timing and memory
 # ---------------------------------------------------------------------------
 
+def _check_qkv(query, key, value):
+    """``(Q, K, V)`` of one sentence: Q ``(n_q, d_k)``, K ``(n_k, d_k)``, V ``(n_k, d_v)``, finite (copies)."""
+    q, k, v = _v.check_query_key_value(query, key, value)
+    for a, name, dims in ((q, "query", "(n_q, d_k)"), (k, "key", "(n_k, d_k)"), (v, "value", "(n_k, d_v)")):
+        _v.check_ndim(a, name, 2, dims)
+    return q, k, v
+
+
 def attention_per_token_loop(query, key, value) -> np.ndarray:
     """Scaled dot-product attention computed one query row at a time (a Python loop).
 
     Gives the same ``Z`` as :func:`helpers.scaled_dot_product_attention`; only
-    the order of the work differs.
+    the order of the work differs.  The loop itself is :func:`_per_token_loop`
+    (the timings run it directly, so they measure the computation, not these checks).
     """
-    q, k, v = (np.asarray(a, dtype=float) for a in (query, key, value))
-    if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or q.shape[1] != k.shape[1] or k.shape[0] != v.shape[0]:
-        raise ValueError(
-            f"need Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v); got {q.shape}, {k.shape}, {v.shape}"
-        )
+    return _per_token_loop(*_check_qkv(query, key, value))
+
+
+def _per_token_loop(q, k, v) -> np.ndarray:
     root = np.sqrt(q.shape[1])
-    out = np.empty((q.shape[0], v.shape[1]))
+    out = np.empty((q.shape[0], v.shape[1]))   # (n_q, d_v)
     for i in range(q.shape[0]):
-        s = k @ q[i] / root                 # this query's scores against every key
-        e = np.exp(s - s.max())
-        out[i] = (e / e.sum()) @ v          # its weights times V
+        s = k @ q[i] / root                 # (n_k,)  this query's scores against every key
+        e = np.exp(s - s.max())             # (n_k,)
+        out[i] = (e / e.sum()) @ v          # (d_v,)  its weights times V
     return out
 
 
 def attention_matrix_form(query, key, value) -> np.ndarray:
     """The same attention for all queries at once (matrix products, no Python loop).
 
-    A lean version of :func:`helpers.scaled_dot_product_attention` without input
-    validation, so that timings compare the computation itself.
+    A lean version of :func:`helpers.scaled_dot_product_attention` (no mask, no
+    returned weights); the computation itself is :func:`_matrix_form`, which the
+    timings run directly.
     """
-    q, k, v = (np.asarray(a, dtype=float) for a in (query, key, value))
-    s = q @ k.T / np.sqrt(q.shape[1])
-    e = np.exp(s - s.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True)) @ v
+    return _matrix_form(*_check_qkv(query, key, value))
+
+
+def _matrix_form(q, k, v) -> np.ndarray:
+    s = q @ k.T / np.sqrt(q.shape[1])                # (n_q, n_k)
+    e = np.exp(s - s.max(axis=1, keepdims=True))     # (n_q, n_k)
+    return (e / e.sum(axis=1, keepdims=True)) @ v    # (n_q, d_v)
 
 
 @contextmanager
@@ -188,6 +229,16 @@ def _one_blas_thread():
         set_(before)
 
 
+def _check_timing_inputs(ns, d_k, repeat):
+    """``(ns, d_k, repeat)`` of a timing run; refuses sizes whose n × n scores or n × d_k inputs cannot fit."""
+    ns = _v.check_positive_ints(ns, "ns")
+    d_k = _check_positive_int(d_k, "d_k")
+    repeat = _check_positive_int(repeat, "repeat", max_value=MAX_REPEAT)
+    _v.check_elements((max(ns), max(ns)), "ns")
+    _v.check_elements((max(ns), d_k), "d_k")
+    return ns, d_k, repeat
+
+
 def _best_time(fn, args, repeat: int) -> float:
     best = np.inf
     for _ in range(repeat):
@@ -209,16 +260,14 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
     -------
     dict with ``"n"`` (array), ``"loop_s"`` and ``"matrix_s"`` (best of ``repeat``, seconds).
     """
-    d_k = _check_positive_int(d_k, "d_k")
-    repeat = _check_positive_int(repeat, "repeat")
-    ns = [_check_positive_int(n, "n") for n in ns]
-    rng = np.random.default_rng(seed)
+    ns, d_k, repeat = _check_timing_inputs(ns, d_k, repeat)
+    rng = np.random.default_rng(_v.check_seed(seed))
     loop_s, matrix_s = [], []
     with _one_blas_thread():
         for n in ns:
             q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
-            loop_s.append(_best_time(attention_per_token_loop, (q, k, v), repeat))
-            matrix_s.append(_best_time(attention_matrix_form, (q, k, v), repeat))
+            loop_s.append(_best_time(_per_token_loop, (q, k, v), repeat))
+            matrix_s.append(_best_time(_matrix_form, (q, k, v), repeat))
     return {"n": np.array(ns), "loop_s": np.array(loop_s), "matrix_s": np.array(matrix_s)}
 
 
@@ -244,9 +293,9 @@ def time_attention_fresh_process(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 3
     import sys
     from pathlib import Path
 
-    d_k = _check_positive_int(d_k, "d_k")
-    repeat = _check_positive_int(repeat, "repeat")
-    ns = [_check_positive_int(n, "n") for n in ns]
+    ns, d_k, repeat = _check_timing_inputs(ns, d_k, repeat)
+    keep_freed_memory = _v.check_bool(keep_freed_memory, "keep_freed_memory")
+    timeout = _v.check_positive_number(timeout, "timeout", max_value=MAX_TIMEOUT_S)
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -274,12 +323,14 @@ def page_faults_per_call(n: int = 512, d_k: int = 32, calls: int = 5, seed: int 
 
     n = _check_positive_int(n, "n")
     d_k = _check_positive_int(d_k, "d_k")
-    calls = _check_positive_int(calls, "calls")
-    rng = np.random.default_rng(seed)
+    calls = _check_positive_int(calls, "calls", max_value=MAX_REPEAT)
+    _v.check_elements((n, n), "n")
+    _v.check_elements((n, d_k), "d_k")
+    rng = np.random.default_rng(_v.check_seed(seed))
     q, k, v = (rng.standard_normal((n, d_k)) for _ in range(3))
     faults = {}
     with _one_blas_thread():
-        for name, fn in (("loop", attention_per_token_loop), ("matrix", attention_matrix_form)):
+        for name, fn in (("loop", _per_token_loop), ("matrix", _matrix_form)):
             fn(q, k, v)                                   # warm up: first-call allocations
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             for _ in range(calls):
@@ -315,7 +366,7 @@ def operation_counts(n, d_k: int, d_v: int | None = None) -> dict:
 def weights_nbytes(n, dtype=np.float64) -> int:
     """Exact bytes of one n × n attention-weight matrix (per head, per sequence)."""
     n = _check_positive_int(n, "n")
-    return n * n * np.dtype(dtype).itemsize
+    return n * n * _v.check_float_dtype(dtype).itemsize
 
 
 # ---------------------------------------------------------------------------
@@ -339,6 +390,21 @@ def _arrow(ax, x0, x1, y, *, rad=0.0, color="#555555", lw=1.5):
                                 connectionstyle=f"arc3,rad={rad}", shrinkA=14, shrinkB=14))
 
 
+def _check_path_inputs(tokens, source, target, max_n):
+    """``(tokens, source, target, max_n)`` of :func:`path_length_figure`."""
+    tokens = _v.check_tokens(tokens)
+    n = len(tokens)
+    if n > MAX_GRAPH_TOKENS:
+        raise ValueError(f"tokens has {n} tokens; at most {MAX_GRAPH_TOKENS} are supported here")
+    source = _v.check_int(source, "source")
+    target = _v.check_int(target, "target")
+    if not 0 <= source < target < n:
+        raise ValueError(f"source and target must be positions in tokens with 0 <= source < target < "
+                         f"len(tokens) = {n}; got source={source}, target={target}")
+    max_n = _v.check_int(max_n, "max_n", low=2, high=MAX_PLOT_N)
+    return tokens, source, target, max_n
+
+
 def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     """Left: the RNN chain vs one attention layer between two tokens; right: path length vs n.
 
@@ -349,18 +415,16 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     source, target : int
         Information travels from ``tokens[source]`` to ``tokens[target]`` (source < target).
     max_n : int
-        Largest sequence length on the right-hand plot.
+        Largest sequence length on the right-hand plot (2 … :data:`MAX_PLOT_N`).
     """
-    tokens = list(tokens)
+    tokens, source, target, max_n = _check_path_inputs(tokens, source, target, max_n)
     n = len(tokens)
-    if not (0 <= source < target < n):
-        raise ValueError(f"need 0 <= source < target < {n}; got source={source}, target={target}")
     plt, plots = _plotting()
 
     fig = plt.figure(figsize=(10, 4.6))
     grid = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], hspace=0.35, wspace=0.25)
-    rnn_len = int(shortest_path_lengths(rnn_edges(n))[source, target])
-    att_len = int(shortest_path_lengths(attention_edges(n))[source, target])
+    rnn_len = int(_steps_from(rnn_edges(n), source)[target])
+    att_len = int(_steps_from(attention_edges(n), source)[target])
     for row, (title, hops) in enumerate([(f"RNN：一步一步传，{rnn_len} 步", "rnn"),
                                          (f"自注意力：直接相连，{att_len} 步", "attention")]):
         ax = fig.add_subplot(grid[row, 0])
@@ -381,8 +445,8 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
             _arrow(ax, source, target, 0.25, rad=-0.25, color=plots.ACCENT_COLOR_2, lw=2)
     ax = fig.add_subplot(grid[:, 1])
     ns = np.arange(2, max_n + 1)
-    rnn_max = [shortest_path_lengths(rnn_edges(m))[0, m - 1] for m in ns]
-    att_max = [shortest_path_lengths(attention_edges(m))[0, m - 1] for m in ns]
+    rnn_max = [_steps_from(rnn_edges(m), 0)[m - 1] for m in ns]
+    att_max = [_steps_from(attention_edges(m), 0)[m - 1] for m in ns]
     ax.plot(ns, rnn_max, color=plots.ACCENT_COLOR_2, lw=2, label="RNN：O(n)")
     ax.plot(ns, att_max, color=plots.ACCENT_COLOR, lw=2, label="自注意力：O(1)")
     ax.set_xlabel("词数 n")
@@ -436,10 +500,12 @@ def timing_figure(result: dict, kept: dict | None = None):
 
 def memory_figure(ns, d_model: int = 512, dtype=np.float64):
     """Bytes of the n × n weight matrix α vs the n × d_model input X, for growing n (log-log)."""
+    ns = np.array(_v.check_positive_ints(ns, "ns"))
+    d_model = _check_positive_int(d_model, "d_model")
+    dtype = _v.check_float_dtype(dtype)
     plt, plots = _plotting()
 
-    ns = np.array([_check_positive_int(n, "n") for n in ns])
-    item = np.dtype(dtype).itemsize
+    item = dtype.itemsize
     alpha = np.array([weights_nbytes(int(n), dtype) for n in ns], dtype=float)
     x_bytes = ns.astype(float) * d_model * item
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -449,7 +515,7 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
         ax.axhline(value, color="#999999", lw=0.8, ls="--")
         ax.text(ns[0], value * 1.3, name, fontsize=plots.MIN_FONT_PT, color="#666666")
     ax.set_xlabel("词数 n")
-    ax.set_ylabel(f"字节数（{np.dtype(dtype).name}，对数刻度）")
+    ax.set_ylabel(f"字节数（{dtype.name}，对数刻度）")
     ax.set_title("代价：α 的大小随 n² 增长（每个头、每个句子一份）", fontsize=plots.MIN_FONT_PT)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3, which="both")
@@ -458,11 +524,11 @@ def memory_figure(ns, d_model: int = 512, dtype=np.float64):
 
 def loss_curve_figure(losses):
     """Training loss per step on a log scale."""
-    plt, plots = _plotting()
-
-    losses = np.asarray(losses, dtype=float)
+    losses = _v.as_real_array(losses, "losses", multiplied=False)
     if losses.ndim != 1 or losses.size < 2 or not np.all(losses > 0):
         raise ValueError(f"losses must be a 1-D array of at least 2 positive values; got shape {losses.shape}")
+    plt, plots = _plotting()
+
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.semilogy(np.arange(losses.size), losses, color=plots.ACCENT_COLOR, lw=2)
     ax.set_xlabel("训练步数")
@@ -472,8 +538,24 @@ def loss_curve_figure(losses):
     return fig
 
 
+def _check_before_after(weights_before, weights_after, tokens):
+    """Two ``(n, n)`` weight matrices (rows sum to 1) over the same ``n`` tokens."""
+    tokens = _v.check_tokens(tokens)
+    n = len(tokens)
+    out = []
+    for w, name in ((weights_before, "weights_before"), (weights_after, "weights_after")):
+        w = _v.check_weight_rows(w, name)
+        _v.check_ndim(w, name, 2, "(n_tokens, n_tokens)")
+        if w.shape != (n, n):
+            raise ValueError(f"{name} has shape {_v.shape_str(w)} but tokens has {n} entries; "
+                             f"it needs one row and one column per token: shape ({n}, {n})")
+        out.append(w)
+    return out[0], out[1], tokens
+
+
 def before_after_figure(weights_before, weights_after, tokens, highlight_row=None):
     """Two attention heatmaps of the same sentence side by side: before and after training."""
+    weights_before, weights_after, tokens = _check_before_after(weights_before, weights_after, tokens)
     plt, plots = _plotting()
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))

@@ -24,13 +24,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validation as _v
 from .attention import (
     _as_real_array,
+    _check_head_weight,
     _check_matrix_stack,
     _check_positive_int,
     _shape,
+    attention_scores,
     multi_head_self_attention,
     self_attention,
+    softmax,
+    split_heads,
 )
 from .handmade import handmade_weights, shared_direction, token_direction
 from .tokens import _check_seed, init_weights
@@ -57,6 +62,37 @@ def head_slices(d: int, n_heads: int) -> list[slice]:
     return [slice(i * d_head, (i + 1) * d_head) for i in range(n_heads)]
 
 
+def _check_heads_inputs(x, w_q, w_k, n_heads):
+    """``(x, W_Q, W_K, n_heads)`` of a multi-head call: x is ``(..., n, d_model)``, W_Q and W_K are
+    ``(d_model, h * d_head)`` with the same number of columns."""
+    n_heads = _check_positive_int(n_heads, "n_heads")
+    xa = _as_real_array(x, "x")
+    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
+    wq = _check_head_weight(w_q, "W_Q", xa.shape[-1], n_heads)
+    wk = _check_head_weight(w_k, "W_K", xa.shape[-1], n_heads)
+    if wq.shape[1] != wk.shape[1]:
+        raise ValueError(f"W_K must have as many columns as W_Q (h * d_head, one query/key pair per "
+                         f"column): W_Q has shape {_shape(wq)}, W_K has shape {_shape(wk)}")
+    return xa, wq, wk, n_heads
+
+
+def _check_heads_loop_inputs(x, w_q, w_k, w_v, n_heads, w_o):
+    """Everything :func:`heads_loop` multiplies, in one float dtype (float32 only if all are float32)."""
+    xa, wq, wk, n_heads = _check_heads_inputs(x, w_q, w_k, n_heads)
+    if xa.ndim not in (2, 3):
+        raise ValueError(f"heads_loop takes x of shape (n, d_model) or (b, n, d_model); got {_shape(xa)}")
+    wv = _check_head_weight(w_v, "W_V", xa.shape[-1], n_heads)
+    wo = None if w_o is None else _as_real_array(w_o, "W_O")
+    if wo is not None:
+        _v.check_ndim(wo, "W_O", 2, "(h * d_v_head, d_out)")
+        if wo.shape[0] != wv.shape[1]:
+            raise ValueError(f"W_O must have h * d_v_head = {wv.shape[1]} rows (one per column of the "
+                             f"concatenated heads, = columns of W_V); got shape {_shape(wo)}")
+    dtype = np.result_type(*(a for a in (xa, wq, wk, wv, wo) if a is not None))
+    xa, wq, wk, wv = (a.astype(dtype, copy=False) for a in (xa, wq, wk, wv))
+    return xa, wq, wk, wv, None if wo is None else wo.astype(dtype, copy=False), n_heads
+
+
 def heads_loop(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None):
     """Reference multi-head attention written as a Python loop over heads (and batch rows).
 
@@ -68,6 +104,7 @@ def heads_loop(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None):
     ----------
     x : array_like, shape (n, d_model) or (b, n, d_model)
     w_q, w_k, w_v : array_like, shape (d_model, h * d_head)
+        (called W_Q, W_K, W_V in messages)
     n_heads : int
     w_o : array_like, shape (h * d_head, d_out), optional
     mask : array_like of bool, optional
@@ -77,32 +114,35 @@ def heads_loop(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None):
     Returns
     -------
     output : numpy.ndarray, shape (..., n, d_out)
+        float32 only when every input is float32, else float64 (like
+        :func:`helpers.attention.multi_head_self_attention`).
     weights : numpy.ndarray, shape (..., h, n, n)
     """
-    xa = _as_real_array(x, "x")
-    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
-    if xa.ndim == 3:
-        outs = [heads_loop(xa[b], w_q, w_k, w_v, n_heads, w_o,
-                           None if mask is None else _mask_for_row(mask, b, xa.shape[0]))
-                for b in range(xa.shape[0])]
-        return np.stack([o for o, _ in outs]), np.stack([w for _, w in outs])
-    if xa.ndim != 2:
-        raise ValueError(f"heads_loop takes x of shape (n, d_model) or (b, n, d_model); got {_shape(xa)}")
-    cols_qk = head_slices(np.shape(w_q)[-1], n_heads)
-    cols_v = head_slices(np.shape(w_v)[-1], n_heads)
-    w_q, w_k, w_v = (np.asarray(w, dtype=xa.dtype) for w in (w_q, w_k, w_v))
+    xa, w_q, w_k, w_v, w_o, n_heads = _check_heads_loop_inputs(x, w_q, w_k, w_v, n_heads, w_o)
+    if xa.ndim == 2:
+        return _heads_loop_one(xa, w_q, w_k, w_v, n_heads, w_o, mask)
+    outs = [_heads_loop_one(xa[b], w_q, w_k, w_v, n_heads, w_o, _mask_for_row(mask, b, len(xa)))
+            for b in range(len(xa))]                                   # one sequence at a time
+    return np.stack([o for o, _ in outs]), np.stack([w for _, w in outs])
+
+
+def _heads_loop_one(x, w_q, w_k, w_v, n_heads, w_o, mask):
+    """:func:`heads_loop` for one sequence ``x`` of shape (n, d_model), inputs already checked."""
     outputs, weights = [], []
-    for cq, cv in zip(cols_qk, cols_v):
-        z_i, a_i = self_attention(xa, w_q[:, cq], w_k[:, cq], w_v[:, cv], mask=mask)
+    for cq, cv in zip(head_slices(w_q.shape[1], n_heads), head_slices(w_v.shape[1], n_heads)):
+        z_i, a_i = self_attention(x, w_q[:, cq], w_k[:, cq], w_v[:, cv], mask=mask)  # (n, d_v_head), (n, n)
         outputs.append(z_i)
         weights.append(a_i)
-    z = np.concatenate(outputs, axis=-1)
+    z = np.concatenate(outputs, axis=-1)                               # (n, h * d_v_head)
     if w_o is not None:
-        z = z @ np.asarray(w_o, dtype=z.dtype)
-    return z, np.stack(weights)
+        z = z @ w_o                                                    # (n, d_out)
+    return z, np.stack(weights)                                        # (h, n, n)
 
 
 def _mask_for_row(mask, b: int, batch: int):
+    """The mask of sequence ``b`` of a batch: ``mask[b]`` for a per-sequence mask, else ``mask`` itself."""
+    if mask is None:
+        return None
     m = np.asarray(mask)
     if m.ndim == 3:
         if m.shape[0] not in (1, batch):
@@ -144,8 +184,7 @@ class MultiHeadAttention:
         self.n_heads = _check_positive_int(n_heads, "n_heads")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        bias = _v.check_bool(bias, "bias")
         seed = _check_seed(seed)
         self.d_head = self.d_model // self.n_heads
         self.w_q, self.w_k, self.w_v, self.w_o = (
@@ -322,21 +361,42 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
     return wq, wk, wv, np.eye(d_model)
 
 
+def _check_score_spread(scores: np.ndarray, divisor: float) -> None:
+    """The divided scores must be small enough for their standard deviation to fit in float64."""
+    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
+    largest = np.abs(scores).max()
+    if not largest <= limit:   # also catches inf (an overflowed division)
+        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
+                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
+                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
+
+
 def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
     """How sharp the per-head weights are when every head's scores are divided by ``divisor``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, d_model)
+    w_q, w_k : array_like, shape (d_model, h * d_head)
+        (called W_Q, W_K in messages)
+    n_heads : int
+    divisor : float
+        Any positive finite number (√d_head is the standard choice, 1 = no scaling).
 
     Returns a dict with ``score_std`` (std of the divided scores over all heads, rows, keys),
     ``mean_max`` (mean over heads and rows of the largest weight of the row) and
     ``entropy_ratio`` (mean row entropy / log n: 1 = uniform, 0 = one-hot).
     """
-    xa = _as_real_array(x, "x")
-    from .attention import split_heads, softmax
-    q = split_heads(xa @ np.asarray(w_q, dtype=float), n_heads)
-    k = split_heads(xa @ np.asarray(w_k, dtype=float), n_heads)
-    scores = q @ np.swapaxes(k, -1, -2) / float(divisor)
-    w = softmax(scores)
+    xa, w_q, w_k, n_heads = _check_heads_inputs(x, w_q, w_k, n_heads)
+    divisor = _v.check_positive_number(divisor, "divisor")
+    q = split_heads(xa @ w_q, n_heads)                                 # (..., h, n, d_head)
+    k = split_heads(xa @ w_k, n_heads)                                 # (..., h, n, d_head)
+    with np.errstate(over="ignore"):
+        scores = attention_scores(q, k) / divisor                      # (..., h, n, n)
+    _check_score_spread(scores, divisor)
+    w = softmax(scores)                                                # (..., h, n, n), rows sum to 1
     n = w.shape[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.sum(np.where(w > 0, w * np.log(w), 0.0), axis=-1)
+        ent = -np.sum(np.where(w > 0, w * np.log(w), 0.0), axis=-1)    # (..., h, n): entropy of each row
     return {"score_std": float(scores.std()), "mean_max": float(w.max(axis=-1).mean()),
             "entropy_ratio": float(ent.mean() / np.log(n)) if n > 1 else 0.0}

@@ -13,17 +13,40 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.patches import Rectangle
 
 from . import plots
-from .attention import _as_real_array, _check_index, _shape
+from . import validation as _v
 
 __all__ = ["heads_grid_figure", "scaling_figure"]
 
 
-def _check_heads(weights) -> np.ndarray:
-    w = _as_real_array(weights, "weights")
+def _check_tokens_for(tokens, n: int, what: str, unit: str) -> list[str]:
+    """``n`` tokens, one per ``unit`` of ``what`` (e.g. one per row of the weights)."""
+    tokens = _v.check_tokens(tokens, "tokens")
+    if len(tokens) != n:
+        raise ValueError(f"got {len(tokens)} tokens for {what}; need one token per {unit}")
+    return tokens
+
+
+def _check_grid_inputs(weights, tokens, query, selected, mask, ncols, title, head_names):
+    """The arguments of :func:`heads_grid_figure`, checked (each error names its parameter)."""
+    w = _v.as_real_array(weights, "weights")
     if w.ndim != 3 or w.size == 0 or w.shape[1] != w.shape[2]:
         raise ValueError(f"weights must be a non-empty (h, n, n) array of per-head attention weights; "
-                         f"got shape {_shape(w)}")
-    return w
+                         f"got shape {_v.shape_str(w)}")
+    w = _v.check_weight_rows(w, "weights")
+    n_heads, n, _ = w.shape
+    tokens = _check_tokens_for(tokens, n, f"weights of shape {w.shape}", "row")
+    if query is not None:
+        query = _v.check_index(query, n, "query", "tokens")
+    if selected is not None:
+        selected = _v.check_index(selected, n_heads, "selected", "heads")
+    if mask is not None:
+        mask = np.broadcast_to(_v.as_mask(mask, (n, n), what="weights"), (n, n))
+    ncols = min(_v.check_positive_int(ncols, "ncols"), n_heads)
+    if title is not None:
+        _v.check_text(title, "title", allow_empty=True)
+    names = ([f"头 {i + 1}" for i in range(n_heads)] if head_names is None
+             else _v.check_labels(head_names, n_heads, "head_names"))
+    return w, tokens, query, selected, mask, ncols, names
 
 
 def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, ncols: int = 2,
@@ -52,19 +75,9 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     -------
     matplotlib.figure.Figure
     """
-    w = _check_heads(weights)
+    w, tokens, query, selected, mask, ncols, names = _check_grid_inputs(
+        weights, tokens, query, selected, mask, ncols, title, head_names)
     n_heads, n, _ = w.shape
-    tokens = [str(t) for t in tokens]
-    if len(tokens) != n:
-        raise ValueError(f"got {len(tokens)} tokens for weights of shape {w.shape}; need one token per row")
-    if query is not None:
-        query = _check_index(query, n, "query", "tokens")
-    if selected is not None:
-        selected = _check_index(selected, n_heads, "selected", "heads")
-    names = [f"头 {i + 1}" for i in range(n_heads)] if head_names is None else [str(s) for s in head_names]
-    if len(names) != n_heads:
-        raise ValueError(f"head_names has {len(names)} names for {n_heads} heads")
-    ncols = max(1, min(int(ncols), n_heads))
     nrows = -(-n_heads // ncols)
     # fixed layout in inches (constrained layout would re-measure every label several times, which
     # is slow with CJK text); the figure stays ≤ 11 in wide (1100 px = JupyterLab's output width)
@@ -97,7 +110,7 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
             ax.set_xticklabels([])
         if query is not None:
             rgba = cmap(norm(w[i, query]))
-            blocked = None if mask is None else ~np.broadcast_to(np.asarray(mask, bool), (n, n))[query]
+            blocked = None if mask is None else ~mask[query]
             for j in range(n):
                 if blocked is not None and blocked[j]:
                     continue
@@ -121,6 +134,27 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     return fig
 
 
+def _check_scaling_inputs(rows, tokens, title):
+    """``rows`` as ``[(label, weights_row), …]`` (1-D weight rows of one length n) and n ``tokens``."""
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise TypeError(f"rows must be a non-empty list of (label, weights_row) pairs, got {rows!r:.40}")
+    labels, ws = [], []
+    for i, pair in enumerate(rows):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"rows[{i}] must be a (label, weights_row) pair, got {pair!r:.40}")
+        labels.append(_v.check_text(pair[0], f"rows[{i}] label", allow_empty=True))
+        ws.append(_v.as_float_array(pair[1], f"rows[{i}] weights_row"))
+        _v.check_ndim(ws[i], f"rows[{i}] weights_row", 1, "(n_keys,)")
+        if len(ws[i]) != len(ws[0]):
+            raise ValueError(f"rows[{i}] weights_row has {len(ws[i])} weights but rows[0] has {len(ws[0])}; "
+                             f"every panel shows the same keys")
+    ws = _v.check_weight_rows(np.stack(ws), "rows' weights")          # (len(rows), n): row i = rows[i]
+    if title is not None:
+        _v.check_text(title, "title", allow_empty=True)
+    n = ws.shape[1]
+    return list(zip(labels, ws)), _check_tokens_for(tokens, n, f"rows of {n} weights", "key")
+
+
 def scaling_figure(rows, tokens, *, title=None):
     """One query row of one head under several scalings, one bar chart per scaling (stacked).
 
@@ -137,9 +171,7 @@ def scaling_figure(rows, tokens, *, title=None):
     matplotlib.figure.Figure
         A dashed line marks the uniform weight 1/n on every panel.
     """
-    rows = list(rows)
-    if not rows:
-        raise ValueError("rows must hold at least one (label, weights_row) pair")
+    rows, tokens = _check_scaling_inputs(rows, tokens, title)
     n = len(tokens)
     fig, axes = plots._subplots(len(rows), 1, figsize=(max(6.0, 0.7 * n + 2.2), 2.6 * len(rows) + 0.4),
                                 layout="constrained", squeeze=False, sharex=True)

@@ -68,6 +68,19 @@ def as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """A NumPy floating-point dtype (``np.float32``, ``"float64"`` …) as ``np.dtype``."""
+    try:
+        dt = np.dtype(dtype) if dtype is not None else None  # np.dtype(None) would be float64
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None:
+        raise TypeError(f"{name} must be a NumPy float dtype such as np.float64, got {dtype!r:.40}")
+    if dt.kind != "f":
+        raise TypeError(f"{name} must be a NumPy float dtype such as np.float64, got {dt}")
+    return dt
+
+
 def as_real_array(x, name: str, *, allow_neg_inf: bool = False, multiplied: bool = True) -> np.ndarray:
     """:func:`as_float_array` plus: no NaN, no inf (``-inf`` only if ``allow_neg_inf``), and — for
     arrays that get ``multiplied`` by others (the default) — no value so large that a product
@@ -190,6 +203,21 @@ def check_d_head(d_model, n_heads, name: str = "d_model") -> int:
     if d_model % n_heads:
         raise ValueError(f"{name}={d_model} is not divisible by n_heads={n_heads}")
     return d_model // n_heads
+
+
+def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
+    """Several sizes: a non-empty list, tuple, range or 1-D array whose every entry passes
+    :func:`check_positive_int` (checked as ``name[i]``).  A str, a bare int or a nested list is refused."""
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of positive integers, got an array of shape {shape_str(values)}")
+    if not isinstance(values, (list, tuple, range, np.ndarray)):
+        raise TypeError(f"{name} must be a list of positive integers (e.g. [8, 16, 32]), "
+                        f"got {type(values).__name__} {values!r:.40}")
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty; give at least one positive integer")
+    if len(values) > MAX_SIZE:
+        raise ValueError(f"{name} has {len(values)} entries; at most {MAX_SIZE} are supported here")
+    return [check_positive_int(v, f"{name}[{i}]", max_value=max_value) for i, v in enumerate(values)]
 
 
 def check_elements(shape: tuple, name: str) -> None:

@@ -60,7 +60,7 @@ def test_bad_inputs():
         e.path_length_figure(["a", "b"], 1, 0)
     with pytest.raises(ValueError, match="neighbours"):
         e.shortest_path_lengths([[5]])
-    with pytest.raises(ValueError, match="Q"):
+    with pytest.raises(ValueError, match="query and key .* d_k"):
         e.attention_per_token_loop(np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4)))
     with pytest.raises(ValueError, match="positive"):
         e.loss_curve_figure([1.0, 0.0])
@@ -134,3 +134,124 @@ def test_page_faults_per_call_counts_pages_of_one_table():
     assert f["loop"] >= 0 and f["matrix"] >= 0
     with pytest.raises(ValueError, match="calls"):
         e.page_faults_per_call(n=8, calls=0)
+
+
+# --- issue 14: errors name the caller's parameter, nothing silently wrong -------------------------
+
+def test_loop_and_matrix_form_refuse_nan_inf_instead_of_returning_them():
+    q = np.ones((3, 4))
+    for bad in (np.nan, np.inf, -np.inf):
+        for name in ("query", "key", "value"):
+            args = {"query": q.copy(), "key": q.copy(), "value": q[:, :2].copy()}
+            args[name][0, 0] = bad
+            for fn in (e.attention_per_token_loop, e.attention_matrix_form):
+                with pytest.raises(ValueError, match=f"^{name} contains NaN or inf"):
+                    fn(**args)
+
+
+def test_loop_and_matrix_form_want_one_sentence_of_2d_arrays():
+    with pytest.raises(ValueError, match=r"^query must have at least 2 dimensions"):
+        e.attention_matrix_form(np.ones(4), np.ones((3, 4)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"^key must have shape \(n_k, d_k\)"):
+        e.attention_per_token_loop(np.ones((2, 4)), np.ones((1, 3, 4)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="^key and value must describe the same tokens"):
+        e.attention_matrix_form(np.ones((2, 4)), np.ones((3, 4)), np.ones((2, 2)))
+    with pytest.raises(TypeError, match="^value must hold real numbers"):
+        e.attention_matrix_form(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)) + 1j)
+
+
+def test_loop_and_matrix_form_accept_float32_and_leave_inputs_alone():
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (5, 4), (5, 2)))
+    before = [a.copy() for a in (q, k, v)]
+    ref, _ = h.scaled_dot_product_attention(q.astype(float), k.astype(float), v.astype(float))
+    for fn in (e.attention_per_token_loop, e.attention_matrix_form):
+        z = fn(q, k, v)
+        assert np.allclose(z, ref, atol=1e-5)
+        assert not any(np.shares_memory(z, a) for a in (q, k, v))
+    assert all(np.array_equal(a, b) for a, b in zip((q, k, v), before))
+
+
+def test_unreachable_is_inf_and_bool_neighbours_are_refused():
+    L = e.shortest_path_lengths([[1], [2], []])
+    assert L.tolist() == [[0, 1, 2], [np.inf, 0, 1], [np.inf, np.inf, 0]]
+    assert not np.isnan(L).any()
+    with pytest.raises(ValueError, match=r"edges\[0\] contains True"):
+        e.shortest_path_lengths([[True], []])
+    with pytest.raises(TypeError, match=r"^edges\[1\] must be a list"):
+        e.shortest_path_lengths([[1], 0])
+    with pytest.raises(ValueError, match="^edges too large: 300 searches"):
+        e.shortest_path_lengths(e.attention_edges(300))   # refused at once, not minutes of searching
+
+
+def test_path_length_figure_names_tokens_source_target_and_max_n():
+    with pytest.raises(ValueError, match="source and target must be positions in tokens .* = 2; got source=0, target=4"):
+        e.path_length_figure(["a", "b"], 0, 4)
+    with pytest.raises(TypeError, match="^tokens must be a list of strings, not one string"):
+        e.path_length_figure("我喜欢这个苹果", 0, 4)
+    with pytest.raises(TypeError, match="^source must be an integer, got True"):
+        e.path_length_figure(["a", "b", "c"], True, 2)
+    with pytest.raises(TypeError, match="^target must be an integer, got 1.5"):
+        e.path_length_figure(["a", "b", "c"], 0, 1.5)
+    with pytest.raises(ValueError, match=f"^max_n must satisfy 2 <= max_n <= {e.MAX_PLOT_N}"):
+        e.path_length_figure(["a", "b", "c"], 0, 2, max_n=10 ** 9)
+
+
+def test_path_length_figure_right_plot_is_rnn_n_minus_1_vs_attention_1():
+    fig = e.path_length_figure(["a", "b", "c"], 0, 2, max_n=12)
+    rnn, att = fig.axes[-1].get_lines()[:2]
+    assert list(rnn.get_xdata()) == list(range(2, 13))
+    assert list(rnn.get_ydata()) == [m - 1 for m in range(2, 13)]
+    assert list(att.get_ydata()) == [1] * 11
+    plt.close(fig)
+
+
+def test_size_lists_are_checked_entry_by_entry():
+    with pytest.raises(TypeError, match=r"^ns\[1\] must be a positive integer, got nan"):
+        e.memory_figure([128, float("nan")])
+    with pytest.raises(ValueError, match=r"^ns\[0\] must be a positive integer, got -1"):
+        e.time_attention(ns=[-1, 4])
+    with pytest.raises(ValueError, match="^ns is empty"):
+        e.memory_figure([])
+    with pytest.raises(TypeError, match="^ns must be a list of positive integers"):
+        e.time_attention(ns=None)
+    with pytest.raises(TypeError, match="^d_model must be a positive integer"):
+        e.memory_figure([128], d_model="3")
+    with pytest.raises(TypeError, match="^dtype must be a NumPy float dtype"):
+        e.weights_nbytes(8, dtype=None)
+
+
+def test_sizes_that_cannot_fit_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"^ns too large: an array of shape \(20000, 20000\)"):
+        e.time_attention(ns=[8, 20000])
+    with pytest.raises(ValueError, match=r"^n too large"):
+        e.page_faults_per_call(n=20000)
+    with pytest.raises(ValueError, match="^repeat=100000 is too large"):
+        e.time_attention(ns=[4], repeat=100000)
+
+
+def test_seeds_and_timeout_are_checked_by_us_not_by_numpy_or_subprocess():
+    with pytest.raises(ValueError, match="^seed must satisfy 0 <= seed"):
+        e.time_attention(ns=[4], seed=-1)
+    with pytest.raises(TypeError, match="^seed must be an integer, got 1.5"):
+        e.page_faults_per_call(n=8, seed=1.5)
+    with pytest.raises(ValueError, match="^timeout must be a positive finite number, got 0.0"):
+        e.time_attention_fresh_process(ns=[4], timeout=0.0)
+    with pytest.raises(ValueError, match="^timeout must be a finite number, got inf"):
+        e.time_attention_fresh_process(ns=[4], timeout=float("inf"))
+    with pytest.raises(TypeError, match="^keep_freed_memory must be True or False"):
+        e.time_attention_fresh_process(ns=[4], keep_freed_memory="yes")
+
+
+def test_figures_name_their_own_parameters():
+    w = np.full((3, 3), 1 / 3)
+    with pytest.raises(ValueError, match="^weights_after contains NaN"):
+        e.before_after_figure(w, np.where(np.eye(3) > 0, np.nan, w), ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"^every row of weights_before must sum to 1"):
+        e.before_after_figure(w * 2, w, ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"^weights_before has shape \(3, 3\) but tokens has 2 entries"):
+        e.before_after_figure(w, w, ["a", "b"])
+    with pytest.raises(TypeError, match="^losses must hold real numbers"):
+        e.loss_curve_figure(np.array([1.0, 0.5]) + 1j)
+    with pytest.raises(ValueError, match="^losses contains NaN or inf"):
+        e.loss_curve_figure([1.0, float("nan")])

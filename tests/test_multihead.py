@@ -178,6 +178,49 @@ def test_heads_loop_equals_batched():
     np.testing.assert_allclose(z2, h.multi_head_self_attention(x[0], wq, wk, wv, 3)[0], rtol=1e-12)
 
 
+def test_heads_loop_bad_inputs_name_the_argument():
+    """Wrong weights are refused up front, naming the caller's matrix (not an IndexError deep in the loop)."""
+    x = rand((5, 8), 1)
+    w = rand((8, 8), 2)
+    with pytest.raises(ValueError, match=r"W_V must be a non-empty 2-D matrix.*\(8,\)"):
+        mh.heads_loop(x, w, w, w[0], 2)
+    with pytest.raises(ValueError, match=r"W_K must have as many columns as W_Q"):
+        mh.heads_loop(x, w, w[:, :6], w, 2)
+    with pytest.raises(ValueError, match=r"W_O must have h \* d_v_head = 8 rows"):
+        mh.heads_loop(x, w, w, w, 2, w_o=np.eye(4))
+    with pytest.raises(TypeError, match="W_Q must hold real numbers"):
+        mh.heads_loop(x, w + 1j, w, w, 2)
+    with pytest.raises(ValueError, match="W_Q has 8 columns .* not divisible by n_heads=3"):
+        mh.heads_loop(x, w, w, w, 3)
+
+
+def test_heads_loop_dtype_follows_all_inputs_like_the_batched_version():
+    x = rand((2, 3, 4), 8).astype(np.float32)
+    ws = [w.astype(np.float32) for w in weights4(4, 60)]
+    z, w = mh.heads_loop(x, *ws[:3], 2, w_o=ws[3])
+    assert z.dtype == np.float32 and w.dtype == np.float32
+    z_mixed, _ = mh.heads_loop(x, *[a.astype(np.float64) for a in ws[:3]], 2)
+    z_batched, _ = h.multi_head_self_attention(x, *[a.astype(np.float64) for a in ws[:3]], 2)
+    assert z_mixed.dtype == z_batched.dtype == np.float64
+
+
+def test_scaling_stats_divisor_and_overflow():
+    x, lay = rand((6, 16), 3), mh.MultiHeadAttention(16, 4, seed=0)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="divisor must be a"):
+            mh.scaling_stats(x, lay.w_q, lay.w_k, 4, bad)
+    with pytest.raises(TypeError, match="divisor must be a real number"):
+        mh.scaling_stats(x, lay.w_q, lay.w_k, 4, None)
+    # a tiny divisor would overflow the divided scores: refused, not a RuntimeWarning / inf
+    with pytest.raises(ValueError, match="divided by divisor=1e-320 reach inf"):
+        mh.scaling_stats(x, lay.w_q, lay.w_k, 4, 1e-320)
+    # a huge divisor means uniform weights: entropy ratio 1, largest weight 1/n
+    s = mh.scaling_stats(x, lay.w_q, lay.w_k, 4, 1e300)
+    assert s["entropy_ratio"] == pytest.approx(1.0) and s["mean_max"] == pytest.approx(1 / 6)
+    with pytest.raises(ValueError, match=r"W_Q must be a non-empty 2-D matrix"):
+        mh.scaling_stats(x, lay.w_q[0], lay.w_k, 4, 2.0)
+
+
 def test_float32_stays_float32():
     x = rand((2, 3, 4), 8).astype(np.float32)
     ws = [w.astype(np.float32) for w in weights4(4, 60)]
@@ -404,6 +447,29 @@ def test_static_twin_and_grid_figure():
         mhp.heads_grid_figure(w, ["a", "b"])
     fig3 = mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.0])], ["x", "y"])
     assert len(fig3.axes) == 2
+
+
+def test_figures_refuse_what_they_would_draw_wrong():
+    """No silent coercion: an int mask, a string of tokens, rows that are not weights are refused."""
+    from helpers import multihead_plots as mhp
+
+    w = np.full((2, 3, 3), 1 / 3)
+    with pytest.raises(TypeError, match="mask must be a boolean array"):
+        mhp.heads_grid_figure(w, ["a", "b", "c"], mask=np.tril(np.ones((3, 3))))
+    with pytest.raises(TypeError, match="tokens must be a list of strings, not one string"):
+        mhp.heads_grid_figure(w, "abc")
+    with pytest.raises(ValueError, match="every row of weights must sum to 1"):
+        mhp.heads_grid_figure(2 * w, ["a", "b", "c"])
+    with pytest.raises(TypeError, match="ncols must be a positive integer"):
+        mhp.heads_grid_figure(w, ["a", "b", "c"], ncols=1.5)
+    with pytest.raises(TypeError, match="head_names must be a list"):
+        mhp.heads_grid_figure(w, ["a", "b", "c"], head_names="AB")
+    with pytest.raises(ValueError, match=r"rows\[1\] weights_row has 3 weights but rows\[0\] has 2"):
+        mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.0, 0.0])], ["x", "y"])
+    with pytest.raises(ValueError, match=r"row \(1,\) sums to 1.2"):
+        mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.2])], ["x", "y"])
+    with pytest.raises(ValueError, match="got 3 tokens for rows of 2 weights"):
+        mhp.scaling_figure([("a", [0.5, 0.5])], ["x", "y", "z"])
 
 
 def test_panel_small_heatmaps_are_exact_pngs():
