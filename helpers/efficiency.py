@@ -152,6 +152,7 @@ def _check_qkv(query, key, value):
     q, k, v = _v.check_query_key_value(query, key, value)
     for a, name, dims in ((q, "query", "(n_q, d_k)"), (k, "key", "(n_k, d_k)"), (v, "value", "(n_k, d_v)")):
         _v.check_ndim(a, name, 2, dims)
+    _v.check_elements((q.shape[0], k.shape[0]), "query and key (their n_q × n_k scores)")
     return q, k, v
 
 
@@ -457,9 +458,33 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
     return fig
 
 
+#: Range of a measured time (seconds) in a timing result: a clock tick up to about eleven days.
+TIME_RANGE_S = (1e-12, 1e6)
+
+
+def _check_timing_result(result, name: str = "result") -> dict:
+    """A :func:`time_attention` result: ``"n"`` positive ints, ``"loop_s"`` and ``"matrix_s"``
+    one time per n, each within :data:`TIME_RANGE_S` (copies)."""
+    out = _v.check_param_dict(result, ("n", "loop_s", "matrix_s"), name)
+    out["n"] = np.array(_v.check_positive_ints(result["n"], f"{name}['n']"))
+    lo, hi = TIME_RANGE_S
+    for key in ("loop_s", "matrix_s"):
+        t = out[key]
+        if t.shape != out["n"].shape:
+            raise ValueError(f"{name}['{key}'] has shape {_v.shape_str(t)}; it needs one time per n: "
+                             f"shape {_v.shape_str(out['n'])}")
+        bad = (t < lo) | (t > hi)
+        if bad.any():
+            i = _v.first_index(bad)
+            raise ValueError(f"{name}['{key}'] must hold times in seconds between {lo:g} and {hi:g}; "
+                             f"got {t[i]!r} at index {i}")
+    return out
+
+
 def timing_ratios(result: dict) -> np.ndarray:
     """Loop time ÷ matrix time for every n of a :func:`time_attention` result."""
-    return np.asarray(result["loop_s"], dtype=float) / np.asarray(result["matrix_s"], dtype=float)
+    result = _check_timing_result(result)
+    return result["loop_s"] / result["matrix_s"]
 
 
 def timing_figure(result: dict, kept: dict | None = None):
@@ -471,6 +496,11 @@ def timing_figure(result: dict, kept: dict | None = None):
     ``keep_freed_memory=True``; its matrix-form line is drawn dashed and its
     ratio at the longest n is added to the title.
     """
+    result = _check_timing_result(result)
+    if kept is not None:
+        kept = _check_timing_result(kept, "kept")
+        if not np.array_equal(kept["n"], result["n"]):
+            raise ValueError(f"kept['n'] = {kept['n'].tolist()} must equal result['n'] = {result['n'].tolist()}")
     plt, plots = _plotting()
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -482,8 +512,6 @@ def timing_figure(result: dict, kept: dict | None = None):
     title = (f"本次运行（单核）：循环耗时 ÷ 矩阵耗时 = {timing_ratios(result)[0]:.1f}（n = {n[0]}），"
              f"{timing_ratios(result)[-1]:.1f}（n = {n[-1]}）")
     if kept is not None:
-        if not np.array_equal(np.asarray(kept["n"]), np.asarray(n)):
-            raise ValueError(f"kept['n'] = {list(kept['n'])} must equal result['n'] = {list(n)}")
         ax.loglog(n, np.asarray(kept["matrix_s"]) * 1e3, "s--", color=plots.ACCENT_COLOR,
                   mfc="white", label="矩阵形式，分配器保留释放的内存")
         title += f"\n分配器保留内存时：{timing_ratios(kept)[-1]:.1f}（n = {n[-1]}）"

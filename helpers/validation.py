@@ -129,6 +129,13 @@ def check_matrix_stack(arr: np.ndarray, name: str, dims: str) -> None:
             f"every vector at least one component"
         )
 
+def check_square(arr: np.ndarray, name: str, dims: str) -> None:
+    """The last two axes of ``arr`` are equally long (every token against every token); ``dims`` names
+    the axes in the message."""
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"{name} must have shape {dims} with as many rows as columns; got shape {shape_str(arr)}")
+
+
 
 def check_number(x, name: str) -> float:
     """A real, finite number (not a bool) as float."""
@@ -148,6 +155,14 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
     if max_value is not None and x > max_value:
         raise ValueError(f"{name} must be at most {max_value:g}, got {x!r}")
     return x
+
+def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dtype(np.float64)]) -> float:
+    """A real number with ``0 <= x <= max_value`` as float (a loss, a distance)."""
+    x = check_number(x, name)
+    if not 0 <= x <= max_value:
+        raise ValueError(f"{name} must be a number in [0, {max_value:g}], got {x!r}")
+    return x
+
 
 
 def check_fraction(x, name: str, *, include_one: bool = False) -> float:
@@ -311,9 +326,17 @@ def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> N
             f"cannot be broadcast together: {a.shape[:-2]} vs {b.shape[:-2]}"
         ) from None
 
+def check_same_shape(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) -> None:
+    """``a`` and ``b`` have exactly the same shape (two tables compared entry by entry)."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape; got {name_a} {shape_str(a)} "
+                         f"and {name_b} {shape_str(b)}")
 
-def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask") -> np.ndarray:
-    """A boolean mask (True = may attend) that broadcasts to ``scores_shape``."""
+
+
+def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
+            dims: str = "(..., n_q, n_k)") -> np.ndarray:
+    """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
     arr = np.array(mask, copy=True) if mask is not None else np.asarray(None)
     if arr.dtype.kind != "b":
         raise TypeError(
@@ -327,7 +350,7 @@ def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask")
     if target != tuple(scores_shape):
         raise ValueError(
             f"{name} of shape {shape_str(arr)} cannot be broadcast to the {what}' shape "
-            f"{tuple(scores_shape)} (..., n_q, n_k)"
+            f"{tuple(scores_shape)} {dims}"
         )
     return arr
 
@@ -415,6 +438,23 @@ def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
                 f"{sums[i]:.6g} (shape {shape_str(w)}). Did softmax run along the wrong axis?"
             )
     return w
+
+def check_within(arr: np.ndarray, name: str, low: float | None = None, high: float | None = None,
+                 why: str = "") -> None:
+    """Every entry of the real array ``arr`` satisfies ``low <= entry <= high`` (a bound that is None is
+    not checked); ``why`` (e.g. " (a loss is never negative)") is added to the message."""
+    bad = np.zeros(arr.shape, dtype=bool)
+    if low is not None:
+        bad |= arr < low
+    if high is not None:
+        bad |= arr > high
+    if bad.any():
+        i = first_index(bad)
+        bounds = (f"in [{low:g}, {high:g}]" if low is not None and high is not None
+                  else f">= {low:g}" if low is not None else f"<= {high:g}")
+        raise ValueError(f"every value of {name} must be {bounds}{why}; got {float(arr[i]):.6g} at index {i} "
+                         f"(shape {shape_str(arr)})")
+
 
 
 def check_weights_value(weights, value):

@@ -655,11 +655,9 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "ablation_figure": 17,
     "angle_figure": 10,
     "angle_panel": 5,
     "attention_heatmap": 3,
-    "composition_figure": 31,
     "dk_figure": 3,
     "dk_panel": 3,
     "dot_contributions": 9,
@@ -667,14 +665,10 @@ KNOWN_GAPS: dict[str, int] = {
     "embedding_grids": 1,
     "example_attention": 3,
     "finite_difference_grad": 20,
-    "head_label": 4,
-    "head_scores_figure": 17,
-    "heads_figure": 15,
     "heatmap_html": 1,
     "luminance": 1,
     "multihead_figure": 6,
     "multihead_panel": 1,
-    "position_loss_figure": 13,
     "qkv_grids": 1,
     "qkv_shapes_panel": 2,
     "saturation_plot": 7,

@@ -158,6 +158,8 @@ def test_loop_and_matrix_form_want_one_sentence_of_2d_arrays():
         e.attention_matrix_form(np.ones((2, 4)), np.ones((3, 4)), np.ones((2, 2)))
     with pytest.raises(TypeError, match="^value must hold real numbers"):
         e.attention_matrix_form(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)) + 1j)
+    with pytest.raises(ValueError, match=r"^query and key \(their n_q × n_k scores\) too large"):
+        e.attention_matrix_form(np.ones((10 ** 5, 1)), np.ones((10 ** 4, 1)), np.ones((10 ** 4, 1)))
 
 
 def test_loop_and_matrix_form_accept_float32_and_leave_inputs_alone():
@@ -255,3 +257,15 @@ def test_figures_name_their_own_parameters():
         e.loss_curve_figure(np.array([1.0, 0.5]) + 1j)
     with pytest.raises(ValueError, match="^losses contains NaN or inf"):
         e.loss_curve_figure([1.0, float("nan")])
+
+
+def test_timing_results_are_checked_before_dividing_or_plotting():
+    r = {"n": np.array([8, 512]), "loop_s": np.array([5e-5, 2e-2]), "matrix_s": np.array([1e-5, 2.5e-2])}
+    with pytest.raises(ValueError, match=r"^result\['matrix_s'\] must hold times in seconds"):
+        e.timing_ratios({**r, "matrix_s": np.array([0.0, 1e-3])})     # no inf ratio, no warning
+    with pytest.raises(ValueError, match=r"^result\['loop_s'\] has shape \(1,\); it needs one time per n"):
+        e.timing_figure({**r, "loop_s": np.array([1e-3])})
+    with pytest.raises(ValueError, match=r"^result is missing \['matrix_s'\]"):
+        e.timing_ratios({"n": r["n"], "loop_s": r["loop_s"]})
+    with pytest.raises(ValueError, match=r"^kept\['n'\] = \[8, 256\] must equal result\['n'\] = \[8, 512\]"):
+        e.timing_figure(r, kept={**r, "n": np.array([8, 256])})
