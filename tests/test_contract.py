@@ -655,23 +655,12 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "adam_step": 45,
     "attention_heatmap": 3,
-    "composition_scores": 8,
     "dot_contributions": 9,
     "dot_product_histogram": 6,
     "embedding_grids": 1,
-    "evaluate": 13,
     "finite_difference_grad": 20,
-    "head_columns": 7,
-    "induction.init_params": 4,
-    "induction.max_relative_error": 3,
-    "induction.numerical_gradients": 10,
-    "induction_scores": 5,
     "luminance": 1,
-    "make_batch": 4,
-    "predict_next": 3,
-    "previous_token_scores": 5,
     "qkv_grids": 1,
     "saturation_plot": 7,
     "self_weight_plot": 3,
