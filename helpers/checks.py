@@ -2851,7 +2851,7 @@ def _check_fd_inputs(f, x, eps):
     """``(f, x as a new float64 array, ε)``: x finite, ε a sane step that changes every entry of x."""
     f = _v.check_callable(f, "f")
     x = _v.as_real_array(x, "x").astype(np.float64)
-    eps = _v.check_fd_eps(eps)
+    eps = _v.check_fd_step(eps)
     lost = (x + eps == x) | (x - eps == x)
     if lost.any():
         i = _v.first_index(lost)

@@ -351,7 +351,7 @@ def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5)
     with :func:`loss_and_gradients` except the forward pass, so agreement is
     real evidence that the hand-derived gradients are right.
     """
-    eps = _v.check_fd_eps(eps)
+    eps = _v.check_fd_step(eps)
     base = {k: v.copy() for k, v in _check_params(params).items()}
     grads = {}
     for name in PARAM_NAMES:
@@ -418,9 +418,7 @@ def train(params, x, y, pronoun_pos, mask=None, *, lr: float = 0.5, steps: int =
     """
     lr = _v.check_positive_number(lr, "lr")
     steps = _check_positive_int(steps, "steps")
-    momentum = _v.check_number(momentum, "momentum")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    momentum = _v.check_fraction(momentum, "momentum")
     p = {k: v.copy() for k, v in _check_params(params).items()}
     vel = {k: np.zeros_like(v) for k, v in p.items()}
     losses = []

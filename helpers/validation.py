@@ -165,17 +165,30 @@ def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dty
 
 
 
-#: Smallest finite-difference step: float64 keeps ~16 digits, so w ± 1e-10 still differs from w ≈ 1.
+def check_number_in(x, name: str, low: float, high: float) -> float:
+    """A real, finite number with ``low <= x <= high`` as float (e.g. a slider's start value)."""
+    x = check_number(x, name)
+    if not low <= x <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {x!r}")
+    return x
+
+
+def check_fraction(x, name: str, *, include_one: bool = False) -> float:
+    """A real number with ``0 <= x < 1`` (``<= 1`` if ``include_one``) as float: a decay rate such
+    as Adam's β1, β2, or a share of the steps."""
+    x = check_number(x, name)
+    if not (0 <= x <= 1 if include_one else 0 <= x < 1):
+        raise ValueError(f"{name} must be in [0, 1{']' if include_one else ')'}, got {x!r}")
+    return x
+
+
+#: Smallest finite-difference step: float64 keeps ~16 digits, so w ± 1e-10 still differs from w.
 MIN_FD_EPS = 1e-10
 
 
-def check_fd_eps(eps, name: str = "eps") -> float:
-    """A finite-difference step ε with ``MIN_FD_EPS <= ε < 1`` as float.
-
-    Below ~1e-10, ``w ± ε`` rounds back to ``w`` (or the loss difference is all rounding error):
-    the "gradient" would be zeros or noise, a silent wrong answer; at 1 and above it is no
-    longer a local slope.
-    """
+def check_fd_step(eps, name: str = "eps") -> float:
+    """A finite-difference step ``MIN_FD_EPS <= eps < 1`` as float.  Below it, w ± eps rounds back
+    to w (or the loss difference is all rounding error): the "gradient" would be zeros or noise."""
     eps = check_number(eps, name)
     if not MIN_FD_EPS <= eps < 1:
         raise ValueError(f"{name} must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
@@ -203,6 +216,16 @@ def check_positive_int(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     if n > max_value:
         raise ValueError(f"{name}={n} is too large: at most {max_value} is supported here")
     return int(n)
+
+
+def check_d_head(d_model, n_heads, name: str = "d_model") -> int:
+    """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
+    an equal block of columns); ``name`` is the caller's name for ``d_model``."""
+    d_model = check_positive_int(d_model, name)
+    n_heads = check_positive_int(n_heads, "n_heads")
+    if d_model % n_heads:
+        raise ValueError(f"{name}={d_model} is not divisible by n_heads={n_heads}")
+    return d_model // n_heads
 
 
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
@@ -302,6 +325,21 @@ def check_tokens(tokens, name: str = "tokens") -> list[str]:
             raise TypeError(f"{name}[{i}]: every token must be a non-empty str, got {t!r:.40}")
         check_text(t, f"{name}[{i}]")
     return [str(t) for t in tokens]
+
+
+def check_names(names, allowed: tuple, name: str) -> list[str]:
+    """A non-empty list/tuple of distinct str, each one of ``allowed`` (a plain str is refused:
+    ``"W_O"`` is not ``["W_O"]``)."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"{name} must be a list of names from {allowed}, got {type(names).__name__} {names!r:.40}")
+    if not names:
+        raise ValueError(f"{name} is empty; give at least one of {allowed}")
+    unknown = [n for n in names if not isinstance(n, str) or n not in allowed]
+    if unknown:
+        raise ValueError(f"{name} contains {unknown!r:.60}, which are not among {allowed}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} lists a name twice: {list(names)!r:.80}")
+    return list(names)
 
 
 def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:

@@ -655,30 +655,6 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "adam_step": 45,
-    "angle_figure": 10,
-    "angle_panel": 5,
-    "composition_scores": 8,
-    "dk_figure": 3,
-    "dk_panel": 3,
-    "evaluate": 13,
-    "example_attention": 3,
-    "head_columns": 7,
-    "heatmap_html": 1,
-    "induction.init_params": 4,
-    "induction.max_relative_error": 3,
-    "induction.numerical_gradients": 10,
-    "induction_scores": 5,
-    "make_batch": 4,
-    "multihead_figure": 6,
-    "multihead_panel": 1,
-    "predict_next": 3,
-    "previous_token_scores": 5,
-    "qkv_shapes_panel": 2,
-    "sentence_explorer": 1,
-    "sentence_figure": 1,
-    "temperature_panel": 1,
-    "vector_panel": 8,
 }
 
 
