@@ -165,6 +165,14 @@ def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dty
 
 
 
+def check_number_in(x, name: str, low: float, high: float) -> float:
+    """A real, finite number with ``low <= x <= high`` as float (e.g. a slider's start value)."""
+    x = check_number(x, name)
+    if not low <= x <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {x!r}")
+    return x
+
+
 def check_fraction(x, name: str, *, include_one: bool = False) -> float:
     """A real number with ``0 <= x < 1`` (``<= 1`` if ``include_one``) as float: a decay rate such
     as Adam's β1, β2, or a share of the steps."""
