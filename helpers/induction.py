@@ -55,7 +55,6 @@ ablation of head (l, h)
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from pathlib import Path
 
@@ -184,14 +183,7 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
     -------
     dict with ``tokens`` (B, n_ctx) int64, ``src``, ``dst``, ``length`` (B,) int64.
     """
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    n = _check_positive_int(CONFIG["n_ctx"] if n_ctx is None else n_ctx, "n_ctx")
-    v = _check_positive_int(CONFIG["vocab_size"] if vocab_size is None else vocab_size, "vocab_size")
-    lo = _check_positive_int(CONFIG["min_len"] if min_len is None else min_len, "min_len")
-    hi = _check_positive_int(CONFIG["max_len"] if max_len is None else max_len, "max_len")
-    if not 2 <= lo <= hi or 2 * hi > n:
-        raise ValueError(f"need 2 <= min_len <= max_len and 2*max_len <= n_ctx; got {lo}, {hi}, n_ctx={n}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    batch_size, rng, n, v, lo, hi = _check_batch_inputs(batch_size, seed, n_ctx, vocab_size, min_len, max_len)
     tokens = rng.integers(0, v, size=(batch_size, n))
     length = rng.integers(lo, hi + 1, size=batch_size)
     src = np.empty(batch_size, dtype=np.int64)
@@ -205,6 +197,21 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
     return {"tokens": tokens.astype(np.int64), "src": src, "dst": dst, "length": length.astype(np.int64)}
 
 
+def _check_batch_inputs(batch_size, seed, n_ctx, vocab_size, min_len, max_len):
+    """``(batch_size, rng, n_ctx, vocab_size, min_len, max_len)`` of :func:`make_batch`, checked
+    (``None`` = the value in :data:`CONFIG`)."""
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    n = _check_positive_int(CONFIG["n_ctx"] if n_ctx is None else n_ctx, "n_ctx")
+    v = _check_positive_int(CONFIG["vocab_size"] if vocab_size is None else vocab_size, "vocab_size")
+    lo = _check_positive_int(CONFIG["min_len"] if min_len is None else min_len, "min_len")
+    hi = _check_positive_int(CONFIG["max_len"] if max_len is None else max_len, "max_len")
+    if not 2 <= lo <= hi or 2 * hi > n:
+        raise ValueError(f"need 2 <= min_len <= max_len and 2*max_len <= n_ctx; got {lo}, {hi}, n_ctx={n}")
+    _v.check_elements((batch_size, n), "batch_size")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_v.check_seed(seed))
+    return batch_size, rng, n, v, lo, hi
+
+
 # ---------------------------------------------------------------------------
 # parameters
 # ---------------------------------------------------------------------------
@@ -215,11 +222,9 @@ def init_params(seed: int = 0, **config) -> dict:
     Shapes: ``W_E`` (vocab, d_model), ``W_pos`` (n_ctx, d_model), ``W_Q``,
     ``W_K``, ``W_V``, ``W_O`` (n_layers, d_model, d_model), ``W_U`` (d_model, vocab).
     """
-    cfg = {**CONFIG, **config}
+    cfg = _check_config(config)
     v, n, d, n_layers = cfg["vocab_size"], cfg["n_ctx"], cfg["d_model"], cfg["n_layers"]
-    if d % cfg["n_heads"]:
-        raise ValueError(f"d_model={d} is not divisible by n_heads={cfg['n_heads']}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_v.check_seed(seed))
     s = 1.0 / math.sqrt(d)
     w_pos = rng.normal(0.0, 1.0, (n, d))
     if not cfg["learned_pos"] or cfg["pos_init"] == "sinusoidal":
@@ -233,6 +238,24 @@ def init_params(seed: int = 0, **config) -> dict:
         "W_O": rng.normal(0.0, s, (n_layers, d, d)),
         "W_U": rng.normal(0.0, s, (d, v)),
     }
+
+
+def _check_config(config: dict) -> dict:
+    """:data:`CONFIG` with the overrides in ``config``, every size checked (and the weights' size)."""
+    unknown = sorted(set(config) - set(CONFIG))
+    if unknown:
+        raise TypeError(f"unknown config key(s) {unknown}; the model's settings are {list(CONFIG)}")
+    cfg = {**CONFIG, **config}
+    for key in ("vocab_size", "n_ctx", "n_layers", "min_len", "max_len"):
+        cfg[key] = _check_positive_int(cfg[key], key)
+    _v.check_d_head(cfg["d_model"], cfg["n_heads"])
+    cfg["learned_pos"] = _v.check_bool(cfg["learned_pos"], "learned_pos")
+    if cfg["pos_init"] not in ("sinusoidal", "random"):
+        raise ValueError(f"pos_init must be 'sinusoidal' or 'random', got {cfg['pos_init']!r:.40}")
+    d = cfg["d_model"]
+    _v.check_elements((cfg["n_layers"], d, d), "d_model")
+    _v.check_elements((max(cfg["vocab_size"], cfg["n_ctx"]), d), "vocab_size / n_ctx")
+    return cfg
 
 
 def _check_params(params) -> dict:
@@ -331,12 +354,22 @@ def _forward_core(p, t, h, hm):
     }
 
 
-def _prepare(params, tokens, n_heads, head_mask):
+def _check_model(params, n_heads):
+    """``(params, n_heads)`` checked: the weights' shapes agree and n_heads divides d_model."""
     p = _check_params(params)
-    t = _check_tokens(tokens, p)
     h = CONFIG["n_heads"] if n_heads is None else _check_positive_int(n_heads, "n_heads")
-    if p["W_Q"].shape[1] % h:
-        raise ValueError(f"d_model={p['W_Q'].shape[1]} is not divisible by n_heads={h}")
+    _v.check_d_head(p["W_Q"].shape[1], h)
+    return p, h
+
+
+def _check_two_layers(p, what: str) -> None:
+    if p["W_Q"].shape[0] != 2:
+        raise ValueError(f"{what} needs a 2-layer model; got {p['W_Q'].shape[0]} layers")
+
+
+def _prepare(params, tokens, n_heads, head_mask):
+    p, h = _check_model(params, n_heads)
+    t = _check_tokens(tokens, p)
     return p, t, h, _check_head_mask(head_mask, p["W_Q"].shape[0], h)
 
 
@@ -474,13 +507,12 @@ def numerical_gradients(params, tokens, names=None, n_heads: int | None = None, 
     Shares nothing with :func:`loss_and_gradients` except the forward pass.
     ``entries`` limits the check to that many randomly chosen entries per
     matrix (the others are NaN in the result); ``None`` checks all of them.
+    ``names`` (a list such as ``["W_O"]``) limits the check to those matrices.
     """
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
-        raise ValueError(f"eps must be a small positive number, got {eps!r}")
-    base = {k: v.copy() for k, v in _check_params(params).items()}
-    rng = np.random.default_rng(seed)
+    names, eps, entries, rng = _check_fd_inputs(names, eps, entries, seed)
+    base = _check_params(params)            # fresh copies: nudged below, never the caller's arrays
     grads = {}
-    for name in (PARAM_NAMES if names is None else names):
+    for name in names:
         w = base[name]
         g = np.full_like(w, np.nan)
         all_idx = list(np.ndindex(w.shape))
@@ -499,19 +531,25 @@ def numerical_gradients(params, tokens, names=None, n_heads: int | None = None, 
     return grads
 
 
+def _check_fd_inputs(names, eps, entries, seed):
+    """``(names, eps, entries, rng)`` of :func:`numerical_gradients`, checked."""
+    names = PARAM_NAMES if names is None else _v.check_names(names, PARAM_NAMES, "names")
+    eps = _v.check_fd_step(eps, "eps")
+    entries = None if entries is None else _check_positive_int(entries, "entries")
+    return names, eps, entries, np.random.default_rng(_v.check_seed(seed))
+
+
 def max_relative_error(analytic: dict, numeric: dict, floor: float = 1e-6) -> float:
     """Largest ``|a - b| / max(|a|, |b|, floor)`` over the entries ``numeric`` checked.
 
     Entries that are NaN in ``numeric`` were not checked and are skipped.  Any
     NaN/inf in ``analytic`` at a checked entry, or any inf in ``numeric``,
-    makes the result ``inf`` (a failing check), never 0.
+    makes the result ``inf`` (a failing check), never 0.  ``floor`` (0 < floor <= 1)
+    is the magnitude below which the error counts as absolute rather than relative.
     """
+    pairs, floor = _check_gradient_pairs(analytic, numeric, floor)
     worst = 0.0
-    for name, b in numeric.items():
-        a = np.asarray(analytic[name], dtype=float)
-        b = np.asarray(b, dtype=float)
-        if a.shape != b.shape:
-            raise ValueError(f"{name}: gradient shapes differ, {_shape(a)} vs {_shape(b)}")
+    for a, b in pairs:
         checked = ~np.isnan(b)
         if not checked.any():
             continue
@@ -521,6 +559,25 @@ def max_relative_error(analytic: dict, numeric: dict, floor: float = 1e-6) -> fl
         denom = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
         worst = max(worst, float(np.max(np.abs(a - b) / denom)))
     return worst
+
+
+def _check_gradient_pairs(analytic, numeric, floor):
+    """``([(analytic[k], numeric[k]) as float arrays, …], floor)``; NaN/inf are kept (they have a meaning)."""
+    floor = _v.check_positive_number(floor, "floor", max_value=1.0)
+    for what, d in (("analytic", analytic), ("numeric", numeric)):
+        if not isinstance(d, dict):
+            raise TypeError(f"{what} must be a dict of gradient arrays, got {type(d).__name__}")
+    missing = [k for k in numeric if k not in analytic]
+    if missing:
+        raise ValueError(f"analytic is missing {missing}, which numeric checked")
+    pairs = []
+    for k in numeric:
+        a = _v.as_float_array(analytic[k], f"analytic[{k!r}]")
+        b = _v.as_float_array(numeric[k], f"numeric[{k!r}]")
+        if a.shape != b.shape:
+            raise ValueError(f"{k}: gradient shapes differ, analytic {_shape(a)} vs numeric {_shape(b)}")
+        pairs.append((a.astype(float), b.astype(float)))
+    return pairs, floor
 
 
 # ---------------------------------------------------------------------------
@@ -534,18 +591,55 @@ def adam_init(params) -> dict:
 
 
 def adam_step(params, grads, state, lr: float = 3e-3, beta1: float = 0.9, beta2: float = 0.999,
-              eps: float = 1e-8) -> dict:
-    """One Adam update (Kingma & Ba 2015); returns new params, updates ``state`` in place."""
-    state["t"] += 1
-    t = state["t"]
-    new = {}
-    for k in params:
-        state["m"][k] = beta1 * state["m"][k] + (1 - beta1) * grads[k]
-        state["v"][k] = beta2 * state["v"][k] + (1 - beta2) * grads[k] ** 2
-        m_hat = state["m"][k] / (1 - beta1 ** t)
-        v_hat = state["v"][k] / (1 - beta2 ** t)
-        new[k] = params[k] - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return new
+              eps: float = 1e-8) -> tuple[dict, dict]:
+    """One Adam update (Kingma & Ba 2015): returns ``(new_params, new_state)``.
+
+    For every matrix W with gradient g, at step t = state["t"] + 1::
+
+        m ← β1 m + (1 - β1) g              running mean of the gradient
+        v ← β2 v + (1 - β2) g²             running mean of its square
+        m̂ = m / (1 - β1ᵗ),  v̂ = v / (1 - β2ᵗ)   (both start at 0: undo that bias)
+        W ← W - lr · m̂ / (√v̂ + ε)
+
+    Nothing passed in is changed: write ``params, state = adam_step(params, grads, state)``.
+    ``lr`` in (0, 1], ``beta1``, ``beta2`` in [0, 1), ``eps`` in (0, 1].
+    """
+    return _adam_core(*_check_adam_inputs(params, grads, state, lr, beta1, beta2, eps))
+
+
+def _adam_core(p, g, s, lr, beta1, beta2, eps):
+    """:func:`adam_step` on checked inputs (the training loop's hot path)."""
+    t = s["t"] + 1
+    new, m, v = {}, {}, {}
+    for k in p:
+        m[k] = beta1 * s["m"][k] + (1 - beta1) * g[k]
+        v[k] = beta2 * s["v"][k] + (1 - beta2) * g[k] ** 2
+        m_hat = m[k] / (1 - beta1 ** t)
+        v_hat = v[k] / (1 - beta2 ** t)
+        new[k] = p[k] - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return new, {"t": t, "m": m, "v": v}
+
+
+def _check_adam_inputs(params, grads, state, lr, beta1, beta2, eps):
+    """``(params, grads, state, lr, beta1, beta2, eps)``: fresh float arrays with matching keys
+    and shapes, the hyper-parameters as floats in their ranges."""
+    hyper = (_v.check_positive_number(lr, "lr", max_value=1.0), _v.check_fraction(beta1, "beta1"),
+             _v.check_fraction(beta2, "beta2"), _v.check_positive_number(eps, "eps", max_value=1.0))
+    names = tuple(params) if isinstance(params, dict) else PARAM_NAMES
+    p = _v.check_param_dict(params, names, "params")
+    g = _v.check_param_dict(grads, names, "grads")
+    if not isinstance(state, dict) or set(state) != {"t", "m", "v"}:
+        raise TypeError(f"state must be the dict from adam_init (keys 't', 'm', 'v'); got {state!r:.60}")
+    s = {"t": _v.check_int(state["t"], "state['t']", low=0),
+         "m": _v.check_param_dict(state["m"], names, "state['m']"),
+         "v": _v.check_param_dict(state["v"], names, "state['v']")}
+    for k in names:
+        for what, arr in (("grads", g[k]), ("state['m']", s["m"][k]), ("state['v']", s["v"][k])):
+            if arr.shape != p[k].shape:
+                raise ValueError(f"{what}[{k!r}] has shape {_shape(arr)} but params[{k!r}] has {_shape(p[k])}")
+        if (s["v"][k] < 0).any():
+            raise ValueError(f"state['v'][{k!r}] holds squared gradients and cannot be negative")
+    return (p, g, s) + hyper
 
 
 def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: int = 32,
@@ -565,9 +659,9 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
     history : dict with ``step`` and ``loss`` (mean training loss over the
         last ``log_every`` steps) arrays and ``seconds`` (wall time).
     """
-    steps = _check_positive_int(steps, "steps")
-    cfg = {**CONFIG, **config}
-    p = init_params(seed, **cfg) if params is None else {k: np.array(v, dtype=float) for k, v in params.items()}
+    steps, seed, lr, batch_size, decay_frac, log_every, cfg = _check_train_inputs(
+        steps, seed, lr, batch_size, decay_frac, log_every, config)
+    p = init_params(seed, **cfg) if params is None else {k: v.astype(float) for k, v in _check_params(params).items()}
     state = adam_init(p)
     rng = np.random.default_rng(seed + 1)
     data_cfg = {k: cfg[k] for k in ("n_ctx", "vocab_size", "min_len", "max_len")}
@@ -582,7 +676,7 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
             raise ValueError(f"training diverged at step {step} (loss = {loss}); use a smaller lr than {lr}")
         decay_start = steps * (1.0 - decay_frac)
         step_lr = lr if step <= decay_start else lr * (steps - step + 1) / (steps - decay_start + 1)
-        p = adam_step(p, grads, state, step_lr)
+        p, state = _adam_core(p, grads, state, step_lr, 0.9, 0.999, 1e-8)   # adam_step's defaults
         running.append(loss)
         if step % log_every == 0 or step == steps:
             hist_step.append(step)
@@ -594,13 +688,36 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
                "seconds": time.perf_counter() - start}
 
 
+def _check_train_inputs(steps, seed, lr, batch_size, decay_frac, log_every, config):
+    """The scalar settings of :func:`train`, checked (``seed + 1`` seeds the batches)."""
+    return (_check_positive_int(steps, "steps"), _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 1),
+            _v.check_positive_number(lr, "lr", max_value=1.0), _check_positive_int(batch_size, "batch_size"),
+            _v.check_fraction(decay_frac, "decay_frac", include_one=True),
+            _check_positive_int(log_every, "log_every"), _check_config(config))
+
+
 # ---------------------------------------------------------------------------
 # measurements
 # ---------------------------------------------------------------------------
 
 def _batch_arrays(batch):
-    return (np.asarray(batch["tokens"]), np.asarray(batch["src"]), np.asarray(batch["dst"]),
-            np.asarray(batch["length"]))
+    """``(tokens, src, dst, length)`` of a batch from :func:`make_batch`, checked: (B, n) and (B,)
+    integer arrays where every copy lies after its first occurrence and inside the sequence."""
+    keys = ("tokens", "src", "dst", "length")
+    if not isinstance(batch, dict) or any(k not in batch for k in keys):
+        raise TypeError(f"batch must be a dict from make_batch with keys {keys}; got {type(batch).__name__}")
+    tokens, src, dst, length = (np.array(batch[k]) for k in keys)
+    if tokens.dtype.kind not in "iu" or tokens.ndim != 2 or tokens.shape[1] < 2:
+        raise ValueError(f"batch['tokens'] must be (B, n) integer ids with n >= 2; got {tokens.dtype} {_shape(tokens)}")
+    for k, a in (("src", src), ("dst", dst), ("length", length)):
+        if a.dtype.kind not in "iu" or a.shape != tokens.shape[:1]:
+            raise ValueError(f"batch[{k!r}] must be {tokens.shape[0]} integers, one per sequence; got {a.dtype} {_shape(a)}")
+    bad = (src < 0) | (length < 2) | (src + length > dst) | (dst + length > tokens.shape[1])
+    if bad.any():
+        b = int(np.argmax(bad))
+        raise ValueError(f"batch sequence {b}: need 0 <= src, length >= 2, src + length <= dst and dst + length <= "
+                         f"n={tokens.shape[1]}; got src={src[b]}, dst={dst[b]}, length={length[b]}")
+    return tokens, src, dst, length
 
 
 def half_masks(batch) -> tuple[np.ndarray, np.ndarray]:
@@ -619,8 +736,8 @@ def half_masks(batch) -> tuple[np.ndarray, np.ndarray]:
 
 def half_losses(params, batch, head_mask=None, n_heads: int | None = None) -> tuple[float, float]:
     """Mean loss on the (repeated half, random half) of ``batch`` (see :func:`half_masks`)."""
-    loss = per_position_loss(params, batch["tokens"], n_heads, head_mask)
     rep, rand = half_masks(batch)
+    loss = per_position_loss(params, batch["tokens"], n_heads, head_mask)
     return float(loss[rep].mean()), float(loss[rand].mean())
 
 
@@ -630,7 +747,7 @@ def previous_token_scores(weights) -> np.ndarray:
     ``weights`` has shape (B, n_layers, n_heads, n, n) or (n_layers, n_heads, n, n);
     returns (n_layers, n_heads) averaged over the batch.
     """
-    w = np.asarray(weights, dtype=float)
+    w = _v.check_weight_rows(weights, "weights")
     if w.ndim == 4:
         w = w[None]
     if w.ndim != 5 or w.shape[-1] != w.shape[-2] or w.shape[-1] < 2:
@@ -647,14 +764,16 @@ def induction_scores(weights, batch) -> np.ndarray:
     of α[i, i - (dst - src) + 1] — the weight on the token right after the
     previous occurrence of the current token.
     """
-    return _copy_query_scores(np.asarray(weights, dtype=float), batch, 1)
+    return _copy_query_scores(weights, batch, 1)
 
 
-def _copy_query_scores(w, batch, shift):
+def _copy_query_scores(weights, batch, shift):
     """Mean of α[i, i - (dst - src) + shift] over all copy queries of all sequences, per head."""
+    w = _v.check_weight_rows(weights, "weights")
     tokens, src, dst, length = _batch_arrays(batch)
-    if w.ndim != 5 or w.shape[0] != tokens.shape[0]:
-        raise ValueError(f"weights must be (B, n_layers, n_heads, n, n) for B={tokens.shape[0]}; got {_shape(w)}")
+    b, n = tokens.shape
+    if w.ndim != 5 or w.shape[0] != b or w.shape[-2:] != (n, n):
+        raise ValueError(f"weights must be (B, n_layers, n_heads, n, n) for the batch's B={b}, n={n}; got {_shape(w)}")
     total = np.zeros(w.shape[1:3])
     count = 0
     for b in range(tokens.shape[0]):
@@ -671,10 +790,7 @@ def same_token_scores(weights, batch) -> np.ndarray:
     α[i, i - (dst - src)] over the copy queries — the weight on the earlier
     occurrence of the current token itself (the matching position in the segment).
     """
-    w = _as_real_array(weights, "weights")
-    if not np.all((w >= 0) & (w <= 1)):
-        raise ValueError("weights must be attention weights in [0, 1] (no NaN/inf)")
-    return _copy_query_scores(w, batch, 0)
+    return _copy_query_scores(weights, batch, 0)
 
 
 def chance_scores(batch) -> dict:
@@ -686,8 +802,6 @@ def chance_scores(batch) -> dict:
     1/(i+1)}`` (the same-token chance level equals the induction one).
     """
     tokens, src, dst, length = _batch_arrays(batch)
-    if tokens.ndim != 2 or tokens.shape[1] < 2:
-        raise ValueError(f"batch['tokens'] must be (B, n) with n >= 2; got {_shape(tokens)}")
     n = tokens.shape[1]
     prev = float(np.mean(1.0 / (np.arange(1, n) + 1.0)))
     q = np.concatenate([np.arange(d, d + L) for d, L in zip(dst, length)])
@@ -709,20 +823,11 @@ def path_ablation(params, batch, head: int, path: str, n_heads: int | None = Non
     dict with ``loss_rep``, ``loss_rand`` (see :func:`half_losses`) and
     ``induction`` — the induction scores of layer 2's heads, shape (n_heads,).
     """
-    if not isinstance(batch, dict) or "tokens" not in batch:
-        raise TypeError(f"batch must be a dict from make_batch; got {type(batch).__name__}")
-    p, t, h, _ = _prepare(params, batch["tokens"], n_heads, None)
-    if p["W_Q"].shape[0] != 2:
-        raise ValueError(f"path_ablation needs a 2-layer model; got {p['W_Q'].shape[0]} layers")
-    if isinstance(head, bool) or not isinstance(head, numbers.Integral) or not 0 <= head < h:
-        raise ValueError(f"head must be an int in [0, {h}); got {head!r}")
-    if not isinstance(path, str) or not path or set(path.upper()) - set("QKV"):
-        raise ValueError(f"path must be a non-empty string of the letters Q, K, V; got {path!r}")
-    path = set(path.upper())
+    p, t, h, head, path, (rep, rand) = _check_path_inputs(params, batch, head, path, n_heads)
     out = _forward_core(p, t, h, None)
     x1 = out["resid"][1]
     d = x1.shape[-1]
-    cols = head_columns(int(head), d, h)
+    cols = head_columns(head, d, h)
     zm = out["layers"][0]["zm"]
     x1_without = x1 - zm[..., cols] @ p["W_O"][0][cols]
     src = {name: (x1_without if name in path else x1) for name in "QKV"}
@@ -733,10 +838,20 @@ def path_ablation(params, batch, head: int, path: str, n_heads: int | None = Non
     a = _causal_softmax(qh @ kh.transpose(0, 1, 3, 2) / math.sqrt(d // h), ~causal_mask(n))
     x2 = x1 + _merge(a @ vh) @ p["W_O"][1]
     loss = -np.take_along_axis(_log_softmax(x2 @ p["W_U"])[:, :-1], t[:, 1:, None], axis=-1)[..., 0]
-    rep, rand = half_masks(batch)
     weights = np.stack([out["weights"][:, 0], a], axis=1)
     return {"loss_rep": float(loss[rep].mean()), "loss_rand": float(loss[rand].mean()),
             "induction": induction_scores(weights, batch)[1]}
+
+
+def _check_path_inputs(params, batch, head, path, n_heads):
+    """``(params, tokens, n_heads, head, set of path letters, half masks)`` of :func:`path_ablation`."""
+    masks = half_masks(batch)
+    p, t, h, _ = _prepare(params, batch["tokens"], n_heads, None)
+    _check_two_layers(p, "path_ablation")
+    head = _v.check_int(head, "head", low=0, high=h - 1)
+    if not isinstance(path, str) or not path or set(path.upper()) - set("QKV"):
+        raise ValueError(f"path must be a non-empty string of the letters Q, K, V; got {path!r:.40}")
+    return p, t, h, head, set(path.upper()), masks
 
 
 def ablation_table(params, batch, n_heads: int | None = None) -> dict:
@@ -745,8 +860,7 @@ def ablation_table(params, batch, n_heads: int | None = None) -> dict:
     Returns dict with ``baseline`` (rep, rand) and ``rep``/``rand`` arrays of
     shape (n_layers, n_heads): the losses with that one head ablated.
     """
-    p = _check_params(params)
-    h = CONFIG["n_heads"] if n_heads is None else n_heads
+    p, h = _check_model(params, n_heads)
     n_layers = p["W_Q"].shape[0]
     rep = np.zeros((n_layers, h))
     rand = np.zeros((n_layers, h))
@@ -768,7 +882,10 @@ def evaluate(params, n_seq: int = 512, seed: int = EVAL_SEED, n_heads: int | Non
     head ablated), ``ablation_ratio`` (= ablate_prev_rep / loss_rand) and
     ``ablation`` (the full :func:`ablation_table`).
     """
-    batch = make_batch(n_seq, seed)
+    p, h = _check_model(params, n_heads)
+    n_seq = _check_positive_int(n_seq, "n_seq")
+    _v.check_elements((n_seq,) + p["W_Q"].shape[:1] + (h, CONFIG["n_ctx"], CONFIG["n_ctx"]), "n_seq")
+    batch = make_batch(n_seq, _v.check_seed(seed))
     out = forward(params, batch["tokens"], n_heads)
     prev = previous_token_scores(out["weights"])
     ind = induction_scores(out["weights"], batch)
@@ -793,8 +910,10 @@ def evaluate(params, n_seq: int = 512, seed: int = EVAL_SEED, n_heads: int | Non
 def predict_next(params, text: str, top: int = 3, n_heads: int | None = None):
     """The model's most likely next characters after ``text``.
 
-    Returns a list of ``(character, probability)`` pairs, most likely first.
+    Returns a list of ``(character, probability)`` pairs, most likely first
+    (``top`` of them, 1 … 40).
     """
+    top = _check_positive_int(top, "top", max_value=len(VOCAB))
     ids = encode(text)
     logits = forward(params, ids, n_heads)["logits"][0, -1]
     prob = np.exp(_log_softmax(logits))
@@ -809,11 +928,8 @@ def where_heads_look(params, text: str, query: int = -1, n_heads: int | None = N
     (position), ``char`` (the character there) and ``weight`` (α of that key).
     """
     ids = encode(text)
+    q = _v.check_index(query, len(ids), "query", "positions of text (negative counts from the end)")
     w = attention_weights(params, ids, n_heads)
-    n = len(ids)
-    if isinstance(query, bool) or not isinstance(query, numbers.Integral) or not -n <= query < n:
-        raise ValueError(f"query must be a position in 0 … {n - 1} (or negative from the end); got {query!r}")
-    q = int(query) % n
     rows = []
     for layer in range(w.shape[0]):
         for head in range(w.shape[1]):
@@ -824,8 +940,9 @@ def where_heads_look(params, text: str, query: int = -1, n_heads: int | None = N
 
 
 def head_columns(head: int, d_model: int, n_heads: int) -> slice:
-    """Columns of W_Q / W_K / W_V (and rows of W_O) that belong to ``head``."""
-    d_head = d_model // n_heads
+    """Columns of W_Q / W_K / W_V (and rows of W_O) that belong to ``head`` (0 … n_heads-1)."""
+    d_head = _v.check_d_head(d_model, n_heads)
+    head = _v.check_int(head, "head", low=0, high=n_heads - 1)
     return slice(head * d_head, (head + 1) * d_head)
 
 
@@ -843,10 +960,11 @@ def composition_scores(params, prev_head: int, induction_head: int, n_heads: int
     Position terms and the other heads are left out: this is the part of the
     score that depends on which characters are involved.
     """
-    p = _check_params(params)
-    h = CONFIG["n_heads"] if n_heads is None else _check_positive_int(n_heads, "n_heads")
+    p, h = _check_model(params, n_heads)
+    _check_two_layers(p, "composition_scores")
     d = p["W_Q"].shape[1]
-    c1, c2 = head_columns(prev_head, d, h), head_columns(induction_head, d, h)
+    c1 = head_columns(_v.check_int(prev_head, "prev_head", low=0, high=h - 1), d, h)
+    c2 = head_columns(_v.check_int(induction_head, "induction_head", low=0, high=h - 1), d, h)
     e = p["W_E"]
     q = e @ p["W_Q"][1][:, c2]
     k_direct = e @ p["W_K"][1][:, c2]

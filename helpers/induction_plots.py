@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import plots
+from . import validation as _v
 from .plots import ACCENT_COLOR, ACCENT_COLOR_2, _colorbar, _subplots
 
 __all__ = [
@@ -28,10 +29,22 @@ FONT = 12          # tick labels, annotations
 COPY_COLOR = ACCENT_COLOR          # the repeated copy (predictable)
 FIRST_COLOR = "#fd8d3c"            # its first occurrence (not predictable)
 OTHER_COLOR = "#bdbdbd"
+#: Most bars a figure labels one by one (more would overlap on a 10-inch figure).
+MAX_POSITIONS = 32          # position_loss_figure: one character per bar
+MAX_HEADS = 8               # head_scores_figure, ablation_figure: one head name per bar
+MAX_HEAD_ROWS = 6           # heads_figure: one 7.6-inch-tall heatmap per head
+#: Largest loss drawn (the figures write losses with two decimals; the chapter's are below ln 40 ≈ 3.7).
+MAX_LOSS = 1e6
+_LOSS_WHY = " (a cross-entropy: never negative, and above 1e6 only if training diverged)"
 
 
 def head_label(layer: int, head: int) -> str:
-    """Human-readable head name, both counted from 1 like the head view: "第1层·头1"."""
+    """Human-readable head name, both counted from 1 like the head view: "第1层·头1".
+
+    ``layer`` and ``head`` are the code's indices, counted from 0.
+    """
+    layer = _v.check_int(layer, "layer", low=0, high=_v.MAX_SIZE)
+    head = _v.check_int(head, "head", low=0, high=_v.MAX_SIZE)
     return f"第{layer + 1}层·头{head + 1}"
 
 
@@ -41,11 +54,13 @@ def position_loss_figure(chars, loss, rep_mask, rand_mask, vocab_size: int) -> F
     Bars of the repeated half are blue, of the random half (first occurrence)
     orange, the rest grey; a dashed line marks ln(vocab_size), the loss of a
     uniform guess.
+
+    ``chars`` (n + 1 characters), ``loss`` (n non-negative values) and the boolean
+    masks ``rep_mask``/``rand_mask`` (n entries) describe one sequence.
     """
-    loss = np.asarray(loss, dtype=float)
+    chars, loss, rep_mask, rand_mask, vocab_size = _check_position_loss_inputs(
+        chars, loss, rep_mask, rand_mask, vocab_size)
     n = len(loss)
-    if len(chars) != n + 1:
-        raise ValueError(f"chars must have len(loss) + 1 = {n + 1} entries; got {len(chars)}")
     colors = np.where(rep_mask, COPY_COLOR, np.where(rand_mask, FIRST_COLOR, OTHER_COLOR))
     fig, ax = _subplots(figsize=(10, 3.9), layout="constrained")
     xs = np.arange(n)
@@ -66,6 +81,33 @@ def position_loss_figure(chars, loss, rep_mask, rand_mask, vocab_size: int) -> F
     return fig
 
 
+def _check_position_loss_inputs(chars, loss, rep_mask, rand_mask, vocab_size):
+    """Validated inputs of :func:`position_loss_figure`, each error naming the argument."""
+    loss = _v.as_real_array(loss, "loss")
+    _v.check_ndim(loss, "loss", 1, "(n,) (one loss per position)")
+    _v.check_within(loss, "loss", 0.0, MAX_LOSS, _LOSS_WHY)
+    n = len(loss)
+    if n > MAX_POSITIONS:
+        raise ValueError(f"loss has {n} positions; the figure labels every bar, so at most {MAX_POSITIONS} fit")
+    chars = _v.check_tokens(chars, "chars")
+    if len(chars) != n + 1:
+        raise ValueError(f"chars must have len(loss) + 1 = {n + 1} entries; got {len(chars)}")
+    rep_mask = _v.as_mask(rep_mask, loss.shape, what="loss", name="rep_mask", dims="(n,)")
+    rand_mask = _v.as_mask(rand_mask, loss.shape, what="loss", name="rand_mask", dims="(n,)")
+    return chars, loss, rep_mask, rand_mask, _v.check_positive_int(vocab_size, "vocab_size")
+
+
+def _head_table(x, name: str, low: float, high: float, why: str) -> np.ndarray:
+    """One value per head: an (n_layers, n_heads) real array with every value in [low, high]."""
+    a = _v.as_real_array(x, name)
+    _v.check_ndim(a, name, 2, "(n_layers, n_heads)")
+    if a.size > MAX_HEADS:
+        raise ValueError(f"{name} has {a.size} heads (shape {_v.shape_str(a)}); the figure names every bar, "
+                         f"so at most {MAX_HEADS} fit")
+    _v.check_within(a, name, low, high, why)
+    return a
+
+
 def _grouped_bars(ax, values, labels, names, colors, fmt="{:.2f}"):
     k = len(names)
     width = 0.8 / k
@@ -81,9 +123,13 @@ def _grouped_bars(ax, values, labels, names, colors, fmt="{:.2f}"):
 
 
 def head_scores_figure(prev, induction) -> Figure:
-    """Previous-token score and induction score of every head, side by side (0–1)."""
-    prev = np.asarray(prev, dtype=float)
-    induction = np.asarray(induction, dtype=float)
+    """Previous-token score and induction score of every head, side by side (0–1).
+
+    ``prev`` and ``induction`` have shape (n_layers, n_heads); both are mean attention weights.
+    """
+    prev = _head_table(prev, "prev", 0.0, 1.0, " (a mean attention weight)")
+    induction = _head_table(induction, "induction", 0.0, 1.0, " (a mean attention weight)")
+    _v.check_same_shape(prev, "prev", induction, "induction")
     labels = [head_label(l, h) for l in range(prev.shape[0]) for h in range(prev.shape[1])]
     fig, ax = _subplots(figsize=(8, 3.8), layout="constrained")
     _grouped_bars(ax, [prev.ravel(), induction.ravel()], labels,
@@ -96,8 +142,14 @@ def head_scores_figure(prev, induction) -> Figure:
 
 
 def ablation_figure(rep, baseline_rep: float, rand: float) -> Figure:
-    """Repeated-half loss with each head zeroed, against no ablation and the random half."""
-    rep = np.asarray(rep, dtype=float)
+    """Repeated-half loss with each head zeroed, against no ablation and the random half.
+
+    ``rep`` has shape (n_layers, n_heads); ``baseline_rep`` and ``rand`` are the two losses
+    without ablation.  All are cross-entropies (≥ 0).
+    """
+    rep = _head_table(rep, "rep", 0.0, MAX_LOSS, _LOSS_WHY)
+    baseline_rep = _v.check_non_negative_number(baseline_rep, "baseline_rep", max_value=MAX_LOSS)
+    rand = _v.check_non_negative_number(rand, "rand", max_value=MAX_LOSS)
     labels = [head_label(l, h) for l in range(rep.shape[0]) for h in range(rep.shape[1])]
     fig, ax = _subplots(figsize=(8, 3.8), layout="constrained")
     xs = np.arange(len(labels))
@@ -108,7 +160,7 @@ def ablation_figure(rep, baseline_rep: float, rand: float) -> Figure:
     ax.axhline(rand, color="black", linestyle="--", linewidth=1.2, label=f"不消融，第一次出现（随机）：{rand:.2f}")
     ax.set_xticks(xs, [f"去掉\n{s}" for s in labels], fontsize=FONT)
     ax.tick_params(axis="y", labelsize=FONT)
-    ax.set_ylim(0, rand + 1.3)
+    ax.set_ylim(0, max(rand, baseline_rep, float(rep.max())) + 1.3)
     ax.legend(fontsize=FONT - 1, loc="upper left", ncol=2, frameon=False)
     ax.set_ylabel("副本上的平均损失", fontsize=FONT)
     ax.spines[["top", "right"]].set_visible(False)
@@ -119,9 +171,10 @@ def heads_figure(chars, weights, heads, titles=None) -> Figure:
     """Attention heatmaps of the given ``heads`` [(layer, head), …] for one sequence, one per row.
 
     ``weights`` has shape (n_layers, n_heads, n, n), rows = queries.  One head
-    per row keeps 24 CJK labels per axis readable (≈ 28 px per cell).
+    per row keeps 24 CJK labels per axis readable (≈ 28 px per cell).  ``chars`` has one
+    character per token; ``titles`` (optional) one title per entry of ``heads``.
     """
-    w = np.asarray(weights, dtype=float)
+    chars, w, heads, titles = _check_heads_inputs(chars, weights, heads, titles)
     n = w.shape[-1]
     n_cols = 1
     n_rows = len(heads)
@@ -130,7 +183,7 @@ def heads_figure(chars, weights, heads, titles=None) -> Figure:
     for k, (layer, head) in enumerate(heads):
         ax = axes.flat[k]
         title = titles[k] if titles else head_label(layer, head)
-        plots.attention_heatmap(w[layer, head], list(chars), list(chars), ax=ax, annotate=False,
+        plots.attention_heatmap(w[layer, head], chars, chars, ax=ax, annotate=False,
                                 mask=mask, title=title, colorbar=False)
         ax.tick_params(labelsize=FONT)
         ax.title.set_fontsize(FONT + 1)
@@ -147,17 +200,39 @@ def heads_figure(chars, weights, heads, titles=None) -> Figure:
     return fig
 
 
+def _check_heads_inputs(chars, weights, heads, titles):
+    """Validated inputs of :func:`heads_figure`: heads as a list of (layer, head) index pairs."""
+    w = _v.check_weight_rows(weights, "weights")
+    _v.check_ndim(w, "weights", 4, "(n_layers, n_heads, n, n)")
+    _v.check_square(w, "weights", "(n_layers, n_heads, n, n)")
+    chars = _v.check_tokens(chars, "chars")
+    if len(chars) != w.shape[-1]:
+        raise ValueError(f"chars has {len(chars)} entries but weights has n={w.shape[-1]} tokens "
+                         f"(shape {_v.shape_str(w)}); one character per token")
+    if not isinstance(heads, (list, tuple)) or not heads:
+        raise TypeError(f"heads must be a non-empty list of (layer, head) pairs, got {heads!r:.40}")
+    if len(heads) > MAX_HEAD_ROWS:
+        raise ValueError(f"heads lists {len(heads)} heads; the figure draws one per row, at most {MAX_HEAD_ROWS}")
+    pairs = []
+    for k, pair in enumerate(heads):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"heads[{k}] must be a (layer, head) pair, got {pair!r:.40}")
+        pairs.append((_v.check_index(pair[0], w.shape[0], f"heads[{k}] layer", "layers"),
+                      _v.check_index(pair[1], w.shape[1], f"heads[{k}] head", "heads")))
+    if titles is not None:
+        titles = _v.check_labels(titles, len(pairs), "titles")
+    return chars, w, pairs, titles
+
+
 def composition_figure(direct, composed, labels, *, limit=None) -> Figure:
     """Two (query character × key character) score tables of the layer-2 induction head.
 
     Left: the key's own character (``direct``); right: the character the
     layer-1 previous-token head wrote into the key's position (``composed``).
-    Shared, symmetric colour range.
+    Shared, symmetric colour range ``±limit`` (default: the largest |value| of both).
+    Both tables are (k, k) with one of the k ``labels`` per row and per column.
     """
-    direct = np.asarray(direct, dtype=float)
-    composed = np.asarray(composed, dtype=float)
-    if limit is None:
-        limit = float(max(np.abs(direct).max(), np.abs(composed).max()))
+    direct, composed, labels, limit = _check_composition_inputs(direct, composed, labels, limit)
     fig, axes = _subplots(1, 2, figsize=(10, 5.0), layout="constrained")
     for ax, M, title, xlabel in [
         (axes[0], direct, "键位置上的字本身", "键 (key) 位置上的字"),
@@ -175,3 +250,23 @@ def composition_figure(direct, composed, labels, *, limit=None) -> Figure:
     cb.ax.tick_params(labelsize=FONT)
     cb.ax.yaxis.label.set_fontsize(FONT)
     return fig
+
+
+def _check_composition_inputs(direct, composed, labels, limit):
+    """Validated inputs of :func:`composition_figure`; ``limit`` filled in when None."""
+    tables = []
+    for name, x in (("direct", direct), ("composed", composed)):
+        t = _v.as_real_array(x, name)
+        _v.check_ndim(t, name, 2, "(k, k) (query character × key character)")
+        _v.check_square(t, name, "(k, k) (query character × key character)")
+        tables.append(t)
+    _v.check_same_shape(tables[0], "direct", tables[1], "composed")
+    labels = _v.check_tokens(labels, "labels")
+    if len(labels) != tables[0].shape[0]:
+        raise ValueError(f"labels has {len(labels)} entries but direct and composed are "
+                         f"{tables[0].shape[0]} × {tables[0].shape[0]}; one label per row and column")
+    if limit is None:
+        limit = float(max(np.abs(tables[0]).max(), np.abs(tables[1]).max()))
+    else:
+        limit = _v.check_positive_number(limit, "limit")
+    return tables[0], tables[1], labels, limit

@@ -129,6 +129,13 @@ def check_matrix_stack(arr: np.ndarray, name: str, dims: str) -> None:
             f"every vector at least one component"
         )
 
+def check_square(arr: np.ndarray, name: str, dims: str) -> None:
+    """The last two axes of ``arr`` are equally long (every token against every token); ``dims`` names
+    the axes in the message."""
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"{name} must have shape {dims} with as many rows as columns; got shape {shape_str(arr)}")
+
+
 
 def check_number(x, name: str) -> float:
     """A real, finite number (not a bool) as float."""
@@ -148,6 +155,44 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
     if max_value is not None and x > max_value:
         raise ValueError(f"{name} must be at most {max_value:g}, got {x!r}")
     return x
+
+def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dtype(np.float64)]) -> float:
+    """A real number with ``0 <= x <= max_value`` as float (a loss, a distance)."""
+    x = check_number(x, name)
+    if not 0 <= x <= max_value:
+        raise ValueError(f"{name} must be a number in [0, {max_value:g}], got {x!r}")
+    return x
+
+
+
+def check_number_in(x, name: str, low: float, high: float) -> float:
+    """A real, finite number with ``low <= x <= high`` as float (e.g. a slider's start value)."""
+    x = check_number(x, name)
+    if not low <= x <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {x!r}")
+    return x
+
+
+def check_fraction(x, name: str, *, include_one: bool = False) -> float:
+    """A real number with ``0 <= x < 1`` (``<= 1`` if ``include_one``) as float: a decay rate such
+    as Adam's β1, β2, or a share of the steps."""
+    x = check_number(x, name)
+    if not (0 <= x <= 1 if include_one else 0 <= x < 1):
+        raise ValueError(f"{name} must be in [0, 1{']' if include_one else ')'}, got {x!r}")
+    return x
+
+
+#: Smallest finite-difference step: float64 keeps ~16 digits, so w ± 1e-10 still differs from w.
+MIN_FD_EPS = 1e-10
+
+
+def check_fd_step(eps, name: str = "eps") -> float:
+    """A finite-difference step ``MIN_FD_EPS <= eps < 1`` as float.  Below it, w ± eps rounds back
+    to w (or the loss difference is all rounding error): the "gradient" would be zeros or noise."""
+    eps = check_number(eps, name)
+    if not MIN_FD_EPS <= eps < 1:
+        raise ValueError(f"{name} must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
+    return eps
 
 
 def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
@@ -171,6 +216,16 @@ def check_positive_int(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     if n > max_value:
         raise ValueError(f"{name}={n} is too large: at most {max_value} is supported here")
     return int(n)
+
+
+def check_d_head(d_model, n_heads, name: str = "d_model") -> int:
+    """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
+    an equal block of columns); ``name`` is the caller's name for ``d_model``."""
+    d_model = check_positive_int(d_model, name)
+    n_heads = check_positive_int(n_heads, "n_heads")
+    if d_model % n_heads:
+        raise ValueError(f"{name}={d_model} is not divisible by n_heads={n_heads}")
+    return d_model // n_heads
 
 
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
@@ -228,6 +283,13 @@ def check_bool(flag, name: str) -> bool:
     return bool(flag)
 
 
+def check_callable(fn, name: str):
+    """Anything callable (a function, lambda or method), returned unchanged."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function, got {fn!r:.40} of type {type(fn).__name__}")
+    return fn
+
+
 def check_index(i, n: int, name: str, what: str) -> int:
     """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
     if not _is_int(i):
@@ -248,6 +310,17 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
     return s
+
+
+def check_format_pattern(fmt, name: str = "fmt") -> str:
+    """A ``str.format`` pattern for one number, e.g. ``"{:.4f}"`` (tried on 0.5 here, not in a figure)."""
+    check_text(fmt, name)
+    try:
+        fmt.format(0.5)
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        raise ValueError(f"{name} must be a str.format pattern for one number like '{{:.4f}}', "
+                         f"got {fmt!r:.40} ({type(exc).__name__}: {exc})") from None
+    return fmt
 
 
 def check_tokens(tokens, name: str = "tokens") -> list[str]:
@@ -280,6 +353,21 @@ def check_token(token, name: str = "token") -> str:
     return token
 
 
+def check_names(names, allowed: tuple, name: str) -> list[str]:
+    """A non-empty list/tuple of distinct str, each one of ``allowed`` (a plain str is refused:
+    ``"W_O"`` is not ``["W_O"]``)."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"{name} must be a list of names from {allowed}, got {type(names).__name__} {names!r:.40}")
+    if not names:
+        raise ValueError(f"{name} is empty; give at least one of {allowed}")
+    unknown = [n for n in names if not isinstance(n, str) or n not in allowed]
+    if unknown:
+        raise ValueError(f"{name} contains {unknown!r:.60}, which are not among {allowed}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} lists a name twice: {list(names)!r:.80}")
+    return list(names)
+
+
 def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     """The leading (batch/head) dimensions of ``a`` and ``b`` must broadcast."""
     try:
@@ -291,8 +379,16 @@ def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> N
         ) from None
 
 
-def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask") -> np.ndarray:
-    """A boolean mask (True = may attend) that broadcasts to ``scores_shape``."""
+def check_same_shape(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) -> None:
+    """``a`` and ``b`` have exactly the same shape (two tables compared entry by entry)."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape; got {name_a} {shape_str(a)} "
+                         f"and {name_b} {shape_str(b)}")
+
+
+def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
+            dims: str = "(..., n_q, n_k)") -> np.ndarray:
+    """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
     arr = as_bool_array(mask, name)
     try:
         target = np.broadcast_shapes(arr.shape, scores_shape)
@@ -301,7 +397,7 @@ def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask")
     if target != tuple(scores_shape):
         raise ValueError(
             f"{name} of shape {shape_str(arr)} cannot be broadcast to the {what}' shape "
-            f"{tuple(scores_shape)} (..., n_q, n_k)"
+            f"{tuple(scores_shape)} {dims}"
         )
     return arr
 
@@ -440,6 +536,23 @@ def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
                 f"{sums[i]:.6g} (shape {shape_str(w)}). Did softmax run along the wrong axis?"
             )
     return w
+
+def check_within(arr: np.ndarray, name: str, low: float | None = None, high: float | None = None,
+                 why: str = "") -> None:
+    """Every entry of the real array ``arr`` satisfies ``low <= entry <= high`` (a bound that is None is
+    not checked); ``why`` (e.g. " (a loss is never negative)") is added to the message."""
+    bad = np.zeros(arr.shape, dtype=bool)
+    if low is not None:
+        bad |= arr < low
+    if high is not None:
+        bad |= arr > high
+    if bad.any():
+        i = first_index(bad)
+        bounds = (f"in [{low:g}, {high:g}]" if low is not None and high is not None
+                  else f">= {low:g}" if low is not None else f"<= {high:g}")
+        raise ValueError(f"every value of {name} must be {bounds}{why}; got {float(arr[i]):.6g} at index {i} "
+                         f"(shape {shape_str(arr)})")
+
 
 
 def check_weights_value(weights, value):
@@ -596,11 +709,16 @@ def check_css_color(color, name: str) -> str:
     return color
 
 
-def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax") -> tuple[float, float]:
-    """Two finite numbers with ``vmin < vmax`` (a colour or axis range)."""
+def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax", *,
+                max_abs: float | None = None) -> tuple[float, float]:
+    """Two finite numbers with ``vmin < vmax`` (a colour or axis range), each within ``±max_abs``
+    if given (matplotlib's colour scales overflow computing with ranges near ±1e308)."""
     lo, hi = check_number(vmin, name_min), check_number(vmax, name_max)
     if not lo < hi:
         raise ValueError(f"{name_min} must be smaller than {name_max}; got {name_min}={lo!r}, {name_max}={hi!r}")
+    if max_abs is not None and max(abs(lo), abs(hi)) > max_abs:
+        raise ValueError(f"{name_min} and {name_max} must lie within ±{max_abs:g}; got {name_min}={lo!r}, "
+                         f"{name_max}={hi!r}")
     return lo, hi
 
 
@@ -619,11 +737,14 @@ def check_labels(labels, n: int, name: str) -> list[str]:
     return out
 
 
-def check_param_dict(params, names: tuple, name: str = "params") -> dict:
-    """A dict holding every weight matrix in ``names``, each as a finite float array (copied)."""
+def check_param_dict(params, names: tuple, name: str = "params", *, finite: bool = True) -> dict:
+    """A dict holding every weight matrix in ``names``, each as a finite float array (copied);
+    ``finite=False`` lets NaN/inf through (a gradient check reports them as a failure itself)."""
     if not isinstance(params, dict):
         raise TypeError(f"{name} must be a dict with keys {names}, got {type(params).__name__}")
     missing = [k for k in names if k not in params]
     if missing:
         raise ValueError(f"{name} is missing {missing}; expected keys {names}")
+    if not finite:
+        return {k: as_float_array(params[k], f"{name}[{k!r}]") for k in names}
     return {k: as_real_array(params[k], k) for k in names}

@@ -210,10 +210,87 @@ def test_adam_step_matches_formula():
     p = {"W": np.array([1.0, -2.0])}
     g = {"W": np.array([0.5, -0.1])}
     state = ind.adam_init(p)
-    new = ind.adam_step(p, g, state, lr=0.1)
+    new, state1 = ind.adam_step(p, g, state, lr=0.1)
     # first step: m̂ = g, v̂ = g², so the update is lr · g / (|g| + ε) ≈ lr · sign(g)
     assert np.allclose(new["W"], [1.0 - 0.1, -2.0 + 0.1], atol=1e-6)
-    assert state["t"] == 1 and p["W"][0] == 1.0
+    assert state1["t"] == 1 and p["W"][0] == 1.0
+    # second step, against the formula written out with plain floats
+    g2 = {"W": np.array([-0.3, 0.2])}
+    new2, state2 = ind.adam_step(new, g2, state1, lr=0.1, beta1=0.8, beta2=0.9, eps=1e-3)
+    for i in range(2):
+        m = 0.8 * (0.1 * g["W"][i]) + 0.2 * g2["W"][i]          # step 1 used β1 = 0.9, β2 = 0.999
+        v = 0.9 * (0.001 * g["W"][i] ** 2) + 0.1 * g2["W"][i] ** 2
+        step = 0.1 * (m / (1 - 0.8 ** 2)) / (math.sqrt(v / (1 - 0.9 ** 2)) + 1e-3)
+        assert math.isclose(new2["W"][i], new["W"][i] - step, rel_tol=1e-12)
+        assert math.isclose(state2["m"]["W"][i], m, rel_tol=1e-12) and math.isclose(state2["v"]["W"][i], v, rel_tol=1e-12)
+    assert state2["t"] == 2
+
+
+def test_adam_step_leaves_its_inputs_alone():
+    """The state is returned, never updated in place: calling twice with the same state gives the
+    same step (an in-place update would silently take a second, different step)."""
+    p = {"W": np.array([1.0, -2.0])}
+    g = {"W": np.array([0.5, -0.1])}
+    state = ind.adam_init(p)
+    first, s1 = ind.adam_step(p, g, state)
+    again, s2 = ind.adam_step(p, g, state)
+    assert state["t"] == 0 and not state["m"]["W"].any() and not state["v"]["W"].any()
+    assert np.array_equal(first["W"], again["W"]) and s1["t"] == s2["t"] == 1
+    assert not np.shares_memory(s1["m"]["W"], s2["m"]["W"]) and p["W"].tolist() == [1.0, -2.0]
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"lr": 0.0}, "lr"), ({"lr": float("nan")}, "lr"), ({"lr": 5.0}, "lr"),
+    ({"beta1": 1.0}, "beta1"), ({"beta1": -0.1}, "beta1"), ({"beta2": 1.0}, "beta2"),
+    ({"eps": 0.0}, "eps"), ({"eps": "1e-8"}, "eps"), ({"lr": True}, "lr"),
+])
+def test_adam_step_refuses_bad_hyperparameters(kw, match):
+    p = {"W": np.array([1.0, -2.0])}
+    with pytest.raises((ValueError, TypeError), match=match):
+        ind.adam_step(p, {"W": np.array([0.5, -0.1])}, ind.adam_init(p), **kw)
+
+
+def test_adam_step_refuses_mismatched_grads_and_state():
+    p = {"W": np.array([1.0, -2.0])}
+    with pytest.raises(ValueError, match="grads"):
+        ind.adam_step(p, {"V": np.zeros(2)}, ind.adam_init(p))
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(3,\)"):
+        ind.adam_step(p, {"W": np.zeros(3)}, ind.adam_init(p))
+    with pytest.raises(ValueError, match="NaN"):
+        ind.adam_step(p, {"W": np.array([np.nan, 0.0])}, ind.adam_init(p))
+    with pytest.raises(TypeError, match="state"):
+        ind.adam_step(p, {"W": np.zeros(2)}, {"t": 0})
+    with pytest.raises(ValueError, match="state"):
+        ind.adam_step(p, {"W": np.zeros(2)}, {"t": -1, "m": {"W": np.zeros(2)}, "v": {"W": np.zeros(2)}})
+
+
+def test_numerical_gradients_validates_names_eps_and_seed(small):
+    params, tokens = small
+    with pytest.raises(TypeError, match="names"):      # a str is not split into characters
+        ind.numerical_gradients(params, tokens, names="W_O")
+    with pytest.raises(ValueError, match="names.*'W_X'"):
+        ind.numerical_gradients(params, tokens, names=["W_O", "W_X"])
+    with pytest.raises(ValueError, match="eps"):       # 1e-300 used to give all-zero "gradients"
+        ind.numerical_gradients(params, tokens, names=["W_O"], eps=1e-300)
+    with pytest.raises(ValueError, match="seed"):
+        ind.numerical_gradients(params, tokens, names=["W_O"], entries=2, seed=-1)
+    with pytest.raises(ValueError, match="entries"):
+        ind.numerical_gradients(params, tokens, names=["W_O"], entries=0)
+    only = ind.numerical_gradients(params, tokens, names=["W_O"], entries=3, seed=1)
+    assert list(only) == ["W_O"] and np.isfinite(only["W_O"]).sum() == 3
+
+
+def test_max_relative_error_validates():
+    good = {"W": np.array([1.0, 2.0])}
+    for floor in (0.0, -1.0, 2.0, float("nan")):
+        with pytest.raises(ValueError, match="floor"):
+            ind.max_relative_error(good, good, floor=floor)
+    with pytest.raises(TypeError, match="floor"):
+        ind.max_relative_error(good, good, floor=1 + 1j)
+    with pytest.raises(ValueError, match="analytic is missing"):
+        ind.max_relative_error({}, good)
+    with pytest.raises(TypeError, match=r"numeric\['W'\]"):
+        ind.max_relative_error(good, {"W": np.array(["a", "b"])})
 
 
 # ---------------------------------------------------------------------------
@@ -250,6 +327,70 @@ def test_half_masks():
     assert rep.shape == (1, 7)
     assert np.flatnonzero(rep[0]).tolist() == [5, 6]     # predicts tokens 6, 7 (inside the copy)
     assert np.flatnonzero(rand[0]).tolist() == [1, 2]    # the same targets at the first occurrence
+
+
+def test_scores_refuse_weights_and_batches_that_do_not_fit():
+    batch = _toy_batch()
+    w = np.tril(np.ones((8, 8)))
+    w = (w / w.sum(1, keepdims=True))[None, None, None]
+    with pytest.raises(ValueError, match="weights.*sum to 1"):          # scores, not softmax weights
+        ind.induction_scores(w * 2, batch)
+    with pytest.raises(ValueError, match="weights"):                    # from another text length
+        ind.induction_scores(w, batch | {"tokens": np.zeros((1, 10), dtype=np.int64)})
+    with pytest.raises(ValueError, match="batch sequence 0"):           # copy runs past the end
+        ind.induction_scores(w, batch | {"dst": np.array([6])})
+    with pytest.raises(TypeError, match="batch"):
+        ind.half_masks({"tokens": batch["tokens"]})
+    with pytest.raises(TypeError, match="weights"):
+        ind.previous_token_scores("abc")
+
+
+def test_head_arguments_must_be_head_indices():
+    assert ind.head_columns(1, 32, 2) == slice(16, 32)
+    for head in (2, -1):                 # -1 used to give slice(-16, 0): no columns at all
+        with pytest.raises(ValueError, match="head"):
+            ind.head_columns(head, 32, 2)
+    with pytest.raises(TypeError, match="head"):   # 1.5 used to give slice(24.0, 40.0)
+        ind.head_columns(1.5, 32, 2)
+    with pytest.raises(ValueError, match="divisible"):
+        ind.head_columns(0, 32, 3)
+    with pytest.raises(ValueError, match="n_heads"):
+        ind.head_columns(0, 32, 0)
+    params = ind.load_weights()
+    with pytest.raises(TypeError, match="prev_head"):
+        ind.composition_scores(params, 1.5, 1)
+    with pytest.raises(ValueError, match="induction_head"):
+        ind.composition_scores(params, 0, 2)
+    one_layer = {k: (v[:1] if v.ndim == 3 else v) for k, v in params.items()}
+    with pytest.raises(ValueError, match="2-layer"):
+        ind.composition_scores(one_layer, 0, 1)
+
+
+def test_predict_next_top_and_seeds_are_checked():
+    params = ind.load_weights()
+    assert len(ind.predict_next(params, "今天天气", top=40)) == 40
+    for top in (0, -1, 41):             # -1 used to return 39 characters
+        with pytest.raises(ValueError, match="top"):
+            ind.predict_next(params, "今天天气", top=top)
+    assert [r["key"] for r in ind.where_heads_look(params, "今天天气", query=-1)] == \
+        [r["key"] for r in ind.where_heads_look(params, "今天天气", query=3)]
+    with pytest.raises(ValueError, match="query=4"):
+        ind.where_heads_look(params, "今天天气", query=4)
+    with pytest.raises(TypeError, match="query"):
+        ind.where_heads_look(params, "今天天气", query=True)
+    for seed, err in ((-1, ValueError), (1.5, TypeError), ("3", TypeError)):
+        with pytest.raises(err, match="seed"):
+            ind.make_batch(2, seed)
+        with pytest.raises(err, match="seed"):
+            ind.init_params(seed)
+    with pytest.raises(ValueError, match="n_seq"):
+        ind.evaluate(params, n_seq=0)
+    with pytest.raises(ValueError, match="n_seq too large"):     # refused before allocating ~2 GB
+        ind.evaluate(params, n_seq=100_000)
+    with pytest.raises(TypeError, match="unknown config"):
+        ind.init_params(0, d_modle=8)
+    with pytest.raises(ValueError, match="divisible"):
+        ind.init_params(0, d_model=10, n_heads=4)
 
 
 # ---------------------------------------------------------------------------

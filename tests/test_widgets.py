@@ -259,3 +259,52 @@ def test_heatmap_html_structure():
     assert "&lt;b&gt;" in safe and "&amp;" in safe
     with pytest.raises(ValueError):
         widgets.heatmap_html([[0.5, 0.5]], ["a"], ["b"])
+
+
+# ---------------------------------------------------------------------------
+# bad start values: refused by the panel, naming the parameter (issue 14), never clipped by a slider
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, kwargs, exc, message", [
+    # a value outside a slider's range would be clipped silently by ipywidgets: the panel refuses it
+    ("qkv_shapes_panel", dict(d_model=64), ValueError, r"d_model must satisfy 2 <= d_model <= 16, got 64"),
+    ("qkv_shapes_panel", dict(d_k=float("nan")), TypeError, r"d_k must be an integer"),
+    ("qkv_shapes_panel", dict(tokens="我喜欢"), TypeError, r"tokens must be a list of strings"),
+    ("angle_panel", dict(angle=270), ValueError, r"angle must satisfy 0 <= angle <= 180, got 270"),
+    ("angle_panel", dict(angle=float("nan")), TypeError, r"angle must be an integer"),
+    ("angle_panel", dict(len_q=5.0), ValueError, r"len_q must be between 0.5 and 3, got 5.0"),
+    ("angle_figure", dict(len_k=1 + 1j), TypeError, r"len_k must be a real number"),
+    ("dk_panel", dict(d_k=True), TypeError, r"d_k must be an integer"),          # not the d_k = 1 step
+    ("dk_panel", dict(d_k=100), ValueError, r"d_k must be one of"),
+    ("dk_figure", dict(seed=-1), ValueError, r"seed must satisfy 0 <= seed"),
+    ("temperature_panel", dict(temperature=1000.0), ValueError, r"temperature must be between 0.01 and 100"),
+    ("temperature_panel", dict(temperature=1 + 1j), TypeError, r"temperature must be a real number"),
+    ("vector_panel", dict(vmin=None), TypeError, r"vmin must be a real number"),
+    ("vector_panel", dict(vmax=-1e308), ValueError, r"vmax must be between -100 and 100"),
+    ("vector_panel", dict(vmin=0.5), ValueError, r"must hold the example's components \(0.1 … 0.8\)"),
+    ("vector_panel", dict(step=10.0), ValueError, r"step must be at most 6"),
+    ("sentence_explorer", dict(text=""), ValueError, r"text has no tokens"),
+    ("sentence_figure", dict(query=True), TypeError, r"query must be an int index"),  # not row 1
+    ("sentence_explorer", dict(causal="yes"), TypeError, r"causal must be True or False"),
+    ("sentence_explorer", dict(weights=(np.eye(4), np.eye(4), np.ones(4))), ValueError, r"weights\[2\] \(W_V\)"),
+    ("multihead_panel", dict(head=None), TypeError, r"head must be an int index"),
+    ("multihead_figure", dict(head=1.5), TypeError, r"head must be an int index"),
+    ("multihead_panel", dict(tokens=["小猫", 3]), TypeError, r"tokens\[1\]"),        # not str(3)
+    ("example_attention", dict(seed=None), TypeError, r"seed must be an integer"),
+    ("example_attention", dict(n=8.0), TypeError, r"n must be an integer"),
+])
+def test_bad_start_values_name_the_parameter(call, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        getattr(widgets, call)(**kwargs)
+
+
+def test_good_numpy_start_values_work():
+    assert widgets.dk_panel(d_k=np.int64(8)).values["d_k"] == 8
+    assert widgets.angle_panel(angle=np.int64(90), len_q=np.float64(1.5)).values["dot"] == pytest.approx(0, abs=1e-12)
+    assert widgets.multihead_panel(head=np.int64(-1)).head_select.value == 3    # negative counts from the end
+    assert widgets.sentence_explorer(query=-1).slider_query.value == len(h.SENTENCE_APPLE) - 1
+
+
+def test_heatmap_html_names_the_matrix_when_labels_do_not_fit():
+    with pytest.raises(ValueError, match=r"M has 1 rows .* but row_labels has 3 entries"):
+        widgets.heatmap_html(np.full(5, 0.2), ["a", "b", "c"], list("vwxyz"))

@@ -19,6 +19,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
+from .. import validation as _v
 from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, bars_svg, row_html, signed_colors, slider_layout,
                          vec_text, weight_colors)
 
@@ -28,6 +29,18 @@ __all__ = ["angle_panel", "angle_figure", "AnglePanel", "vector_panel", "vector_
 # ---------------------------------------------------------------------------
 # (2) angle between two 2-D vectors
 # ---------------------------------------------------------------------------
+
+#: What the angle sliders allow: θ in whole degrees 0 … 180, lengths 0.5 … 3.
+_ANGLE_MAX = 180
+_LEN_RANGE = (0.5, 3.0)
+
+
+def _check_angle_inputs(angle, len_q, len_k):
+    """``(angle, len_q, len_k)`` within the sliders' ranges (a value outside is refused, not clipped)."""
+    return (_v.check_int(angle, "angle", low=0, high=_ANGLE_MAX),
+            _v.check_number_in(len_q, "len_q", *_LEN_RANGE),
+            _v.check_number_in(len_k, "len_k", *_LEN_RANGE))
+
 
 def _angle_values(angle_deg, len_q, len_k, base_deg=20.0):
     a0 = math.radians(base_deg)
@@ -86,11 +99,14 @@ class AnglePanel(Panel):
     """Live panel of :func:`angle_panel`."""
 
     def __init__(self, angle=60, len_q=2.0, len_k=2.0):
-        self.slider_angle = W.IntSlider(value=angle, min=0, max=180, step=5, description="夹角 θ（度）",
+        angle, len_q, len_k = _check_angle_inputs(angle, len_q, len_k)
+        self.slider_angle = W.IntSlider(value=angle, min=0, max=_ANGLE_MAX, step=5, description="夹角 θ（度）",
                                         continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
-        self.slider_len_q = W.FloatSlider(value=len_q, min=0.5, max=3.0, step=0.1, description="|q| 长度",
+        self.slider_len_q = W.FloatSlider(value=len_q, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
+                                          description="|q| 长度",
                                           continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
-        self.slider_len_k = W.FloatSlider(value=len_k, min=0.5, max=3.0, step=0.1, description="|k| 长度",
+        self.slider_len_k = W.FloatSlider(value=len_k, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
+                                          description="|k| 长度",
                                           continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
         super().__init__("点积 vs 余弦相似度：方向和长度都会影响点积",
                          [self.slider_angle, self.slider_len_q, self.slider_len_k], view_height="270px")
@@ -118,9 +134,9 @@ def angle_panel(*, angle=60, len_q=2.0, len_k=2.0) -> AnglePanel:
     Parameters
     ----------
     angle : int, default 60
-        Start angle θ between q and k in degrees (0 … 180).
+        Start angle θ between q and k in whole degrees (0 … 180).
     len_q, len_k : float, default 2.0
-        Start lengths (0.5 … 3).
+        Start lengths (0.5 … 3).  A value outside a slider's range is refused (``ValueError``).
 
     Returns
     -------
@@ -142,6 +158,7 @@ def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
     -------
     matplotlib.figure.Figure
     """
+    angle, len_q, len_k = _check_angle_inputs(angle, len_q, len_k)
     q, k, dot, cos = _angle_values(angle, len_q, len_k)
     fig, (ax, ax_dot, ax_cos) = plots._subplots(1, 3, figsize=(8.0, 3.6), layout="constrained",
                                                 gridspec_kw={"width_ratios": [2.2, 1, 1]})
@@ -178,6 +195,24 @@ def angle_figure(*, angle=60, len_q=2.0, len_k=2.0):
 # (5) the seed example: one query, three keys
 # ---------------------------------------------------------------------------
 
+#: The component sliders stay within ±_VECTOR_LIMIT (scores up to 3 · 100² keep every number readable).
+_VECTOR_LIMIT = 100.0
+
+
+def _check_vector_inputs(vmin, vmax, step, q0, K0):
+    """``(vmin, vmax, step)`` of the component sliders: a range within ±100 that holds the example's q1 and
+    keys (a slider would silently clip them), and a step that fits into it."""
+    vmin = _v.check_number_in(vmin, "vmin", -_VECTOR_LIMIT, _VECTOR_LIMIT)
+    vmax = _v.check_number_in(vmax, "vmax", -_VECTOR_LIMIT, _VECTOR_LIMIT)
+    vmin, vmax = _v.check_range(vmin, vmax)
+    lo, hi = float(min(q0.min(), K0.min())), float(max(q0.max(), K0.max()))
+    if vmin > lo or vmax < hi:
+        raise ValueError(f"vmin … vmax must hold the example's components ({lo:g} … {hi:g}); "
+                         f"got vmin={vmin!r}, vmax={vmax!r}")
+    step = _v.check_positive_number(step, "step", max_value=vmax - vmin)
+    return vmin, vmax, step
+
+
 class VectorPanel(Panel):
     """Live panel of :func:`vector_panel`."""
 
@@ -185,6 +220,7 @@ class VectorPanel(Panel):
         ex = _tok.SEED_EXAMPLE
         self.q0 = np.array(ex["q1"], dtype=float).reshape(1, -1)
         self.K0 = np.array(ex["K"], dtype=float)
+        vmin, vmax, step = _check_vector_inputs(vmin, vmax, step, self.q0, self.K0)
         self.V = np.array(ex["V"], dtype=float)
         self._z_max = float(self.V.max())  # Z1 is a weighted average of the rows of V
         self.K = self.K0.copy()
@@ -263,8 +299,9 @@ def vector_panel(*, vmin=-3.0, vmax=3.0, step=0.05) -> VectorPanel:
     Parameters
     ----------
     vmin, vmax : float, default -3.0, 3.0
-        Range of every component slider.
+        Range of every component slider: within ±100 and holding the example's components (0.1 … 0.8).
     step : float, default 0.05
+        Slider step, at most ``vmax - vmin``.
 
     Returns
     -------

@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import attention as _att
 from .. import plots
+from .. import validation as _v
 from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, head_color, slider_layout
 
 __all__ = ["head_view", "head_view_figure", "model_view", "model_view_figure", "export_head_view",
@@ -651,6 +652,7 @@ def example_attention(n_layers=2, n_heads=4, n=32, seed=0):
     n : int, default 32
         Number of tokens (2 … 64).
     seed : int, default 0
+        0 … 2**63 - 1.
 
     Returns
     -------
@@ -658,8 +660,9 @@ def example_attention(n_layers=2, n_heads=4, n=32, seed=0):
     weights : ndarray, shape (n_layers, n_heads, n, n)
     """
     for name, v, lo, hi in (("n_layers", n_layers, 1, 12), ("n_heads", n_heads, 1, 16), ("n", n, 2, 64)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+        if not lo <= _v.check_int(v, name) <= hi:  # TypeError for 1.5, True or '3'
             raise ValueError(f"{name} must be an int in {lo}…{hi}, got {v!r}")
+    seed = _v.check_seed(seed)
     half = n // 2
     tokens = [_EXAMPLE_CHARS[i] for i in range(half)] + [_EXAMPLE_CHARS[i] for i in range(n - half)]
     rng = np.random.default_rng([int(seed), 13])

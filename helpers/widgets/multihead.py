@@ -24,6 +24,7 @@ from .. import multihead as _mh
 from .. import multihead_plots as _mhp
 from .. import tokens as _tok
 from .. import plots
+from .. import validation as _v
 from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, color_index, color_lut, esc, heatmap_html, row_html,
                          slider_layout)
 
@@ -33,24 +34,43 @@ __all__ = ["multihead_panel", "multihead_figure", "MultiHeadPanel", "MULTIHEAD_T
 MULTIHEAD_TOKENS = ("那个", "小猫", "昨天", "在", "公园", "里", "追逐", "一只", "蝴蝶", "现在", "它", "饿坏了")
 
 
-def _setup(tokens, weights, n_heads, causal):
-    toks = [str(t) for t in (MULTIHEAD_TOKENS if tokens is None else
-                             (_tok.tokenize(tokens) if isinstance(tokens, str) else tokens))]
-    if not toks:
-        raise ValueError("the sentence has no tokens")
+def _tokens(tokens) -> list[str]:
+    """The panel's tokens: the default sentence, a str (tokenized) or a list of str; at most 16."""
+    if tokens is None:
+        return list(MULTIHEAD_TOKENS)
+    if isinstance(tokens, str):
+        toks = _tok.tokenize(_v.check_text(tokens, "tokens"))
+        if not toks:
+            raise ValueError(f"tokens {tokens!r:.40} has no tokens; type a short Chinese sentence")
+    else:
+        toks = _v.check_tokens(tokens, "tokens")
     if len(toks) > 16:
         raise ValueError(f"the panel shows at most 16 tokens (4 small heatmaps side by side); got {len(toks)}")
+    return toks
+
+
+def _setup(tokens, weights, n_heads, causal, query, head):
+    """Checked inputs of the panel and its figure → ``(tokens, alpha (h, n, n), mask, query, head)``;
+    ``query`` None → the first 它 (else 0)."""
+    toks = _tokens(tokens)
+    n_heads = _v.check_positive_int(n_heads, "n_heads")
+    causal = _v.check_bool(causal, "causal")
+    if query is not None:
+        query = _v.check_index(query, len(toks), "query", "tokens")
+    head = _v.check_index(head, n_heads, "head", "heads")
     if weights is None:
         weights = _mh.demo_heads(d_model=16, n_heads=n_heads)
-    try:
-        w_q, w_k, w_v, w_o = weights
-    except (TypeError, ValueError):
-        raise TypeError("weights must be a tuple (W_Q, W_K, W_V, W_O) of (d_model, d_model) arrays") from None
-    d_model = np.shape(w_q)[0]
-    x = _tok.token_inputs(toks, d_model)
+    if isinstance(weights, (str, bytes, np.ndarray)) or not isinstance(weights, (tuple, list)) or len(weights) != 4:
+        raise TypeError("weights must be a tuple (W_Q, W_K, W_V, W_O) of (d_model, d_model) arrays")
+    w_q, w_k, w_v, w_o = (_v.as_real_array(w, f"weights[{i}] ({nm})")
+                          for i, (nm, w) in enumerate(zip(("W_Q", "W_K", "W_V", "W_O"), weights)))
+    _v.check_ndim(w_q, "weights[0] (W_Q)", 2, "(d_model, d_model)")
+    x = _tok.token_inputs(toks, w_q.shape[0])
     mask = _att.causal_mask(len(toks)) if causal else None
     _, alpha = _att.multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=w_o, mask=mask)
-    return toks, alpha, mask
+    if query is None:
+        query = toks.index("它") if "它" in toks else 0
+    return toks, alpha, mask, query, head
 
 
 _CELL_PX = 15
@@ -105,28 +125,16 @@ def _small_heatmap(image_uri, n, query, title, *, selected, row_labels=None) -> 
             f'<div style="display:flex;align-items:flex-start">{labels}{pic}</div></div>')
 
 
-def _check_choice(value, n, name, what):
-    if value is None:
-        return None
-    return _att._check_index(value, n, name, what)
-
-
 class MultiHeadPanel(Panel):
     """Live panel of :func:`multihead_panel`."""
 
     def __init__(self, tokens=None, weights=None, n_heads=4, causal=False, query=None, head=0):
-        n_heads = _att._check_positive_int(n_heads, "n_heads")
-        self.tokens, self.alpha, self.mask = _setup(tokens, weights, n_heads, bool(causal))
+        self.tokens, self.alpha, self.mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
         self._images = [_heatmap_image(a, self.mask) for a in self.alpha]   # the weights never change
-        n = len(self.tokens)
-        if query is None:
-            query = self.tokens.index("它") if "它" in self.tokens else 0
-        query = _check_choice(query, n, "query", "tokens")
-        head = _check_choice(head, n_heads, "head", "heads")
         self.slider_query = W.SelectionSlider(options=[(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)],
                                               value=query, description="查询词（高亮行）", continuous_update=True,
                                               style=SLIDER_STYLE, layout=slider_layout("560px"))
-        self.head_select = W.ToggleButtons(options=[(f"头 {i + 1}", i) for i in range(n_heads)], value=head,
+        self.head_select = W.ToggleButtons(options=[(f"头 {i + 1}", i) for i in range(len(self.alpha))], value=head,
                                            description="看哪个头", style={"description_width": "150px",
                                                                         "button_width": "64px"})
         super().__init__("多头注意力：同一个查询词在每个头里看谁（所有头共用一个色标 0–1）",
@@ -176,8 +184,6 @@ def multihead_panel(tokens=None, *, weights=None, n_heads=4, causal=False, query
 
 def multihead_figure(tokens=None, *, weights=None, n_heads=4, causal=False, query=None, head=0):
     """Static twin of :func:`multihead_panel` in its default state (matplotlib Figure)."""
-    toks, alpha, mask = _setup(tokens, weights, _att._check_positive_int(n_heads, "n_heads"), bool(causal))
-    if query is None:
-        query = toks.index("它") if "它" in toks else 0
+    toks, alpha, mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
     return _mhp.heads_grid_figure(alpha, toks, query=query, selected=head, mask=mask,
                                   title=f"{alpha.shape[0]} 个头并排（同一色标 0–1），查询「{toks[query]}」的那一行写出了数值")

@@ -120,6 +120,14 @@ def colorbar_html(cmap_name, vmin, vmax, label, height_px, ticks=None):
     )
 
 
+def _check_label_counts(A, row_labels, col_labels) -> None:
+    """One row label per row of M and one column label per column (a 1-D M is drawn as one row)."""
+    for labels, axis, name, what in ((row_labels, 0, "row_labels", "rows"), (col_labels, 1, "col_labels", "columns")):
+        if isinstance(labels, (list, tuple, np.ndarray)) and len(labels) != A.shape[axis]:
+            raise ValueError(f"M has {A.shape[axis]} {what} (drawn as shape {A.shape}; a 1-D M is one row) "
+                             f"but {name} has {len(labels)} entries")
+
+
 def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, annotate="auto",
                  mask=None, highlight_row=None, title=None, digits=2, cell_px=None,
                  xlabel=plots.KEY_AXIS_LABEL, ylabel=plots.QUERY_AXIS_LABEL,
@@ -158,6 +166,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     # same input rules and error messages as the static heatmap
     A = plots._as_matrix(M, "M")
     n_rows, n_cols = A.shape
+    _check_label_counts(A, row_labels, col_labels)
     row_labels = plots._labels(row_labels, n_rows, "row_labels", "q")
     col_labels = plots._labels(col_labels, n_cols, "col_labels", "k")
     vmin, vmax = _v.check_range(vmin, vmax)

@@ -70,10 +70,12 @@ def _dk_data(d_k: int, seed: int = 0):
     return raw, scores, w_raw, w_scaled
 
 
-def _check_dk(d_k) -> int:
+def _check_dk_inputs(d_k, seed) -> tuple[int, int]:
+    """``(d_k, seed)``: d_k one of :data:`DK_STEPS` (an int: ``True`` or ``64.0`` is refused), a valid seed."""
+    d_k = _v.check_int(d_k, "d_k")
     if d_k not in DK_STEPS:
         raise ValueError(f"d_k must be one of {DK_STEPS}, got {d_k!r}")
-    return d_k
+    return d_k, _v.check_seed(seed)
 
 
 _DK_KEY_LABELS = [f"k{j + 1}" for j in range(_DK_N_KEYS)]
@@ -83,8 +85,7 @@ class DkPanel(Panel):
     """Live panel of :func:`dk_panel`."""
 
     def __init__(self, d_k=64, seed=0):
-        _check_dk(d_k)
-        self.seed = seed
+        d_k, self.seed = _check_dk_inputs(d_k, seed)
         self.slider_dk = W.SelectionSlider(options=list(DK_STEPS), value=d_k, description="d_k（向量维度）",
                                            continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
         super().__init__("d_k 越大，原始点积越分散，softmax 越“饱和”；除以 √d_k 后恢复正常",
@@ -124,7 +125,7 @@ def dk_panel(*, d_k=64, seed=0) -> DkPanel:
     d_k : int, default 64
         Start value; one of :data:`DK_STEPS`.
     seed : int, default 0
-        Seed of the random vectors.
+        Seed of the random vectors (0 … 2**63 - 1).
 
     Returns
     -------
@@ -146,7 +147,7 @@ def dk_figure(*, d_k=64, seed=0):
     -------
     matplotlib.figure.Figure
     """
-    _check_dk(d_k)
+    d_k, seed = _check_dk_inputs(d_k, seed)
     raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=seed)
     scaled = raw / math.sqrt(d_k)
     fig, axes = plots._subplots(2, 2, figsize=(9.5, 6.4), layout="constrained")
@@ -199,13 +200,23 @@ def _check_scores(scores, labels):
     return s, labels
 
 
+#: The temperature slider's range (log scale): 0.01 … 100.
+_T_EXPONENTS = (-2, 2)
+
+
+def _check_temperature(temperature) -> float:
+    """A temperature within the slider's range 0.01 … 100 (outside it the slider would clip it)."""
+    return _v.check_number_in(temperature, "temperature", 10.0 ** _T_EXPONENTS[0], 10.0 ** _T_EXPONENTS[1])
+
+
 class TemperaturePanel(Panel):
     """Live panel of :func:`temperature_panel`."""
 
     def __init__(self, scores=None, labels=None, temperature=1.0):
         self.scores, self.labels = _check_scores(scores, labels)
-        self.slider_t = W.FloatLogSlider(value=temperature, base=10, min=-2, max=2, step=0.02,
-                                         description="温度 T（无单位）", readout_format=".3g",
+        temperature = _check_temperature(temperature)
+        self.slider_t = W.FloatLogSlider(value=temperature, base=10, min=_T_EXPONENTS[0], max=_T_EXPONENTS[1],
+                                         step=0.02, description="温度 T（无单位）", readout_format=".3g",
                                          continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
         super().__init__("softmax 的温度：T 小 → 尖锐（接近 one-hot），T 大 → 平坦（接近均匀）",
                          [self.slider_t], view_height="240px")
@@ -240,7 +251,7 @@ def temperature_panel(scores=None, *, labels=None, temperature=1.0) -> Temperatu
     labels : sequence of str, optional
         One per score (default the tokens of 我喜欢这个苹果 for 4 scores, else k1, k2, ...).
     temperature : float, default 1.0
-        Start value of the slider.
+        Start value of the slider (0.01 … 100).
 
     Returns
     -------
@@ -263,6 +274,7 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
     matplotlib.figure.Figure
     """
     s, labels = _check_scores(scores, labels)
+    temperature = _check_temperature(temperature)
     w = _att.softmax(s, temperature=temperature)
     fig, (a1, a2) = plots._subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
     xs = np.arange(len(s))

@@ -38,29 +38,32 @@ def _sentence_tokens(text):
     else:
         toks = _v.check_tokens(text, "text")       # a token list as it is: no str() of other things
     if not toks:
-        raise ValueError("the sentence has no tokens; type a short Chinese sentence, e.g. 我喜欢这个苹果")
+        raise ValueError(f"text has no tokens ({text!r:.40}); type a short Chinese sentence, e.g. 我喜欢这个苹果")
     if len(toks) > MAX_TOKENS:
-        raise ValueError(f"the sentence has {len(toks)} tokens; at most {MAX_TOKENS} are supported")
+        raise ValueError(f"text has {len(toks)} tokens; at most {MAX_TOKENS} are supported")
     return toks
 
 
 def _check_weights(weights, d_model, d_k):
     if weights is None:
         return None, d_model, d_k
-    try:
-        W_Q, W_K, W_V = weights
-    except (TypeError, ValueError):
-        raise TypeError("weights must be a tuple (W_Q, W_K, W_V) of 2-D arrays") from None
-    W_Q, W_K, W_V = (_att._as_real_array(w, name).astype(float, copy=False)
-                     for name, w in (("W_Q", W_Q), ("W_K", W_K), ("W_V", W_V)))
-    for name, w in (("W_Q", W_Q), ("W_K", W_K), ("W_V", W_V)):
-        if w.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (d_model, d_out); got shape {w.shape}")
+    if isinstance(weights, (str, bytes, np.ndarray)) or not isinstance(weights, (tuple, list)) or len(weights) != 3:
+        raise TypeError(f"weights must be a tuple (W_Q, W_K, W_V) of 2-D arrays, got {type(weights).__name__}")
+    W_Q, W_K, W_V = (_v.as_real_array(w, f"weights[{i}] ({name})").astype(float, copy=False)
+                     for i, (name, w) in enumerate(zip(("W_Q", "W_K", "W_V"), weights)))
+    for i, (name, w) in enumerate((("W_Q", W_Q), ("W_K", W_K), ("W_V", W_V))):
+        _v.check_ndim(w, f"weights[{i}] ({name})", 2, "(d_model, d_out)")
     if not (W_Q.shape[0] == W_K.shape[0] == W_V.shape[0]):
-        raise ValueError(f"W_Q {W_Q.shape}, W_K {W_K.shape}, W_V {W_V.shape} must have the same number of rows d_model")
+        raise ValueError(f"weights: W_Q {W_Q.shape}, W_K {W_K.shape}, W_V {W_V.shape} must have the same number "
+                         f"of rows d_model")
     if W_Q.shape[1] != W_K.shape[1]:
-        raise ValueError(f"W_Q {W_Q.shape} and W_K {W_K.shape} must have the same number of columns d_k")
+        raise ValueError(f"weights: W_Q {W_Q.shape} and W_K {W_K.shape} must have the same number of columns d_k")
     return (W_Q, W_K, W_V), W_Q.shape[0], W_Q.shape[1]
+
+
+def _check_query(query, n):
+    """The highlighted row: None or a token index (negative counts from the end; ``True`` is refused)."""
+    return None if query is None else _v.check_index(query, n, "query", "tokens")
 
 
 def _sentence_attention(tokens, causal, d_model, d_k, seed, weights):
@@ -82,13 +85,14 @@ class SentenceExplorer(Panel):
                  query=None, examples=EXAMPLE_SENTENCES):
         self.weights, self.d_model, self.d_k = _check_weights(weights, d_model, d_k)
         self.seed = seed
+        causal = _v.check_bool(causal, "causal")
         tokens = _sentence_tokens(text)
         initial = text if isinstance(text, str) else " ".join(tokens)
         opts = list(dict.fromkeys([initial, *examples]))
         self.text_input = W.Combobox(value=initial, options=opts, description="句子", ensure_option=False,
                                      continuous_update=False, placeholder="输入一句中文，回车确认",
                                      style={"description_width": "40px"}, layout=W.Layout(width="560px"))
-        self.causal_toggle = W.Checkbox(value=bool(causal), description="因果掩码 (causal mask)：只能看前面的词",
+        self.causal_toggle = W.Checkbox(value=causal, description="因果掩码 (causal mask)：只能看前面的词",
                                         indent=False, layout=W.Layout(width="auto"))
         self.slider_query = W.SelectionSlider(options=[("（无）", -1)], value=-1, description="查询词（高亮行）",
                                               continuous_update=True, style=SLIDER_STYLE, layout=slider_layout("560px"))
@@ -102,11 +106,10 @@ class SentenceExplorer(Panel):
 
     def _set_query_options(self, query=None):
         opts = [("（无）", -1)] + [(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)]
-        if query is not None and not (isinstance(query, int) and -len(self.tokens) <= query < len(self.tokens)):
-            raise ValueError(f"query must be a token index 0…{len(self.tokens) - 1}, got {query!r}")
+        query = _check_query(query, len(self.tokens))
         with self._quiet():
             self.slider_query.options = opts
-            self.slider_query.value = -1 if query is None else query % len(self.tokens)
+            self.slider_query.value = -1 if query is None else query
 
     def _on_text(self, change=None):
         try:
@@ -197,7 +200,9 @@ def sentence_figure(text="我喜欢这个苹果", *, causal=False, d_model=16, d
     matplotlib.figure.Figure
     """
     weights, d_model, d_k = _check_weights(weights, d_model, d_k)
+    causal = _v.check_bool(causal, "causal")
     toks = _sentence_tokens(text)
+    query = _check_query(query, len(toks))
     A, mask, _ = _sentence_attention(toks, causal, d_model, d_k, seed, weights)
     if title is None:
         title = _sentence_title(causal)

@@ -13,6 +13,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
+from .. import validation as _v
 from .primitives import FONT_STACK, SLIDER_STYLE, Panel, heatmap_html, row_html, slider_layout
 
 __all__ = ["qkv_shapes_panel", "qkv_shapes_figure", "QKVShapesPanel"]
@@ -21,6 +22,22 @@ __all__ = ["qkv_shapes_panel", "qkv_shapes_figure", "QKVShapesPanel"]
 # ---------------------------------------------------------------------------
 # (1) Q, K, V shapes
 # ---------------------------------------------------------------------------
+
+#: The sliders' ranges: d_model 2 … 16, d_k 1 … 8; at most 16 tokens (rows of every grid).
+_D_MODEL_RANGE = (2, 16)
+_D_K_RANGE = (1, 8)
+_MAX_TOKENS = 16
+
+
+def _check_qkv_inputs(tokens, d_model, d_k, seed):
+    """``(tokens, d_model, d_k, seed)`` of the panel and its figure; a size outside its slider's range is
+    refused (a slider would silently clip it)."""
+    tokens = list(_tok.SENTENCE_APPLE) if tokens is None else _v.check_tokens(tokens, "tokens")
+    if len(tokens) > _MAX_TOKENS:
+        raise ValueError(f"tokens has {len(tokens)} entries; the grids show at most {_MAX_TOKENS} rows")
+    return (tokens, _v.check_int(d_model, "d_model", low=_D_MODEL_RANGE[0], high=_D_MODEL_RANGE[1]),
+            _v.check_int(d_k, "d_k", low=_D_K_RANGE[0], high=_D_K_RANGE[1]), _v.check_seed(seed))
+
 
 def _qkv_data(tokens, d_model, d_k, seed):
     """X, (W_Q, W_K, W_V), Q, K, V of the Q/K/V shapes panel and its static figure."""
@@ -42,11 +59,12 @@ class QKVShapesPanel(Panel):
     """Live panel of :func:`qkv_shapes_panel`."""
 
     def __init__(self, tokens=None, d_model=8, d_k=4, seed=0):
-        self.tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
-        self.seed = seed
-        self.slider_d_model = W.IntSlider(value=d_model, min=2, max=16, step=1, description="d_model（输入维度）",
+        self.tokens, d_model, d_k, self.seed = _check_qkv_inputs(tokens, d_model, d_k, seed)
+        self.slider_d_model = W.IntSlider(value=d_model, min=_D_MODEL_RANGE[0], max=_D_MODEL_RANGE[1], step=1,
+                                          description="d_model（输入维度）",
                                           continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
-        self.slider_d_k = W.IntSlider(value=d_k, min=1, max=8, step=1, description="d_k（Q/K/V 维度）",
+        self.slider_d_k = W.IntSlider(value=d_k, min=_D_K_RANGE[0], max=_D_K_RANGE[1], step=1,
+                                      description="d_k（Q/K/V 维度）",
                                       continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
         super().__init__("从 X 到 Q、K、V：拖动滑块，看矩阵的形状怎样变化",
                          [self.slider_d_model, self.slider_d_k], view_height="300px")
@@ -82,7 +100,7 @@ def qkv_shapes_panel(tokens=None, *, d_model=8, d_k=4, seed=0) -> QKVShapesPanel
     Parameters
     ----------
     tokens : sequence of str, optional
-        Rows of X (default :data:`helpers.SENTENCE_APPLE`).
+        Rows of X, at most 16 (default :data:`helpers.SENTENCE_APPLE`).
     d_model : int, default 8
         Start value of the d_model slider (2 … 16).
     d_k : int, default 4
@@ -110,6 +128,6 @@ def qkv_shapes_figure(tokens=None, *, d_model=8, d_k=4, seed=0):
     -------
     matplotlib.figure.Figure
     """
-    tokens = list(tokens) if tokens is not None else list(_tok.SENTENCE_APPLE)
+    tokens, d_model, d_k, seed = _check_qkv_inputs(tokens, d_model, d_k, seed)
     X, Wts, Q, K, V = _qkv_data(tokens, d_model, d_k, seed)
     return plots.qkv_grids(X, Q, K, V, tokens, W=Wts)
