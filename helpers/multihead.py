@@ -49,9 +49,8 @@ __all__ = [
 
 def head_slices(d: int, n_heads: int) -> list[slice]:
     """The column block of every head: ``[slice(0, d_head), slice(d_head, 2*d_head), …]``."""
-    d = _v.check_positive_int(d, "d")
-    n_heads = _v.check_positive_int(n_heads, "n_heads")
-    d_head = _v.check_divisible(d, n_heads, f"d={d}")
+    d_head = _v.check_d_head(d, n_heads, "d")
+    n_heads = int(n_heads)
     return [slice(i * d_head, (i + 1) * d_head) for i in range(n_heads)]
 
 
@@ -154,7 +153,7 @@ class MultiHeadAttention:
     def __init__(self, d_model: int, n_heads: int, *, bias: bool = False, seed: int = 0):
         self.d_model = _v.check_positive_int(d_model, "d_model")
         self.n_heads = _v.check_positive_int(n_heads, "n_heads")
-        self.d_head = _v.check_divisible(self.d_model, self.n_heads, f"d_model={self.d_model}")
+        self.d_head = _v.check_d_head(self.d_model, self.n_heads)
         bias = _v.check_bool(bias, "bias")
         seed = _v.check_seed(seed, n_used=4)                             # seed, …, seed + 3
         self.w_q, self.w_k, self.w_v, self.w_o = (
@@ -241,7 +240,7 @@ def attention_cost(batch: int, n: int, d_model: int, n_heads: int, *, bias: bool
     n = _v.check_positive_int(n, "n")
     d_model = _v.check_positive_int(d_model, "d_model")
     n_heads = _v.check_positive_int(n_heads, "n_heads")
-    d_head = _v.check_divisible(d_model, n_heads, f"d_model={d_model}")
+    d_head = _v.check_d_head(d_model, n_heads)
     proj = 4 * batch * n * d_model * d_model
     scores = batch * n_heads * n * n * d_head
     mix = batch * n_heads * n * n * d_head
@@ -310,7 +309,7 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
     """
     d_model = _v.check_positive_int(d_model, "d_model")
     n_heads = _v.check_int(n_heads, "n_heads", low=2, high=_v.MAX_SIZE)   # two hand-built heads
-    d_head = _v.check_divisible(d_model, n_heads, f"d_model={d_model}")
+    d_head = _v.check_d_head(d_model, n_heads)
     seed = _v.check_seed(seed, n_used=13)                                # seed, …, seed + 12
     wq, wk = init_weights(d_model, d_model, seed + 10), init_weights(d_model, d_model, seed + 11)
     wv = init_weights(d_model, d_model, seed + 12)

@@ -218,13 +218,22 @@ def check_positive_int(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     return int(n)
 
 
-def check_d_head(d_model, n_heads, name: str = "d_model") -> int:
+def check_n_keys(n_keys, name: str = "n_keys") -> int:
+    """A number of keys for softmax to choose among: an integer ``2 <= n_keys <= MAX_SIZE``."""
+    n_keys = check_positive_int(n_keys, name)
+    if n_keys < 2:
+        raise ValueError(f"{name} must be at least 2 for softmax to have a choice; got {n_keys}")
+    return n_keys
+
+
+def check_d_head(d_model, n_heads, name: str = "d_model", where: str = "") -> int:
     """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
-    an equal block of columns); ``name`` is the caller's name for ``d_model``."""
+    an equal block of columns); ``name`` is the caller's name for ``d_model``, ``where`` says where
+    that size comes from (e.g. ``" (the last dimension of x, shape (4, 6))"``)."""
     d_model = check_positive_int(d_model, name)
     n_heads = check_positive_int(n_heads, "n_heads")
     if d_model % n_heads:
-        raise ValueError(f"{name}={d_model} is not divisible by n_heads={n_heads}")
+        raise ValueError(f"{name}={d_model}{where} is not divisible by n_heads={n_heads}")
     return d_model // n_heads
 
 
@@ -243,14 +252,12 @@ def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list
     return [check_positive_int(v, f"{name}[{i}]", max_value=max_value) for i, v in enumerate(values)]
 
 
-def check_divisible(size: int, n_heads: int, what: str) -> int:
-    """``d_head = size // n_heads`` after checking that ``n_heads`` heads split ``size`` columns evenly.
-
-    ``what`` names the size in the message, e.g. ``"d_model=8"`` or ``"W_Q has 6 columns (shape (4, 6))"``.
-    """
-    if size % n_heads:
-        raise ValueError(f"{what}: not divisible by n_heads={n_heads}; every head needs the same number of columns")
-    return size // n_heads
+def as_size_array(values, name: str, *, allow_int: bool = False) -> np.ndarray:
+    """:func:`check_positive_ints` as a 1-D int array (the sizes of a sweep); with ``allow_int`` one
+    bare int ``n`` stands for ``[n]``."""
+    if allow_int and _is_int(values):
+        values = [values]
+    return np.array(check_positive_ints(values, name))
 
 
 def check_elements(shape: tuple, name: str) -> None:
@@ -519,8 +526,9 @@ def check_scores_finite(scores: np.ndarray, raw: np.ndarray, query: np.ndarray, 
     )
 
 
-def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
-    """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row)."""
+def check_weight_rows(weights, name: str = "weights", *, masked_ok: bool = True) -> np.ndarray:
+    """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row, unless
+    ``masked_ok`` is False)."""
     w = as_real_array(weights, name)
     if w.ndim >= 1 and w.size and (w < 0).any():
         i = first_index(w < 0)
@@ -528,14 +536,25 @@ def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
     if w.ndim >= 1 and w.size:
         sums = w.sum(axis=-1, dtype=np.float64)
         tol = 1e-4 if w.dtype == np.float32 else 1e-6
-        bad = ~(np.isclose(sums, 1.0, rtol=0, atol=tol) | (sums == 0))
+        bad = ~(np.isclose(sums, 1.0, rtol=0, atol=tol) | ((sums == 0) & masked_ok))
         if bad.any():
             i = first_index(bad)
+            masked = " (or be all zeros: a fully masked row)" if masked_ok else ""
             raise ValueError(
-                f"every row of {name} must sum to 1 (or be all zeros: a fully masked row); row {i} sums to "
+                f"every row of {name} must sum to 1{masked}; row {i} sums to "
                 f"{sums[i]:.6g} (shape {shape_str(w)}). Did softmax run along the wrong axis?"
             )
     return w
+
+
+def check_distributions(weights, name: str = "weights") -> np.ndarray:
+    """Probability rows along the last axis (entropy, the softmax Jacobian, one weighted average drawn):
+    :func:`check_weight_rows` without all-zero rows — a fully masked row is not a distribution."""
+    w = as_real_array(weights, name)
+    if w.ndim < 1 or w.shape[-1] == 0:
+        raise ValueError(f"{name} must have a non-empty last axis (one row of weights); got shape {shape_str(w)}")
+    return check_weight_rows(w, name, masked_ok=False)
+
 
 def check_within(arr: np.ndarray, name: str, low: float | None = None, high: float | None = None,
                  why: str = "") -> None:
@@ -599,7 +618,7 @@ def check_head_weight(w, name: str, d_model: int, n_heads: int) -> np.ndarray:
             f"x has d_model={d_model} columns but {name} has {w.shape[0]} rows (shape {shape_str(w)}); "
             f"{name} must be (d_model, n_heads * d_head)"
         )
-    check_divisible(w.shape[1], n_heads, f"{name} has {w.shape[1]} columns (shape {shape_str(w)})")
+    check_d_head(w.shape[1], n_heads, "h * d_head", f" (the columns of {name}, shape {shape_str(w)})")
     return w
 
 
@@ -663,8 +682,7 @@ def check_split_heads(x, n_heads):
     n_heads = check_positive_int(n_heads, "n_heads")
     a = as_real_array(x, "x")
     check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
-    d = a.shape[-1]
-    d_head = check_divisible(d, n_heads, f"d_model={d} (the last dimension of x, shape {shape_str(a)})")
+    d_head = check_d_head(a.shape[-1], n_heads, "d_model", f" (the last dimension of x, shape {shape_str(a)})")
     return a, n_heads, d_head
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from . import attention as _att
 from . import validation as _v
-from .analysis import _as_weights
 
 __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
            "PARTICIPANTS"]
@@ -72,7 +71,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         raise ValueError(
             f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
-    _as_weights(w, "weights_row")
+    _v.check_distributions(w, "weights_row")
     try:
         d0, d1 = (int(d) for d in dims)
     except (TypeError, ValueError):
@@ -221,7 +220,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
         raise ValueError(
             f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
-    _as_weights(w, "weight_rows")
+    _v.check_distributions(w, "weight_rows")
     if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
         raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
     direction = v[-1] - v[0]
