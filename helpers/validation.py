@@ -525,8 +525,10 @@ def check_css_color(color, name: str) -> str:
 
 
 def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax") -> tuple[float, float]:
-    """Two finite numbers with ``vmin < vmax`` (a colour or axis range)."""
-    lo, hi = check_number(vmin, name_min), check_number(vmax, name_max)
+    """Two finite numbers with ``vmin < vmax`` (a colour or axis range), each within
+    ±``MAX_ABS[float64]`` so that ``vmax - vmin`` cannot overflow."""
+    limit = MAX_ABS[np.dtype(np.float64)]
+    lo, hi = check_number_in(vmin, name_min, -limit, limit), check_number_in(vmax, name_max, -limit, limit)
     if not lo < hi:
         raise ValueError(f"{name_min} must be smaller than {name_max}; got {name_min}={lo!r}, {name_max}={hi!r}")
     return lo, hi

@@ -301,8 +301,9 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
             _v.check_text(txt, nm, allow_empty=True)
     if vmin is not None and vmax is not None:
         vmin, vmax = _v.check_range(vmin, vmax)
-    lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number(vmin, "vmin")
-    hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number(vmax, "vmax")
+    limit = _v.MAX_ABS[np.dtype(np.float64)]  # a y range beyond it would overflow (hi - lo)
+    lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number_in(vmin, "vmin", -limit, limit)
+    hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number_in(vmax, "vmax", -limit, limit)
     if hi - lo < 1e-12:
         hi = lo + 1.0
     pad = 0.12 * (hi - lo)
