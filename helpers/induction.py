@@ -55,7 +55,6 @@ ablation of head (l, h)
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from pathlib import Path
 
@@ -184,15 +183,7 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
     -------
     dict with ``tokens`` (B, n_ctx) int64, ``src``, ``dst``, ``length`` (B,) int64.
     """
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    n = _check_positive_int(CONFIG["n_ctx"] if n_ctx is None else n_ctx, "n_ctx")
-    v = _check_positive_int(CONFIG["vocab_size"] if vocab_size is None else vocab_size, "vocab_size")
-    lo = _check_positive_int(CONFIG["min_len"] if min_len is None else min_len, "min_len")
-    hi = _check_positive_int(CONFIG["max_len"] if max_len is None else max_len, "max_len")
-    if not 2 <= lo <= hi or 2 * hi > n:
-        raise ValueError(f"need 2 <= min_len <= max_len and 2*max_len <= n_ctx; got {lo}, {hi}, n_ctx={n}")
-    _v.check_elements((batch_size, n), "batch_size")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_v.check_seed(seed))
+    batch_size, rng, n, v, lo, hi = _check_batch_inputs(batch_size, seed, n_ctx, vocab_size, min_len, max_len)
     tokens = rng.integers(0, v, size=(batch_size, n))
     length = rng.integers(lo, hi + 1, size=batch_size)
     src = np.empty(batch_size, dtype=np.int64)
@@ -204,6 +195,21 @@ def make_batch(batch_size: int, seed=0, *, n_ctx: int | None = None, vocab_size:
         src[b] = rng.integers(0, dst[b] - L + 1)
         tokens[b, dst[b]:dst[b] + L] = tokens[b, src[b]:src[b] + L]
     return {"tokens": tokens.astype(np.int64), "src": src, "dst": dst, "length": length.astype(np.int64)}
+
+
+def _check_batch_inputs(batch_size, seed, n_ctx, vocab_size, min_len, max_len):
+    """``(batch_size, rng, n_ctx, vocab_size, min_len, max_len)`` of :func:`make_batch`, checked
+    (``None`` = the value in :data:`CONFIG`)."""
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    n = _check_positive_int(CONFIG["n_ctx"] if n_ctx is None else n_ctx, "n_ctx")
+    v = _check_positive_int(CONFIG["vocab_size"] if vocab_size is None else vocab_size, "vocab_size")
+    lo = _check_positive_int(CONFIG["min_len"] if min_len is None else min_len, "min_len")
+    hi = _check_positive_int(CONFIG["max_len"] if max_len is None else max_len, "max_len")
+    if not 2 <= lo <= hi or 2 * hi > n:
+        raise ValueError(f"need 2 <= min_len <= max_len and 2*max_len <= n_ctx; got {lo}, {hi}, n_ctx={n}")
+    _v.check_elements((batch_size, n), "batch_size")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_v.check_seed(seed))
+    return batch_size, rng, n, v, lo, hi
 
 
 # ---------------------------------------------------------------------------
@@ -796,8 +802,6 @@ def chance_scores(batch) -> dict:
     1/(i+1)}`` (the same-token chance level equals the induction one).
     """
     tokens, src, dst, length = _batch_arrays(batch)
-    if tokens.ndim != 2 or tokens.shape[1] < 2:
-        raise ValueError(f"batch['tokens'] must be (B, n) with n >= 2; got {_shape(tokens)}")
     n = tokens.shape[1]
     prev = float(np.mean(1.0 / (np.arange(1, n) + 1.0)))
     q = np.concatenate([np.arange(d, d + L) for d, L in zip(dst, length)])
@@ -819,18 +823,11 @@ def path_ablation(params, batch, head: int, path: str, n_heads: int | None = Non
     dict with ``loss_rep``, ``loss_rand`` (see :func:`half_losses`) and
     ``induction`` — the induction scores of layer 2's heads, shape (n_heads,).
     """
-    rep, rand = half_masks(batch)
-    p, t, h, _ = _prepare(params, batch["tokens"], n_heads, None)
-    _check_two_layers(p, "path_ablation")
-    if isinstance(head, bool) or not isinstance(head, numbers.Integral) or not 0 <= head < h:
-        raise ValueError(f"head must be an int in [0, {h}); got {head!r}")
-    if not isinstance(path, str) or not path or set(path.upper()) - set("QKV"):
-        raise ValueError(f"path must be a non-empty string of the letters Q, K, V; got {path!r}")
-    path = set(path.upper())
+    p, t, h, head, path, (rep, rand) = _check_path_inputs(params, batch, head, path, n_heads)
     out = _forward_core(p, t, h, None)
     x1 = out["resid"][1]
     d = x1.shape[-1]
-    cols = head_columns(int(head), d, h)
+    cols = head_columns(head, d, h)
     zm = out["layers"][0]["zm"]
     x1_without = x1 - zm[..., cols] @ p["W_O"][0][cols]
     src = {name: (x1_without if name in path else x1) for name in "QKV"}
@@ -844,6 +841,17 @@ def path_ablation(params, batch, head: int, path: str, n_heads: int | None = Non
     weights = np.stack([out["weights"][:, 0], a], axis=1)
     return {"loss_rep": float(loss[rep].mean()), "loss_rand": float(loss[rand].mean()),
             "induction": induction_scores(weights, batch)[1]}
+
+
+def _check_path_inputs(params, batch, head, path, n_heads):
+    """``(params, tokens, n_heads, head, set of path letters, half masks)`` of :func:`path_ablation`."""
+    masks = half_masks(batch)
+    p, t, h, _ = _prepare(params, batch["tokens"], n_heads, None)
+    _check_two_layers(p, "path_ablation")
+    head = _v.check_int(head, "head", low=0, high=h - 1)
+    if not isinstance(path, str) or not path or set(path.upper()) - set("QKV"):
+        raise ValueError(f"path must be a non-empty string of the letters Q, K, V; got {path!r:.40}")
+    return p, t, h, head, set(path.upper()), masks
 
 
 def ablation_table(params, batch, n_heads: int | None = None) -> dict:
@@ -920,11 +928,8 @@ def where_heads_look(params, text: str, query: int = -1, n_heads: int | None = N
     (position), ``char`` (the character there) and ``weight`` (α of that key).
     """
     ids = encode(text)
+    q = _v.check_index(query, len(ids), "query", "positions of text (negative counts from the end)")
     w = attention_weights(params, ids, n_heads)
-    n = len(ids)
-    if isinstance(query, bool) or not isinstance(query, numbers.Integral) or not -n <= query < n:
-        raise ValueError(f"query must be a position in 0 … {n - 1} (or negative from the end); got {query!r}")
-    q = int(query) % n
     rows = []
     for layer in range(w.shape[0]):
         for head in range(w.shape[1]):

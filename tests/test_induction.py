@@ -372,6 +372,12 @@ def test_predict_next_top_and_seeds_are_checked():
     for top in (0, -1, 41):             # -1 used to return 39 characters
         with pytest.raises(ValueError, match="top"):
             ind.predict_next(params, "今天天气", top=top)
+    assert [r["key"] for r in ind.where_heads_look(params, "今天天气", query=-1)] == \
+        [r["key"] for r in ind.where_heads_look(params, "今天天气", query=3)]
+    with pytest.raises(ValueError, match="query=4"):
+        ind.where_heads_look(params, "今天天气", query=4)
+    with pytest.raises(TypeError, match="query"):
+        ind.where_heads_look(params, "今天天气", query=True)
     for seed, err in ((-1, ValueError), (1.5, TypeError), ("3", TypeError)):
         with pytest.raises(err, match="seed"):
             ind.make_batch(2, seed)
