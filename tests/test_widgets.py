@@ -292,6 +292,10 @@ def test_heatmap_html_structure():
     ("multihead_panel", dict(tokens=["小猫", 3]), TypeError, r"tokens\[1\]"),        # not str(3)
     ("example_attention", dict(seed=None), TypeError, r"seed must be an integer"),
     ("example_attention", dict(n=8.0), TypeError, r"n must be an integer"),
+    # the static figures name their own parameters, not the plotting function's (query/key)
+    ("vector_figure", dict(q1=[0.2, np.nan, 0.1]), ValueError, r"q1 contains NaN"),
+    ("vector_figure", dict(K=np.ones((2, 3))), ValueError, r"K must have shape \(3, d_k\) with d_k = 3"),
+    ("temperature_figure", dict(scores=[1.0, 2.0], labels=["a", "b", "c"]), ValueError, r"2 scores to label"),
 ])
 def test_bad_start_values_name_the_parameter(call, kwargs, exc, message):
     with pytest.raises(exc, match=message):
