@@ -655,24 +655,6 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "attention_heatmap": 3,
-    "dot_contributions": 9,
-    "dot_product_histogram": 6,
-    "embedding_grids": 1,
-    "finite_difference_grad": 20,
-    "luminance": 1,
-    "qkv_grids": 1,
-    "saturation_plot": 7,
-    "self_weight_plot": 3,
-    "side_by_side_heatmaps": 1,
-    "softmax_stats_at_std": 1,
-    "training.loss_and_gradients": 1,
-    "training.loss_only": 1,
-    "training.max_relative_error": 3,
-    "training.numerical_gradients": 1,
-    "training.train": 1,
-    "variance_plot": 1,
-    "weights_bar": 3,
 }
 
 
