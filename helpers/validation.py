@@ -740,13 +740,14 @@ def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax", *,
     return lo, hi
 
 
-def check_labels(labels, n: int, name: str) -> list[str]:
-    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused."""
+def check_labels(labels, n: int, name: str, values: str = "values") -> list[str]:
+    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused.  ``values``
+    names what is labelled in the message (e.g. the caller's parameter ``"scores"``)."""
     if labels is None or isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple, np.ndarray)):
         raise TypeError(f"{name} must be a list of {n} labels, got {type(labels).__name__} {labels!r:.40}")
     labels = list(labels)
     if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} entries, but there are {n} values to label")
+        raise ValueError(f"{name} has {len(labels)} entries, but there are {n} {values} to label")
     out = []
     for i, t in enumerate(labels):
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (str, numbers.Real)):
