@@ -413,7 +413,8 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     n_trials = _check_positive_int(n_trials, "n_trials")
     if n_keys < 2:
         raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
-    seed = _check_seed(seed, allow_negative=True)
+    seed = _v.check_seed(seed)
+    _v.check_elements((n_trials, n_keys), "n_trials × n_keys")
     z = np.random.default_rng(seed).standard_normal((n_trials, n_keys))
     out = {"std": arr.astype(float).copy(), "max_weight": [], "entropy": [], "jacobian_norm_median": []}
     for s in arr:

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import plots
+from . import validation as _v
 from .attention import _as_real_array, _shape
 
 __all__ = [
@@ -24,6 +25,11 @@ __all__ = [
     "saturation_plot",
     "exp_overflow_plot",
 ]
+
+
+def _sizes(x, name) -> np.ndarray:
+    """Positive integer sizes (d_k, d_model …) as an int array: the x values of a log-2 axis."""
+    return np.array(_v.check_positive_ints(x, name))
 
 
 def _vector(x, name):
@@ -48,7 +54,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
     """
     mats = [("词嵌入 E", _as_real_array(E, "E")), ("位置编码 PE", _as_real_array(PE, "PE")),
             ("输入 X = E + PE", _as_real_array(X, "X"))]
-    tokens = list(tokens)
+    tokens = _v.check_tokens(tokens)
     for name, m in mats:
         if m.ndim != 2 or m.shape != mats[0][1].shape or m.shape[0] != len(tokens):
             raise ValueError(
@@ -94,11 +100,12 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(mats, (list, tuple)):
+        raise TypeError(f"mats must be a list of matrices, got {type(mats).__name__}")
     mats = [_as_real_array(m, f"mats[{i}]") for i, m in enumerate(mats)]
     if not mats:
         raise ValueError("mats is empty; give at least one matrix")
-    if len(titles) != len(mats):
-        raise ValueError(f"got {len(mats)} matrices but {len(titles)} titles")
+    titles = _v.check_labels(titles, len(mats), "titles")
     if kind not in ("weights", "scores"):
         raise ValueError(f"kind must be 'weights' or 'scores', got {kind!r}")
     for i, m in enumerate(mats):
@@ -153,9 +160,10 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_models = _vector(d_models, "d_models")
+    d_models = _sizes(d_models, "d_models")
     shared = _vector(shared, "shared")
     separate = _vector(separate, "separate")
+    n_tokens = _v.check_positive_int(n_tokens, "n_tokens")
     if not len(d_models) == len(shared) == len(separate):
         raise ValueError(f"d_models, shared and separate must have the same length; got "
                          f"{len(d_models)}, {len(shared)}, {len(separate)}")
@@ -190,13 +198,16 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    q = _vector(np.ravel(_as_real_array(query, "query")), "query")
+    q = _as_real_array(query, "query")
+    if q.ndim == 2 and q.shape[0] == 1:
+        q = q[0]
+    _v.check_ndim(q, "query", 1, "(d_k,) or (1, d_k)")
     K = _as_real_array(keys, "keys")
-    if K.ndim != 2 or K.shape[1] != q.size:
-        raise ValueError(f"keys must have shape (n_k, d_k={q.size}); got {_shape(K)}")
-    key_labels = list(key_labels)
-    if len(key_labels) != K.shape[0]:
-        raise ValueError(f"got {len(key_labels)} key labels for {K.shape[0]} keys")
+    _v.check_ndim(K, "keys", 2, "(n_k, d_k)")
+    if K.shape[1] != q.size:
+        raise ValueError(f"keys must have shape (n_k, d_k={q.size}) like query {_shape(query)}; got {_shape(K)}")
+    key_labels = _v.check_labels(key_labels, K.shape[0], "key_labels")
+    query_label = _v.check_text(query_label, "query_label")
     parts = K * q  # (n_k, d_k): q[d] * k_j[d]
     fig, ax = plots._subplots(figsize=(max(4.5, 1.3 * K.shape[0] + 2.5), 3.4), layout="constrained")
     colors = plt.get_cmap("Set2")(np.arange(q.size) % 8)
@@ -240,17 +251,19 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_ks = _vector(d_ks, "d_ks")
+    d_ks = _sizes(d_ks, "d_ks")
     measured = _vector(measured, "measured")
+    if (measured <= 0).any():
+        raise ValueError(f"measured must hold positive variances (drawn on a log axis); got {measured.tolist()}")
     if len(measured) != len(d_ks):
-        raise ValueError(f"measured has {len(measured)} values for {len(d_ks)} d_k values")
+        raise ValueError(f"measured has {len(measured)} values for {len(d_ks)} d_k values in d_ks")
     fig, ax = plots._subplots(figsize=(6.2, 3.8), layout="constrained")
     ax.plot(d_ks, d_ks, "--", color="#555555", label="理论: Var(q·k) = d_k")
     ax.plot(d_ks, measured, "o", color=plots.ACCENT_COLOR_2, label="实测: 未缩放 q·k")
     if measured_scaled is not None:
         ms = _vector(measured_scaled, "measured_scaled")
         if len(ms) != len(d_ks):
-            raise ValueError(f"measured_scaled has {len(ms)} values for {len(d_ks)} d_k values")
+            raise ValueError(f"measured_scaled has {len(ms)} values for {len(d_ks)} d_k values in d_ks")
         ax.plot(d_ks, np.ones_like(d_ks), ":", color="#555555", label="理论: Var(q·k/√d_k) = 1")
         ax.plot(d_ks, ms, "s", color=plots.ACCENT_COLOR, label="实测: 缩放后 q·k/√d_k")
     ax.set_xscale("log", base=2)
@@ -262,6 +275,25 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     ax.legend(fontsize=plots.MIN_FONT_PT, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+_SATURATION_KEYS = ("d_k", "max_weight", "entropy", "jacobian_norm_median")
+
+
+def _check_saturation_stats(st, name: str) -> dict:
+    """What :func:`helpers.analysis.saturation_stats` returns: ``d_k`` (positive ints) and one finite
+    value per d_k for every statistic (copied)."""
+    if not isinstance(st, dict):
+        raise TypeError(f"{name} must be the dict analysis.saturation_stats(...) returns, got {type(st).__name__}")
+    missing = set(_SATURATION_KEYS) - set(st)
+    if missing:
+        raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
+    out = {"d_k": _sizes(st["d_k"], f"{name}['d_k']")}
+    for key in _SATURATION_KEYS[1:]:
+        out[key] = _vector(st[key], f"{name}[{key!r}]")
+        if len(out[key]) != len(out["d_k"]):
+            raise ValueError(f"{name}[{key!r}] has {len(out[key])} values for {len(out['d_k'])} d_k values")
+    return out
 
 
 def saturation_plot(raw, scaled, n_keys) -> Figure:
@@ -279,11 +311,11 @@ def saturation_plot(raw, scaled, n_keys) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    for name, st in (("raw", raw), ("scaled", scaled)):
-        missing = {"d_k", "max_weight", "entropy", "jacobian_norm_median"} - set(st)
-        if missing:
-            raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
-    d_ks = np.asarray(raw["d_k"])
+    raw, scaled = _check_saturation_stats(raw, "raw"), _check_saturation_stats(scaled, "scaled")
+    if not np.array_equal(raw["d_k"], scaled["d_k"]):
+        raise ValueError(f"raw and scaled must use the same d_ks; got {raw['d_k'].tolist()} and {scaled['d_k'].tolist()}")
+    n_keys = _v.check_int(n_keys, "n_keys", low=2, high=_v.MAX_SIZE)
+    d_ks = raw["d_k"]
     fig, axes = plots._subplots(1, 3, figsize=(10.8, 3.9), layout="constrained")
     spec = [
         ("max_weight", "最大权重 (平均)", (1 / n_keys, 1.0), f"均匀 = 1/{n_keys}", 1 / n_keys, "linear"),

@@ -61,6 +61,7 @@ import numpy as np
 
 from . import attention as _att
 from . import solutions as _solutions
+from . import validation as _v
 from .analysis import softmax_jacobian
 from .tokens import SEED_EXAMPLE
 
@@ -2846,15 +2847,28 @@ def _ch08_attend_loss_mistakes():
     ]
 
 
+def _check_fd_inputs(f, x, eps):
+    """``(f, x as a new float64 array, ε)``: x finite, ε a sane step that changes every entry of x."""
+    f = _v.check_callable(f, "f")
+    x = _v.as_real_array(x, "x").astype(np.float64)
+    eps = _v.check_fd_step(eps)
+    lost = (x + eps == x) | (x - eps == x)
+    if lost.any():
+        i = _v.first_index(lost)
+        raise ValueError(f"eps={eps:g} is below the float64 resolution of x at index {i} (x = {x[i]!r}): "
+                         f"x ± eps rounds back to x, the difference would be 0; use a larger eps")
+    return f, x, eps
+
+
 def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     """Central differences ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` of a scalar function, one entry at a time."""
-    x = np.asarray(x, dtype=np.float64)
+    f, x, eps = _check_fd_inputs(f, x, eps)
     g = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         xp, xm = x.copy(), x.copy()
         xp[i] += eps
         xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
+        g[i] = (_v.check_number(f(xp), "f(x + eps)") - _v.check_number(f(xm), "f(x - eps)")) / (2 * eps)
     return g
 
 

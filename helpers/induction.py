@@ -544,7 +544,8 @@ def max_relative_error(analytic: dict, numeric: dict, floor: float = 1e-6) -> fl
 
     Entries that are NaN in ``numeric`` were not checked and are skipped.  Any
     NaN/inf in ``analytic`` at a checked entry, or any inf in ``numeric``,
-    makes the result ``inf`` (a failing check), never 0.  ``floor`` (0 < floor <= 1)
+    makes the result ``inf`` (a failing check), never 0; so does a difference
+    too large for float64 (gradients near ±1e308).  ``floor`` (0 < floor <= 1)
     is the magnitude below which the error counts as absolute rather than relative.
     """
     pairs, floor = _check_gradient_pairs(analytic, numeric, floor)
@@ -557,7 +558,8 @@ def max_relative_error(analytic: dict, numeric: dict, floor: float = 1e-6) -> fl
         if not (np.isfinite(a).all() and np.isfinite(b).all()):
             return math.inf
         denom = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
-        worst = max(worst, float(np.max(np.abs(a - b) / denom)))
+        with np.errstate(over="ignore"):        # |a - b| beyond 1.8e308 is inf: a failing check
+            worst = max(worst, float(np.max(np.abs(a - b) / denom)))
     return worst
 
 

@@ -109,6 +109,8 @@ def luminance(rgba) -> float:
     """
     try:
         r, g, b = (float(c) for c in mcolors.to_rgb(rgba))
+        if not all(0.0 <= c <= 1.0 for c in (r, g, b)):  # NaN passes matplotlib's own range check
+            raise ValueError("a channel is NaN")
     except (ValueError, TypeError) as exc:
         raise ValueError(f"rgba must be a colour: an (r, g, b[, a]) tuple with channels in 0–1, a name or "
                          f"a hex string; got {rgba!r:.60} ({exc})") from None
@@ -150,6 +152,10 @@ def _get_cmap(cmap, default):
     raise TypeError(f"cmap must be a colour-map name or a matplotlib Colormap, got {type(cmap).__name__}")
 
 
+#: Largest |value| a colour scale can span (matplotlib's norms and colorbars overflow near ±1e308).
+COLOUR_MAX_ABS = 1e300
+
+
 def _as_matrix(x, name: str, allow_vector: bool = True, allow_neg_inf: bool = False) -> np.ndarray:
     """A matrix to draw: real numbers (booleans drawn as 0/1), no NaN or inf (``-inf`` only where
     it means a masked score: ``allow_neg_inf``), no value beyond ±1e300 (colour limits are computed
@@ -164,13 +170,14 @@ def _as_matrix(x, name: str, allow_vector: bool = True, allow_neg_inf: bool = Fa
     if arr.size == 0:
         raise ValueError(f"{name} is empty: shape {tuple(arr.shape)}")
     finite = arr[np.isfinite(arr)]
-    if finite.size and float(np.abs(finite).max()) > 1e300:
+    if finite.size and float(np.abs(finite).max()) > COLOUR_MAX_ABS:
         raise ValueError(f"{name} has values beyond ±1e300 (max |value| {np.abs(finite).max():.3g}); "
                          f"they cannot be given a colour scale")
     return arr.astype(float, copy=False)
 
 
-def _labels(labels, n: int, name: str, default_prefix: str):
+def _labels(labels, n: int, name: str, default_prefix: str, matrix: str = "the matrix"):
+    """``n`` labels for one axis of ``matrix`` (how messages name the drawn array), default prefix0 …"""
     if labels is None:
         return [f"{default_prefix}{i}" for i in range(n)]
     if isinstance(labels, str):
@@ -179,7 +186,7 @@ def _labels(labels, n: int, name: str, default_prefix: str):
         raise TypeError(f"{name} must be a list of strings, got {type(labels).__name__}")
     labels = [_v.check_labels([t], 1, f"{name}[{i}]")[0] for i, t in enumerate(labels)]
     if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} entries but the matrix has {n} along that axis")
+        raise ValueError(f"{name} has {len(labels)} entries but {matrix} has {n} along that axis")
     return labels
 
 
@@ -310,10 +317,10 @@ def _check_row(highlight_row, n_rows: int):
 # ---------------------------------------------------------------------------
 
 def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, title, norm, cmap,
-             colorbar_label, fmt, xlabel, ylabel, colorbar, highlight_col=None):
+             colorbar_label, fmt, xlabel, ylabel, colorbar, highlight_col=None, matrix_name="the matrix"):
     n_rows, n_cols = M.shape
-    row_labels = _labels(row_labels, n_rows, "row_labels", "q")
-    col_labels = _labels(col_labels, n_cols, "col_labels", "k")
+    row_labels = _labels(row_labels, n_rows, "row_labels", "q", matrix_name)
+    col_labels = _labels(col_labels, n_cols, "col_labels", "k", matrix_name)
     blocked = None
     if mask is not None:
         blocked = ~_mask_array(mask, M.shape)
@@ -382,12 +389,12 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     """
     W = _as_matrix(weights, "weights")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
-    vmin, vmax = _v.check_range(vmin, vmax)
+    vmin, vmax = _v.check_range(vmin, vmax, max_abs=COLOUR_MAX_ABS)
     norm = mcolors.Normalize(vmin=vmin, vmax=vmax, clip=True)
     return _heatmap(W, row_labels, col_labels, ax=ax, annotate=annotate, mask=mask,
                     highlight_row=highlight_row, title=title, norm=norm, cmap=cm,
                     colorbar_label=colorbar_label, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
-                    colorbar=colorbar, highlight_col=highlight_col)
+                    colorbar=colorbar, highlight_col=highlight_col, matrix_name=f"weights {_v.shape_str(W)}")
 
 
 def _symmetric_norm(M, limit=None):
@@ -473,7 +480,8 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     if w.shape[0] != 1:
         raise ValueError(f"weights_row must be one row (n_k,) or (1, n_k); got shape {w.shape}")
     w = w[0]
-    labels = _labels(labels, len(w), "labels", "k")
+    labels = _labels(labels, len(w), "labels", "k", "weights_row")
+    fmt = _v.check_format_pattern(fmt, "fmt")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
     fig, ax = _new_axes(ax, (max(3.6, 0.7 * len(w) + 1.8), 3.0))
     xs = np.arange(len(w))
@@ -606,6 +614,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
         The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
+    bins = _v.check_positive_int(bins, "bins", max_value=1000)
     if axes is None:
         # more than three panels go in two rows, so the figure stays narrow enough to be shown unscaled
         ncols = len(d_ks) if len(d_ks) <= 3 else -(-len(d_ks) // 2)
@@ -724,7 +733,7 @@ def qkv_grids(X, Q, K, V, tokens, *, W=None, annotate="auto") -> Figure:
             raise ValueError(f"W must be a tuple (W_Q, W_K, W_V), got {len(W)} items")
         mats.append(("W_Q", _as_matrix(W[0], "W_Q")))
     mats += [("Q", _as_matrix(Q, "Q")), ("K", _as_matrix(K, "K")), ("V", _as_matrix(V, "V"))]
-    tokens = list(tokens)
+    tokens = _v.check_tokens(tokens)
     n = len(tokens)
     for nm, m in mats:
         if nm != "W_Q" and m.shape[0] != n:

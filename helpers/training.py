@@ -27,8 +27,6 @@ The loss only looks at the pronoun's row of ``Z``:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .attention import _as_mask, _as_real_array, _check_positive_int, _shape, softmax
@@ -198,12 +196,14 @@ def _check_x(x, d_model: int) -> np.ndarray:
     return xa
 
 
-def _check_targets(y, pronoun_pos, batch: int, n: int, d_v: int):
+def _check_targets(y, pronoun_pos, x_shape: tuple, d_v: int):
+    batch, n = x_shape[:2]
     ya = _as_real_array(y, "Y")
     if ya.ndim == 1:
         ya = ya[None]
     if ya.shape != (batch, d_v):
-        raise ValueError(f"Y must have shape (B, d_v) = ({batch}, {d_v}); got {_shape(y)}")
+        raise ValueError(f"Y must have shape (B, d_v) = ({batch}, {d_v}): one target row per sequence of X "
+                         f"(X taken as shape {x_shape}) and d_v = W_V's columns; got {_shape(y)}")
     pos = np.asarray(pronoun_pos)
     if pos.ndim == 0:
         pos = np.full(batch, pos)
@@ -283,9 +283,8 @@ def softmax_backward(weights, grad_weights) -> np.ndarray:
 def _forward_and_loss(params, x, y, pronoun_pos, mask):
     """Forward pass and loss; returns (cache, pronoun rows, loss, Z_p - y)."""
     cache = forward(params, x, mask)
-    b, n = cache["A"].shape[:2]
-    ya, pos = _check_targets(y, pronoun_pos, b, n, cache["Z"].shape[-1])
-    diff = cache["Z"][np.arange(b), pos] - ya
+    ya, pos = _check_targets(y, pronoun_pos, cache["X"].shape, cache["Z"].shape[-1])
+    diff = cache["Z"][np.arange(len(pos)), pos] - ya
     return cache, pos, float(np.mean(diff ** 2)), diff
 
 
@@ -342,7 +341,7 @@ def loss_and_gradients(params, x, y, pronoun_pos, mask=None):
 
 
 #: Smallest step of :func:`numerical_gradients` (float64 keeps ~16 digits: w ± 1e-10 still differs from w).
-MIN_FD_EPS = 1e-10
+MIN_FD_EPS = _v.MIN_FD_EPS
 
 
 def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5) -> dict:
@@ -352,12 +351,7 @@ def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5)
     with :func:`loss_and_gradients` except the forward pass, so agreement is
     real evidence that the hand-derived gradients are right.
     """
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"eps must be a real number, got {eps!r} of type {type(eps).__name__}")
-    if not MIN_FD_EPS <= eps < 1:
-        # below ~1e-10, w ± ε rounds back to w (or the loss difference is all rounding error):
-        # the "gradient" would be zeros or noise, a silent wrong answer
-        raise ValueError(f"eps must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
+    eps = _v.check_fd_step(eps)
     base = {k: v.copy() for k, v in _check_params(params).items()}
     grads = {}
     for name in PARAM_NAMES:
@@ -381,16 +375,18 @@ def max_relative_error(grads_a: dict, grads_b: dict, floor: float = 1e-8) -> flo
     A NaN or ±inf entry in either gradient gives ``inf`` (so ``err < tol`` is False):
     a broken gradient must never pass the check silently.
     """
+    floor = _v.check_positive_number(floor, "floor", max_value=1.0)  # a larger floor hides real errors
+    ga = _v.check_param_dict(grads_a, PARAM_NAMES, "grads_a", finite=False)  # NaN/inf give inf below
+    gb = _v.check_param_dict(grads_b, PARAM_NAMES, "grads_b", finite=False)
     worst = 0.0
     for name in PARAM_NAMES:
-        a = np.asarray(grads_a[name], dtype=float)
-        b = np.asarray(grads_b[name], dtype=float)
+        a, b = ga[name], gb[name]
         if a.shape != b.shape:
-            raise ValueError(f"{name}: gradient shapes differ, {_shape(a)} vs {_shape(b)}")
+            raise ValueError(f"{name}: gradient shapes differ, grads_a {_shape(a)} vs grads_b {_shape(b)}")
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             return float("inf")
         denom = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
-        worst = max(worst, float(np.max(np.abs(a - b) / denom)))
+        worst = max(worst, float(np.max(np.abs(a - b) / denom, initial=0.0)))
     return worst
 
 
@@ -420,11 +416,9 @@ def train(params, x, y, pronoun_pos, mask=None, *, lr: float = 0.5, steps: int =
     losses : numpy.ndarray, shape (steps + 1,)
         The loss before every update and after the last one.
     """
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = _v.check_positive_number(lr, "lr")
     steps = _check_positive_int(steps, "steps")
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    momentum = _v.check_fraction(momentum, "momentum")
     p = {k: v.copy() for k, v in _check_params(params).items()}
     vel = {k: np.zeros_like(v) for k, v in p.items()}
     losses = []

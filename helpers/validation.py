@@ -267,6 +267,13 @@ def check_bool(flag, name: str) -> bool:
     return bool(flag)
 
 
+def check_callable(fn, name: str):
+    """Anything callable (a function, lambda or method), returned unchanged."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function, got {fn!r:.40} of type {type(fn).__name__}")
+    return fn
+
+
 def check_index(i, n: int, name: str, what: str) -> int:
     """``i`` as an index into ``n`` items (``what``, e.g. "rows"); negative counts from the end."""
     if not _is_int(i):
@@ -287,6 +294,17 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
     return s
+
+
+def check_format_pattern(fmt, name: str = "fmt") -> str:
+    """A ``str.format`` pattern for one number, e.g. ``"{:.4f}"`` (tried on 0.5 here, not in a figure)."""
+    check_text(fmt, name)
+    try:
+        fmt.format(0.5)
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        raise ValueError(f"{name} must be a str.format pattern for one number like '{{:.4f}}', "
+                         f"got {fmt!r:.40} ({type(exc).__name__}: {exc})") from None
+    return fmt
 
 
 def check_tokens(tokens, name: str = "tokens") -> list[str]:
@@ -524,21 +542,27 @@ def check_css_color(color, name: str) -> str:
     return color
 
 
-def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax") -> tuple[float, float]:
-    """Two finite numbers with ``vmin < vmax`` (a colour or axis range)."""
+def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax", *,
+                max_abs: float | None = None) -> tuple[float, float]:
+    """Two finite numbers with ``vmin < vmax`` (a colour or axis range), each within ``±max_abs``
+    if given (matplotlib's colour scales overflow computing with ranges near ±1e308)."""
     lo, hi = check_number(vmin, name_min), check_number(vmax, name_max)
     if not lo < hi:
         raise ValueError(f"{name_min} must be smaller than {name_max}; got {name_min}={lo!r}, {name_max}={hi!r}")
+    if max_abs is not None and max(abs(lo), abs(hi)) > max_abs:
+        raise ValueError(f"{name_min} and {name_max} must lie within ±{max_abs:g}; got {name_min}={lo!r}, "
+                         f"{name_max}={hi!r}")
     return lo, hi
 
 
-def check_labels(labels, n: int, name: str) -> list[str]:
-    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused."""
+def check_labels(labels, n: int, name: str, values: str = "values") -> list[str]:
+    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused.  ``values``
+    names what is labelled in the message (e.g. the caller's parameter ``"scores"``)."""
     if labels is None or isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple, np.ndarray)):
         raise TypeError(f"{name} must be a list of {n} labels, got {type(labels).__name__} {labels!r:.40}")
     labels = list(labels)
     if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} entries, but there are {n} values to label")
+        raise ValueError(f"{name} has {len(labels)} entries, but there are {n} {values} to label")
     out = []
     for i, t in enumerate(labels):
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (str, numbers.Real)):
@@ -547,11 +571,14 @@ def check_labels(labels, n: int, name: str) -> list[str]:
     return out
 
 
-def check_param_dict(params, names: tuple, name: str = "params") -> dict:
-    """A dict holding every weight matrix in ``names``, each as a finite float array (copied)."""
+def check_param_dict(params, names: tuple, name: str = "params", *, finite: bool = True) -> dict:
+    """A dict holding every weight matrix in ``names``, each as a finite float array (copied);
+    ``finite=False`` lets NaN/inf through (a gradient check reports them as a failure itself)."""
     if not isinstance(params, dict):
         raise TypeError(f"{name} must be a dict with keys {names}, got {type(params).__name__}")
     missing = [k for k in names if k not in params]
     if missing:
         raise ValueError(f"{name} is missing {missing}; expected keys {names}")
+    if not finite:
+        return {k: as_float_array(params[k], f"{name}[{k!r}]") for k in names}
     return {k: as_real_array(params[k], k) for k in names}

@@ -267,3 +267,8 @@ def test_format_table_aligns_cjk_columns():
 def test_format_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match=r"rows\[1\] has 1 cells but header has 2"):
         a.format_table(["a", "b"], [[1, 2], [3]])
+
+
+def test_softmax_stats_at_std_refuses_negative_seeds():
+    with pytest.raises(ValueError, match=r"seed must satisfy 0 <= seed"):
+        a.softmax_stats_at_std([1.0], seed=-1)

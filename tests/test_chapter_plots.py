@@ -90,3 +90,33 @@ def test_embedding_grids_has_a_colorbar():
 def test_bad_input_is_rejected(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+# --- no silent coercion (issue 14) ---
+
+@pytest.mark.parametrize("call, exc, words", [
+    # a (2, d_k) query used to be flattened into one 2·d_k vector
+    (lambda: chapter_plots.dot_contributions(np.ones((2, 2)), np.ones((3, 4)), ["a", "b", "c"]), ValueError,
+     r"query must have shape \(d_k,\) or \(1, d_k\)"),
+    (lambda: chapter_plots.dot_contributions([1, 2], np.eye(2), None), TypeError, "key_labels"),
+    (lambda: chapter_plots.variance_plot([-1, 4], [1.0, 4.0]), ValueError, "d_ks"),
+    (lambda: chapter_plots.variance_plot([1, 4], [0.0, 4.0]), ValueError, "positive variances"),
+    (lambda: chapter_plots.self_weight_plot([4, 8], [0.5, 0.6], [0.2, 0.3], 0), ValueError, "n_tokens"),
+    (lambda: chapter_plots.self_weight_plot([4.5, 8], [0.5, 0.6], [0.2, 0.3], 4), TypeError, "d_models"),
+    (lambda: chapter_plots.embedding_grids(np.eye(2), np.eye(2), np.eye(2), "ab"), TypeError, "tokens"),
+    (lambda: chapter_plots.side_by_side_heatmaps([np.eye(2)], None, None, None), TypeError, "titles"),
+])
+def test_bad_input_is_named_not_coerced(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
+
+
+def test_saturation_plot_checks_n_keys_and_the_stats():
+    raw = h.analysis.saturation_stats([1, 4], n_trials=10)
+    scaled = h.analysis.saturation_stats([1, 4], n_trials=10, scaled=True)
+    with pytest.raises(ValueError, match="n_keys must satisfy 2 <= n_keys"):
+        chapter_plots.saturation_plot(raw, scaled, 1)
+    with pytest.raises(ValueError, match="same d_ks"):
+        chapter_plots.saturation_plot(raw, h.analysis.saturation_stats([1, 8], n_trials=10, scaled=True), 8)
+    with pytest.raises(TypeError, match="raw must be the dict"):
+        chapter_plots.saturation_plot(None, scaled, 8)

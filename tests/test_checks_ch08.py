@@ -156,3 +156,33 @@ def test_show_solution_of_h8_exercises_runs_and_passes(name, capsys):
     exec(out, ns)
     getattr(checks, f"check_{name}")(ns[name])
     assert capsys.readouterr().out.startswith("✅")
+
+
+# --- finite_difference_grad never returns a silent wrong gradient (issue 14) ---
+
+def test_finite_difference_grad_matches_the_analytic_gradient():
+    x = np.array([1.0, -2.0, 0.5])
+    g = checks.finite_difference_grad(lambda v: float(np.sum(v ** 3)), x)
+    assert np.allclose(g, 3 * x ** 2, atol=1e-6)
+    assert checks.finite_difference_grad(lambda v: float(np.sum(v ** 2)), x.astype(np.float32)).dtype == np.float64
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(x=np.array([1e12, 1.0]), eps=1e-6), ValueError, r"eps=1e-06 is below the float64 resolution of x at index \(0,\)"),
+    (dict(x=np.array([1.0, 2.0]), eps=0.0), ValueError, "eps must be between"),
+    (dict(x=np.array([1.0, 2.0]), eps=1e-300), ValueError, "eps must be between"),
+    (dict(x=np.array([1.0, np.nan])), ValueError, "x contains NaN"),
+    (dict(x="12"), TypeError, "x must be an array"),
+])
+def test_finite_difference_grad_refuses_steps_that_cannot_work(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        checks.finite_difference_grad(lambda v: float(np.sum(v ** 2)), **kwargs)
+
+
+def test_finite_difference_grad_refuses_a_function_that_returns_nan_or_a_vector():
+    with pytest.raises(ValueError, match=r"f\(x \+ eps\) must be a finite number"):
+        checks.finite_difference_grad(lambda v: float("nan"), np.ones(2))
+    with pytest.raises(TypeError, match=r"f\(x \+ eps\) must be a real number"):
+        checks.finite_difference_grad(lambda v: v, np.ones(2))
+    with pytest.raises(TypeError, match="f must be a function"):
+        checks.finite_difference_grad(None, np.ones(2))

@@ -213,9 +213,14 @@ def _valid_table():
         # widgets
         "qkv_shapes_panel": dict(tokens=TOK4),
         "qkv_shapes_figure": dict(tokens=TOK4),
-        "temperature_panel": dict(scores=[1.0, 2.5, 0.5]),
-        "temperature_figure": dict(scores=[1.0, 2.5, 0.5]),
-        "vector_figure": dict(),
+        "temperature_panel": dict(scores=[1.0, 2.5, 0.5], labels=["甲", "乙", "丙"]),
+        "temperature_figure": dict(scores=[1.0, 2.5, 0.5], labels=["甲", "乙", "丙"]),
+        "vector_figure": dict(q1=helpers.SEED_EXAMPLE["q1"], K=helpers.SEED_EXAMPLE["K"]),
+        "multihead_panel": dict(tokens=["小猫", "追逐", "蝴蝶", "它", "饿坏了"], query=3, head=1),
+        "multihead_figure": dict(tokens=["小猫", "追逐", "蝴蝶", "它", "饿坏了"], query=3, head=1),
+        "sentence_explorer": dict(text=TOK4, query=1),
+        "sentence_figure": dict(text=TOK4, query=1),
+        "example_attention": dict(n_layers=1, n_heads=2, n=6),
         "heatmap_html": dict(M=A, row_labels=TOK5[:3], col_labels=TOK5),
         "bars_svg": dict(values=[0.2, 0.5, 0.3], labels=["a", "b", "c"]),
         "hist_svg": dict(samples=rng.normal(size=50), xlim=4.0),
@@ -655,24 +660,6 @@ def _cases(fn, key, good):
 #: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
 #: (issue 14 is open: the count may only go down; a function not listed must pass every case).
 KNOWN_GAPS: dict[str, int] = {
-    "attention_heatmap": 3,
-    "dot_contributions": 9,
-    "dot_product_histogram": 6,
-    "embedding_grids": 1,
-    "finite_difference_grad": 20,
-    "luminance": 1,
-    "qkv_grids": 1,
-    "saturation_plot": 7,
-    "self_weight_plot": 3,
-    "side_by_side_heatmaps": 1,
-    "softmax_stats_at_std": 1,
-    "training.loss_and_gradients": 1,
-    "training.loss_only": 1,
-    "training.max_relative_error": 3,
-    "training.numerical_gradients": 1,
-    "training.train": 1,
-    "variance_plot": 1,
-    "weights_bar": 3,
 }
 
 

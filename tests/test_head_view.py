@@ -338,3 +338,14 @@ def test_no_shared_memory_and_float32(example):
     p.values["weights"][:] = 0
     p.refresh()
     assert p.view.value == view
+
+
+def test_text_that_cannot_be_written_is_refused(tmp_path):
+    tokens, A = widgets.example_attention(n=4)
+    # a lone surrogate cannot be encoded as UTF-8: refused up front, not a UnicodeEncodeError while writing
+    with pytest.raises(ValueError, match=r"tokens\[0\] contains a character that is not valid text"):
+        widgets.export_head_view(tmp_path / "v.svg", ["\ud800"] + tokens[1:], A)
+    with pytest.raises(ValueError, match=r"path contains a character that is not valid text"):
+        widgets.export_head_view(str(tmp_path / "\ud800.svg"), tokens, A)
+    with pytest.raises(TypeError, match="tokens must be a list of str, got dict"):  # not its keys
+        widgets.head_view(dict.fromkeys("今天天气"), A)

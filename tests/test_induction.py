@@ -291,6 +291,8 @@ def test_max_relative_error_validates():
         ind.max_relative_error({}, good)
     with pytest.raises(TypeError, match=r"numeric\['W'\]"):
         ind.max_relative_error(good, {"W": np.array(["a", "b"])})
+    # a difference that overflows float64 is a failing check, not a warning
+    assert ind.max_relative_error({"W": np.array([1e308])}, {"W": np.array([-1e308])}) == math.inf
 
 
 # ---------------------------------------------------------------------------

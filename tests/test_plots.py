@@ -233,3 +233,29 @@ def test_highlight_col_outlines_one_key_column_dashed():
     with pytest.raises(ValueError, match="highlight_col"):
         plots.attention_heatmap(A, APPLE, APPLE, highlight_col=4)
     render_png(fig)
+
+
+# --- bad input named at the public entry (issue 14) ---
+
+def test_heatmap_label_mismatch_names_weights_and_huge_ranges_are_refused():
+    with pytest.raises(ValueError, match=r"row_labels has 3 entries but weights \(1, 5\) has 1 along that axis"):
+        plots.attention_heatmap(np.full(5, 0.2), APPLE[:3], None)
+    with pytest.raises(ValueError, match=r"vmin and vmax must lie within ±1e\+300"):
+        plots.attention_heatmap(np.eye(2), None, None, vmin=-1e308)
+
+
+def test_luminance_refuses_nan_channels():
+    with pytest.raises(ValueError, match="rgba must be a colour"):
+        plots.luminance((float("nan"), 0.3, 0.4))
+
+
+@pytest.mark.parametrize("fmt", [None, 4, "{:.2q}", "{0} {1}", b"{}"])
+def test_weights_bar_refuses_bad_format_patterns(fmt):
+    with pytest.raises((ValueError, TypeError), match="fmt must be"):
+        plots.weights_bar([0.2, 0.8], ["a", "b"], fmt=fmt)
+
+
+@pytest.mark.parametrize("bins", [0, 1.5, None, 10 ** 9])
+def test_dot_product_histogram_checks_bins(bins):
+    with pytest.raises((ValueError, TypeError), match="bins"):
+        plots.dot_product_histogram((1, 4), n_samples=20, bins=bins)

@@ -145,3 +145,31 @@ def test_max_relative_error_fails_on_non_finite(bad):
     assert t.max_relative_error(broken, good) == np.inf
     assert not t.max_relative_error(good, broken) < 1e-6
     assert t.max_relative_error(good, good) == 0.0
+
+
+def test_one_sequence_with_a_batch_of_targets_names_x_and_y(small):
+    ds, params = small
+    with pytest.raises(ValueError, match=r"Y must have shape \(B, d_v\) = \(1, 4\): one target row per sequence of X"):
+        t.loss_only(params, ds["X"][0], ds["Y"], ds["pronoun_pos"])
+
+
+def test_max_relative_error_refuses_a_floor_that_hides_errors_and_incomplete_dicts(small):
+    _, params = small
+    other = {k: v + 1.0 for k, v in params.items()}
+    assert t.max_relative_error(params, other) > 0.1
+    with pytest.raises(ValueError, match="floor must be at most 1"):
+        t.max_relative_error(params, other, floor=1e308)   # would report ≈ 0: "perfect"
+    with pytest.raises(ValueError, match=r"grads_b is missing \['W_V'\]"):
+        t.max_relative_error(params, {"W_Q": params["W_Q"], "W_K": params["W_K"]})
+    with pytest.raises(TypeError, match="floor must be a real number"):
+        t.max_relative_error(params, other, floor="1e-8")
+
+
+def test_train_hyper_parameters_are_checked(small):
+    ds, params = small
+    for kw, exc, words in [(dict(lr=float("inf")), ValueError, "lr must be a finite"),
+                           (dict(lr="0.5"), TypeError, "lr must be a real number"),
+                           (dict(momentum=1.0), ValueError, r"momentum must be in \[0, 1\)"),
+                           (dict(momentum=None), TypeError, "momentum must be a real number")]:
+        with pytest.raises(exc, match=words):
+            t.train(params, ds["X"], ds["Y"], ds["pronoun_pos"], steps=1, **kw)

@@ -292,6 +292,10 @@ def test_heatmap_html_structure():
     ("multihead_panel", dict(tokens=["小猫", 3]), TypeError, r"tokens\[1\]"),        # not str(3)
     ("example_attention", dict(seed=None), TypeError, r"seed must be an integer"),
     ("example_attention", dict(n=8.0), TypeError, r"n must be an integer"),
+    # the static figures name their own parameters, not the plotting function's (query/key)
+    ("vector_figure", dict(q1=[0.2, np.nan, 0.1]), ValueError, r"q1 contains NaN"),
+    ("vector_figure", dict(K=np.ones((2, 3))), ValueError, r"K must have shape \(3, d_k\) with d_k = 3"),
+    ("temperature_figure", dict(scores=[1.0, 2.0], labels=["a", "b", "c"]), ValueError, r"2 scores to label"),
 ])
 def test_bad_start_values_name_the_parameter(call, kwargs, exc, message):
     with pytest.raises(exc, match=message):
@@ -308,3 +312,16 @@ def test_good_numpy_start_values_work():
 def test_heatmap_html_names_the_matrix_when_labels_do_not_fit():
     with pytest.raises(ValueError, match=r"M has 1 rows .* but row_labels has 3 entries"):
         widgets.heatmap_html(np.full(5, 0.2), ["a", "b", "c"], list("vwxyz"))
+
+
+def test_colour_and_axis_ranges_cannot_overflow():
+    # vmax - vmin must stay finite (±1e308 overflowed to inf inside the colour scale / the y axis)
+    with pytest.raises(ValueError, match=r"vmin and vmax must lie within ±1e\+300; got vmin=-1e\+308"):
+        widgets.heatmap_html([[0.5]], ["a"], ["b"], vmin=-1e308, vmax=1e308)
+    with pytest.raises(ValueError, match=r"vmin must be between -1e\+300 and 1e\+300, got 1e\+308"):
+        widgets.bars_svg([1.0], ["a"], vmin=1e308)
+    for kw in (dict(vmin=-1e300), dict(vmax=1e300), dict(vmin=-1e300, vmax=1e300)):
+        svg = widgets.bars_svg([1e150, -1e150], ["a", "b"], **kw)
+        assert "nan" not in svg and "inf" not in svg
+    html = widgets.heatmap_html([[1e300, -1e300]], ["a"], ["b", "c"], vmin=-1e300, vmax=1e300)
+    assert "nan" not in html and "inf" not in html

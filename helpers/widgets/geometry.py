@@ -311,22 +311,35 @@ def vector_panel(*, vmin=-3.0, vmax=3.0, step=0.05) -> VectorPanel:
     return VectorPanel(vmin, vmax, step)
 
 
+def _check_vector_figure_inputs(q1, K, n_keys: int):
+    """``(q1 as (1, d_k), K as (n_keys, d_k))``: one query and one key per row of the example's V."""
+    q = _v.as_real_array(q1, "q1")
+    if q.ndim == 2 and q.shape[0] == 1:
+        q = q[0]
+    _v.check_ndim(q, "q1", 1, "(d_k,) or (1, d_k) — one query")
+    k = _v.as_real_array(K, "K")
+    _v.check_ndim(k, "K", 2, f"({n_keys}, d_k) — one key per row of the example's V")
+    if k.shape != (n_keys, q.shape[0]):
+        raise ValueError(f"K must have shape ({n_keys}, d_k) with d_k = {q.shape[0]} components like q1: "
+                         f"one key per row of the example's V; got shape {k.shape}")
+    return q[None, :], k
+
+
 def vector_figure(q1=None, K=None):
     """Static default state of :func:`vector_panel`: the four steps for q1 (see plots.step_strip).
 
     Parameters
     ----------
-    q1 : array_like, shape (3,) or (1, 3), optional
+    q1 : array_like, shape (d_k,) or (1, d_k), optional
         Default: the seed example's q1.
-    K : array_like, shape (3, 3), optional
-        Default: the seed example's keys.
+    K : array_like, shape (3, d_k), optional
+        Default: the seed example's keys (one per row of the example's V; d_k as q1).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     ex = _tok.SEED_EXAMPLE
-    q = ex["q1"] if q1 is None else q1
-    Kk = ex["K"] if K is None else K
+    q, Kk = _check_vector_figure_inputs(ex["q1"] if q1 is None else q1, ex["K"] if K is None else K, len(ex["V"]))
     return plots.step_strip(q, Kk, ex["V"], key_labels=["k1", "k2", "k3"], query_label="q1",
                             value_labels=[f"分量{i + 1}" for i in range(ex["V"].shape[1])])

@@ -89,13 +89,13 @@ def _check_inputs(tokens, weights):
     if isinstance(tokens, (str, bytes)):
         raise TypeError(f"tokens must be a list of str, one per row of weights, not one string ({tokens!r}); "
                         f"for characters use list(text)")
-    try:
-        toks = list(tokens)
-    except TypeError:
-        raise TypeError(f"tokens must be a list of str, got {type(tokens).__name__}") from None
+    if not isinstance(tokens, (list, tuple, np.ndarray)):  # a dict or a generator is not taken apart for you
+        raise TypeError(f"tokens must be a list of str, got {type(tokens).__name__}")
+    toks = list(tokens)
     for i, t in enumerate(toks):
         if not isinstance(t, str):
             raise TypeError(f"tokens[{i}] must be a str, got {type(t).__name__} ({t!r})")
+        _v.check_text(t, f"tokens[{i}]", allow_empty=True)  # a lone surrogate cannot be written to a page or file
     if len(toks) != n_q:
         raise ValueError(f"tokens has {len(toks)} entries but weights has n = {n_q} tokens (shape {tuple(A.shape)})")
     return toks, A
@@ -316,7 +316,7 @@ def _readout_html(tokens, A, layer, head, query) -> str:
 def _write_standalone(path, svg: str, title: str, caption_html: str = "") -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    p = Path(path)
+    p = Path(_v.check_text(os.fsdecode(path), "path"))
     suffix = p.suffix.lower()
     if suffix == ".svg":
         text = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n"

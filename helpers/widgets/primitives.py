@@ -169,7 +169,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     _check_label_counts(A, row_labels, col_labels)
     row_labels = plots._labels(row_labels, n_rows, "row_labels", "q")
     col_labels = plots._labels(col_labels, n_cols, "col_labels", "k")
-    vmin, vmax = _v.check_range(vmin, vmax)
+    vmin, vmax = _v.check_range(vmin, vmax, max_abs=plots.COLOUR_MAX_ABS)
     digits = _v.check_int(digits, "digits", low=0, high=12)
     if cell_px is not None:
         cell_px = _v.check_positive_int(cell_px, "cell_px", max_value=200)
@@ -299,10 +299,11 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
     for nm, txt in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if txt is not None:
             _v.check_text(txt, nm, allow_empty=True)
+    limit = plots.COLOUR_MAX_ABS  # a y range beyond it would overflow (hi - lo)
     if vmin is not None and vmax is not None:
-        vmin, vmax = _v.check_range(vmin, vmax)
-    lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number(vmin, "vmin")
-    hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number(vmax, "vmax")
+        vmin, vmax = _v.check_range(vmin, vmax, max_abs=limit)
+    lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number_in(vmin, "vmin", -limit, limit)
+    hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number_in(vmax, "vmax", -limit, limit)
     if hi - lo < 1e-12:
         hi = lo + 1.0
     pad = 0.12 * (hi - lo)

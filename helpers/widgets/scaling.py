@@ -196,7 +196,7 @@ def _check_scores(scores, labels):
     s = s.astype(float, copy=False)
     if labels is None:
         labels = list(_tok.SENTENCE_APPLE) if (scores is None or len(s) == 4) else [f"k{j + 1}" for j in range(len(s))]
-    labels = _v.check_labels(labels, len(s), "labels")
+    labels = _v.check_labels(labels, len(s), "labels", "scores")
     return s, labels
 
 
