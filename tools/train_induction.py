@@ -92,7 +92,8 @@ def main(argv=None) -> int:
                              decay_frac=args.decay_frac, log_every=100, log=log,
                              learned_pos=learned_pos, pos_init=args.pos_init)
     seconds = time.perf_counter() - start
-    ind.save_weights(params, args.out, steps=args.steps, seed=args.seed, lr=args.lr,
+    # this tool is what rebuilds the shipped file (its default --out): say so, save_weights refuses it otherwise
+    ind.save_weights(params, args.out, overwrite_shipped=True, steps=args.steps, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, decay_frac=args.decay_frac, learned_pos=learned_pos, pos_init=args.pos_init)
     loaded = ind.load_weights(args.out)
     m = ind.evaluate(loaded)
