@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import attention as _att
-from .analysis import _as_weights
+from . import validation as _v
 
 __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
            "PARTICIPANTS"]
@@ -71,7 +71,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         raise ValueError(
             f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
-    _as_weights(w, "weights_row")
+    _v.check_distributions(w, "weights_row")
     try:
         d0, d1 = (int(d) for d in dims)
     except (TypeError, ValueError):
@@ -220,7 +220,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
         raise ValueError(
             f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
-    _as_weights(w, "weight_rows")
+    _v.check_distributions(w, "weight_rows")
     if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
         raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
     direction = v[-1] - v[0]
@@ -301,8 +301,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
         ``query_index`` of :func:`helpers.self_attention`.
     """
     xa = _att._as_real_array(x, "x")
-    if xa.ndim != 2 or xa.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_att._shape(xa)}")
+    _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
     if tokens is None:
