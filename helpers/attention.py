@@ -249,7 +249,7 @@ def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     q, k, v = _v.check_query_key_value(query, key, value)       # (..., n_q, d_k), (..., n_k, d_k), (..., n_k, d_v)
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
-    scores = _scores(q, k, scale)                                # Q Kᵀ · scale: (..., n_q, n_k), ÷ √d_k by default
+    scores = _scores(q, k, scale)                                # Q Kᵀ · scale (÷ √d_k): (..., n_q, n_k)
     weights = attention_weights(scores, mask)                    # α: (..., n_q, n_k), rows sum to 1
     output = weights @ v                                         # Z = α V: (..., n_q, d_v)
     return output, weights

@@ -269,10 +269,8 @@ def two_relation_weights(tokens=None, *, d_model: int = 16, strength: float = 3.
     dict with ``"two_heads": (W_Q, W_K, W_V, W_O)`` (all (d_model, d_model), W_O = identity so
     the heads' outputs stay readable) and ``"one_head": (W_Q, W_K, W_V)`` (d_model × d_model).
     """
-    d_model = _v.check_positive_int(d_model, "d_model")
-    if d_model % 2:
-        raise ValueError(f"d_model={d_model} must be even (two heads of d_model / 2)")
-    d_head = d_model // 2
+    d_head = _v.check_d_head(d_model, 2, "d_model", " (two heads of d_model / 2)")
+    d_model = int(d_model)
     wq1, wk1, wv1 = handmade_weights("它", "小猫", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     wq2, wk2, wv2 = handmade_weights("它", "饿坏了", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     w_v2 = init_weights(d_model, d_head, seed + 3)

@@ -13,6 +13,8 @@ This module has no ``__all__``: it is the course's plumbing, not part of a lesso
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -237,6 +239,15 @@ def check_d_head(d_model, n_heads, name: str = "d_model", where: str = "") -> in
     return d_model // n_heads
 
 
+def check_saved_setting(value, saved, name: str, what: str):
+    """``value`` when it agrees with the setting ``saved`` with a model (``None`` = nothing saved,
+    anything goes); a different value is refused: the model only works with the one it was built with."""
+    if saved is not None and value != saved:
+        raise ValueError(f"{name}={value!r} does not match {what}: it was built with {name}={saved!r} "
+                         f"(saved with it); leave {name} out")
+    return value
+
+
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
     """Several sizes: a non-empty list, tuple, range or 1-D array whose every entry passes
     :func:`check_positive_int` (checked as ``name[i]``).  A str, a bare int or a nested list is refused."""
@@ -317,6 +328,27 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
     return s
+
+
+def check_path(path, name: str = "path") -> Path:
+    """A file path given as a ``str`` or ``os.PathLike`` (not bytes, not empty, valid text) as a ``Path``."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__} {path!r:.40}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got bytes {text!r:.40}")
+    if not check_text(text, name).strip():
+        raise ValueError(f"{name} must be a non-empty file path, got {text!r}")
+    return Path(text)
+
+
+def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
+    """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
+    learner's save must never replace it) unless the caller says so with ``flag=True``."""
+    if not check_bool(allowed, flag) and path.resolve() == protected.resolve():
+        raise ValueError(f"{name}={str(path)!r} is the course's shipped file {protected.name}; writing it would "
+                         f"replace it for every later cell and checker: choose another path "
+                         f"({flag}=True is only for the tool that rebuilds it)")
 
 
 def check_format_pattern(fmt, name: str = "fmt") -> str:

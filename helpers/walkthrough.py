@@ -79,9 +79,8 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     if v.shape[1] < 2 or not (0 <= d0 < v.shape[1] and 0 <= d1 < v.shape[1]) or d0 == d1:
         raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
     n = w.size
-    labels = [f"V_{j + 1}" for j in range(n)] if value_labels is None else [str(s) for s in value_labels]
-    if len(labels) != n:
-        raise ValueError(f"value_labels has {len(labels)} names but value has {n} rows")
+    labels = ([f"V_{j + 1}" for j in range(n)] if value_labels is None
+              else _v.check_labels(value_labels, n, "value_labels"))
 
     p = v[:, [d0, d1]]
     z = w @ p
@@ -230,12 +229,10 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     if not np.allclose(v, v[0] + t[:, None] * direction[None, :], atol=1e-9):
         raise ValueError("the rows of value do not lie on one straight line; use weighted_sum_figure instead")
     n_rows, n_k = w.shape
-    labels = [f"V_{j + 1}" for j in range(n_k)] if value_labels is None else [str(x) for x in value_labels]
-    if len(labels) != n_k:
-        raise ValueError(f"value_labels has {len(labels)} names but value has {n_k} rows")
-    rlabels = [f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None else [str(x) for x in row_labels]
-    if len(rlabels) != n_rows:
-        raise ValueError(f"row_labels has {len(rlabels)} names but weight_rows has {n_rows} rows")
+    labels = ([f"V_{j + 1}" for j in range(n_k)] if value_labels is None
+              else _v.check_labels(value_labels, n_k, "value_labels"))
+    rlabels = ([f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None
+               else _v.check_labels(row_labels, n_rows, "row_labels"))
 
     z = w @ v
     mean = v.mean(axis=0)
@@ -304,11 +301,7 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
-    if tokens is None:
-        tokens = [f"x{j + 1}" for j in range(n)]
-    tokens = [str(t) for t in tokens]
-    if len(tokens) != n:
-        raise ValueError(f"tokens has {len(tokens)} names but x has {n} rows (shape {_att._shape(xa)})")
+    tokens = [f"x{j + 1}" for j in range(n)] if tokens is None else _v.check_labels(tokens, n, "tokens")
     tok = tokens[i]
 
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
