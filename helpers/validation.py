@@ -558,6 +558,17 @@ def check_scores_finite(scores: np.ndarray, raw: np.ndarray, query: np.ndarray, 
     )
 
 
+def check_score_spread(scores: np.ndarray, divisor: float) -> None:
+    """Scores divided by ``divisor`` (multi-head scaling statistics) must be small enough for their
+    standard deviation to be computed in their dtype; an overflowed division (inf) is refused too."""
+    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
+    largest = np.abs(scores).max()
+    if not largest <= limit:   # also catches inf (an overflowed division)
+        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
+                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
+                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
+
+
 def check_weight_rows(weights, name: str = "weights", *, masked_ok: bool = True) -> np.ndarray:
     """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row, unless
     ``masked_ok`` is False)."""
