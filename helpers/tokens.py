@@ -150,8 +150,8 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     rows = []
     for t in tokens:
         rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
-        rows.append(rng.standard_normal(d_model))
-    return np.stack(rows)
+        rows.append(rng.standard_normal(d_model))                # (d_model,): depends only on t
+    return np.stack(rows)                                        # (n_tokens, d_model)
 
 
 def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -> np.ndarray:
@@ -174,12 +174,12 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     d_model = _v.check_positive_int(d_model, "d_model")
     base = _v.check_positive_number(base, "base")
     _v.check_elements((n_positions, d_model), "the positional encoding")
-    pos = np.arange(n_positions)[:, None]
-    two_i = np.arange(0, d_model, 2)[None, :]
-    angle = pos / np.power(float(base), two_i / d_model)
-    pe = np.zeros((n_positions, d_model))
-    pe[:, 0::2] = np.sin(angle)
-    pe[:, 1::2] = np.cos(angle[:, : d_model // 2])
+    pos = np.arange(n_positions)[:, None]                       # (n_positions, 1)
+    two_i = np.arange(0, d_model, 2)[None, :]                    # (1, ⌈d_model / 2⌉): 0, 2, 4, …
+    angle = pos / np.power(float(base), two_i / d_model)         # (n_positions, ⌈d_model / 2⌉)
+    pe = np.zeros((n_positions, d_model))                        # (n_positions, d_model)
+    pe[:, 0::2] = np.sin(angle)                                  # even columns: sin
+    pe[:, 1::2] = np.cos(angle[:, : d_model // 2])               # odd columns: cos
     return pe
 
 
@@ -227,7 +227,7 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
     d_out = _v.check_positive_int(d_out, "d_out")
     _v.check_elements((d_in, d_out), "the weight matrix")
     rng = np.random.default_rng(_v.check_seed(seed))
-    return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
+    return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)   # (d_in, d_out), variance 1 / d_in
 
 
 def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int = 0):

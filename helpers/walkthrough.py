@@ -72,11 +72,10 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
             f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
     _v.check_distributions(w, "weights_row")
-    try:
-        d0, d1 = (int(d) for d in dims)
-    except (TypeError, ValueError):
-        raise TypeError(f"dims must be a pair of ints, got {dims!r}") from None
-    if v.shape[1] < 2 or not (0 <= d0 < v.shape[1] and 0 <= d1 < v.shape[1]) or d0 == d1:
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, (tuple, list, np.ndarray)) or len(dims) != 2:
+        raise TypeError(f"dims must be a pair of ints, got {dims!r:.40}")
+    d0, d1 = (_v.check_int(d, f"dims[{i}]", low=0, high=v.shape[1] - 1) for i, d in enumerate(dims))
+    if d0 == d1:
         raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
     n = w.size
     labels = ([f"V_{j + 1}" for j in range(n)] if value_labels is None
@@ -220,8 +219,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
             f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
     _v.check_distributions(w, "weight_rows")
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
-        raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
+    dim = _v.check_int(dim, "dim", low=0, high=v.shape[1] - 1)   # a component index of value
     direction = v[-1] - v[0]
     if abs(direction[dim]) < 1e-12:
         raise ValueError(f"component {dim} is the same for the first and last value rows; choose another dim")
