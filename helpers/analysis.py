@@ -230,7 +230,8 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
     d_ks : int or sequence of int
         Positive vector lengths.
     n_samples, seed, scaled
-        As in :func:`sample_dot_products`.
+        As in :func:`sample_dot_products` (``n_samples`` at least 2: the variance of
+        one draw is always 0).
 
     Returns
     -------
@@ -238,6 +239,7 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
         Theory: ``d_k`` unscaled, ``1`` scaled.
     """
     d_ks = _check_d_ks(d_ks)
+    n_samples = _v.check_sample_size(n_samples, "n_samples")
     return np.array([np.var(sample_dot_products(int(d), n_samples, seed, scaled)) for d in d_ks])
 
 
@@ -254,6 +256,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     d_ks : sequence of int
     n_keys : int, default 8
     n_trials : int, default 500
+        At least 2 (the results are means and medians over the trials).
     seed : int, default 0
     scaled : bool, default False
     exponent : float, default 0.5
@@ -272,7 +275,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     """
     d_ks = _check_d_ks(d_ks)
     n_keys = _check_positive_int(n_keys, "n_keys")
-    n_trials = _check_positive_int(n_trials, "n_trials")
+    n_trials = _v.check_sample_size(n_trials, "n_trials")
     if n_keys < 2:
         raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
     if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, (int, float, np.integer, np.floating)) \
@@ -398,7 +401,8 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     """Softmax of ``n_keys`` random scores with a chosen standard deviation.
 
     The same standard-normal draws ``z`` (shape (n_trials, n_keys)) are multiplied by
-    each ``std`` in ``stds``, so the rows differ only in their spread.
+    each ``std`` in ``stds``, so the rows differ only in their spread.  ``n_trials``
+    must be at least 2 (the results are means and medians over the trials).
 
     Returns
     -------
@@ -410,7 +414,7 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or (arr <= 0).any():
         raise ValueError(f"stds must be a non-empty 1-D sequence of positive numbers; got {arr.tolist()!r}")
     n_keys = _check_positive_int(n_keys, "n_keys")
-    n_trials = _check_positive_int(n_trials, "n_trials")
+    n_trials = _v.check_sample_size(n_trials, "n_trials")
     if n_keys < 2:
         raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
     seed = _v.check_seed(seed)
