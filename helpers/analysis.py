@@ -24,9 +24,8 @@ import unicodedata
 
 import numpy as np
 
-from .attention import _as_real_array, _check_positive_int, _first_index, _shape, softmax
 from . import validation as _v
-from .tokens import _check_seed
+from .attention import softmax
 
 __all__ = [
     "entropy",
@@ -82,40 +81,6 @@ def print_table(header, rows) -> None:
     print(format_table(header, rows))
 
 
-def _as_weights(weights, name: str = "weights") -> np.ndarray:
-    """Validate a (stack of) probability rows along the last axis."""
-    w = _as_real_array(weights, name)
-    if w.ndim < 1 or w.shape[-1] == 0:
-        raise ValueError(f"{name} must have a non-empty last axis (one row of weights); got shape {_shape(w)}")
-    if (w < 0).any():
-        bad = _first_index(w < 0)
-        raise ValueError(f"{name} must be non-negative; got {w[bad]!r} at index {bad} (shape {_shape(w)})")
-    sums = w.sum(axis=-1)
-    if not np.allclose(sums, 1.0, atol=1e-6):
-        worst = float(sums.flat[np.argmax(np.abs(sums - 1.0))])
-        raise ValueError(
-            f"every row of {name} must sum to 1 along the last axis; found a row summing to {worst:.6g} "
-            f"(shape {_shape(w)}). Did you apply softmax along the wrong axis?"
-        )
-    return w
-
-
-def _check_d_ks(d_ks) -> np.ndarray:
-    if d_ks is None or isinstance(d_ks, (str, bytes, bool, np.bool_)):
-        raise TypeError(f"d_ks must be a sequence of positive integers, got {type(d_ks).__name__} {d_ks!r:.40}")
-    try:
-        arr = np.atleast_1d(np.array(d_ks))
-    except ValueError as exc:  # ragged
-        raise ValueError(f"d_ks must be a flat sequence of positive integers ({exc})") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"d_ks must be a non-empty 1-D sequence of positive integers; got shape {_shape(arr)}")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"d_ks must hold integers, got dtype {arr.dtype} ({np.asarray(d_ks).tolist()!r})")
-    if (arr <= 0).any() or (arr > _v.MAX_SIZE).any():
-        raise ValueError(f"d_ks: every d_k must be a positive integer at most {_v.MAX_SIZE}; got {arr.tolist()}")
-    return arr.astype(int)
-
-
 def entropy(weights, axis: int = -1) -> np.ndarray:
     """Shannon entropy ``-Σ α log α`` (natural log, in nats) of weight rows.
 
@@ -133,12 +98,11 @@ def entropy(weights, axis: int = -1) -> np.ndarray:
     numpy.ndarray
         ``weights`` with ``axis`` removed (a 0-d array for a single row).
     """
-    w = _as_real_array(weights, "weights")
+    w = _v.as_real_array(weights, "weights")
     if w.ndim == 0:
         raise ValueError("weights must have at least 1 dimension; got a scalar")
-    axis = _v.check_index(axis, w.ndim, "axis", f"axes of weights (shape {_shape(w)})")
-    w = np.moveaxis(w, axis, -1)
-    _as_weights(w)
+    axis = _v.check_axis(axis, w.ndim, f"weights of shape {_v.shape_str(w)}")
+    w = _v.check_distributions(np.moveaxis(w, axis, -1))       # (..., n): the rows along axis
     logs = np.log(np.where(w > 0, w, 1.0))
     return -np.sum(w * logs, axis=-1)
 
@@ -158,7 +122,7 @@ def softmax_jacobian(weights) -> np.ndarray:
     numpy.ndarray, shape (..., n, n)
         Symmetric; every row and column sums to 0.
     """
-    w = _as_weights(weights)
+    w = _v.check_distributions(weights)                            # (..., n)
     _v.check_elements(w.shape + w.shape[-1:], "the Jacobian")
     eye = np.eye(w.shape[-1])
     return w[..., :, None] * eye - w[..., :, None] * w[..., None, :]
@@ -181,7 +145,7 @@ def jacobian_norm(weights) -> np.ndarray:
     # ‖diag(α) − α αᵀ‖²_F = Σ_i α_i²(1 − α_i)² + Σ_{i≠j} α_i² α_j², computed in O(n) per row (no n×n
     # matrix).  The largest weight α_m is split off so that nothing cancels when a row is almost
     # one-hot: 1 − α_m is the sum of the others, and the pairs with m are 2 α_m² Σ_{j≠m} α_j².
-    w = _as_weights(weights)                                       # (..., n)
+    w = _v.check_distributions(weights)                            # (..., n)
     top = np.argmax(w, axis=-1)[..., None]                         # (..., 1)
     a_m = np.take_along_axis(w, top, axis=-1)[..., 0]              # (...)
     others = w.copy()
@@ -212,9 +176,9 @@ def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool 
     numpy.ndarray, shape (n_samples,)
         Mean ≈ 0; variance ≈ ``d_k`` (unscaled) or ≈ 1 (scaled).
     """
-    d_k = _check_positive_int(d_k, "d_k")
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    seed = _check_seed(seed, allow_negative=True)
+    d_k = _v.check_positive_int(d_k, "d_k")
+    n_samples = _v.check_positive_int(n_samples, "n_samples")
+    seed = _v.check_seed(seed, allow_negative=True)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k])
     q = rng.standard_normal((n_samples, d_k))
     k = rng.standard_normal((n_samples, d_k))
@@ -238,7 +202,7 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
     numpy.ndarray of float, shape (len(d_ks),)
         Theory: ``d_k`` unscaled, ``1`` scaled.
     """
-    d_ks = _check_d_ks(d_ks)
+    d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True)
     n_samples = _v.check_sample_size(n_samples, "n_samples")
     return np.array([np.var(sample_dot_products(int(d), n_samples, seed, scaled)) for d in d_ks])
 
@@ -273,15 +237,11 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
         best keys happen to tie); ``"score_std"`` — standard
         deviation of the scores that went into softmax.  Also ``"d_k"``.
     """
-    d_ks = _check_d_ks(d_ks)
-    n_keys = _check_positive_int(n_keys, "n_keys")
+    d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True)
+    n_keys = _v.check_n_keys(n_keys)
     n_trials = _v.check_sample_size(n_trials, "n_trials")
-    if n_keys < 2:
-        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
-    if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(exponent):
-        raise TypeError(f"exponent must be a finite real number, got {exponent!r}")
-    seed = _check_seed(seed, allow_negative=True)
+    exponent = _v.check_number(exponent, "exponent")
+    seed = _v.check_seed(seed, allow_negative=True)
     scaled = _v.check_bool(scaled, "scaled")
     _v.check_elements((n_trials, n_keys, int(d_ks.max())), "saturation_stats: n_trials × n_keys × d_k keys")
     out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
@@ -319,9 +279,9 @@ def self_weight(weights) -> dict:
         ``"mean"`` — their mean (a float; ``1/n`` would be "no preference");
         ``"argmax_is_self"`` — fraction of rows whose largest weight is on the diagonal.
     """
-    w = _as_weights(weights)
+    w = _v.check_distributions(weights)
     if w.ndim < 2 or w.shape[-1] != w.shape[-2]:
-        raise ValueError(f"self_weight needs square (..., n, n) weights; got shape {_shape(w)}")
+        raise ValueError(f"self_weight needs square (..., n, n) weights; got shape {_v.shape_str(w)}")
     n = w.shape[-1]
     diag = np.diagonal(w, axis1=-2, axis2=-1)
     is_self = np.argmax(w, axis=-1) == np.arange(n)
@@ -366,15 +326,13 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
         ``"wq_grad"`` (n_trials,) — Frobenius norm of each trial's dL/dW_Q;
         ``"wq_norm"`` — Frobenius norm of ``W_Q``; ``"c"`` — the factor.
     """
-    d_k = _check_positive_int(d_k, "d_k")
-    n_keys = _check_positive_int(n_keys, "n_keys")
-    n_trials = _check_positive_int(n_trials, "n_trials")
-    d_model = _check_positive_int(d_model, "d_model")
-    if n_keys < 2:
-        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
+    d_k = _v.check_positive_int(d_k, "d_k")
+    n_keys = _v.check_n_keys(n_keys)
+    n_trials = _v.check_positive_int(n_trials, "n_trials")
+    d_model = _v.check_positive_int(d_model, "d_model")
     if mode not in _QUERY_GRADIENT_MODES:
         raise ValueError(f"mode must be one of {_QUERY_GRADIENT_MODES}; got {mode!r}")
-    seed = _check_seed(seed, allow_negative=True)
+    seed = _v.check_seed(seed, allow_negative=True)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k, d_model])
     W_Q = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
     x = rng.standard_normal((n_trials, d_model))
@@ -410,13 +368,11 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
         ``"std"``, ``"max_weight"`` (mean), ``"entropy"`` (mean, nats),
         ``"jacobian_norm_median"`` (median Frobenius norm of the softmax Jacobian).
     """
-    arr = np.atleast_1d(_as_real_array(stds, "stds"))
+    arr = np.atleast_1d(_v.as_real_array(stds, "stds"))
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or (arr <= 0).any():
         raise ValueError(f"stds must be a non-empty 1-D sequence of positive numbers; got {arr.tolist()!r}")
-    n_keys = _check_positive_int(n_keys, "n_keys")
+    n_keys = _v.check_n_keys(n_keys)
     n_trials = _v.check_sample_size(n_trials, "n_trials")
-    if n_keys < 2:
-        raise ValueError(f"n_keys must be at least 2 for softmax to have a choice; got {n_keys}")
     seed = _v.check_seed(seed)
     _v.check_elements((n_trials, n_keys), "n_trials × n_keys")
     z = np.random.default_rng(seed).standard_normal((n_trials, n_keys))

@@ -25,7 +25,6 @@ argument, its shape and the offending value.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -51,17 +50,16 @@ __all__ = [
 from . import validation as _v  # noqa: E402
 
 # ---------------------------------------------------------------------------
-# validation: the rules live in helpers.validation (one rule per function); the
-# short private names below are what this module and its neighbours call.
+# validation: every rule lives in helpers.validation (one rule per function) and
+# each public function below makes one call into it.  The short private names are
+# the ones this module and its neighbours (plots, widgets, training …) import.
 # ---------------------------------------------------------------------------
 
-from .validation import (  # noqa: E402
+from .validation import (  # noqa: E402,F401
     as_float_array as _as_float_array,
     as_mask as _as_mask,
     as_real_array as _as_real_array,
-    broadcast_batch as _broadcast_batch,
     check_index as _check_index,
-    check_matrix_stack as _check_matrix_stack,
     check_positive_int as _check_positive_int,
     check_positive_number as _check_positive_number,
     first_index as _first_index,
@@ -117,15 +115,13 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
 # the four steps
 # ---------------------------------------------------------------------------
 
-def _scores_unchecked(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _scores(q: np.ndarray, k: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """``Q Kᵀ`` (``× scale`` if given) of checked inputs; a product that overflowed is refused."""
     with np.errstate(over="ignore", invalid="ignore"):
-        scores = q @ np.swapaxes(k, -1, -2)
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(
-            f"Q Kᵀ overflowed (max |query| = {np.abs(q).max():.3g}, max |key| = {np.abs(k).max():.3g}); "
-            f"these inputs are too large to multiply in {scores.dtype}"
-        )
-    return scores
+        raw = q @ np.swapaxes(k, -1, -2)                         # (..., n_q, d_k) @ (..., d_k, n_k)
+        # ``scale`` stays a Python float (weak scalar), so float32 scores stay float32
+        scores = raw if scale is None else raw * scale           # (..., n_q, n_k)
+    return _v.check_scores_finite(scores, raw, q, k, scale)
 
 
 def attention_scores(query, key) -> np.ndarray:
@@ -142,7 +138,7 @@ def attention_scores(query, key) -> np.ndarray:
         ``scores[..., i, j] = query[..., i, :] · key[..., j, :]``.
     """
     q, k = _v.check_query_key(query, key)
-    return _scores_unchecked(q, k)                               # (..., n_q, d_k) @ (..., d_k, n_k)
+    return _scores(q, k)                                         # (..., n_q, d_k) @ (..., d_k, n_k)
 
 
 def scale_scores(scores, d_k) -> np.ndarray:
@@ -253,16 +249,7 @@ def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     q, k, v = _v.check_query_key_value(query, key, value)       # (..., n_q, d_k), (..., n_k, d_k), (..., n_k, d_v)
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else _check_positive_number(scale, "scale")
-    raw = _scores_unchecked(q, k)                                # Q Kᵀ: (..., n_q, n_k)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # ``scale`` stays a Python float (weak scalar), so float32 scores stay float32
-        scores = raw * scale                                     # ÷ √d_k by default
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(
-            f"scores × scale overflowed {scores.dtype}: scale={scale!r}, max |Q Kᵀ| = "
-            f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
-            f"{1.0 / np.sqrt(d_k):.4g})"
-        )
+    scores = _scores(q, k, scale)                                # Q Kᵀ · scale (÷ √d_k): (..., n_q, n_k)
     weights = attention_weights(scores, mask)                    # α: (..., n_q, n_k), rows sum to 1
     output = weights @ v                                         # Z = α V: (..., n_q, d_v)
     return output, weights
@@ -353,13 +340,10 @@ def project_qkv(x, w_q, w_k, w_v):
     Q, K : numpy.ndarray, shape (..., n, d_k)
     V : numpy.ndarray, shape (..., n, d_v)
     """
-    q = project(x, w_q, "W_Q")
-    k = project(x, w_k, "W_K")
-    v = project(x, w_v, "W_V")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"W_Q and W_K must produce the same d_k: W_Q shape {_shape(w_q)}, W_K shape {_shape(w_k)}"
-        )
+    q = project(x, w_q, "W_Q")                                   # (..., n, d_k)
+    k = project(x, w_k, "W_K")                                   # (..., n, d_k)
+    v = project(x, w_v, "W_V")                                   # (..., n, d_v)
+    _v.check_same_columns(w_q, w_k, "d_k")
     return q, k, v
 
 
@@ -435,17 +419,9 @@ def split_heads(x, n_heads) -> np.ndarray:
     numpy.ndarray, shape (..., n_heads, n, d // n_heads)
         A new array (never a view of ``x``); float32 stays float32.
     """
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    a = _as_real_array(x, "x")
-    _check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
-    d = a.shape[-1]
-    if d % n_heads:
-        raise ValueError(
-            f"d_model={d} (the last dimension of x, shape {_shape(a)}) is not divisible by "
-            f"n_heads={n_heads}; every head needs d_model / n_heads columns"
-        )
-    new = a.reshape(*a.shape[:-1], n_heads, d // n_heads)
-    return np.swapaxes(new, -2, -3).copy()
+    a, n_heads, d_head = _v.check_split_heads(x, n_heads)       # (..., n, d), d = n_heads * d_head
+    new = a.reshape(*a.shape[:-1], n_heads, d_head)              # (..., n, h, d_head)
+    return np.swapaxes(new, -2, -3).copy()                       # (..., h, n, d_head), never a view
 
 
 def merge_heads(x) -> np.ndarray:
@@ -460,67 +436,9 @@ def merge_heads(x) -> np.ndarray:
     numpy.ndarray, shape (..., n, h * d_head)
         The heads side by side again, head 0 first (a new array, never a view).
     """
-    a = _as_real_array(x, "x")
-    if a.ndim < 3 or a.size == 0:
-        raise ValueError(
-            f"x must be a non-empty (..., h, n, d_head) array with a head axis for merge_heads; got shape {_shape(a)}"
-        )
-    a = np.swapaxes(a, -2, -3)
-    return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1]).copy()
-
-
-def _check_head_weight(w, name: str, d_model: int, n_heads: int) -> np.ndarray:
-    """A projection for all heads at once: (d_model, n_heads * d_head)."""
-    w = _as_real_array(w, name)
-    if w.ndim != 2 or w.size == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D matrix (d_model, n_heads * d_head); got shape {_shape(w)}")
-    if w.shape[0] != d_model:
-        raise ValueError(
-            f"x has d_model={d_model} columns but {name} has {w.shape[0]} rows (shape {_shape(w)}); "
-            f"{name} must be (d_model, n_heads * d_head)"
-        )
-    if w.shape[1] % n_heads:
-        raise ValueError(
-            f"{name} has {w.shape[1]} columns (shape {_shape(w)}), not divisible by n_heads={n_heads}"
-        )
-    return w
-
-
-def _check_bias(b, name: str, size: int) -> np.ndarray | None:
-    if b is None:
-        return None
-    b = _as_real_array(b, name)
-    if b.shape != (size,):
-        raise ValueError(f"{name} must have shape ({size},) (one entry per output column); got shape {_shape(b)}")
-    return b
-
-
-def _head_mask(mask, x_ndim: int, weights_shape: tuple) -> np.ndarray | None:
-    """Put a mask into the (..., h, n_q, n_k) layout of the per-head weights.
-
-    A mask with at most ``x.ndim`` dimensions follows x's batch layout
-    (``(n, n)``, ``(b, n, n)``, ``(b, 1, n)`` …): a head axis is inserted so it
-    applies to every head.  A mask with ``x.ndim + 1`` dimensions already has
-    a head axis (``(..., h, n, n)``).
-    """
-    if mask is None:
-        return None
-    arr = np.asarray(mask)
-    if arr.dtype.kind != "b":
-        raise TypeError(
-            f"mask must be a boolean array (True = may attend, False = blocked); got dtype "
-            f"{arr.dtype} with shape {_shape(arr)}"
-        )
-    if arr.ndim < 1:
-        raise ValueError("mask must have at least 1 dimension (n_k,); got a scalar")
-    if arr.ndim > x_ndim + 1:
-        raise ValueError(
-            f"mask has {arr.ndim} dimensions (shape {_shape(arr)}) but the weights are {weights_shape} "
-            f"(batch..., h, n_q, n_k): at most {x_ndim + 1} dimensions"
-        )
-    if arr.ndim <= x_ndim:
-        arr = arr[..., None, :, :] if arr.ndim >= 2 else arr
-    return _as_mask(arr, weights_shape, what="per-head weights")
+    a = _v.check_merge_heads(x)                                  # (..., h, n, d_head)
+    a = np.swapaxes(a, -2, -3)                                   # (..., n, h, d_head)
+    return a.reshape(*a.shape[:-2], a.shape[-2] * a.shape[-1]).copy()  # (..., n, h * d_head)
 
 
 def multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None, *,
@@ -560,37 +478,15 @@ def multi_head_self_attention(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None, *,
     weights : numpy.ndarray, shape (..., h, n, n)
         alpha of every head; each row of each head sums to 1 (0 where fully masked).
     """
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    xa = _as_real_array(x, "x")
-    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
-    d_model = xa.shape[-1]
-    wq = _check_head_weight(w_q, "W_Q", d_model, n_heads)
-    wk = _check_head_weight(w_k, "W_K", d_model, n_heads)
-    wv = _check_head_weight(w_v, "W_V", d_model, n_heads)
-    if wq.shape[1] != wk.shape[1]:
-        raise ValueError(
-            f"W_Q and W_K must produce the same number of columns (h * d_head): W_Q shape "
-            f"{_shape(wq)}, W_K shape {_shape(wk)}"
-        )
-    biases = [_check_bias(b, name, w.shape[1]) for b, name, w in
-              ((b_q, "b_Q", wq), (b_k, "b_K", wk), (b_v, "b_V", wv))]
-    q, k, v = (xa @ w if b is None else xa @ w + b for w, b in zip((wq, wk, wv), biases))
-    qh, kh, vh = split_heads(q, n_heads), split_heads(k, n_heads), split_heads(v, n_heads)
-    n = xa.shape[-2]
-    head_mask = _head_mask(mask, xa.ndim, qh.shape[:-2] + (n, n))
-    out, weights = scaled_dot_product_attention(qh, kh, vh, mask=head_mask)
-    merged = merge_heads(out)
-    if w_o is not None:
-        wo = _as_real_array(w_o, "W_O")
-        if wo.ndim != 2 or wo.shape[0] != merged.shape[-1]:
-            raise ValueError(
-                f"W_O must be a 2-D matrix with h * d_v_head = {merged.shape[-1]} rows (one per column "
-                f"of the concatenated heads); got shape {_shape(wo)}"
-            )
-        merged = merged @ wo
-        bo = _check_bias(b_o, "b_O", wo.shape[1])
+    xa, wq, wk, wv, wo, (bq, bk, bv, bo), n_heads, head_mask = _v.check_multi_head_inputs(
+        x, w_q, w_k, w_v, n_heads, w_o, mask, (b_q, b_k, b_v, b_o))
+    q, k, v = (xa @ w if b is None else xa @ w + b                # (..., n, h * d_head) each
+               for w, b in ((wq, bq), (wk, bk), (wv, bv)))
+    qh, kh, vh = (split_heads(a, n_heads) for a in (q, k, v))   # (..., h, n, d_head) each
+    out, weights = scaled_dot_product_attention(qh, kh, vh, mask=head_mask)  # (..., h, n, d_v_head), (..., h, n, n)
+    merged = merge_heads(out)                                    # (..., n, h * d_v_head)
+    if wo is not None:
+        merged = merged @ wo                                     # (..., n, d_out)
         if bo is not None:
             merged = merged + bo
-    elif b_o is not None:
-        raise ValueError("b_O was given without W_O; the output bias belongs to the output projection")
     return merged, weights

@@ -27,11 +27,6 @@ __all__ = [
 ]
 
 
-def _sizes(x, name) -> np.ndarray:
-    """Positive integer sizes (d_k, d_model …) as an int array: the x values of a log-2 axis."""
-    return np.array(_v.check_positive_ints(x, name))
-
-
 def _vector(x, name):
     a = _as_real_array(x, name)
     if a.ndim != 1 or a.size == 0:
@@ -161,7 +156,7 @@ def self_weight_plot(d_models, shared, separate, n_tokens) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_models = _sizes(d_models, "d_models")
+    d_models = _v.as_size_array(d_models, "d_models")
     shared = _vector(shared, "shared")
     separate = _vector(separate, "separate")
     n_tokens = _v.check_positive_int(n_tokens, "n_tokens")
@@ -252,7 +247,7 @@ def variance_plot(d_ks, measured, *, measured_scaled=None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    d_ks = _sizes(d_ks, "d_ks")
+    d_ks = _v.as_size_array(d_ks, "d_ks")
     measured = _vector(measured, "measured")
     if (measured <= 0).any():
         raise ValueError(f"measured must hold positive variances (drawn on a log axis); got {measured.tolist()}")
@@ -289,7 +284,7 @@ def _check_saturation_stats(st, name: str) -> dict:
     missing = set(_SATURATION_KEYS) - set(st)
     if missing:
         raise ValueError(f"{name} is missing {sorted(missing)}; pass analysis.saturation_stats(...) output")
-    out = {"d_k": _sizes(st["d_k"], f"{name}['d_k']")}
+    out = {"d_k": _v.as_size_array(st["d_k"], f"{name}['d_k']")}
     for key in _SATURATION_KEYS[1:]:
         out[key] = _vector(st[key], f"{name}[{key!r}]")
         if len(out[key]) != len(out["d_k"]):

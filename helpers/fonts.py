@@ -26,6 +26,8 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager, ft2font
 
+from . import validation as _v
+
 __all__ = ["BUNDLED_FONT", "BUNDLED_FAMILY", "setup_cjk_font", "cjk_font_name", "cjk_font_path"]
 
 BUNDLED_FONT = Path(__file__).with_name("fonts") / "NotoSansSC-Regular-subset.otf"
@@ -122,12 +124,12 @@ def setup_cjk_font(prefer_system: bool = True) -> str:
     str
         The CJK family now second in ``font.family`` (after DejaVu Sans).
     """
-    key = bool(prefer_system)
+    key = _v.check_bool(prefer_system, "prefer_system")
     if key not in _state:
-        found = _find_system_font() if prefer_system else None
+        found = _find_system_font() if key else None
         if found is None:
             name = _register_bundled()
-            found = (name if prefer_system else BUNDLED_FAMILY, str(BUNDLED_FONT))
+            found = (name if key else BUNDLED_FAMILY, str(BUNDLED_FONT))
         _ensure_bold(found[0])
         _state[key] = found
     _state["current"] = _state[key]

@@ -31,20 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .attention import _as_real_array, _check_positive_int, _check_positive_number, _shape
 from . import validation as _v
-from .tokens import _check_seed, embed_tokens, init_weights
+from .tokens import embed_tokens, init_weights
 
 __all__ = ["token_direction", "shared_direction", "handmade_weights", "feature_coordinates"]
-
-
-def _check_token(token, name: str) -> str:
-    if not isinstance(token, str) or not token:
-        raise TypeError(f"{name} must be a non-empty str (one course token such as '它'), got {token!r}")
-    _v.check_text(token, name)
-    if any(ch.isspace() for ch in token):
-        raise ValueError(f"{name} must be a single token without spaces, got {token!r}")
-    return token
 
 
 def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
@@ -64,9 +54,9 @@ def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
     numpy.ndarray, shape (d_model,)
         ``e / |e|`` where ``e = helpers.embed_tokens([token], d_model, seed)[0]``.
     """
-    token = _check_token(token, "token")
-    d_model = _check_positive_int(d_model, "d_model")
-    seed = _check_seed(seed, allow_negative=True)
+    token = _v.check_token(token, "token")
+    d_model = _v.check_positive_int(d_model, "d_model")
+    seed = _v.check_seed(seed, allow_negative=True)
     e = embed_tokens([token], d_model, seed)[0]
     return e / np.linalg.norm(e)
 
@@ -87,8 +77,8 @@ def shared_direction(d_k: int, seed: int = 0) -> np.ndarray:
     -------
     numpy.ndarray, shape (d_k,)
     """
-    d_k = _check_positive_int(d_k, "d_k")
-    seed = _check_seed(seed, allow_negative=True)
+    d_k = _v.check_positive_int(d_k, "d_k")
+    seed = _v.check_seed(seed, allow_negative=True)
     u = np.random.default_rng([seed & 0xFFFFFFFF, 2024]).standard_normal(d_k)
     return u / np.linalg.norm(u)
 
@@ -132,15 +122,13 @@ def handmade_weights(query_token: str = "它", key_token: str = "小猫", *, d_m
     >>> tokens[int(alpha[tokens.index("它")].argmax())]
     '小猫'
     """
-    _check_token(query_token, "query_token")
-    _check_token(key_token, "key_token")
-    query_token = _check_token(query_token, "query_token")
-    key_token = _check_token(key_token, "key_token")
-    d_model = _check_positive_int(d_model, "d_model")
-    d_k = _check_positive_int(d_k, "d_k")
-    d_v = d_k if d_v is None else _check_positive_int(d_v, "d_v")
-    strength = _check_positive_number(strength, "strength")
-    seed = _check_seed(seed, allow_negative=True)
+    query_token = _v.check_token(query_token, "query_token")
+    key_token = _v.check_token(key_token, "key_token")
+    d_model = _v.check_positive_int(d_model, "d_model")
+    d_k = _v.check_positive_int(d_k, "d_k")
+    d_v = d_k if d_v is None else _v.check_positive_int(d_v, "d_v")
+    strength = _v.check_positive_number(strength, "strength")
+    seed = _v.check_seed(seed, allow_negative=True)
     u = shared_direction(d_k, seed)
     w_q = strength * np.outer(token_direction(query_token, d_model, seed), u)
     w_k = strength * np.outer(token_direction(key_token, d_model, seed), u)
@@ -166,11 +154,10 @@ def feature_coordinates(x, query_token: str = "它", key_token: str = "小猫", 
     b : numpy.ndarray, shape (n,)
         ``x @ k_dir`` — ``K = strength · b ⊗ u``, so ``Q Kᵀ = strength² · a ⊗ b``.
     """
-    _check_token(query_token, "query_token")
-    _check_token(key_token, "key_token")
-    arr = _as_real_array(x, "x")
-    if arr.ndim != 2 or arr.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_shape(arr)}")
+    _v.check_token(query_token, "query_token")
+    _v.check_token(key_token, "key_token")
+    arr = _v.as_real_array(x, "x")
+    _v.check_ndim(arr, "x", 2, "(n_tokens, d_model)")
     d_model = arr.shape[1]
     a = arr @ token_direction(query_token, d_model, seed)
     b = arr @ token_direction(key_token, d_model, seed)

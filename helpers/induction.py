@@ -3,7 +3,9 @@
 Everything is NumPy: the data generator, the model, its hand-written backward
 pass, Adam, and the measurements the chapter shows.  The trained weights ship
 with the course (``helpers/induction_weights.npz``, written by
-``tools/train_induction.py``); :func:`load_weights` reads them.
+``tools/train_induction.py``); :func:`load_weights` reads them, together with
+the settings saved with them (``params.config``: the head count cannot be read
+off the shapes, so every function uses the model's own and refuses another).
 
 The task
 --------
@@ -109,8 +111,26 @@ __all__ = [
 #: everyday phrases such as 今天天气很好，今天天气 can be typed.
 VOCAB = "今天气很好，我你他们的是不了人在有这个大小上下中来去说学生日月山水火车书花猫狗鱼"
 
-#: Hyper-parameters of the shipped model and of its training data.
-CONFIG = {
+class _ReadOnlyDict(dict):
+    """A dict that refuses every change (reading, printing, ``{**d}`` and copying work as usual)."""
+
+    def __init__(self, name: str, items):
+        super().__init__(items)
+        self._name = name
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(f"{self._name} is read-only: it describes a model that already exists.  Pass a "
+                        f"setting as an argument instead, e.g. init_params(0, n_heads=4) or make_batch(8, n_ctx=12)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return (type(self), (self._name, dict(self)))
+
+
+#: Hyper-parameters of the shipped model and of its training data (read-only: a changed
+#: global would silently change every later call; pass settings as arguments instead).
+CONFIG = _ReadOnlyDict("CONFIG", {
     "vocab_size": len(VOCAB),
     "n_ctx": 24,
     "d_model": 32,
@@ -120,7 +140,22 @@ CONFIG = {
     "max_len": 12,
     "learned_pos": True,
     "pos_init": "sinusoidal",
-}
+})
+
+
+class _Weights(dict):
+    """The weight matrices of one model, name → array exactly like a plain dict, plus ``config``:
+    the settings it was built with (read-only).  ``n_heads`` is among them — the shapes cannot
+    tell it — so every function uses the model's own head count, and refuses another one.
+    :func:`init_params`, :func:`train` and :func:`load_weights` return this; a plain dict of
+    arrays works too and uses ``CONFIG["n_heads"]`` unless ``n_heads`` is given."""
+
+    def __init__(self, arrays, config):
+        super().__init__(arrays)
+        self.config = _ReadOnlyDict("params.config", config)
+
+    def __reduce__(self):
+        return (type(self), (dict(self), dict(self.config)))
 
 PARAM_NAMES = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U")
 
@@ -229,7 +264,7 @@ def init_params(seed: int = 0, **config) -> dict:
     w_pos = rng.normal(0.0, 1.0, (n, d))
     if not cfg["learned_pos"] or cfg["pos_init"] == "sinusoidal":
         w_pos = positional_encoding(n, d)     # fixed, or the starting point of the learned one
-    return {
+    return _Weights({
         "W_E": rng.normal(0.0, 1.0, (v, d)),
         "W_pos": w_pos,
         "W_Q": rng.normal(0.0, s, (n_layers, d, d)),
@@ -237,15 +272,16 @@ def init_params(seed: int = 0, **config) -> dict:
         "W_V": rng.normal(0.0, s, (n_layers, d, d)),
         "W_O": rng.normal(0.0, s, (n_layers, d, d)),
         "W_U": rng.normal(0.0, s, (d, v)),
-    }
+    }, cfg)
 
 
-def _check_config(config: dict) -> dict:
-    """:data:`CONFIG` with the overrides in ``config``, every size checked (and the weights' size)."""
+def _check_config(config: dict, base=CONFIG) -> dict:
+    """``base`` (:data:`CONFIG` or a model's own settings) with the overrides in ``config``, every
+    size checked (and the weights' size)."""
     unknown = sorted(set(config) - set(CONFIG))
     if unknown:
         raise TypeError(f"unknown config key(s) {unknown}; the model's settings are {list(CONFIG)}")
-    cfg = {**CONFIG, **config}
+    cfg = {**CONFIG, **base, **config}
     for key in ("vocab_size", "n_ctx", "n_layers", "min_len", "max_len"):
         cfg[key] = _check_positive_int(cfg[key], key)
     _v.check_d_head(cfg["d_model"], cfg["n_heads"])
@@ -355,11 +391,13 @@ def _forward_core(p, t, h, hm):
 
 
 def _check_model(params, n_heads):
-    """``(params, n_heads)`` checked: the weights' shapes agree and n_heads divides d_model."""
+    """``(params, n_heads)`` checked: the weights' shapes agree, n_heads is the one saved with the
+    weights (if any; ``None`` = that one, else ``CONFIG["n_heads"]``) and divides d_model."""
     p = _check_params(params)
-    h = CONFIG["n_heads"] if n_heads is None else _check_positive_int(n_heads, "n_heads")
+    saved = getattr(params, "config", {}).get("n_heads")
+    h = (CONFIG["n_heads"] if saved is None else saved) if n_heads is None else n_heads
     _v.check_d_head(p["W_Q"].shape[1], h)
-    return p, h
+    return p, _v.check_saved_setting(int(h), saved, "n_heads", "the model in params")
 
 
 def _check_two_layers(p, what: str) -> None:
@@ -385,7 +423,9 @@ def forward(params, tokens, n_heads: int | None = None, head_mask=None) -> dict:
     params : dict (see :func:`init_params`)
     tokens : int array, shape (B, n) or (n,)
     n_heads : int, optional
-        Heads per layer (default ``CONFIG["n_heads"]``).
+        Heads per layer.  Default: the number saved with the weights (``params.config``, from
+        :func:`load_weights`, :func:`init_params` or :func:`train`; any other number is refused),
+        for a plain dict ``CONFIG["n_heads"]``.
     head_mask : array (n_layers, n_heads), optional
         Multiplies each head's output Z_h before W_O (0 = ablate that head).
 
@@ -508,9 +548,14 @@ def numerical_gradients(params, tokens, names=None, n_heads: int | None = None, 
     ``entries`` limits the check to that many randomly chosen entries per
     matrix (the others are NaN in the result); ``None`` checks all of them.
     ``names`` (a list such as ``["W_O"]``) limits the check to those matrices.
+    Computed in float64 whatever the dtype of ``params`` (in float32, w ± ε and
+    the loss difference would be mostly rounding error).
     """
     names, eps, entries, rng = _check_fd_inputs(names, eps, entries, seed)
-    base = _check_params(params)            # fresh copies: nudged below, never the caller's arrays
+    p, n_heads = _check_model(params, n_heads)
+    # float64 copies: nudged below, never the caller's arrays
+    base = {k: v.astype(np.float64) for k, v in p.items()}
+    tokens = _check_tokens(tokens, base)
     grads = {}
     for name in names:
         w = base[name]
@@ -527,6 +572,9 @@ def numerical_gradients(params, tokens, names=None, n_heads: int | None = None, 
             minus = loss_only(base, tokens, n_heads)
             w[idx] = old
             g[idx] = (plus - minus) / (2 * eps)
+            if not math.isfinite(g[idx]):       # NaN would read as "not sampled" in max_relative_error
+                raise ValueError(f"params give a non-finite loss next to {name}{list(idx)} (L(w+eps) = {plus}, "
+                                 f"L(w-eps) = {minus}): no finite difference exists there; are the weights far too large?")
         grads[name] = g
     return grads
 
@@ -542,21 +590,22 @@ def _check_fd_inputs(names, eps, entries, seed):
 def max_relative_error(analytic: dict, numeric: dict, floor: float = 1e-6) -> float:
     """Largest ``|a - b| / max(|a|, |b|, floor)`` over the entries ``numeric`` checked.
 
-    Entries that are NaN in ``numeric`` were not checked and are skipped.  Any
-    NaN/inf in ``analytic`` at a checked entry, or any inf in ``numeric``,
-    makes the result ``inf`` (a failing check), never 0; so does a difference
-    too large for float64 (gradients near ±1e308).  ``floor`` (0 < floor <= 1)
-    is the magnitude below which the error counts as absolute rather than relative.
+    Entries that are NaN in ``numeric`` were not checked (see ``entries`` of
+    :func:`numerical_gradients`) and are skipped; every matrix in ``numeric``
+    must have at least one checked entry (a check that compared nothing is
+    refused, never reported as a pass).  Any NaN/inf in a compared matrix of
+    ``analytic``, or any inf in ``numeric``, makes the result ``inf`` (a failing
+    check), never 0; so does a difference too large for float64 (gradients near
+    ±1e308).  ``floor`` (0 < floor <= 1) is the magnitude below which the error
+    counts as absolute rather than relative.
     """
     pairs, floor = _check_gradient_pairs(analytic, numeric, floor)
     worst = 0.0
     for a, b in pairs:
-        checked = ~np.isnan(b)
-        if not checked.any():
-            continue
-        a, b = a[checked], b[checked]
-        if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        if not np.isfinite(a).all() or np.isinf(b).any():
             return math.inf
+        checked = ~np.isnan(b)
+        a, b = a[checked], b[checked]
         denom = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
         with np.errstate(over="ignore"):        # |a - b| beyond 1.8e308 is inf: a failing check
             worst = max(worst, float(np.max(np.abs(a - b) / denom)))
@@ -569,15 +618,23 @@ def _check_gradient_pairs(analytic, numeric, floor):
     for what, d in (("analytic", analytic), ("numeric", numeric)):
         if not isinstance(d, dict):
             raise TypeError(f"{what} must be a dict of gradient arrays, got {type(d).__name__}")
+    if not numeric:
+        raise ValueError("numeric is empty: it holds no gradient to compare (a check of nothing is not a "
+                         "pass); give it the dict from numerical_gradients")
     missing = [k for k in numeric if k not in analytic]
     if missing:
         raise ValueError(f"analytic is missing {missing}, which numeric checked")
+    names = tuple(numeric)
+    ga = _v.check_param_dict(analytic, names, "analytic", finite=False)
+    gb = _v.check_param_dict(numeric, names, "numeric", finite=False)
     pairs = []
-    for k in numeric:
-        a = _v.as_float_array(analytic[k], f"analytic[{k!r}]")
-        b = _v.as_float_array(numeric[k], f"numeric[{k!r}]")
+    for k in names:
+        a, b = ga[k], gb[k]
         if a.shape != b.shape:
             raise ValueError(f"{k}: gradient shapes differ, analytic {_shape(a)} vs numeric {_shape(b)}")
+        if np.isnan(b).all():
+            raise ValueError(f"numeric[{k!r}] has no checked entry (it is empty or all NaN, the 'not sampled' "
+                             f"marker): nothing to compare; numerical_gradients samples at least one per matrix")
         pairs.append((a.astype(float), b.astype(float)))
     return pairs, floor
 
@@ -604,9 +661,12 @@ def adam_step(params, grads, state, lr: float = 3e-3, beta1: float = 0.9, beta2:
         W ← W - lr · m̂ / (√v̂ + ε)
 
     Nothing passed in is changed: write ``params, state = adam_step(params, grads, state)``.
-    ``lr`` in (0, 1], ``beta1``, ``beta2`` in [0, 1), ``eps`` in (0, 1].
+    ``lr`` in (0, 1], ``beta1``, ``beta2`` in [0, 1), ``eps`` in (0, 1].  The new
+    params keep the model's settings (``params.config``, e.g. its ``n_heads``).
     """
-    return _adam_core(*_check_adam_inputs(params, grads, state, lr, beta1, beta2, eps))
+    new, state = _adam_core(*_check_adam_inputs(params, grads, state, lr, beta1, beta2, eps))
+    config = getattr(params, "config", None)
+    return (new if config is None else _Weights(new, config)), state
 
 
 def _adam_core(p, g, s, lr, beta1, beta2, eps):
@@ -657,13 +717,16 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
 
     Returns
     -------
-    params : dict
+    params : dict (with ``config``: the settings, see :func:`load_weights`)
     history : dict with ``step`` and ``loss`` (mean training loss over the
         last ``log_every`` steps) arrays and ``seconds`` (wall time).
     """
     steps, seed, lr, batch_size, decay_frac, log_every, cfg = _check_train_inputs(
-        steps, seed, lr, batch_size, decay_frac, log_every, config)
-    p = init_params(seed, **cfg) if params is None else {k: v.astype(float) for k, v in _check_params(params).items()}
+        steps, seed, lr, batch_size, decay_frac, log_every, config, getattr(params, "config", CONFIG))
+    if params is None:
+        p = init_params(seed, **cfg)
+    else:    # a model saved with its settings continues with them; another n_heads is refused
+        p = {k: v.astype(float) for k, v in _check_model(params, cfg["n_heads"])[0].items()}
     state = adam_init(p)
     rng = np.random.default_rng(seed + 1)
     data_cfg = {k: cfg[k] for k in ("n_ctx", "vocab_size", "min_len", "max_len")}
@@ -686,16 +749,17 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
             running = []
             if log is not None:
                 log(f"step {step:5d}  loss {hist_loss[-1]:.4f}  ({time.perf_counter() - start:.1f} s)")
-    return p, {"step": np.array(hist_step), "loss": np.array(hist_loss),
-               "seconds": time.perf_counter() - start}
+    return _Weights(p, cfg), {"step": np.array(hist_step), "loss": np.array(hist_loss),
+                              "seconds": time.perf_counter() - start}
 
 
-def _check_train_inputs(steps, seed, lr, batch_size, decay_frac, log_every, config):
-    """The scalar settings of :func:`train`, checked (``seed + 1`` seeds the batches)."""
+def _check_train_inputs(steps, seed, lr, batch_size, decay_frac, log_every, config, base):
+    """The scalar settings of :func:`train`, checked (``seed + 1`` seeds the batches); the model's
+    settings are ``base`` (CONFIG or the starting params' own) with the overrides in ``config``."""
     return (_check_positive_int(steps, "steps"), _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 1),
             _v.check_positive_number(lr, "lr", max_value=1.0), _check_positive_int(batch_size, "batch_size"),
             _v.check_fraction(decay_frac, "decay_frac", include_one=True),
-            _check_positive_int(log_every, "log_every"), _check_config(config))
+            _check_positive_int(log_every, "log_every"), _check_config(config, base))
 
 
 # ---------------------------------------------------------------------------
@@ -980,19 +1044,60 @@ def composition_scores(params, prev_head: int, induction_head: int, n_heads: int
 # weights on disk
 # ---------------------------------------------------------------------------
 
-def save_weights(params, path=WEIGHTS_PATH, **meta) -> None:
-    """Write the parameters (float32) plus ``meta`` scalars/strings to a compressed .npz."""
-    p = _check_params(params)
+def save_weights(params, path, n_heads: int | None = None, *, overwrite_shipped: bool = False, **meta) -> None:
+    """Write the parameters (float32), the model's settings and ``meta`` notes to a compressed .npz.
+
+    The settings (``vocab_size``, ``n_ctx``, ``d_model``, ``n_heads``, ``n_layers``, … as in
+    :data:`CONFIG`) are saved with the weights as ``meta_<name>``; :func:`load_weights` gives
+    them back, so the head count travels with the model.  ``path`` is required (``.npz`` is
+    appended if missing); the course's own :data:`WEIGHTS_PATH` is refused unless
+    ``overwrite_shipped=True`` (only ``tools/train_induction.py`` sets it).  ``meta``: extra
+    numbers, bools or strings (steps, seed, …); one that names a setting must agree with the model.
+    """
+    p, h = _check_model(params, n_heads)
+    target = _v.check_path(path, "path")
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")       # the file np.savez would write
+    _v.check_not_protected(target, WEIGHTS_PATH, "path", "overwrite_shipped", overwrite_shipped)
+    n_layers, d = p["W_Q"].shape[:2]
+    config = {**getattr(params, "config", CONFIG), "vocab_size": p["W_E"].shape[0],
+              "n_ctx": p["W_pos"].shape[0], "d_model": d, "n_heads": h, "n_layers": n_layers}
+    for k, v in meta.items():
+        if isinstance(v, str):
+            _v.check_text(v, k, allow_empty=True)
+        elif not isinstance(v, (bool, np.bool_)):
+            _v.check_number(v, k)
+        if k in config:
+            _v.check_saved_setting(v, config[k], k, "the model in params")
     arrays = {k: p[k].astype(np.float32) for k in PARAM_NAMES}
     arrays["vocab"] = np.array(VOCAB)
-    for k, v in {**CONFIG, **meta}.items():
+    for k, v in {**config, **meta}.items():
         arrays[f"meta_{k}"] = np.array(v)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(target, **arrays)
 
 
 def load_weights(path=WEIGHTS_PATH) -> dict:
-    """Read the trained weights (as float64 arrays) written by :func:`save_weights`."""
+    """Read weights written by :func:`save_weights` (default: the trained model the course ships).
+
+    Returns a dict name → float64 array (as :func:`init_params`) whose ``config``
+    attribute holds the settings saved with them (read-only); every function then
+    uses the model's own ``n_heads`` and refuses a different one.
+    """
+    path = _v.check_path(path, "path")
+    keys = ("vocab",) + PARAM_NAMES + tuple(f"meta_{k}" for k in CONFIG)
     with np.load(path) as data:
+        missing = [k for k in keys if k not in data.files]
+        if missing:
+            raise ValueError(f"path={str(path)!r} lacks {missing}: it was not written by save_weights")
         if str(data["vocab"]) != VOCAB:
             raise ValueError(f"{path} was trained on another vocabulary")
-        return {k: data[k].astype(np.float64) for k in PARAM_NAMES}
+        arrays = {k: data[k].astype(np.float64) for k in PARAM_NAMES}
+        saved = {k: data[f"meta_{k}"].item() for k in CONFIG}
+    config = _check_config(saved)
+    p, _ = _check_model(arrays, config["n_heads"])
+    shapes = {"vocab_size": p["W_E"].shape[0], "n_ctx": p["W_pos"].shape[0], "d_model": p["W_Q"].shape[1],
+              "n_layers": p["W_Q"].shape[0]}
+    for k, v in shapes.items():
+        if config[k] != v:
+            raise ValueError(f"path={str(path)!r} is inconsistent: it says {k}={config[k]} but its weights have {v}")
+    return _Weights(arrays, config)

@@ -26,11 +26,6 @@ import numpy as np
 
 from . import validation as _v
 from .attention import (
-    _as_real_array,
-    _check_head_weight,
-    _check_matrix_stack,
-    _check_positive_int,
-    _shape,
     attention_scores,
     multi_head_self_attention,
     self_attention,
@@ -38,7 +33,7 @@ from .attention import (
     split_heads,
 )
 from .handmade import handmade_weights, shared_direction, token_direction
-from .tokens import _check_seed, init_weights
+from .tokens import init_weights
 
 __all__ = [
     "MultiHeadAttention",
@@ -54,40 +49,16 @@ __all__ = [
 
 def head_slices(d: int, n_heads: int) -> list[slice]:
     """The column block of every head: ``[slice(0, d_head), slice(d_head, 2*d_head), …]``."""
-    d = _check_positive_int(d, "d")
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    if d % n_heads:
-        raise ValueError(f"d={d} is not divisible by n_heads={n_heads}")
-    d_head = d // n_heads
+    d_head = _v.check_d_head(d, n_heads, "d")
+    n_heads = int(n_heads)
     return [slice(i * d_head, (i + 1) * d_head) for i in range(n_heads)]
-
-
-def _check_heads_inputs(x, w_q, w_k, n_heads):
-    """``(x, W_Q, W_K, n_heads)`` of a multi-head call: x is ``(..., n, d_model)``, W_Q and W_K are
-    ``(d_model, h * d_head)`` with the same number of columns."""
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    xa = _as_real_array(x, "x")
-    _check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
-    wq = _check_head_weight(w_q, "W_Q", xa.shape[-1], n_heads)
-    wk = _check_head_weight(w_k, "W_K", xa.shape[-1], n_heads)
-    if wq.shape[1] != wk.shape[1]:
-        raise ValueError(f"W_K must have as many columns as W_Q (h * d_head, one query/key pair per "
-                         f"column): W_Q has shape {_shape(wq)}, W_K has shape {_shape(wk)}")
-    return xa, wq, wk, n_heads
 
 
 def _check_heads_loop_inputs(x, w_q, w_k, w_v, n_heads, w_o):
     """Everything :func:`heads_loop` multiplies, in one float dtype (float32 only if all are float32)."""
-    xa, wq, wk, n_heads = _check_heads_inputs(x, w_q, w_k, n_heads)
+    xa, wq, wk, wv, wo, _, n_heads, _ = _v.check_multi_head_inputs(x, w_q, w_k, w_v, n_heads, w_o)
     if xa.ndim not in (2, 3):
-        raise ValueError(f"heads_loop takes x of shape (n, d_model) or (b, n, d_model); got {_shape(xa)}")
-    wv = _check_head_weight(w_v, "W_V", xa.shape[-1], n_heads)
-    wo = None if w_o is None else _as_real_array(w_o, "W_O")
-    if wo is not None:
-        _v.check_ndim(wo, "W_O", 2, "(h * d_v_head, d_out)")
-        if wo.shape[0] != wv.shape[1]:
-            raise ValueError(f"W_O must have h * d_v_head = {wv.shape[1]} rows (one per column of the "
-                             f"concatenated heads, = columns of W_V); got shape {_shape(wo)}")
+        raise ValueError(f"heads_loop takes x of shape (n, d_model) or (b, n, d_model); got {_v.shape_str(xa)}")
     dtype = np.result_type(*(a for a in (xa, wq, wk, wv, wo) if a is not None))
     xa, wq, wk, wv = (a.astype(dtype, copy=False) for a in (xa, wq, wk, wv))
     return xa, wq, wk, wv, None if wo is None else wo.astype(dtype, copy=False), n_heads
@@ -146,7 +117,7 @@ def _mask_for_row(mask, b: int, batch: int):
     m = np.asarray(mask)
     if m.ndim == 3:
         if m.shape[0] not in (1, batch):
-            raise ValueError(f"mask of shape {_shape(m)} does not match a batch of {batch}")
+            raise ValueError(f"mask of shape {_v.shape_str(m)} does not match a batch of {batch}")
         return m[b if m.shape[0] == batch else 0]
     return m
 
@@ -180,13 +151,11 @@ class MultiHeadAttention:
     """
 
     def __init__(self, d_model: int, n_heads: int, *, bias: bool = False, seed: int = 0):
-        self.d_model = _check_positive_int(d_model, "d_model")
-        self.n_heads = _check_positive_int(n_heads, "n_heads")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        self.d_model = _v.check_positive_int(d_model, "d_model")
+        self.n_heads = _v.check_positive_int(n_heads, "n_heads")
+        self.d_head = _v.check_d_head(self.d_model, self.n_heads)
         bias = _v.check_bool(bias, "bias")
-        seed = _check_seed(seed)
-        self.d_head = self.d_model // self.n_heads
+        seed = _v.check_seed(seed, n_used=4)                             # seed, …, seed + 3
         self.w_q, self.w_k, self.w_v, self.w_o = (
             init_weights(self.d_model, self.d_model, seed + i) for i in range(4))
         zeros = np.zeros(self.d_model)
@@ -196,22 +165,19 @@ class MultiHeadAttention:
     @classmethod
     def from_weights(cls, w_q, w_k, w_v, w_o, n_heads, *, b_q=None, b_k=None, b_v=None, b_o=None):
         """A layer holding copies of given (d_model, d_model) matrices (and optional biases)."""
-        w_q = _as_real_array(w_q, "W_Q")
+        w_q = _v.as_real_array(w_q, "W_Q")
         if w_q.ndim != 2 or w_q.shape[0] != w_q.shape[1]:
-            raise ValueError(f"W_Q must be square (d_model, d_model); got shape {_shape(w_q)}")
+            raise ValueError(f"W_Q must be square (d_model, d_model); got shape {_v.shape_str(w_q)}")
         d = w_q.shape[0]
         layer = cls(d, n_heads, bias=any(b is not None for b in (b_q, b_k, b_v, b_o)))
         for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o)):
-            arr = _as_real_array(w, name.upper().replace("W_", "W_"))
+            arr = _v.as_real_array(w, name.upper())
             if arr.shape != (d, d):
-                raise ValueError(f"{name.upper()} must have shape ({d}, {d}) like W_Q; got {_shape(arr)}")
+                raise ValueError(f"{name.upper()} must have shape ({d}, {d}) like W_Q; got {_v.shape_str(arr)}")
             setattr(layer, name, arr.astype(np.float64, copy=True))
         for name, b in (("b_q", b_q), ("b_k", b_k), ("b_v", b_v), ("b_o", b_o)):
             if b is not None:
-                arr = _as_real_array(b, name)
-                if arr.shape != (d,):
-                    raise ValueError(f"{name} must have shape ({d},); got {_shape(arr)}")
-                setattr(layer, name, arr.astype(np.float64, copy=True))
+                setattr(layer, name, _v.check_bias(b, name, d).astype(np.float64, copy=True))
         return layer
 
     @property
@@ -270,13 +236,11 @@ def attention_cost(batch: int, n: int, d_model: int, n_heads: int, *, bias: bool
         ``weights_entries``  b·h·n² numbers in the (b, h, n, n) attention weights — grows with h;
         ``d_head``           d_model // h.
     """
-    batch = _check_positive_int(batch, "batch")
-    n = _check_positive_int(n, "n")
-    d_model = _check_positive_int(d_model, "d_model")
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
-    d_head = d_model // n_heads
+    batch = _v.check_positive_int(batch, "batch")
+    n = _v.check_positive_int(n, "n")
+    d_model = _v.check_positive_int(d_model, "d_model")
+    n_heads = _v.check_positive_int(n_heads, "n_heads")
+    d_head = _v.check_d_head(d_model, n_heads)
     proj = 4 * batch * n * d_model * d_model
     scores = batch * n_heads * n * n * d_head
     mix = batch * n_heads * n * n * d_head
@@ -305,10 +269,8 @@ def two_relation_weights(tokens=None, *, d_model: int = 16, strength: float = 3.
     dict with ``"two_heads": (W_Q, W_K, W_V, W_O)`` (all (d_model, d_model), W_O = identity so
     the heads' outputs stay readable) and ``"one_head": (W_Q, W_K, W_V)`` (d_model × d_model).
     """
-    d_model = _check_positive_int(d_model, "d_model")
-    if d_model % 2:
-        raise ValueError(f"d_model={d_model} must be even (two heads of d_model / 2)")
-    d_head = d_model // 2
+    d_head = _v.check_d_head(d_model, 2, "d_model", " (two heads of d_model / 2)")
+    d_model = int(d_model)
     wq1, wk1, wv1 = handmade_weights("它", "小猫", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     wq2, wk2, wv2 = handmade_weights("它", "饿坏了", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     w_v2 = init_weights(d_model, d_head, seed + 3)
@@ -329,10 +291,7 @@ def to_torch_mask(keep) -> np.ndarray:
     (a boolean ``attn_mask`` there means True = takes part); ``nn.MultiheadAttention``'s
     ``attn_mask`` and ``key_padding_mask`` mean the opposite, so the mask is negated.
     """
-    arr = np.asarray(keep)
-    if arr.dtype.kind != "b":
-        raise TypeError(f"keep must be a boolean mask (True = may attend); got dtype {arr.dtype}, shape {_shape(arr)}")
-    return ~arr
+    return ~_v.as_bool_array(keep, "keep")
 
 
 def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, seed: int = 0):
@@ -346,12 +305,10 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
     -------
     (W_Q, W_K, W_V, W_O), each (d_model, d_model)
     """
-    d_model = _check_positive_int(d_model, "d_model")
-    n_heads = _check_positive_int(n_heads, "n_heads")
-    if n_heads < 2 or d_model % n_heads:
-        raise ValueError(f"need n_heads >= 2 dividing d_model; got d_model={d_model}, n_heads={n_heads}")
-    seed = _check_seed(seed)
-    d_head = d_model // n_heads
+    d_model = _v.check_positive_int(d_model, "d_model")
+    n_heads = _v.check_int(n_heads, "n_heads", low=2, high=_v.MAX_SIZE)   # two hand-built heads
+    d_head = _v.check_d_head(d_model, n_heads)
+    seed = _v.check_seed(seed, n_used=13)                                # seed, …, seed + 12
     wq, wk = init_weights(d_model, d_model, seed + 10), init_weights(d_model, d_model, seed + 11)
     wv = init_weights(d_model, d_model, seed + 12)
     for i, key in enumerate(("小猫", "饿坏了")):
@@ -359,16 +316,6 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
         wq[:, i * d_head:(i + 1) * d_head] = q_i
         wk[:, i * d_head:(i + 1) * d_head] = k_i
     return wq, wk, wv, np.eye(d_model)
-
-
-def _check_score_spread(scores: np.ndarray, divisor: float) -> None:
-    """The divided scores must be small enough for their standard deviation to fit in float64."""
-    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
-    largest = np.abs(scores).max()
-    if not largest <= limit:   # also catches inf (an overflowed division)
-        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
-                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
-                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
 
 
 def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
@@ -387,13 +334,13 @@ def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
     ``mean_max`` (mean over heads and rows of the largest weight of the row) and
     ``entropy_ratio`` (mean row entropy / log n: 1 = uniform, 0 = one-hot).
     """
-    xa, w_q, w_k, n_heads = _check_heads_inputs(x, w_q, w_k, n_heads)
+    xa, w_q, w_k, n_heads = _v.check_heads_qk(x, w_q, w_k, n_heads)
     divisor = _v.check_positive_number(divisor, "divisor")
     q = split_heads(xa @ w_q, n_heads)                                 # (..., h, n, d_head)
     k = split_heads(xa @ w_k, n_heads)                                 # (..., h, n, d_head)
     with np.errstate(over="ignore"):
         scores = attention_scores(q, k) / divisor                      # (..., h, n, n)
-    _check_score_spread(scores, divisor)
+    _v.check_score_spread(scores, divisor)
     w = softmax(scores)                                                # (..., h, n, n), rows sum to 1
     n = w.shape[-1]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -41,7 +41,7 @@ from matplotlib.patches import Rectangle
 
 from . import attention as _att
 from . import validation as _v
-from .analysis import _check_d_ks, sample_dot_products
+from .analysis import sample_dot_products
 from .fonts import setup_cjk_font
 
 __all__ = [
@@ -629,7 +629,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     matplotlib.figure.Figure
         The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
-    d_ks = _check_d_ks(d_ks).tolist()  # one int or a non-empty sequence of positive ints
+    d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True).tolist()  # one int or a non-empty sequence
     bins = _v.check_positive_int(bins, "bins", max_value=1000)
     n_samples = _v.check_sample_size(n_samples, "n_samples")  # each panel prints a standard deviation
     if axes is None:

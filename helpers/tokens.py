@@ -9,13 +9,12 @@ The worked example of the source chapter is available as :data:`SEED_EXAMPLE`.
 
 from __future__ import annotations
 
-import numbers
 import zlib
 
 import numpy as np
 
-from .attention import _check_positive_int, _check_positive_number
 from . import validation as _v
+from .validation import check_seed as _check_seed  # noqa: F401  (training and analysis import this name)
 
 __all__ = [
     "SEED_EXAMPLE",
@@ -126,16 +125,6 @@ def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     return tokens
 
 
-def _check_tokens(tokens, name: str = "tokens") -> list[str]:
-    return _v.check_tokens(tokens, name)
-
-
-def _check_seed(seed, allow_negative: bool = False, name: str = "seed") -> int:
-    if allow_negative:  # hashed with & 0xFFFFFFFF by the embedding: any 64-bit int is fine
-        return _v.check_int(seed, name, low=-_v.MAX_SEED, high=_v.MAX_SEED)
-    return _v.check_seed(seed, name)
-
-
 def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     """Deterministic toy embedding lookup: one row per token.
 
@@ -154,15 +143,15 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     numpy.ndarray, shape (len(tokens), d_model)
         Entries drawn from N(0, 1).
     """
-    tokens = _check_tokens(tokens)
-    d_model = _check_positive_int(d_model, "d_model")
-    seed = _check_seed(seed, allow_negative=True)
+    tokens = _v.check_tokens(tokens)
+    d_model = _v.check_positive_int(d_model, "d_model")
+    seed = _v.check_seed(seed, allow_negative=True)              # hashed below: any 64-bit int
     _v.check_elements((len(tokens), d_model), "the embedding matrix")
     rows = []
     for t in tokens:
         rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
-        rows.append(rng.standard_normal(d_model))
-    return np.stack(rows)
+        rows.append(rng.standard_normal(d_model))                # (d_model,): depends only on t
+    return np.stack(rows)                                        # (n_tokens, d_model)
 
 
 def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -> np.ndarray:
@@ -181,16 +170,16 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     -------
     numpy.ndarray, shape (n_positions, d_model)
     """
-    n_positions = _check_positive_int(n_positions, "n_positions")
-    d_model = _check_positive_int(d_model, "d_model")
-    base = _check_positive_number(base, "base")
+    n_positions = _v.check_positive_int(n_positions, "n_positions")
+    d_model = _v.check_positive_int(d_model, "d_model")
+    base = _v.check_positive_number(base, "base")
     _v.check_elements((n_positions, d_model), "the positional encoding")
-    pos = np.arange(n_positions)[:, None]
-    two_i = np.arange(0, d_model, 2)[None, :]
-    angle = pos / np.power(float(base), two_i / d_model)
-    pe = np.zeros((n_positions, d_model))
-    pe[:, 0::2] = np.sin(angle)
-    pe[:, 1::2] = np.cos(angle[:, : d_model // 2])
+    pos = np.arange(n_positions)[:, None]                       # (n_positions, 1)
+    two_i = np.arange(0, d_model, 2)[None, :]                    # (1, ⌈d_model / 2⌉): 0, 2, 4, …
+    angle = pos / np.power(float(base), two_i / d_model)         # (n_positions, ⌈d_model / 2⌉)
+    pe = np.zeros((n_positions, d_model))                        # (n_positions, d_model)
+    pe[:, 0::2] = np.sin(angle)                                  # even columns: sin
+    pe[:, 1::2] = np.cos(angle[:, : d_model // 2])               # odd columns: cos
     return pe
 
 
@@ -234,11 +223,11 @@ def init_weights(d_in: int, d_out: int, seed: int = 0) -> np.ndarray:
     -------
     numpy.ndarray, shape (d_in, d_out)
     """
-    d_in = _check_positive_int(d_in, "d_in")
-    d_out = _check_positive_int(d_out, "d_out")
+    d_in = _v.check_positive_int(d_in, "d_in")
+    d_out = _v.check_positive_int(d_out, "d_out")
     _v.check_elements((d_in, d_out), "the weight matrix")
-    rng = np.random.default_rng(_check_seed(seed))
-    return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
+    rng = np.random.default_rng(_v.check_seed(seed))
+    return rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)   # (d_in, d_out), variance 1 / d_in
 
 
 def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int = 0):
@@ -262,10 +251,10 @@ def init_qkv_weights(d_model: int, d_k: int, d_v: int | None = None, seed: int =
         (``d_v`` defaults to ``d_k``).  Each uses its own seed (seed, seed+1, seed+2),
         so changing ``d_v`` does not change ``W_Q`` or ``W_K``.
     """
-    d_model = _check_positive_int(d_model, "d_model")
-    d_k = _check_positive_int(d_k, "d_k")
-    d_v = d_k if d_v is None else _check_positive_int(d_v, "d_v")
-    seed = _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 2)  # seed, seed+1, seed+2 are used
+    d_model = _v.check_positive_int(d_model, "d_model")
+    d_k = _v.check_positive_int(d_k, "d_k")
+    d_v = d_k if d_v is None else _v.check_positive_int(d_v, "d_v")
+    seed = _v.check_seed(seed, n_used=3)                         # seed, seed + 1, seed + 2
     return (
         init_weights(d_model, d_k, seed),
         init_weights(d_model, d_k, seed + 1),

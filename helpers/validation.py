@@ -13,6 +13,8 @@ This module has no ``__all__``: it is the course's plumbing, not part of a lesso
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -108,7 +110,7 @@ def as_real_array(x, name: str, *, allow_neg_inf: bool = False, multiplied: bool
 
 
 def check_ndim(arr: np.ndarray, name: str, ndims, dims: str) -> None:
-    """Require ``arr.ndim`` in ``ndims`` (an int or a tuple) and no empty axis; ``dims`` names the axes."""
+    """Require ``arr.ndim`` in ``ndims`` (an int, a tuple or a range) and no empty axis; ``dims`` names the axes."""
     ndims = (ndims,) if isinstance(ndims, int) else tuple(ndims)
     if arr.ndim not in ndims:
         raise ValueError(f"{name} must have shape {dims}; got shape {shape_str(arr)}")
@@ -218,6 +220,14 @@ def check_positive_int(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     return int(n)
 
 
+def check_n_keys(n_keys, name: str = "n_keys") -> int:
+    """A number of keys for softmax to choose among: an integer ``2 <= n_keys <= MAX_SIZE``."""
+    n_keys = check_positive_int(n_keys, name)
+    if n_keys < 2:
+        raise ValueError(f"{name} must be at least 2 for softmax to have a choice; got {n_keys}")
+    return n_keys
+
+
 def check_sample_size(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     """A number of random draws that a statistic (variance, mean, median) is computed from: an
     integer ``2 <= n <= max_value``.  One draw is no statistic: its variance is always 0 and its
@@ -229,14 +239,24 @@ def check_sample_size(n, name: str, *, max_value: int = MAX_SIZE) -> int:
     return n
 
 
-def check_d_head(d_model, n_heads, name: str = "d_model") -> int:
+def check_d_head(d_model, n_heads, name: str = "d_model", where: str = "") -> int:
     """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
-    an equal block of columns); ``name`` is the caller's name for ``d_model``."""
+    an equal block of columns); ``name`` is the caller's name for ``d_model``, ``where`` says where
+    that size comes from (e.g. ``" (the last dimension of x, shape (4, 6))"``)."""
     d_model = check_positive_int(d_model, name)
     n_heads = check_positive_int(n_heads, "n_heads")
     if d_model % n_heads:
-        raise ValueError(f"{name}={d_model} is not divisible by n_heads={n_heads}")
+        raise ValueError(f"{name}={d_model}{where} is not divisible by n_heads={n_heads}")
     return d_model // n_heads
+
+
+def check_saved_setting(value, saved, name: str, what: str):
+    """``value`` when it agrees with the setting ``saved`` with a model (``None`` = nothing saved,
+    anything goes); a different value is refused: the model only works with the one it was built with."""
+    if saved is not None and value != saved:
+        raise ValueError(f"{name}={value!r} does not match {what}: it was built with {name}={saved!r} "
+                         f"(saved with it); leave {name} out")
+    return value
 
 
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
@@ -254,6 +274,14 @@ def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list
     return [check_positive_int(v, f"{name}[{i}]", max_value=max_value) for i, v in enumerate(values)]
 
 
+def as_size_array(values, name: str, *, allow_int: bool = False) -> np.ndarray:
+    """:func:`check_positive_ints` as a 1-D int array (the sizes of a sweep); with ``allow_int`` one
+    bare int ``n`` stands for ``[n]``."""
+    if allow_int and _is_int(values):
+        values = [values]
+    return np.array(check_positive_ints(values, name))
+
+
 def check_elements(shape: tuple, name: str) -> None:
     """Refuse to allocate an array of ``shape`` with more than :data:`MAX_ELEMENTS` entries."""
     total = 1
@@ -266,9 +294,15 @@ def check_elements(shape: tuple, name: str) -> None:
         )
 
 
-def check_seed(seed, name: str = "seed") -> int:
-    """A seed: an integer ``0 <= seed <= 2**63 - 1``."""
-    return check_int(seed, name, low=0, high=MAX_SEED)
+def check_seed(seed, name: str = "seed", *, allow_negative: bool = False, n_used: int = 1) -> int:
+    """A seed: an integer ``0 <= seed <= 2**63 - 1``.
+
+    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``, the token embeddings), so any
+    64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
+    ``seed + 1, …, seed + n_used - 1``, which must stay a valid seed too.
+    """
+    low = -MAX_SEED if allow_negative else 0
+    return check_int(seed, name, low=low, high=MAX_SEED - (n_used - 1))
 
 
 def check_bool(flag, name: str) -> bool:
@@ -307,6 +341,27 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
     return s
 
 
+def check_path(path, name: str = "path") -> Path:
+    """A file path given as a ``str`` or ``os.PathLike`` (not bytes, not empty, valid text) as a ``Path``."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__} {path!r:.40}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got bytes {text!r:.40}")
+    if not check_text(text, name).strip():
+        raise ValueError(f"{name} must be a non-empty file path, got {text!r}")
+    return Path(text)
+
+
+def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
+    """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
+    learner's save must never replace it) unless the caller says so with ``flag=True``."""
+    if not check_bool(allowed, flag) and path.resolve() == protected.resolve():
+        raise ValueError(f"{name}={str(path)!r} is the course's shipped file {protected.name}; writing it would "
+                         f"replace it for every later cell and checker: choose another path "
+                         f"({flag}=True is only for the tool that rebuilds it)")
+
+
 def check_format_pattern(fmt, name: str = "fmt") -> str:
     """A ``str.format`` pattern for one number, e.g. ``"{:.4f}"`` (tried on 0.5 here, not in a figure)."""
     check_text(fmt, name)
@@ -338,6 +393,16 @@ def check_tokens(tokens, name: str = "tokens") -> list[str]:
     return [str(t) for t in tokens]
 
 
+def check_token(token, name: str = "token") -> str:
+    """One course token: a non-empty str without spaces (``'它'``, ``'小猫'``)."""
+    if not isinstance(token, str) or not token:
+        raise TypeError(f"{name} must be a non-empty str (one course token such as '它'), got {token!r}")
+    check_text(token, name)
+    if any(ch.isspace() for ch in token):
+        raise ValueError(f"{name} must be a single token without spaces, got {token!r}")
+    return token
+
+
 def check_names(names, allowed: tuple, name: str) -> list[str]:
     """A non-empty list/tuple of distinct str, each one of ``allowed`` (a plain str is refused:
     ``"W_O"`` is not ``["W_O"]``)."""
@@ -362,6 +427,7 @@ def broadcast_batch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> N
             f"the leading (batch/head) dimensions of {name_a} {shape_str(a)} and {name_b} {shape_str(b)} "
             f"cannot be broadcast together: {a.shape[:-2]} vs {b.shape[:-2]}"
         ) from None
+
 
 def check_same_shape(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) -> None:
     """``a`` and ``b`` have exactly the same shape (two tables compared entry by entry)."""
@@ -388,16 +454,10 @@ def check_sum_of(total: np.ndarray, name_total: str, a: np.ndarray, name_a: str,
                          f"{float(total[i]):.6g} but {name_a} + {name_b} is {float(expected[i]):.6g}")
 
 
-
 def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             dims: str = "(..., n_q, n_k)") -> np.ndarray:
     """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
-    arr = np.array(mask, copy=True) if mask is not None else np.asarray(None)
-    if arr.dtype.kind != "b":
-        raise TypeError(
-            f"{name} must be a boolean array (True = may attend, False = blocked); got dtype "
-            f"{arr.dtype} with shape {shape_str(arr)}. Use e.g. mask.astype(bool) or causal_mask(n)."
-        )
+    arr = as_bool_array(mask, name)
     try:
         target = np.broadcast_shapes(arr.shape, scores_shape)
     except ValueError:
@@ -431,6 +491,39 @@ def check_masked_out_zero(weights: np.ndarray, mask: np.ndarray, name: str = "we
             f"mask before softmax (scores of blocked keys = -inf), so that blocked weights are 0; "
             f"{bad.sum()} blocked cell(s) hold weight, which the grey hatch would hide"
         )
+
+
+def as_bool_array(mask, name: str = "mask") -> np.ndarray:
+    """A copy of ``mask`` as a boolean array (True = may attend); any other dtype is refused, not cast."""
+    arr = np.array(mask, copy=True) if mask is not None else np.asarray(None)
+    if arr.dtype.kind != "b":
+        raise TypeError(
+            f"{name} must be a boolean array (True = may attend, False = blocked); got dtype "
+            f"{arr.dtype} with shape {shape_str(arr)}. Use e.g. {name}.astype(bool) or causal_mask(n)."
+        )
+    return arr
+
+
+def as_head_mask(mask, x_ndim: int, weights_shape: tuple, name: str = "mask") -> np.ndarray | None:
+    """A mask put into the ``(..., h, n_q, n_k)`` layout of per-head weights (``None`` stays ``None``).
+
+    A mask with at most ``x_ndim`` dimensions follows x's batch layout (``(n, n)``, ``(b, n, n)``,
+    ``(b, 1, n)`` …): a head axis is inserted so that it applies to every head.  A mask with
+    ``x_ndim + 1`` dimensions already has a head axis (``(..., h, n, n)``).
+    """
+    if mask is None:
+        return None
+    arr = as_bool_array(mask, name)
+    if arr.ndim < 1:
+        raise ValueError(f"{name} must have at least 1 dimension (n_k,); got a scalar")
+    if arr.ndim > x_ndim + 1:
+        raise ValueError(
+            f"{name} has {arr.ndim} dimensions (shape {shape_str(arr)}) but the weights are {weights_shape} "
+            f"(batch..., h, n_q, n_k): at most {x_ndim + 1} dimensions"
+        )
+    if 2 <= arr.ndim <= x_ndim:
+        arr = arr[..., None, :, :]                          # (..., 1, n_q, n_k): the same for every head
+    return as_mask(arr, weights_shape, what="per-head weights", name=name)
 
 
 # ---------------------------------------------------------------------------
@@ -499,8 +592,38 @@ def check_scores(scores, name: str = "scores") -> np.ndarray:
     return s
 
 
-def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
-    """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row)."""
+def check_scores_finite(scores: np.ndarray, raw: np.ndarray, query: np.ndarray, key: np.ndarray,
+                        scale: float | None = None) -> np.ndarray:
+    """Scores ``raw = Q Kᵀ`` (then ``× scale``) that the caller computed with overflow warnings off:
+    finite inputs can still give a product too large for their dtype; say which product overflowed."""
+    if np.all(np.isfinite(scores)):
+        return scores
+    if not np.all(np.isfinite(raw)):
+        raise ValueError(
+            f"Q Kᵀ overflowed (max |query| = {np.abs(query).max():.3g}, max |key| = {np.abs(key).max():.3g}); "
+            f"these inputs are too large to multiply in {raw.dtype}"
+        )
+    raise ValueError(
+        f"scores × scale overflowed {scores.dtype}: scale={scale!r}, max |Q Kᵀ| = "
+        f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
+        f"{1.0 / np.sqrt(query.shape[-1]):.4g})"
+    )
+
+
+def check_score_spread(scores: np.ndarray, divisor: float) -> None:
+    """Scores divided by ``divisor`` (multi-head scaling statistics) must be small enough for their
+    standard deviation to be computed in their dtype; an overflowed division (inf) is refused too."""
+    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
+    largest = np.abs(scores).max()
+    if not largest <= limit:   # also catches inf (an overflowed division)
+        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
+                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
+                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
+
+
+def check_weight_rows(weights, name: str = "weights", *, masked_ok: bool = True) -> np.ndarray:
+    """Attention weights: non-negative rows that each sum to 1 (or to 0: a fully masked row, unless
+    ``masked_ok`` is False)."""
     w = as_real_array(weights, name)
     if w.ndim >= 1 and w.size and (w < 0).any():
         i = first_index(w < 0)
@@ -508,14 +631,25 @@ def check_weight_rows(weights, name: str = "weights") -> np.ndarray:
     if w.ndim >= 1 and w.size:
         sums = w.sum(axis=-1, dtype=np.float64)
         tol = 1e-4 if w.dtype == np.float32 else 1e-6
-        bad = ~(np.isclose(sums, 1.0, rtol=0, atol=tol) | (sums == 0))
+        bad = ~(np.isclose(sums, 1.0, rtol=0, atol=tol) | ((sums == 0) & masked_ok))
         if bad.any():
             i = first_index(bad)
+            masked = " (or be all zeros: a fully masked row)" if masked_ok else ""
             raise ValueError(
-                f"every row of {name} must sum to 1 (or be all zeros: a fully masked row); row {i} sums to "
+                f"every row of {name} must sum to 1{masked}; row {i} sums to "
                 f"{sums[i]:.6g} (shape {shape_str(w)}). Did softmax run along the wrong axis?"
             )
     return w
+
+
+def check_distributions(weights, name: str = "weights") -> np.ndarray:
+    """Probability rows along the last axis (entropy, the softmax Jacobian, one weighted average drawn):
+    :func:`check_weight_rows` without all-zero rows — a fully masked row is not a distribution."""
+    w = as_real_array(weights, name)
+    if w.ndim < 1 or w.shape[-1] == 0:
+        raise ValueError(f"{name} must have a non-empty last axis (one row of weights); got shape {shape_str(w)}")
+    return check_weight_rows(w, name, masked_ok=False)
+
 
 def check_within(arr: np.ndarray, name: str, low: float | None = None, high: float | None = None,
                  why: str = "") -> None:
@@ -558,6 +692,100 @@ def check_projection(x, weight, weight_name: str = "W", x_name: str = "x"):
             f"{w.shape[0]} input rows (shape {shape_str(w)})"
         )
     return xa, w
+
+
+def check_same_columns(w_q, w_k, what: str = "d_k") -> None:
+    """W_Q and W_K give queries and keys of the same size (``what``: ``d_k``, or ``h * d_head``)."""
+    if np.shape(w_q)[-1] != np.shape(w_k)[-1]:
+        raise ValueError(
+            f"W_Q and W_K must produce the same number of columns ({what}): W_Q shape {shape_str(w_q)}, "
+            f"W_K shape {shape_str(w_k)}"
+        )
+
+
+def check_head_weight(w, name: str, d_model: int, n_heads: int) -> np.ndarray:
+    """A projection for all heads at once: ``(d_model, n_heads * d_head)``."""
+    w = as_real_array(w, name)
+    if w.ndim != 2 or w.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D matrix (d_model, n_heads * d_head); got shape {shape_str(w)}")
+    if w.shape[0] != d_model:
+        raise ValueError(
+            f"x has d_model={d_model} columns but {name} has {w.shape[0]} rows (shape {shape_str(w)}); "
+            f"{name} must be (d_model, n_heads * d_head)"
+        )
+    check_d_head(w.shape[1], n_heads, "h * d_head", f" (the columns of {name}, shape {shape_str(w)})")
+    return w
+
+
+def check_output_weight(w_o, n_rows: int, name: str = "W_O") -> np.ndarray:
+    """The output projection after the heads are concatenated: ``(h * d_v_head, d_out)``."""
+    wo = as_real_array(w_o, name)
+    check_ndim(wo, name, 2, "(h * d_v_head, d_out)")
+    if wo.shape[0] != n_rows:
+        raise ValueError(f"{name} must have h * d_v_head = {n_rows} rows (one per column of the "
+                         f"concatenated heads, = columns of W_V); got shape {shape_str(wo)}")
+    return wo
+
+
+def check_bias(b, name: str, size: int) -> np.ndarray | None:
+    """An optional bias added after a projection: ``None``, or shape ``(size,)`` (one per output column)."""
+    if b is None:
+        return None
+    b = as_real_array(b, name)
+    if b.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},) (one entry per output column); got shape {shape_str(b)}")
+    return b
+
+
+def check_heads_qk(x, w_q, w_k, n_heads):
+    """``(x, W_Q, W_K, n_heads)`` of a multi-head call: x is ``(..., n, d_model)``, W_Q and W_K are
+    ``(d_model, h * d_head)`` with the same number of columns."""
+    n_heads = check_positive_int(n_heads, "n_heads")
+    xa = as_real_array(x, "x")
+    check_matrix_stack(xa, "x", "(..., n_tokens, d_model)")
+    wq = check_head_weight(w_q, "W_Q", xa.shape[-1], n_heads)
+    wk = check_head_weight(w_k, "W_K", xa.shape[-1], n_heads)
+    check_same_columns(wq, wk, "h * d_head")
+    return xa, wq, wk, n_heads
+
+
+def check_multi_head_inputs(x, w_q, w_k, w_v, n_heads, w_o=None, mask=None, biases=(None,) * 4):
+    """Everything a multi-head self-attention layer uses, checked before any product.
+
+    Returns ``(x, W_Q, W_K, W_V, W_O, (b_Q, b_K, b_V, b_O), n_heads, mask)``: W_V is
+    ``(d_model, h * d_v_head)``, W_O ``(h * d_v_head, d_out)`` or ``None``, each bias ``None`` or one
+    entry per column of its projection (b_O only with W_O), the mask in the per-head layout
+    ``(..., h, n, n)`` (see :func:`as_head_mask`) or ``None``.
+    """
+    xa, wq, wk, n_heads = check_heads_qk(x, w_q, w_k, n_heads)
+    wv = check_head_weight(w_v, "W_V", xa.shape[-1], n_heads)
+    wo = None if w_o is None else check_output_weight(w_o, wv.shape[1])
+    b_q, b_k, b_v, b_o = biases
+    if b_o is not None and wo is None:
+        raise ValueError("b_O was given without W_O; the output bias belongs to the output projection")
+    bs = tuple(check_bias(b, name, w.shape[1]) for b, name, w in
+               ((b_q, "b_Q", wq), (b_k, "b_K", wk), (b_v, "b_V", wv))) + (
+        None if wo is None else check_bias(b_o, "b_O", wo.shape[1]),)
+    n = xa.shape[-2]
+    head_mask = as_head_mask(mask, xa.ndim, xa.shape[:-2] + (n_heads, n, n))
+    return xa, wq, wk, wv, wo, bs, n_heads, head_mask
+
+
+def check_split_heads(x, n_heads):
+    """``(x, n_heads, d_head)`` for :func:`~helpers.attention.split_heads`: x is ``(..., n, d_model)``
+    and ``n_heads`` divides d_model."""
+    n_heads = check_positive_int(n_heads, "n_heads")
+    a = as_real_array(x, "x")
+    check_matrix_stack(a, "x", "(..., n_tokens, d_model)")
+    d_head = check_d_head(a.shape[-1], n_heads, "d_model", f" (the last dimension of x, shape {shape_str(a)})")
+    return a, n_heads, d_head
+
+
+def check_merge_heads(x) -> np.ndarray:
+    """x for :func:`~helpers.attention.merge_heads`: a non-empty ``(..., h, n, d_head)`` array."""
+    a = as_real_array(x, "x")
+    check_ndim(a, "x", range(3, 65), "(..., h, n, d_head), with a head axis for merge_heads")  # 3 or more
+    return a
 
 
 def check_lengths(lengths, n: int) -> np.ndarray:

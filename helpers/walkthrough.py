@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import attention as _att
-from .analysis import _as_weights
+from . import validation as _v
 
 __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "trace_markdown", "sequence_figure",
            "PARTICIPANTS"]
@@ -71,17 +71,15 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         raise ValueError(
             f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
-    _as_weights(w, "weights_row")
-    try:
-        d0, d1 = (int(d) for d in dims)
-    except (TypeError, ValueError):
-        raise TypeError(f"dims must be a pair of ints, got {dims!r}") from None
-    if v.shape[1] < 2 or not (0 <= d0 < v.shape[1] and 0 <= d1 < v.shape[1]) or d0 == d1:
+    _v.check_distributions(w, "weights_row")
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, (tuple, list, np.ndarray)) or len(dims) != 2:
+        raise TypeError(f"dims must be a pair of ints, got {dims!r:.40}")
+    d0, d1 = (_v.check_int(d, f"dims[{i}]", low=0, high=v.shape[1] - 1) for i, d in enumerate(dims))
+    if d0 == d1:
         raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
     n = w.size
-    labels = [f"V_{j + 1}" for j in range(n)] if value_labels is None else [str(s) for s in value_labels]
-    if len(labels) != n:
-        raise ValueError(f"value_labels has {len(labels)} names but value has {n} rows")
+    labels = ([f"V_{j + 1}" for j in range(n)] if value_labels is None
+              else _v.check_labels(value_labels, n, "value_labels"))
 
     p = v[:, [d0, d1]]
     z = w @ p
@@ -220,9 +218,8 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
         raise ValueError(
             f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
-    _as_weights(w, "weight_rows")
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
-        raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
+    _v.check_distributions(w, "weight_rows")
+    dim = _v.check_int(dim, "dim", low=0, high=v.shape[1] - 1)   # a component index of value
     direction = v[-1] - v[0]
     if abs(direction[dim]) < 1e-12:
         raise ValueError(f"component {dim} is the same for the first and last value rows; choose another dim")
@@ -230,12 +227,10 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     if not np.allclose(v, v[0] + t[:, None] * direction[None, :], atol=1e-9):
         raise ValueError("the rows of value do not lie on one straight line; use weighted_sum_figure instead")
     n_rows, n_k = w.shape
-    labels = [f"V_{j + 1}" for j in range(n_k)] if value_labels is None else [str(x) for x in value_labels]
-    if len(labels) != n_k:
-        raise ValueError(f"value_labels has {len(labels)} names but value has {n_k} rows")
-    rlabels = [f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None else [str(x) for x in row_labels]
-    if len(rlabels) != n_rows:
-        raise ValueError(f"row_labels has {len(rlabels)} names but weight_rows has {n_rows} rows")
+    labels = ([f"V_{j + 1}" for j in range(n_k)] if value_labels is None
+              else _v.check_labels(value_labels, n_k, "value_labels"))
+    rlabels = ([f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None
+               else _v.check_labels(row_labels, n_rows, "row_labels"))
 
     z = w @ v
     mean = v.mean(axis=0)
@@ -301,15 +296,10 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
         ``query_index`` of :func:`helpers.self_attention`.
     """
     xa = _att._as_real_array(x, "x")
-    if xa.ndim != 2 or xa.size == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (n_tokens, d_model); got shape {_att._shape(xa)}")
+    _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
-    if tokens is None:
-        tokens = [f"x{j + 1}" for j in range(n)]
-    tokens = [str(t) for t in tokens]
-    if len(tokens) != n:
-        raise ValueError(f"tokens has {len(tokens)} names but x has {n} rows (shape {_att._shape(xa)})")
+    tokens = [f"x{j + 1}" for j in range(n)] if tokens is None else _v.check_labels(tokens, n, "tokens")
     tok = tokens[i]
 
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)

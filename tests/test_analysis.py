@@ -274,6 +274,16 @@ def test_softmax_stats_at_std_refuses_negative_seeds():
         a.softmax_stats_at_std([1.0], seed=-1)
 
 
+def test_all_zero_row_is_a_masked_row_for_attention_but_not_a_distribution():
+    """check_weight_rows lets a fully masked (all-zero) row through weighted_sum; entropy and the
+    softmax Jacobian need probability rows (check_distributions) and refuse it."""
+    w = np.array([[0.5, 0.5], [0.0, 0.0]])
+    assert np.array_equal(h.weighted_sum(w, np.eye(2)), [[0.5, 0.5], [0.0, 0.0]])
+    for fn in (a.entropy, a.softmax_jacobian, a.jacobian_norm):
+        with pytest.raises(ValueError, match=r"^every row of weights must sum to 1; row \(1,\) sums to 0 "):
+            fn(w)
+
+
 # --- adversarial pass, round 2 (finding 12): one random draw is not a statistic ---
 
 @pytest.mark.parametrize("call, name", [

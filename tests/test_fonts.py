@@ -256,6 +256,16 @@ def test_prefer_system_false_uses_the_bundled_file(bundled_cmap):
     assert matplotlib.rcParams["font.sans-serif"][0] == default
 
 
+@pytest.mark.parametrize("flag", ["False", "", 0, 1, None, np.array([False])])
+def test_prefer_system_must_be_a_real_bool(flag):
+    """``"False"`` used to be coerced with bool() to True: the system font was chosen (and cached as True)."""
+    before = (fonts.cjk_font_name(), list(matplotlib.rcParams["font.family"]))
+    with pytest.raises(TypeError, match=r"^prefer_system must be True or False"):
+        fonts.setup_cjk_font(prefer_system=flag)
+    assert (fonts.cjk_font_name(), list(matplotlib.rcParams["font.family"])) == before
+    assert fonts.setup_cjk_font(prefer_system=np.bool_(False)) == fonts.BUNDLED_FAMILY
+
+
 @pytest.mark.parametrize("prefer_system", [True, False])
 @pytest.mark.parametrize("bold", [False, True])
 def test_chinese_figure_renders_without_any_warning(tmp_path, caplog, prefer_system, bold):

@@ -280,6 +280,55 @@ def test_numerical_gradients_validates_names_eps_and_seed(small):
     assert list(only) == ["W_O"] and np.isfinite(only["W_O"]).sum() == 3
 
 
+def test_numerical_gradients_work_in_float64_for_float32_params(small):
+    """float32 params used to give finite-difference noise (relative error ~1 against the analytic
+    gradient): the nudges and the loss are now computed in float64 whatever the params' dtype."""
+    params, tokens = small
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    p64 = {k: v.astype(np.float64) for k, v in p32.items()}     # the same values, exactly
+    num32 = ind.numerical_gradients(p32, tokens, names=["W_Q", "W_O"], n_heads=2, entries=6, seed=3)
+    num64 = ind.numerical_gradients(p64, tokens, names=["W_Q", "W_O"], n_heads=2, entries=6, seed=3)
+    for name in ("W_Q", "W_O"):
+        assert num32[name].dtype == np.float64
+        np.testing.assert_array_equal(num32[name], num64[name])
+    _, grads = ind.loss_and_gradients(p64, tokens, n_heads=2)
+    assert ind.max_relative_error(grads, num32) < 1e-6
+    assert all(v.dtype == np.float32 for v in p32.values())     # the caller's arrays untouched
+
+
+def test_numerical_gradients_refuse_a_non_finite_loss(small):
+    """A NaN difference would read as "not sampled" in max_relative_error: refused where it arises."""
+    params, tokens = small
+    huge = {k: v * 1e60 for k, v in params.items()}
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="params give a non-finite loss"):
+        ind.numerical_gradients(huge, tokens, names=["W_Q"], n_heads=2, entries=1)
+
+
+def test_max_relative_error_never_passes_a_check_of_nothing():
+    """All-NaN numeric gradients (nothing sampled) or an empty dict used to give 0.0 — a pass."""
+    good = {"W": np.array([1.0, 2.0])}
+    nan = {"W": np.array([np.nan, np.nan])}
+    with pytest.raises(ValueError, match=r"numeric\['W'\] has no checked entry"):
+        ind.max_relative_error(nan, nan)
+    with pytest.raises(ValueError, match=r"numeric\['V'\] has no checked entry"):    # an empty matrix
+        ind.max_relative_error(good | {"V": np.zeros(0)}, good | {"V": np.zeros(0)})
+    with pytest.raises(ValueError, match="numeric is empty"):
+        ind.max_relative_error(good, {})
+    # one matrix checked, another not at all: still refused (the caller asked for both)
+    with pytest.raises(ValueError, match=r"numeric\['V'\]"):
+        ind.max_relative_error(good | {"V": np.ones(2)}, good | {"V": np.full(2, np.nan)})
+    # a NaN analytic entry fails the check even where numeric did not sample
+    assert ind.max_relative_error({"W": np.array([np.nan, 2.0])}, {"W": np.array([np.nan, 2.0])}) == math.inf
+    # the chapter's case: the shipped model, two matrices sampled
+    params = ind.load_weights()
+    tokens = ind.make_batch(1, seed=1)["tokens"]
+    _, grads = ind.loss_and_gradients(params, tokens)
+    with pytest.raises(ValueError, match="no checked entry"):
+        ind.max_relative_error({k: v * np.nan for k, v in grads.items()}, {k: v * np.nan for k, v in grads.items()})
+    with pytest.raises(ValueError, match="numeric is empty"):
+        ind.max_relative_error(grads, {})
+
+
 def test_max_relative_error_validates():
     good = {"W": np.array([1.0, 2.0])}
     for floor in (0.0, -1.0, 2.0, float("nan")):
@@ -501,3 +550,120 @@ def test_shipped_weights_reproduce_the_training_log(shipped):
     for key, pattern in logged.items():
         value = float(re.search(pattern, log).group(1))
         assert m[key] == pytest.approx(value, abs=5e-4), key
+
+
+def test_save_weights_never_overwrites_the_shipped_file_by_default(tmp_path, monkeypatch):
+    """save_weights(params) used to write helpers/induction_weights.npz, replacing the course's model
+    for every later cell, figure and checker: a path is required and the shipped file is refused."""
+    before = ind.WEIGHTS_PATH.read_bytes()
+    params = ind.init_params(seed=1)
+    with pytest.raises(TypeError, match="path"):
+        ind.save_weights(params)
+    for path in (ind.WEIGHTS_PATH, str(ind.WEIGHTS_PATH), str(ind.WEIGHTS_PATH)[:-len(".npz")],
+                 ind.WEIGHTS_PATH.parent / ".." / "helpers" / ind.WEIGHTS_PATH.name):
+        with pytest.raises(ValueError, match="shipped file"):
+            ind.save_weights(params, path)
+    with pytest.raises(TypeError, match="overwrite_shipped"):
+        ind.save_weights(params, ind.WEIGHTS_PATH, overwrite_shipped="yes")
+    for bad, err in ((None, TypeError), (b"w.npz", TypeError), ("", ValueError), ("\ud800.npz", ValueError)):
+        with pytest.raises(err, match="path"):
+            ind.save_weights(params, bad)
+    assert ind.WEIGHTS_PATH.read_bytes() == before
+    # only the training tool asks for it, explicitly (here on a stand-in file)
+    stand_in = tmp_path / "shipped.npz"
+    monkeypatch.setattr(ind, "WEIGHTS_PATH", stand_in)
+    with pytest.raises(ValueError, match="shipped file"):
+        ind.save_weights(params, stand_in)
+    ind.save_weights(params, stand_in, overwrite_shipped=True)
+    assert ind.load_weights(stand_in).config["n_heads"] == 2
+
+
+def test_n_heads_travels_with_the_weights(tmp_path):
+    """The head count is not visible in the shapes: it is saved with the weights and a different
+    one is refused (n_heads=4 used to score the shipped 2-head model as a 4-head one)."""
+    shipped = ind.load_weights()
+    assert shipped.config["n_heads"] == 2 and dict(shipped.config) == dict(ind.CONFIG)
+    assert list(shipped) == list(ind.PARAM_NAMES)             # still a plain mapping of the 7 matrices
+    batch = ind.make_batch(2, seed=0)
+    for call in (lambda: ind.ablation_table(shipped, batch, n_heads=4),
+                 lambda: ind.forward(shipped, batch["tokens"], n_heads=1),
+                 lambda: ind.numerical_gradients(shipped, batch["tokens"], names=["W_O"], n_heads=4, entries=1),
+                 lambda: ind.save_weights(shipped, tmp_path / "w.npz", n_heads=4)):
+        with pytest.raises(ValueError, match=r"n_heads=\d does not match the model in params: it was built with n_heads=2"):
+            call()
+    assert ind.ablation_table(shipped, batch, n_heads=2)["baseline"] == ind.ablation_table(shipped, batch)["baseline"]
+    # a 4-head model keeps its 4 heads through init_params → adam_step/train → save → load
+    four = ind.init_params(0, d_model=8, n_heads=4)
+    assert ind.forward(four, batch["tokens"])["weights"].shape[2] == 4
+    stepped, _ = ind.adam_step(four, four, ind.adam_init(four))
+    assert stepped.config["n_heads"] == 4
+    trained, _ = ind.train(2, params=four, batch_size=2, log_every=1)
+    assert trained.config["n_heads"] == 4
+    with pytest.raises(ValueError, match="n_heads=2 does not match"):
+        ind.train(2, params=four, batch_size=2, n_heads=2)
+    ind.save_weights(trained, tmp_path / "four.npz", steps=2)
+    loaded = ind.load_weights(tmp_path / "four.npz")
+    assert loaded.config["n_heads"] == 4 and loaded.config["d_model"] == 8
+    assert ind.attention_weights(loaded, batch["tokens"][0]).shape[1] == 4
+    with pytest.raises(ValueError, match="n_heads=2 does not match"):
+        ind.per_position_loss(loaded, batch["tokens"], n_heads=2)
+    with pytest.raises(ValueError, match="d_model"):            # meta must agree with the model
+        ind.save_weights(trained, tmp_path / "bad.npz", d_model=32)
+    # a plain dict has no saved head count: CONFIG's, or the n_heads given
+    plain = dict(loaded)
+    assert ind.forward(plain, batch["tokens"])["weights"].shape[2] == 2
+    assert ind.forward(plain, batch["tokens"], n_heads=4)["weights"].shape[2] == 4
+
+
+def test_config_is_read_only():
+    """CONFIG was a mutable global: ``CONFIG["n_ctx"] = 12`` changed every later make_batch and
+    ``CONFIG["n_heads"] = 4`` made the chapter-10 checker raise."""
+    import copy
+    import pickle
+
+    before = dict(ind.CONFIG)
+    for change in (lambda c: c.__setitem__("n_heads", 4), lambda c: c.update(n_ctx=12),
+                   lambda c: c.pop("n_ctx"), lambda c: c.__delitem__("n_ctx"), lambda c: c.clear(),
+                   lambda c: c.setdefault("x", 1), lambda c: c.popitem()):
+        with pytest.raises(TypeError, match="CONFIG is read-only"):
+            change(ind.CONFIG)
+    with pytest.raises(TypeError, match="CONFIG is read-only"):
+        cfg = ind.CONFIG
+        cfg |= {"n_heads": 4}
+    assert dict(ind.CONFIG) == before and repr(ind.CONFIG) == repr(before)
+    assert ind.make_batch(1)["tokens"].shape == (1, 24)
+    params = ind.load_weights()
+    with pytest.raises(TypeError, match="params.config is read-only"):
+        params.config["n_heads"] = 4
+    for clone in (copy.deepcopy(params), pickle.loads(pickle.dumps(params))):
+        assert clone.config == params.config and all(np.array_equal(clone[k], params[k]) for k in params)
+    assert pickle.loads(pickle.dumps(ind.CONFIG)) == ind.CONFIG
+
+
+def test_load_weights_refuses_files_without_the_models_settings(tmp_path):
+    params = ind.load_weights()
+    np.savez(tmp_path / "bare.npz", vocab=np.array(ind.VOCAB), **{k: params[k] for k in ind.PARAM_NAMES})
+    with pytest.raises(ValueError, match=r"lacks \['meta_vocab_size'"):
+        ind.load_weights(tmp_path / "bare.npz")
+    with pytest.raises(TypeError, match="path"):
+        ind.load_weights(3)
+
+
+def test_training_tool_writes_where_it_is_told(tmp_path):
+    """tools/train_induction.py --out writes that file (with the settings) and its log next to it;
+    the shipped weights and the shipped log stay as they are."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shipped_log = ind.WEIGHTS_PATH.with_name("induction_training_log.txt")
+    before = ind.WEIGHTS_PATH.read_bytes(), shipped_log.read_bytes()
+    tool = Path(__file__).resolve().parents[1] / "tools" / "train_induction.py"
+    out = subprocess.run([sys.executable, str(tool), "--steps", "3", "--out", str(tmp_path / "w.npz")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert ind.load_weights(tmp_path / "w.npz").config["n_heads"] == 2
+    with np.load(tmp_path / "w.npz") as data:
+        assert int(data["meta_steps"]) == 3
+    assert "# steps 3," in (tmp_path / "w_training_log.txt").read_text(encoding="utf-8")
+    assert (ind.WEIGHTS_PATH.read_bytes(), shipped_log.read_bytes()) == before

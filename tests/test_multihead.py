@@ -184,13 +184,13 @@ def test_heads_loop_bad_inputs_name_the_argument():
     w = rand((8, 8), 2)
     with pytest.raises(ValueError, match=r"W_V must be a non-empty 2-D matrix.*\(8,\)"):
         mh.heads_loop(x, w, w, w[0], 2)
-    with pytest.raises(ValueError, match=r"W_K must have as many columns as W_Q"):
+    with pytest.raises(ValueError, match=r"W_Q and W_K must produce the same number of columns"):
         mh.heads_loop(x, w, w[:, :6], w, 2)
     with pytest.raises(ValueError, match=r"W_O must have h \* d_v_head = 8 rows"):
         mh.heads_loop(x, w, w, w, 2, w_o=np.eye(4))
     with pytest.raises(TypeError, match="W_Q must hold real numbers"):
         mh.heads_loop(x, w + 1j, w, w, 2)
-    with pytest.raises(ValueError, match="W_Q has 8 columns .* not divisible by n_heads=3"):
+    with pytest.raises(ValueError, match=r"h \* d_head=8 \(the columns of W_Q, shape \(8, 8\)\) is not divisible by n_heads=3"):
         mh.heads_loop(x, w, w, w, 3)
 
 
@@ -273,7 +273,7 @@ def test_inputs_are_not_modified():
 X = np.ones((2, 3, 6))
 W6 = np.ones((6, 6))
 BAD = {
-    "indivisible": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 4), ValueError, r"W_Q.*6 columns.*n_heads=4"),
+    "indivisible": (lambda: h.multi_head_self_attention(X, W6, W6, W6, 4), ValueError, r"columns of W_Q.*n_heads=4"),
     "W_Q rows": (lambda: h.multi_head_self_attention(X, np.ones((5, 6)), W6, W6, 2), ValueError,
                  r"d_model=6.*W_Q has 5 rows.*\(5, 6\)"),
     "W_Q vs W_K": (lambda: h.multi_head_self_attention(X, W6, np.ones((6, 4)), W6, 2), ValueError,
@@ -496,3 +496,33 @@ def test_panel_small_heatmaps_are_exact_pngs():
             want = plots.MASK_COLOR if not keep[i, j] else hexes[color_index(w[i, j], 0.0, 1.0)]
             got = "#" + "".join(f"{round(float(v) * 255):02x}" for v in img[i, j, :3])
             assert got == want, (i, j, got, want)
+
+
+def test_multi_head_rules_are_the_single_head_ones():
+    """The mask dtype rule, the W_Q/W_K width rule and the seed rule read the same in single- and
+    multi-head code (one rule each in helpers.validation)."""
+    x, w = np.ones((3, 4)), np.ones((4, 4))
+    float_mask = np.ones((3, 3))
+    with pytest.raises(TypeError) as single:
+        h.attention_weights(np.zeros((3, 3)), mask=float_mask)
+    with pytest.raises(TypeError) as multi:
+        h.multi_head_self_attention(x, w, w, w, 2, mask=float_mask)
+    assert str(single.value) == str(multi.value)
+    with pytest.raises(TypeError, match=r"^keep must be a boolean array.*keep\.astype\(bool\)"):
+        mh.to_torch_mask(float_mask)
+    with pytest.raises(ValueError, match=r"^W_Q and W_K must produce the same number of columns \(d_k\)"):
+        h.project_qkv(x, w, w[:, :2], w)
+    with pytest.raises(ValueError, match=r"^W_Q and W_K must produce the same number of columns \(h \* d_head\)"):
+        h.multi_head_self_attention(x, w, w[:, :2], w, 2)
+    with pytest.raises(ValueError, match=r"^seed must satisfy 0 <= seed <= 9223372036854775804"):
+        mh.MultiHeadAttention(4, 2, seed=2 ** 63 - 1)        # uses seed … seed + 3
+
+
+def test_output_projection_checked_before_any_product():
+    """W_O and b_O are refused up front with the same message in the batched and the loop version."""
+    x, w = np.ones((3, 4)), np.ones((4, 4))
+    for fn in (h.multi_head_self_attention, mh.heads_loop):
+        with pytest.raises(ValueError, match=r"^W_O must have h \* d_v_head = 4 rows"):
+            fn(x, w, w, w, 2, w_o=np.ones((3, 4)))
+        with pytest.raises(ValueError, match=r"^W_O is empty"):
+            fn(x, w, w, w, 2, w_o=np.ones((4, 0)))

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -169,3 +170,145 @@ def test_pytest_paths_are_taken_relative_to_the_users_folder(tmp_path):
     out = env.resolve_pytest_args(args, tmp_path)
     assert out == ["-k", "softmax", f"{tmp_path / 'tests' / 'test_a.py'}::test_x", str(tmp_path / "tests"),
                    "not-a-path", "-q"]
+
+
+def test_option_values_are_passed_as_given_even_when_a_file_of_that_name_exists(tmp_path):
+    """`run.py test -k helpers` from the repository root ran nothing: "helpers" became /…/helpers."""
+    env = _course_env()
+    for name in ("helpers", "tests", "no:cacheprovider", "cache_dir=tests"):
+        (tmp_path / name).mkdir()
+    args = ["-k", "helpers", "-m", "tests", "-p", "no:cacheprovider", "-o", "cache_dir=tests", "-r", "tests",
+            "--tb", "tests", "-W", "tests", "-qk", "tests", "-ptests", "-k=tests", "--tb=tests", "-x"]
+    assert env.resolve_pytest_args(args, tmp_path) == args
+    # after an option's value, the next argument is a test path again
+    assert env.resolve_pytest_args(["-k", "helpers", "tests"], tmp_path) == ["-k", "helpers", str(tmp_path / "tests")]
+    # an optional value is taken only when it is not an option; after "--" everything is a path
+    assert env.resolve_pytest_args(["--debug", "-q", "tests"], tmp_path) == ["--debug", "-q", str(tmp_path / "tests")]
+    assert env.resolve_pytest_args(["--", "tests"], tmp_path) == ["--", str(tmp_path / "tests")]
+
+
+def test_path_valued_options_are_taken_relative_to_the_users_folder(tmp_path):
+    """Output files (which do not exist yet) land where the user ran the command, not in the course."""
+    env = _course_env()
+    t = str(tmp_path)
+    args = ["--junitxml", "report.xml", "--basetemp=out", "--ignore", "tests/slow", "-c", "my.ini", "-cmy.ini",
+            "--ignore-glob=*_slow.py", "--rootdir", "/abs/olute", "--log-file", "../run.log"]
+    assert env.resolve_pytest_args(args, tmp_path) == [
+        "--junitxml", f"{t}/report.xml", f"--basetemp={t}/out", "--ignore", f"{t}/tests/slow",
+        "-c", f"{t}/my.ini", f"-c{t}/my.ini", f"--ignore-glob={t}/*_slow.py", "--rootdir", "/abs/olute",
+        "--log-file", f"{tmp_path.parent}/run.log"]
+
+
+def test_deselect_ids_are_made_relative_to_the_course(tmp_path, monkeypatch):
+    """pytest matches --deselect against test ids relative to its root, so an absolute path would match nothing."""
+    env = _course_env()
+    monkeypatch.setattr(env, "ROOT", tmp_path)
+    (tmp_path / "tests").mkdir()
+    got = env.resolve_pytest_args(["--deselect", "test_a.py::test_x", "--deselect=../tests/test_b.py"], tmp_path / "tests")
+    assert got == ["--deselect", "tests/test_a.py::test_x", "--deselect=tests/test_b.py"]
+    assert env.resolve_pytest_args(["--deselect", "tests/test_a.py"], tmp_path) == ["--deselect", "tests/test_a.py"]
+    assert env.resolve_pytest_args(["--deselect", "x.py"], tmp_path.parent) == ["--deselect", "x.py"]  # outside
+
+
+def test_an_args_file_is_read_from_the_users_folder(tmp_path):
+    env = _course_env()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "args.txt").write_text("-k\ntests\ntests\n", encoding="utf-8")
+    assert env.resolve_pytest_args(["@args.txt"], tmp_path) == ["-k", "tests", str(tmp_path / "tests")]
+
+
+def test_every_pytest_option_with_a_value_is_known(pytestconfig):
+    """PYTEST_VALUE_OPTIONS must cover the live parser (the pinned pytest and every plugin installed)."""
+    env = _course_env()
+    parser = pytestconfig._parser.optparser  # pytest's argparse parser (private, but only read here)
+    takes_value = {o for action in parser._actions if action.option_strings and action.nargs != 0
+                   for o in action.option_strings}
+    assert takes_value, "pytest's parser has changed: read its options another way"
+    assert takes_value - env.PYTEST_VALUE_OPTIONS == set()
+    assert env.PYTEST_PATH_OPTIONS <= env.PYTEST_VALUE_OPTIONS
+
+
+def _bare_venv(tmp_path: Path) -> Path:
+    """A venv without pip (made in well under a second) and its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    return tmp_path / "v" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def test_a_package_whose_files_were_deleted_is_detected(tmp_path, monkeypatch):
+    """Its version record says installed, find_spec finds it, but a file pip recorded is gone."""
+    env = _course_env()
+    py = _bare_venv(tmp_path)
+    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    pkg, info = site / "fakedep", site / "fakedep-1.0.dist-info"
+    pkg.mkdir()
+    info.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text("")
+    (pkg / "__pycache__").mkdir()  # a .pyc that is gone is only a cache: not damage
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakedep\nVersion: 1.0\n")
+    (info / "RECORD").write_text("fakedep/__init__.py,,\nfakedep/core.py,,\nfakedep/__pycache__/core.cpython-311.pyc,,\n"
+                                 "fakedep-1.0.dist-info/METADATA,,\nfakedep-1.0.dist-info/RECORD,,\n")
+    req = tmp_path / "requirements.txt"
+    req.write_text("fakedep==1.0\n")
+    monkeypatch.setattr(env, "KEY_MODULES", ("fakedep",))
+    assert env.venv_problems(py, req) == []
+    (pkg / "core.py").unlink()
+    assert env.venv_problems(py, req) == ["fakedep 1.0 is incomplete: 1 of its 4 files is missing (e.g. fakedep/core.py)"]
+
+
+@pytest.fixture
+def foreign_numpy(tmp_path):
+    """A folder with an old numpy's version record, as a user's PYTHONPATH might hold."""
+    info = tmp_path / "pp" / "numpy-1.0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 1.0.0\n")
+    return tmp_path / "pp"
+
+
+def test_pythonpath_and_pythonhome_do_not_reach_the_venv(foreign_numpy, monkeypatch):
+    env = _course_env()
+    monkeypatch.setenv("PYTHONPATH", str(foreign_numpy))
+    monkeypatch.setenv("PYTHONHOME", str(foreign_numpy))  # a python started with it cannot even start
+    assert env.venv_problems(Path(sys.executable)) == []
+    assert env._python_runs(Path(sys.executable))
+    assert "PYTHONPATH" not in env.venv_environ() and "PYTHONHOME" not in env.venv_environ()
+
+
+def test_a_healthy_venv_is_not_rebuilt_because_of_pythonpath(foreign_numpy, tmp_path, monkeypatch, capsys):
+    env = _course_env()
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".course-installed").write_text(env._digest(), encoding="utf-8")
+    monkeypatch.setattr(env, "VENV", venv)
+    monkeypatch.setattr(env, "_venv_python", lambda: Path(sys.executable))
+    monkeypatch.setattr(env, "install_lab_settings", lambda prefix: None)
+
+    def rebuild():
+        raise AssertionError("a healthy .venv was rebuilt")
+
+    monkeypatch.setattr(env, "_make_venv", rebuild)
+    monkeypatch.setenv("PYTHONPATH", str(foreign_numpy))
+    assert env.ensure_env() == Path(sys.executable)
+    out = capsys.readouterr().out
+    assert out.count("PYTHONPATH") == 1 and "ignoring PYTHONPATH" in out and "damaged" not in out
+
+
+def test_commands_are_echoed_so_they_can_be_copied(tmp_path, capsys, monkeypatch):
+    """A path with a space or Chinese characters is quoted, in the echo and in the failure message."""
+    env = _course_env()
+    folder = tmp_path / "课 程 dir"
+    folder.mkdir()
+    cmd = [sys.executable, "-c", "import sys; sys.exit(3)", folder / "requirements.txt"]
+    with pytest.raises(subprocess.CalledProcessError) as exc:
+        env._run(cmd)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("+ ") and shlex.split(line[2:]) == [str(c) for c in cmd]
+
+    def fail():
+        raise exc.value
+
+    monkeypatch.setattr(env, "ensure_env", fail)
+    assert env.main(["test"]) == 3
+    err = capsys.readouterr().err
+    assert shlex.split(err.split("failed: ", 1)[1].rsplit(" exited with", 1)[0]) == [str(c) for c in cmd]

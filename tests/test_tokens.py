@@ -314,3 +314,15 @@ def test_seed_example_constant():
     np.testing.assert_array_equal(ex["V"], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     assert ex["d_k"] == ex["K"].shape[-1] == 3
     assert ex["q1"].shape == (1, 3)
+
+
+def test_seed_rule_is_shared_and_counts_the_seeds_a_function_uses():
+    """One seed rule (validation.check_seed): hashed seeds may be negative, and a function that also
+    uses seed + 1 … seed + k - 1 refuses a seed whose successors would leave the valid range."""
+    top = 2 ** 63 - 1
+    assert np.array_equal(h.embed_tokens(["我"], 4, seed=-3), h.embed_tokens(["我"], 4, seed=-3))
+    with pytest.raises(ValueError, match="seed"):
+        h.init_weights(2, 2, seed=-1)
+    h.init_qkv_weights(2, 2, seed=top - 2)
+    with pytest.raises(ValueError, match=rf"^seed must satisfy 0 <= seed <= {top - 2}, got {top - 1}$"):
+        h.init_qkv_weights(2, 2, seed=top - 1)

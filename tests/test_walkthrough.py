@@ -115,3 +115,14 @@ def test_value_line_figure_seed_example():
 def test_value_line_figure_bad_input(value, weights, kwargs, text):
     with pytest.raises(ValueError, match=text):
         wt.value_line_figure(np.array(value), np.array(weights), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, exc, text", [
+    (dict(value_labels="ab"), TypeError, "^value_labels must be a list"),   # not split per character
+    (dict(dims=(0, 1.5)), TypeError, r"^dims\[1\] must be an integer"),     # not rounded to 1
+    (dict(dims=(True, 1)), TypeError, r"^dims\[0\] must be an integer"),
+    (dict(dims="01"), TypeError, "^dims must be a pair of ints"),
+])
+def test_weighted_sum_figure_refuses_instead_of_coercing(kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        wt.weighted_sum_figure([0.5, 0.5], np.ones((2, 3)), **kwargs)

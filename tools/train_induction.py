@@ -1,7 +1,7 @@
 """Train chapter 10's 2-layer attention-only Transformer and write its weights.
 
     .venv/bin/python tools/train_induction.py            # 20000 steps, writes the shipped files
-    .venv/bin/python tools/train_induction.py --steps 500 --out /tmp/w.npz --log /tmp/log.txt
+    .venv/bin/python tools/train_induction.py --steps 500 --out /tmp/w.npz   # log: /tmp/w_training_log.txt
 
 Deterministic: fixed seed, fresh random batches from that seed, Adam.  Writes
 ``helpers/induction_weights.npz`` (float32, compressed) and
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import induction as ind  # noqa: E402
 
+SHIPPED_LOG = ind.WEIGHTS_PATH.with_name("induction_training_log.txt")
 DEFAULTS = {"steps": 20000, "seed": 0, "lr": 3e-3, "batch_size": 32, "decay_frac": 0.3}
 
 
@@ -65,8 +66,12 @@ def main(argv=None) -> int:
     ap.add_argument("--pos-init", choices=["random", "sinusoidal"], default=ind.CONFIG["pos_init"],
                     help="starting value of a learned positional embedding")
     ap.add_argument("--out", type=Path, default=ind.WEIGHTS_PATH)
-    ap.add_argument("--log", type=Path, default=ind.WEIGHTS_PATH.with_name("induction_training_log.txt"))
+    ap.add_argument("--log", type=Path, default=None,
+                    help="training log (default: next to --out; the shipped log for the shipped weights)")
     args = ap.parse_args(argv)
+    if args.log is None:     # never pair the shipped log with other weights
+        shipped = args.out.resolve() == ind.WEIGHTS_PATH.resolve()
+        args.log = SHIPPED_LOG if shipped else args.out.with_name(args.out.stem + "_training_log.txt")
 
     learned_pos = not args.sinusoidal_pos
     config = {**ind.CONFIG, "learned_pos": learned_pos, "pos_init": args.pos_init}  # as trained
@@ -92,7 +97,8 @@ def main(argv=None) -> int:
                              decay_frac=args.decay_frac, log_every=100, log=log,
                              learned_pos=learned_pos, pos_init=args.pos_init)
     seconds = time.perf_counter() - start
-    ind.save_weights(params, args.out, steps=args.steps, seed=args.seed, lr=args.lr,
+    # this tool is what rebuilds the shipped file (its default --out): say so, save_weights refuses it otherwise
+    ind.save_weights(params, args.out, overwrite_shipped=True, steps=args.steps, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, decay_frac=args.decay_frac, learned_pos=learned_pos, pos_init=args.pos_init)
     loaded = ind.load_weights(args.out)
     m = ind.evaluate(loaded)

@@ -41,7 +41,8 @@ def _tokens(tokens) -> list[str]:
     if isinstance(tokens, str):
         toks = _tok.tokenize(_v.check_text(tokens, "tokens"))
         if not toks:
-            raise ValueError(f"tokens {tokens!r:.40} has no tokens; type a short Chinese sentence")
+            raise ValueError(f"tokens={tokens!r:.40} gives no tokens (only spaces or punctuation?); "
+                             f"give a short Chinese sentence or a list of tokens")
     else:
         toks = _v.check_tokens(tokens, "tokens")
     if len(toks) > 16:
