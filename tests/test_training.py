@@ -190,3 +190,9 @@ def test_numerical_gradients_of_float32_params_are_computed_in_float64():
     _, g32 = t.loss_and_gradients(p32, x32, ds["Y"], ds["pronoun_pos"])
     assert t.max_relative_error(g32, num) < 1e-4
     assert all(v.dtype == np.float32 for v in p32.values()) and x32.dtype == np.float32  # inputs untouched
+
+
+def test_max_relative_error_names_the_dict_that_lacks_a_matrix():
+    """Finding 39: a bare KeyError 'W_K' before; now the dict and every missing name are given."""
+    with pytest.raises(ValueError, match=r"grads_a is missing \['W_K', 'W_V'\]; expected keys"):
+        t.max_relative_error({"W_Q": np.zeros((2, 2))}, {"W_Q": np.zeros((2, 2))})
