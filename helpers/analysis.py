@@ -168,6 +168,7 @@ def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool 
     n_samples : int, default 4000
         Number of independent (q, k) pairs.
     seed : int, default 0
+        ``0 <= seed <= 2**32 - 1`` (one 32-bit word of the generator's entropy ``[seed, d_k]``).
     scaled : bool, default False
         Divide each dot product by ``√d_k``.
 
@@ -178,8 +179,8 @@ def sample_dot_products(d_k, n_samples: int = 4000, seed: int = 0, scaled: bool 
     """
     d_k = _v.check_positive_int(d_k, "d_k")
     n_samples = _v.check_positive_int(n_samples, "n_samples")
-    seed = _v.check_seed(seed, allow_negative=True)
-    rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k])
+    seed = _v.check_seed32(seed, what="the random draws")       # one 32-bit word of the entropy below
+    rng = np.random.default_rng([seed, d_k])
     q = rng.standard_normal((n_samples, d_k))
     k = rng.standard_normal((n_samples, d_k))
     dots = np.einsum("nd,nd->n", q, k)
@@ -222,6 +223,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     n_trials : int, default 500
         At least 2 (the results are means and medians over the trials).
     seed : int, default 0
+        ``0 <= seed <= 2**32 - 1`` (as in :func:`sample_dot_products`).
     scaled : bool, default False
     exponent : float, default 0.5
         Power of ``d_k`` to divide by when ``scaled`` (``1.0`` = divide by ``d_k``).
@@ -241,12 +243,12 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     n_keys = _v.check_n_keys(n_keys)
     n_trials = _v.check_sample_size(n_trials, "n_trials")
     exponent = _v.check_number(exponent, "exponent")
-    seed = _v.check_seed(seed, allow_negative=True)
+    seed = _v.check_seed32(seed, what="the random draws")
     scaled = _v.check_bool(scaled, "scaled")
     _v.check_elements((n_trials, n_keys, int(d_ks.max())), "saturation_stats: n_trials × n_keys × d_k keys")
     out = {name: [] for name in ("max_weight", "entropy", "jacobian_norm", "jacobian_norm_median", "score_std")}
     for d in d_ks:
-        rng = np.random.default_rng([seed & 0xFFFFFFFF, int(d)])
+        rng = np.random.default_rng([seed, int(d)])
         q = rng.standard_normal((n_trials, 1, d))
         k = rng.standard_normal((n_trials, n_keys, d))
         scores = np.einsum("tod,tkd->tk", q, k)
@@ -317,7 +319,7 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
     n_keys, n_trials, d_model, seed : int
         The draws depend on ``(seed, d_k, d_model)`` only, so the three modes see the
         same inputs, the same keys, the same upstream gradient, and ``W_Q`` up to the
-        factor √d_k.
+        factor √d_k.  ``0 <= seed <= 2**32 - 1`` (as in :func:`sample_dot_products`).
 
     Returns
     -------
@@ -332,8 +334,8 @@ def query_gradient_stats(d_k, *, mode: str = "scaled", n_keys: int = 8, n_trials
     d_model = _v.check_positive_int(d_model, "d_model")
     if mode not in _QUERY_GRADIENT_MODES:
         raise ValueError(f"mode must be one of {_QUERY_GRADIENT_MODES}; got {mode!r}")
-    seed = _v.check_seed(seed, allow_negative=True)
-    rng = np.random.default_rng([seed & 0xFFFFFFFF, d_k, d_model])
+    seed = _v.check_seed32(seed, what="the random draws")
+    rng = np.random.default_rng([seed, d_k, d_model])
     W_Q = rng.standard_normal((d_model, d_k)) / np.sqrt(d_model)
     x = rng.standard_normal((n_trials, d_model))
     K = rng.standard_normal((n_trials, n_keys, d_k))

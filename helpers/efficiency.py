@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from contextlib import contextmanager
+from types import MappingProxyType
 
 import numpy as np
 
@@ -275,8 +276,9 @@ def time_attention(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32, repeat: int
 #: Environment for a fresh process in which glibc malloc keeps freed blocks (up to
 #: 64 MiB are served from the heap instead of fresh ``mmap`` pages, and the heap is
 #: not trimmed below 128 MiB), so the n × n temporaries are not re-faulted every call.
-KEEP_FREED_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2 ** 20),
-                         "MALLOC_TRIM_THRESHOLD_": str(128 * 2 ** 20)}
+#: Read-only (copy it with ``dict(...)`` to change it for one call).
+KEEP_FREED_MEMORY_ENV = MappingProxyType({"MALLOC_MMAP_THRESHOLD_": str(64 * 2 ** 20),
+                                          "MALLOC_TRIM_THRESHOLD_": str(128 * 2 ** 20)})
 
 
 def time_attention_fresh_process(ns=(8, 16, 32, 64, 128, 256, 512), d_k: int = 32,
@@ -436,7 +438,7 @@ def path_length_figure(tokens, source: int, target: int, max_n: int = 40):
         for i, t in enumerate(tokens):
             on_path = (source <= i <= target) if hops == "rnn" else i in (source, target)
             color = plots.HIGHLIGHT_COLOR if i in (source, target) else ("#c6dbef" if on_path else "#f0f0f0")
-            ax.text(i, 0, t, ha="center", va="center", fontsize=max(12, plots.MIN_FONT_PT),
+            ax.text(i, 0, plots._plain_text(t), ha="center", va="center", fontsize=max(12, plots.MIN_FONT_PT),
                     bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="#999999"))
         if hops == "rnn":
             for i in range(n - 1):

@@ -39,7 +39,7 @@ BUNDLED_FONT = Path(__file__).with_name("fonts") / "NotoSansSC-Regular-subset.ot
 BUNDLED_FAMILY = "Noto Sans CJK SC (course subset)"
 
 # Families known to cover Simplified Chinese, best first.
-_SYSTEM_CANDIDATES = [
+_SYSTEM_CANDIDATES = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
     "Source Han Sans SC",
@@ -51,7 +51,7 @@ _SYSTEM_CANDIDATES = [
     "Hiragino Sans GB",
     "SimHei",
     "Droid Sans Fallback",
-]
+)
 
 _state: dict = {}
 

@@ -47,7 +47,7 @@ def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
     d_model : int
         Embedding size (must match the X the weights will be used with).
     seed : int, default 0
-        Embedding seed (must match ``helpers.token_inputs(..., seed=seed)``).
+        Embedding seed (must match ``helpers.token_inputs(..., seed=seed)``), ``0 <= seed <= 2**32 - 1``.
 
     Returns
     -------
@@ -56,7 +56,7 @@ def token_direction(token: str, d_model: int, seed: int = 0) -> np.ndarray:
     """
     token = _v.check_token(token, "token")
     d_model = _v.check_positive_int(d_model, "d_model")
-    seed = _v.check_seed(seed, allow_negative=True)
+    seed = _v.check_seed32(seed)
     e = embed_tokens([token], d_model, seed)[0]
     return e / np.linalg.norm(e)
 
@@ -72,14 +72,15 @@ def shared_direction(d_k: int, seed: int = 0) -> np.ndarray:
     d_k : int
         Query/key size.
     seed : int, default 0
+        ``0 <= seed <= 2**32 - 1`` (:func:`handmade_weights` passes its embedding seed).
 
     Returns
     -------
     numpy.ndarray, shape (d_k,)
     """
     d_k = _v.check_positive_int(d_k, "d_k")
-    seed = _v.check_seed(seed, allow_negative=True)
-    u = np.random.default_rng([seed & 0xFFFFFFFF, 2024]).standard_normal(d_k)
+    seed = _v.check_seed32(seed)
+    u = np.random.default_rng([seed, 2024]).standard_normal(d_k)
     return u / np.linalg.norm(u)
 
 
@@ -103,7 +104,8 @@ def handmade_weights(query_token: str = "它", key_token: str = "小猫", *, d_m
         Length of the feature in both projections; the matching score grows like
         ``strength²``, so larger values give a sharper weight on ``key_token``.
     seed : int, default 0
-        Embedding seed of the X these weights are meant for; also seeds ``u`` and W_V.
+        Embedding seed of the X these weights are meant for (``0 <= seed <= 2**32 - 1``);
+        also seeds ``u`` and W_V.
 
     Returns
     -------
@@ -128,7 +130,7 @@ def handmade_weights(query_token: str = "它", key_token: str = "小猫", *, d_m
     d_k = _v.check_positive_int(d_k, "d_k")
     d_v = d_k if d_v is None else _v.check_positive_int(d_v, "d_v")
     strength = _v.check_positive_number(strength, "strength")
-    seed = _v.check_seed(seed, allow_negative=True)
+    seed = _v.check_seed32(seed)
     u = shared_direction(d_k, seed)
     w_q = strength * np.outer(token_direction(query_token, d_model, seed), u)
     w_k = strength * np.outer(token_direction(key_token, d_model, seed), u)
@@ -145,7 +147,7 @@ def feature_coordinates(x, query_token: str = "它", key_token: str = "小猫", 
         Token inputs, rows = tokens.
     query_token, key_token : str
     seed : int, default 0
-        Embedding seed used to build ``x``.
+        Embedding seed used to build ``x`` (``0 <= seed <= 2**32 - 1``).
 
     Returns
     -------
@@ -156,6 +158,7 @@ def feature_coordinates(x, query_token: str = "它", key_token: str = "小猫", 
     """
     _v.check_token(query_token, "query_token")
     _v.check_token(key_token, "key_token")
+    seed = _v.check_seed32(seed)
     arr = _v.as_real_array(x, "x")
     _v.check_ndim(arr, "x", 2, "(n_tokens, d_model)")
     d_model = arr.shape[1]

@@ -67,7 +67,7 @@ def position_loss_figure(chars, loss, rep_mask, rand_mask, vocab_size: int) -> F
     ax.bar(xs, loss, color=colors)
     guess = ax.axhline(math.log(vocab_size), color="black", linestyle="--", linewidth=1.2,
                        label=f"ln {vocab_size} = {math.log(vocab_size):.2f}（均匀瞎猜）")
-    ax.set_xticks(xs, [f"{c}\n{t + 1}" for t, c in enumerate(chars[1:])], fontsize=FONT)
+    ax.set_xticks(xs, [plots._plain_text(f"{c}\n{t + 1}") for t, c in enumerate(chars[1:])], fontsize=FONT)
     ax.tick_params(axis="y", labelsize=FONT)
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylim(0, max(math.log(vocab_size), float(loss.max())) + 1.6)

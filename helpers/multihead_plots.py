@@ -122,7 +122,7 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     cb.set_label(plots.WEIGHT_LABEL)
     cb.outline.set_visible(False)
     if title:
-        fig.suptitle(title, y=1 - 0.3 / height, va="top")
+        fig.suptitle(plots._plain_text(title), y=1 - 0.3 / height, va="top")
     return fig
 
 
@@ -176,5 +176,5 @@ def scaling_figure(rows, tokens, *, title=None):
         ax.text(n - 0.5, 1.05, f"虚线：均匀分布 1/n = {1.0 / n:.2f}", ha="right", va="top",
                 fontsize=plots.MIN_FONT_PT, color="0.25")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(plots._plain_text(title))
     return fig

@@ -58,7 +58,8 @@ SENTENCE_CAT = [
 SENTENCE_CAT_SHORT = ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"]
 
 #: Words the toy tokenizer knows (longest match first); anything else is split per character.
-VOCAB = sorted(
+#: A tuple: :func:`tokenize` reads it on every call, so an in-place edit would change every later split.
+VOCAB = tuple(sorted(
     set(SENTENCE_APPLE) | set(SENTENCE_CAT) | {
         "我们", "你", "他", "她", "喜欢", "吃", "香蕉", "今天", "天气", "很", "好", "学习",
         "注意力", "机制", "模型", "小狗", "猫", "狗", "书", "图书馆", "读", "看", "一本",
@@ -66,7 +67,7 @@ VOCAB = sorted(
     },
     key=len,
     reverse=True,
-)
+))
 
 #: ASCII punctuation that separates words; other ASCII symbols stay in the text ("GPT-4", "50%").
 _ASCII_PUNCTUATION = frozenset(",.!?;:\"'()[]")

@@ -16,6 +16,7 @@ import numbers
 import os
 import unicodedata
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -25,8 +26,8 @@ MAX_SIZE = 100_000
 #: Largest number of elements a helper allocates for one array (8e7 float64 = 640 MB).
 MAX_ELEMENTS = 80_000_000
 #: Largest |value| accepted in arrays that are multiplied together: the square of it times
-#: MAX_SIZE still fits in float64 (max 1.8e308), so Q Kᵀ, X W, α V cannot overflow.
-MAX_ABS = {np.dtype(np.float64): 1e150, np.dtype(np.float32): 1e17}
+#: MAX_SIZE still fits in float64 (max 1.8e308), so Q Kᵀ, X W, α V cannot overflow.  Read-only.
+MAX_ABS = MappingProxyType({np.dtype(np.float64): 1e150, np.dtype(np.float32): 1e17})
 #: Largest seed (NumPy's SeedSequence takes any non-negative int; keep it a 64-bit one).
 MAX_SEED = 2 ** 63 - 1
 
@@ -304,28 +305,29 @@ def check_elements(shape: tuple, name: str) -> None:
         )
 
 
-def check_seed(seed, name: str = "seed", *, allow_negative: bool = False, n_used: int = 1) -> int:
+def check_seed(seed, name: str = "seed", *, n_used: int = 1) -> int:
     """A seed: an integer ``0 <= seed <= 2**63 - 1``.
 
-    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``; the token embeddings use
-    :func:`check_seed32` instead), so any 64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
-    ``seed + 1, …, seed + n_used - 1``, which must stay a valid seed too.
+    ``n_used``: the function also uses ``seed + 1, …, seed + n_used - 1``, which must stay a valid
+    seed too.  A seed that is one 32-bit word of a longer entropy list goes through
+    :func:`check_seed32` instead.
     """
-    low = -MAX_SEED if allow_negative else 0
-    return check_int(seed, name, low=low, high=MAX_SEED - (n_used - 1))
+    return check_int(seed, name, low=0, high=MAX_SEED - (n_used - 1))
 
 
 #: Largest seed of the token embeddings: one 32-bit word of their SeedSequence entropy.
 MAX_SEED32 = 2 ** 32 - 1
 
 
-def check_seed32(seed, name: str = "seed") -> int:
-    """A seed that is used as one 32-bit word (the token embeddings: ``[seed, crc32(token)]``): an
-    integer ``0 <= seed <= 2**32 - 1``.  Outside that range two different seeds would have to be
-    folded onto the same word, so they are refused rather than silently giving equal embeddings."""
+def check_seed32(seed, name: str = "seed", *, what: str = "the embeddings") -> int:
+    """A seed that is used as one 32-bit word (the token embeddings: ``[seed, crc32(token)]``; the
+    random draws of :mod:`helpers.analysis`: ``[seed, d_k]``): an integer ``0 <= seed <= 2**32 - 1``.
+    Outside that range two different seeds would have to be folded onto the same word, so they are
+    refused rather than silently giving equal embeddings or samples.  ``what`` names what the seed
+    feeds, for the message."""
     seed = check_int(seed, name)
     if not 0 <= seed <= MAX_SEED32:
-        raise ValueError(f"{name} must satisfy 0 <= {name} <= {MAX_SEED32} (2**32 - 1: the embeddings take a "
+        raise ValueError(f"{name} must satisfy 0 <= {name} <= {MAX_SEED32} (2**32 - 1: {what} take a "
                          f"32-bit seed), got {seed}")
     return seed
 

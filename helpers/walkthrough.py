@@ -30,9 +30,9 @@ __all__ = ["weighted_sum_figure", "value_line_figure", "trace_self_attention", "
            "PARTICIPANTS"]
 
 #: The six participants of the source chapter's sequence diagram, in order.
-PARTICIPANTS = ["输入 X_i", "生成 Q,K,V", "打分", "Softmax", "加权求和", "输出 Z_i"]
+PARTICIPANTS = ("输入 X_i", "生成 Q,K,V", "打分", "Softmax", "加权求和", "输出 Z_i")
 
-_COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 
 
 # ---------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     -------
     matplotlib.figure.Figure
     """
-    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _plain_text, _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import Polygon
 
     w = _att._as_real_array(weights_row, "weights_row")
@@ -81,8 +81,8 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
     if d0 == d1:
         raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
     n = w.size
-    labels = ([f"V_{j + 1}" for j in range(n)] if value_labels is None
-              else _v.check_labels(value_labels, n, "value_labels"))
+    labels = [_plain_text(t) for t in ([f"V_{j + 1}" for j in range(n)] if value_labels is None
+                                       else _v.check_labels(value_labels, n, "value_labels"))]
 
     p = v[:, [d0, d1]]
     z = w @ p
@@ -159,7 +159,7 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
         ax.spines[["top", "right"]].set_visible(False)
     ax1.legend(loc="lower right", fontsize=MIN_FONT_PT, frameon=False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(_plain_text(title))
     return fig
 
 
@@ -209,7 +209,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     -------
     matplotlib.figure.Figure
     """
-    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _plain_text, _subplots  # here, so that the trace functions stay NumPy-only
 
     v = _att._as_real_array(value, "value")
     w = _att._as_real_array(weight_rows, "weight_rows")
@@ -230,10 +230,10 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     if not np.allclose(v, v[0] + t[:, None] * direction[None, :], atol=1e-9):
         raise ValueError("the rows of value do not lie on one straight line; use weighted_sum_figure instead")
     n_rows, n_k = w.shape
-    labels = ([f"V_{j + 1}" for j in range(n_k)] if value_labels is None
-              else _v.check_labels(value_labels, n_k, "value_labels"))
-    rlabels = ([f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None
-               else _v.check_labels(row_labels, n_rows, "row_labels"))
+    labels = [_plain_text(t) for t in ([f"V_{j + 1}" for j in range(n_k)] if value_labels is None
+                                       else _v.check_labels(value_labels, n_k, "value_labels"))]
+    rlabels = [_plain_text(t) for t in ([f"α 第 {r + 1} 行" for r in range(n_rows)] if row_labels is None
+                                        else _v.check_labels(row_labels, n_rows, "row_labels"))]
 
     z = w @ v
     mean = v.mean(axis=0)
@@ -265,7 +265,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
     ax.set_xlabel(f"第 {dim + 1} 个分量（值向量排在一条直线上，一个分量就能定位）")
     ax.spines[["top", "right", "left"]].set_visible(False)
     if title:
-        ax.set_title(title)
+        ax.set_title(_plain_text(title))
     return fig
 
 
@@ -388,7 +388,7 @@ def sequence_figure(steps, *, title=None):
     -------
     matplotlib.figure.Figure
     """
-    from .plots import MIN_FONT_PT, _subplots  # here, so that the trace functions stay NumPy-only
+    from .plots import MIN_FONT_PT, _plain_text, _subplots  # here, so that the trace functions stay NumPy-only
     from matplotlib.patches import FancyBboxPatch
 
     trace_markdown(steps)  # validates
@@ -404,7 +404,7 @@ def sequence_figure(steps, *, title=None):
     for k, st in enumerate(steps):
         y = -(k + 0.9)
         xa_, xb_ = xs[st["sender"]], xs[st["receiver"]]
-        label = f"{st['step']}  {st['formula']}   {st['shape']}"
+        label = _plain_text(f"{st['step']}  {st['formula']}   {st['shape']}")
         if st["sender"] == st["receiver"]:
             ax.annotate("", xy=(xa_ + 0.05, y - 0.25), xytext=(xa_ + 0.05, y + 0.1),
                         arrowprops=dict(arrowstyle="-|>", color="#cb181d", lw=1.5,
@@ -420,5 +420,5 @@ def sequence_figure(steps, *, title=None):
     ax.set_ylim(bottom, top + 0.8)
     ax.axis("off")
     if title:
-        ax.set_title(title)
+        ax.set_title(_plain_text(title))
     return fig

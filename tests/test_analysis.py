@@ -117,6 +117,36 @@ def test_sample_dot_products_deterministic():
     assert np.array_equal(d, a.sample_dot_products(64, 100, seed=3))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2 ** 32 - 1])
+def test_random_draws_use_the_seed_as_one_32_bit_word(seed):
+    """Every seed in 0 … 2**32 - 1 gives the draws it always gave (the entropy [seed, d_k])."""
+    rng = np.random.default_rng([seed, 8])
+    q, k = rng.standard_normal((5, 8)), rng.standard_normal((5, 8))
+    np.testing.assert_array_equal(a.sample_dot_products(8, 5, seed=seed), np.einsum("nd,nd->n", q, k))
+    rng = np.random.default_rng([seed, 4])
+    q, k = rng.standard_normal((3, 1, 4)), rng.standard_normal((3, 2, 4))
+    scores = np.einsum("tod,tkd->tk", q, k)
+    np.testing.assert_array_equal(a.saturation_stats([4], n_keys=2, n_trials=3, seed=seed)["score_std"], [scores.std()])
+    rng = np.random.default_rng([seed, 4, 6])
+    w_q = rng.standard_normal((6, 4)) / np.sqrt(6)
+    np.testing.assert_allclose(a.query_gradient_stats(4, n_keys=2, n_trials=3, d_model=6, seed=seed)["wq_norm"],
+                               np.linalg.norm(w_q), rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", [-1, 2 ** 32, 2 ** 32 + 4, 2 ** 63 - 1])
+@pytest.mark.parametrize("call", [
+    lambda seed: a.sample_dot_products(4, 10, seed=seed),
+    lambda seed: a.dot_product_variance([4], 10, seed=seed),
+    lambda seed: a.saturation_stats([4], n_trials=3, seed=seed),
+    lambda seed: a.query_gradient_stats(4, n_trials=3, d_model=4, seed=seed),
+], ids=["sample_dot_products", "dot_product_variance", "saturation_stats", "query_gradient_stats"])
+def test_seeds_outside_32_bits_are_refused(call, seed):
+    """seed=0 and seed=2**32 (or -1 and 2**32 - 1) used to give the same samples without a word."""
+    pattern = rf"^seed must satisfy 0 <= seed <= 4294967295 \(2\*\*32 - 1: the random draws take a 32-bit seed\), got {seed}$"
+    with pytest.raises(ValueError, match=pattern):
+        call(seed)
+
+
 def test_dot_product_variance_grows_like_d_k():
     d_ks = [1, 16, 256]
     var = a.dot_product_variance(d_ks, n_samples=20000)

@@ -269,3 +269,14 @@ def test_timing_results_are_checked_before_dividing_or_plotting():
         e.timing_ratios({"n": r["n"], "loop_s": r["loop_s"]})
     with pytest.raises(ValueError, match=r"^kept\['n'\] = \[8, 256\] must equal result\['n'\] = \[8, 512\]"):
         e.timing_figure(r, kept={**r, "n": np.array([8, 256])})
+
+
+def test_figures_draw_dollar_signs_in_tokens_literally():
+    """Finding 32: a token "$x$" was drawn as an italic x, "$\\frac$" failed only when the figure was drawn."""
+    from figtools import DOLLAR_LABELS, assert_drawn_literally
+
+    tokens = list(DOLLAR_LABELS) + ["c"]
+    for fig in (e.path_length_figure(tokens, 0, 2, max_n=4),
+                e.before_after_figure(np.full((3, 3), 1 / 3), np.eye(3), tokens)):
+        assert_drawn_literally(fig)
+        plt.close(fig)

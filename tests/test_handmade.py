@@ -65,6 +65,27 @@ def test_directions_are_unit_and_deterministic():
     assert u.shape == (8,) and np.isclose(np.linalg.norm(u), 1.0)
 
 
+@pytest.mark.parametrize("seed", [-1, 2 ** 32, 2 ** 32 + 3, 2 ** 63 - 1])
+@pytest.mark.parametrize("call", [
+    lambda seed: handmade.token_direction("它", 4, seed=seed),
+    lambda seed: handmade.shared_direction(4, seed=seed),
+    lambda seed: handmade.handmade_weights(d_model=4, d_k=2, seed=seed),
+    lambda seed: handmade.feature_coordinates(np.ones((2, 4)), seed=seed),
+], ids=["token_direction", "shared_direction", "handmade_weights", "feature_coordinates"])
+def test_seeds_outside_32_bits_are_refused_at_entry(call, seed):
+    """The embedding seed is one 32-bit word: shared_direction used to fold seed=2**32 onto 0 (and
+    -1 onto 2**32 - 1) without a word, and the others left the refusal to embed_tokens."""
+    pattern = rf"^seed must satisfy 0 <= seed <= 4294967295 \(2\*\*32 - 1: the embeddings take a 32-bit seed\)"
+    with pytest.raises(ValueError, match=pattern):
+        call(seed)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2 ** 32 - 1])
+def test_shared_direction_in_range_seeds_are_unchanged(seed):
+    u = np.random.default_rng([seed, 2024]).standard_normal(5)
+    np.testing.assert_array_equal(handmade.shared_direction(5, seed=seed), u / np.linalg.norm(u))
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, text",
     [

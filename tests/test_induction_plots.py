@@ -226,3 +226,14 @@ def test_check_non_negative_number():
         v.check_non_negative_number(3.5, "x", max_value=3)
     with pytest.raises(TypeError, match=r"^x must be a real number"):
         v.check_non_negative_number(True, "x")
+
+
+def test_dollar_signs_in_chars_labels_and_titles_are_drawn_literally():
+    """Finding 32: "$x$" was drawn as an italic x, "$\\frac$" failed only when the figure was drawn."""
+    from figtools import DOLLAR_LABELS, assert_drawn_literally
+
+    chars = CHARS[:1] + ["$x$", r"$\frac$"] + CHARS[3:]            # chars[1:] label the bars
+    assert_drawn_literally(ip.position_loss_figure(chars, LOSS, REP, RAND, 40))
+    assert_drawn_literally(ip.heads_figure(["$x$", r"$\frac$", "c", "d"], _heads_weights(), [(0, 1), (1, 0)],
+                                           titles=list(DOLLAR_LABELS)))
+    assert_drawn_literally(ip.composition_figure(np.eye(2), np.eye(2), list(DOLLAR_LABELS)))

@@ -526,3 +526,18 @@ def test_output_projection_checked_before_any_product():
             fn(x, w, w, w, 2, w_o=np.ones((3, 4)))
         with pytest.raises(ValueError, match=r"^W_O is empty"):
             fn(x, w, w, w, 2, w_o=np.ones((4, 0)))
+
+
+def test_grid_and_scaling_figures_draw_dollar_signs_literally():
+    """Finding 32: a title "$x$" lost its dollar signs, "$\\frac$" failed only when the figure was drawn."""
+    from figtools import DOLLAR_LABELS, assert_drawn_literally
+
+    from helpers import multihead_plots as mhp
+
+    w = np.full((2, 3, 3), 1 / 3)
+    for kwargs in (dict(title="$x$ 与 $\\frac$"), dict(head_names=list(DOLLAR_LABELS))):
+        assert_drawn_literally(mhp.heads_grid_figure(w, ["a", "b", "c"], **kwargs))
+    assert_drawn_literally(mhp.heads_grid_figure(w, ["$x$", r"$\frac$", "c"]))
+    rows = [("$x$", [0.5, 0.5]), (r"$\frac$", [1.0, 0.0])]
+    assert_drawn_literally(mhp.scaling_figure(rows, ["a", "b"]))
+    assert_drawn_literally(mhp.scaling_figure(rows[:1], list(DOLLAR_LABELS), title="$x$ 与 $\\frac$"))

@@ -84,6 +84,14 @@ def test_vocab_is_longest_first_and_covers_sentences():
     assert set(h.SENTENCE_CAT) <= set(h.VOCAB)
 
 
+def test_vocab_is_read_only():
+    """tokenize reads VOCAB on every call: an in-place edit of the list used to change every later split."""
+    assert isinstance(h.VOCAB, tuple)
+    with pytest.raises(AttributeError):
+        h.VOCAB.insert(0, "我喜")
+    assert h.tokenize("我喜欢") == ["我", "喜欢"]
+
+
 def test_tokenize_full_width_space_is_a_space():
     """A Chinese input method in full-width mode types U+3000 for the space bar: it separates typed
     tokens exactly as ' ' does (at the ends it is ignored)."""

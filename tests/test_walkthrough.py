@@ -182,3 +182,35 @@ def test_value_line_figure_bad_input(value, weights, kwargs, text):
 def test_weighted_sum_figure_refuses_instead_of_coercing(kwargs, exc, text):
     with pytest.raises(exc, match=text):
         wt.weighted_sum_figure([0.5, 0.5], np.ones((2, 3)), **kwargs)
+
+
+def test_figures_draw_dollar_signs_in_labels_and_titles_literally():
+    """Finding 32: a label "$x$" was drawn as an italic x, "$\\frac$" failed only when the figure was drawn."""
+    from figtools import DOLLAR_LABELS, assert_drawn_literally
+
+    ex = h.SEED_EXAMPLE
+    labels = list(DOLLAR_LABELS) + ["c"]
+    title = "$x$ 与 $\\frac$"
+    tokens, x, w = _setup()
+    figs = [
+        wt.weighted_sum_figure(ex["weights"][0], ex["V"], value_labels=labels),
+        wt.weighted_sum_figure(ex["weights"][0], ex["V"], title=title),
+        wt.value_line_figure(ex["V"], np.eye(3)[:2], row_labels=list(DOLLAR_LABELS)),
+        wt.value_line_figure(ex["V"], ex["weights"], value_labels=labels),
+        wt.value_line_figure(ex["V"], ex["weights"], title=title),
+        wt.sequence_figure(wt.trace_self_attention(x, *w, 1, tokens), title=title),
+    ]
+    for fig in figs:
+        assert_drawn_literally(fig)
+        plt.close(fig)
+    steps = wt.trace_self_attention(x, *w, 1, tokens)
+    steps[0] = dict(steps[0], formula="$x$ + $\\frac$")             # a step table written by hand
+    fig = wt.sequence_figure(steps)
+    assert_drawn_literally(fig)
+    plt.close(fig)
+
+
+def test_participants_are_read_only():
+    assert isinstance(wt.PARTICIPANTS, tuple)
+    with pytest.raises(TypeError):
+        wt.PARTICIPANTS[0] = "改过的"
