@@ -44,13 +44,10 @@ class _ReadOnlyList(list):
     (``+``) like a list, but refuses to be changed in place, so that
     ``tokens = h.SENTENCE_APPLE; tokens[3] = "香蕉"`` cannot silently change the
     default of every panel, figure and checker that reads the constant.
-    ``list(...)`` (or ``copy``/``deepcopy``) gives an ordinary list to edit."""
+    ``list(...)`` (or ``copy``/``deepcopy``) gives an ordinary list to edit.
+    Made by :func:`_constant_tokens`, which sets ``name`` (the constant's name)."""
 
     __slots__ = ("name",)
-
-    def __init__(self, name: str, items):
-        super().__init__(items)
-        self.name = name
 
     def _refuse(self, *args, **kwargs):
         raise TypeError(f"h.{self.name} is a course constant and cannot be changed in place; "
@@ -61,6 +58,12 @@ class _ReadOnlyList(list):
 
     def __reduce__(self):  # copy / deepcopy / pickle give a plain (editable) list
         return (list, (list(self),))
+
+
+def _constant_tokens(name: str, tokens: list) -> _ReadOnlyList:
+    constant = _ReadOnlyList(tokens)
+    constant.name = name
+    return constant
 
 
 #: The source chapter's numeric example: one query against three keys/values, d_k = 3.
@@ -80,16 +83,16 @@ SEED_EXAMPLE = MappingProxyType({
 })
 
 #: 我喜欢这个苹果 — the source chapter's running example (read-only; ``list(...)`` to edit).
-SENTENCE_APPLE = _ReadOnlyList("SENTENCE_APPLE", ["我", "喜欢", "这个", "苹果"])
+SENTENCE_APPLE = _constant_tokens("SENTENCE_APPLE", ["我", "喜欢", "这个", "苹果"])
 
 #: The source chapter's pronoun example, segmented into words (punctuation dropped).
-SENTENCE_CAT = _ReadOnlyList("SENTENCE_CAT", [
+SENTENCE_CAT = _constant_tokens("SENTENCE_CAT", [
     "那个", "小猫", "它", "昨天", "在", "公园", "里", "追逐", "一只", "蝴蝶",
     "玩得", "不亦乐乎", "结果", "把", "晚餐", "都", "忘了", "现在", "它", "饿坏了",
 ])
 
 #: A short version of the pronoun example that fits a readable heatmap.
-SENTENCE_CAT_SHORT = _ReadOnlyList("SENTENCE_CAT_SHORT", ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"])
+SENTENCE_CAT_SHORT = _constant_tokens("SENTENCE_CAT_SHORT", ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"])
 
 #: Words the toy tokenizer knows (longest match first); anything else is split per character.
 VOCAB = sorted(
