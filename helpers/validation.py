@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,15 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
         raise ValueError(f"{name} must be at most {max_value:g}, got {x!r}")
     return x
 
+
+def check_number_above(x, name: str, low: float, why: str = "") -> float:
+    """A real, finite number with ``x > low`` as float; ``why`` (e.g. " (…)") says what a value at or
+    below ``low`` would break."""
+    x = check_number(x, name)
+    if not x > low:
+        raise ValueError(f"{name} must be greater than {low:g}{why}, got {x!r}")
+    return x
+
 def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dtype(np.float64)]) -> float:
     """A real number with ``0 <= x <= max_value`` as float (a loss, a distance)."""
     x = check_number(x, name)
@@ -228,6 +238,17 @@ def check_n_keys(n_keys, name: str = "n_keys") -> int:
     return n_keys
 
 
+def check_sample_size(n, name: str, *, max_value: int = MAX_SIZE) -> int:
+    """A number of random draws that a statistic (variance, mean, median) is computed from: an
+    integer ``2 <= n <= max_value``.  One draw is no statistic: its variance is always 0 and its
+    "mean" is just that draw, so the measurement would say nothing about the claim it tests."""
+    n = check_positive_int(n, name, max_value=max_value)
+    if n < 2:
+        raise ValueError(f"{name} must be at least 2: a variance or mean over a single random draw is not a "
+                         f"measurement (the variance of one value is always 0); got {n}")
+    return n
+
+
 def check_d_head(d_model, n_heads, name: str = "d_model", where: str = "") -> int:
     """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
     an equal block of columns); ``name`` is the caller's name for ``d_model``, ``where`` says where
@@ -286,12 +307,27 @@ def check_elements(shape: tuple, name: str) -> None:
 def check_seed(seed, name: str = "seed", *, allow_negative: bool = False, n_used: int = 1) -> int:
     """A seed: an integer ``0 <= seed <= 2**63 - 1``.
 
-    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``, the token embeddings), so any
-    64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
+    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``; the token embeddings use
+    :func:`check_seed32` instead), so any 64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
     ``seed + 1, …, seed + n_used - 1``, which must stay a valid seed too.
     """
     low = -MAX_SEED if allow_negative else 0
     return check_int(seed, name, low=low, high=MAX_SEED - (n_used - 1))
+
+
+#: Largest seed of the token embeddings: one 32-bit word of their SeedSequence entropy.
+MAX_SEED32 = 2 ** 32 - 1
+
+
+def check_seed32(seed, name: str = "seed") -> int:
+    """A seed that is used as one 32-bit word (the token embeddings: ``[seed, crc32(token)]``): an
+    integer ``0 <= seed <= 2**32 - 1``.  Outside that range two different seeds would have to be
+    folded onto the same word, so they are refused rather than silently giving equal embeddings."""
+    seed = check_int(seed, name)
+    if not 0 <= seed <= MAX_SEED32:
+        raise ValueError(f"{name} must satisfy 0 <= {name} <= {MAX_SEED32} (2**32 - 1: the embeddings take a "
+                         f"32-bit seed), got {seed}")
+    return seed
 
 
 def check_bool(flag, name: str) -> bool:
@@ -327,6 +363,16 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
         raise ValueError(f"{name} contains a character that is not valid text ({exc.reason} at {exc.start})") from None
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
+    return s
+
+
+def check_no_control_chars(s: str, name: str) -> str:
+    """A str without control characters (Unicode category Cc: NUL, ESC, DEL …) other than whitespace
+    (tab, newline, carriage return …): they cannot be typed on a keyboard and cannot be shown."""
+    for i, ch in enumerate(s):
+        if unicodedata.category(ch) == "Cc" and not ch.isspace():
+            raise ValueError(f"{name} contains the control character U+{ord(ch):04X} at position {i}; it cannot "
+                             f"be typed or shown as a token: remove it")
     return s
 
 
@@ -382,6 +428,15 @@ def check_tokens(tokens, name: str = "tokens") -> list[str]:
     return [str(t) for t in tokens]
 
 
+def check_tokens_for(tokens, n: int, what: str, unit: str, name: str = "tokens") -> list[str]:
+    """:func:`check_tokens` plus: exactly ``n`` tokens, one per ``unit`` of ``what`` (e.g. one per
+    row of the weights)."""
+    tokens = check_tokens(tokens, name)
+    if len(tokens) != n:
+        raise ValueError(f"got {len(tokens)} tokens for {what}; need one token per {unit}")
+    return tokens
+
+
 def check_token(token, name: str = "token") -> str:
     """One course token: a non-empty str without spaces (``'它'``, ``'小猫'``)."""
     if not isinstance(token, str) or not token:
@@ -425,6 +480,24 @@ def check_same_shape(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) -> 
                          f"and {name_b} {shape_str(b)}")
 
 
+def check_sum_of(total: np.ndarray, name_total: str, a: np.ndarray, name_a: str, b: np.ndarray,
+                 name_b: str) -> None:
+    """``total`` equals ``a + b`` entry by entry (same shape; float rounding allowed), e.g. X = E + PE
+    for a figure that says so."""
+    if not (total.shape == a.shape == b.shape):
+        raise ValueError(f"{name_total}, {name_a} and {name_b} must have the same shape; got {name_total} "
+                         f"{shape_str(total)}, {name_a} {shape_str(a)} and {name_b} {shape_str(b)}")
+    expected = a.astype(np.float64) + b
+    # rounding of the least precise input (float16 keeps ~3 digits), never stricter than 1e-6
+    tol = max([1e-6] + [4 * float(np.finfo(m.dtype).eps) for m in (total, a, b) if m.dtype.kind == "f"])
+    scale = max(float(np.abs(expected).max(initial=0.0)), float(np.abs(total).max(initial=0.0)))
+    bad = ~np.isclose(total, expected, rtol=tol, atol=tol * scale)
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{name_total} must equal {name_a} + {name_b}; at index {i} {name_total} is "
+                         f"{float(total[i]):.6g} but {name_a} + {name_b} is {float(expected[i]):.6g}")
+
+
 def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             dims: str = "(..., n_q, n_k)") -> np.ndarray:
     """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
@@ -439,6 +512,29 @@ def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             f"{tuple(scores_shape)} {dims}"
         )
     return arr
+
+
+#: Largest |weight| a masked (blocked) cell may hold: far below anything a figure can show (two
+#: decimals, 256 colour steps), so only rounding-free masking (−∞ before softmax, or × 0) passes.
+MASKED_WEIGHT_TOL = 1e-9
+
+
+def check_masked_out_zero(weights: np.ndarray, mask: np.ndarray, name: str = "weights",
+                          mask_name: str = "mask") -> None:
+    """Every weight at a cell the boolean ``mask`` (broadcastable to ``weights``) blocks is 0 (up to
+    :data:`MASKED_WEIGHT_TOL`): a picture that greys out blocked cells must not hide weight there."""
+    blocked = ~np.broadcast_to(mask, weights.shape)
+    bad = blocked & (np.abs(weights) > MASKED_WEIGHT_TOL)
+    if bad.any():
+        i = first_index(bad)
+        offset = len(i) - mask.ndim  # the mask's index: its own axes, 0 where it was broadcast
+        j = tuple(0 if mask.shape[a] == 1 else i[offset + a] for a in range(mask.ndim))
+        where = f"{mask_name}[{', '.join(map(str, j))}]" if j else mask_name
+        raise ValueError(
+            f"{name}[{', '.join(map(str, i))}] = {float(weights[i]):.3g} although {where} is False: apply the "
+            f"mask before softmax (scores of blocked keys = -inf), so that blocked weights are 0; "
+            f"{bad.sum()} blocked cell(s) hold weight, which the grey hatch would hide"
+        )
 
 
 def as_bool_array(mask, name: str = "mask") -> np.ndarray:
@@ -556,6 +652,17 @@ def check_scores_finite(scores: np.ndarray, raw: np.ndarray, query: np.ndarray, 
         f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
         f"{1.0 / np.sqrt(query.shape[-1]):.4g})"
     )
+
+
+def check_score_spread(scores: np.ndarray, divisor: float) -> None:
+    """Scores divided by ``divisor`` (multi-head scaling statistics) must be small enough for their
+    standard deviation to be computed in their dtype; an overflowed division (inf) is refused too."""
+    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
+    largest = np.abs(scores).max()
+    if not largest <= limit:   # also catches inf (an overflowed division)
+        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
+                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
+                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
 
 
 def check_weight_rows(weights, name: str = "weights", *, masked_ok: bool = True) -> np.ndarray:

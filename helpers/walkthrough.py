@@ -18,6 +18,9 @@ notebook (``fig = ...``).
 
 from __future__ import annotations
 
+import string
+import unicodedata
+
 import numpy as np
 
 from . import attention as _att
@@ -72,11 +75,10 @@ def weighted_sum_figure(weights_row, value, *, value_labels=None, dims=(0, 1), t
             f"value must have shape (n_k, d_v) with n_k = len(weights_row) = {w.size}; got shape {_att._shape(v)}"
         )
     _v.check_distributions(w, "weights_row")
-    try:
-        d0, d1 = (int(d) for d in dims)
-    except (TypeError, ValueError):
-        raise TypeError(f"dims must be a pair of ints, got {dims!r}") from None
-    if v.shape[1] < 2 or not (0 <= d0 < v.shape[1] and 0 <= d1 < v.shape[1]) or d0 == d1:
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, (tuple, list, np.ndarray)) or len(dims) != 2:
+        raise TypeError(f"dims must be a pair of ints, got {dims!r:.40}")
+    d0, d1 = (_v.check_int(d, f"dims[{i}]", low=0, high=v.shape[1] - 1) for i, d in enumerate(dims))
+    if d0 == d1:
         raise ValueError(f"dims {dims!r} must be two different component indices of value (d_v = {v.shape[1]})")
     n = w.size
     labels = ([f"V_{j + 1}" for j in range(n)] if value_labels is None
@@ -220,8 +222,7 @@ def value_line_figure(value, weight_rows, *, row_labels=None, value_labels=None,
             f"weight_rows must have shape (n_rows, n_k) with n_k = {v.shape[0]} rows of value; got shape {_att._shape(w)}"
         )
     _v.check_distributions(w, "weight_rows")
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < v.shape[1]:
-        raise ValueError(f"dim must be a component index 0…{v.shape[1] - 1}; got {dim!r}")
+    dim = _v.check_int(dim, "dim", low=0, high=v.shape[1] - 1)   # a component index of value
     direction = v[-1] - v[0]
     if abs(direction[dim]) < 1e-12:
         raise ValueError(f"component {dim} is the same for the first and last value rows; choose another dim")
@@ -301,7 +302,8 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
-    tokens = [f"x{j + 1}" for j in range(n)] if tokens is None else _v.check_labels(tokens, n, "tokens")
+    tokens = ([f"x{j + 1}" for j in range(n)] if tokens is None
+              else _v.check_tokens_for(tokens, n, f"x of shape {_att._shape(xa)}", "row"))
     tok = tokens[i]
 
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
@@ -347,10 +349,26 @@ def trace_markdown(steps) -> str:
     for st in steps:
         try:
             a, b = PARTICIPANTS[st["sender"]], PARTICIPANTS[st["receiver"]]
-            lines.append(f"| {st['step']} | {a} → {b} | {st['what']} | `{st['formula']}` | `{st['shape']}` |")
+            lines.append(f"| {st['step']} | {a} → {b} | {_markdown_text(st['what'])} | `{st['formula']}` | "
+                         f"`{st['shape']}` |")
         except (KeyError, TypeError, IndexError):
             raise ValueError(f"not a step of trace_self_attention: {st!r}") from None
     return "\n".join(lines)
+
+
+def _markdown_text(text) -> str:
+    """``text`` (a step's description, which holds the token) as literal Markdown table-cell text:
+    ASCII punctuation is backslash-escaped (``|`` would open a new column, `` ` * _ $ < `` change the
+    formatting) and line breaks or other control characters are written as escapes (``\\n``)."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):          # \n, \r, \t, U+2028 …: would end the row
+            out.append(ch.encode("unicode_escape").decode("ascii").replace("\\", "\\\\"))
+        elif ch in string.punctuation:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def sequence_figure(steps, *, title=None):

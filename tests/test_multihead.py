@@ -439,7 +439,8 @@ def test_static_twin_and_grid_figure():
     titles = [ax.get_title() for ax in fig.axes]
     assert "头 1（选中）" in titles and "头 4" in titles
     w = np.full((2, 3, 3), 1 / 3)
-    fig2 = mhp.heads_grid_figure(w, ["a", "b", "c"], query=1, mask=h.causal_mask(3))
+    causal = np.tril(w) / np.tril(w).sum(-1, keepdims=True)  # masked weights are 0 (the hatch hides nothing)
+    fig2 = mhp.heads_grid_figure(causal, ["a", "b", "c"], query=1, mask=h.causal_mask(3))
     assert len([ax for ax in fig2.axes if ax.get_title()]) == 2
     with pytest.raises(ValueError, match=r"\(h, n, n\).*\(3, 3\)"):
         mhp.heads_grid_figure(np.ones((3, 3)), ["a", "b", "c"])
@@ -495,3 +496,33 @@ def test_panel_small_heatmaps_are_exact_pngs():
             want = plots.MASK_COLOR if not keep[i, j] else hexes[color_index(w[i, j], 0.0, 1.0)]
             got = "#" + "".join(f"{round(float(v) * 255):02x}" for v in img[i, j, :3])
             assert got == want, (i, j, got, want)
+
+
+def test_multi_head_rules_are_the_single_head_ones():
+    """The mask dtype rule, the W_Q/W_K width rule and the seed rule read the same in single- and
+    multi-head code (one rule each in helpers.validation)."""
+    x, w = np.ones((3, 4)), np.ones((4, 4))
+    float_mask = np.ones((3, 3))
+    with pytest.raises(TypeError) as single:
+        h.attention_weights(np.zeros((3, 3)), mask=float_mask)
+    with pytest.raises(TypeError) as multi:
+        h.multi_head_self_attention(x, w, w, w, 2, mask=float_mask)
+    assert str(single.value) == str(multi.value)
+    with pytest.raises(TypeError, match=r"^keep must be a boolean array.*keep\.astype\(bool\)"):
+        mh.to_torch_mask(float_mask)
+    with pytest.raises(ValueError, match=r"^W_Q and W_K must produce the same number of columns \(d_k\)"):
+        h.project_qkv(x, w, w[:, :2], w)
+    with pytest.raises(ValueError, match=r"^W_Q and W_K must produce the same number of columns \(h \* d_head\)"):
+        h.multi_head_self_attention(x, w, w[:, :2], w, 2)
+    with pytest.raises(ValueError, match=r"^seed must satisfy 0 <= seed <= 9223372036854775804"):
+        mh.MultiHeadAttention(4, 2, seed=2 ** 63 - 1)        # uses seed … seed + 3
+
+
+def test_output_projection_checked_before_any_product():
+    """W_O and b_O are refused up front with the same message in the batched and the loop version."""
+    x, w = np.ones((3, 4)), np.ones((4, 4))
+    for fn in (h.multi_head_self_attention, mh.heads_loop):
+        with pytest.raises(ValueError, match=r"^W_O must have h \* d_v_head = 4 rows"):
+            fn(x, w, w, w, 2, w_o=np.ones((3, 4)))
+        with pytest.raises(ValueError, match=r"^W_O is empty"):
+            fn(x, w, w, w, 2, w_o=np.ones((4, 0)))

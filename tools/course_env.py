@@ -294,24 +294,25 @@ def _user_path(path: str, cwd: Path) -> str:
     return os.path.normpath(os.path.join(cwd, path)) if path else path
 
 
-def _test_id(arg: str, cwd: Path, *, must_exist: bool) -> str:
-    """``path[::name]`` from ``cwd``: an absolute path (test arguments) or, for ``--deselect``
-    (which pytest matches against ids relative to the repository), one relative to ROOT."""
+def _test_path(arg: str, cwd: Path) -> str:
+    """``path[::name]`` with the path made absolute when it exists in ``cwd`` (else as given)."""
     path, sep, rest = arg.partition("::")
     full = _user_path(path, cwd)
-    if not path or (must_exist and not os.path.exists(full)):
-        return arg
-    if must_exist:
-        return full + sep + rest
+    return full + sep + rest if path and os.path.exists(full) else arg
+
+
+def _deselect_id(arg: str, cwd: Path) -> str:
+    """``--deselect path[::name]`` from ``cwd`` as the id pytest matches it with: relative to ROOT."""
+    path, sep, rest = arg.partition("::")
     try:
-        return Path(full).relative_to(ROOT).as_posix() + sep + rest
+        return Path(_user_path(path, cwd)).relative_to(ROOT).as_posix() + sep + rest if path else arg
     except ValueError:  # outside the course: no test has that id, leave it as given
         return arg
 
 
 def _option_value(option: str, value: str, cwd: Path) -> str:
     if option == "--deselect":
-        return _test_id(value, cwd, must_exist=False)
+        return _deselect_id(value, cwd)
     return _user_path(value, cwd) if option in PYTEST_PATH_OPTIONS else value
 
 
@@ -342,10 +343,10 @@ def resolve_pytest_args(args: list[str], cwd: Path) -> list[str]:
         arg = args[i]
         i += 1
         if arg == "--":  # everything after it is a test path
-            out += [arg] + [_test_id(a, cwd, must_exist=True) for a in args[i:]]
+            out += [arg] + [_test_path(a, cwd) for a in args[i:]]
             break
         if arg == "-" or not arg.startswith("-"):
-            out.append(_test_id(arg, cwd, must_exist=True))
+            out.append(_test_path(arg, cwd))
             continue
         if arg.startswith("--"):
             option, eq, value = arg.partition("=")
