@@ -164,7 +164,7 @@ HINTS: dict[str, str] = {
     "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
     "interrupted": "检查被中断了（KeyboardInterrupt，例如点了停止按钮），还没有结论。修改好后重新运行本单元格即可。",
     "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
-    "returned_none": "你的函数在这组输入上返回了 None，而前面的输入都有结果：是不是某个分支（if / else）里忘了写 return？",
+    "returned_none": "是不是某个分支（if / else）里忘了写 return？函数走到末尾还没有 return 时，Python 返回 None。",
     "masked_result": "你返回的是带掩码的数组（np.ma.MaskedArray），有的位置被掩盖了（显示为 --）：请返回普通的 NumPy 数组，每个位置都是一个数。",
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
