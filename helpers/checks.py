@@ -166,6 +166,8 @@ HINTS: dict[str, str] = {
     "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
     "returned_none": "是不是某个分支（if / else）里忘了写 return？函数走到末尾还没有 return 时，Python 返回 None。",
     "masked_result": "你返回的是带掩码的数组（np.ma.MaskedArray），有的位置被掩盖了（显示为 --）：请返回普通的 NumPy 数组，每个位置都是一个数。",
+    "mutated_list": "你的函数原地修改了传进来的列表（例如 lst.sort()、lst.clear()、lst.append(…)、lst[i] = …），"
+                    "调用者的列表被改掉了：要改就先复制一份，例如 lst = list(lst)，或者用 sorted(lst) 这样返回新列表的写法。",
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
@@ -526,7 +528,8 @@ def _warning_note(msg: str) -> str:
     """The line a ✅ verdict adds for the first warning the learner's code raised."""
     kind = _FP_WARNING.match(msg)
     if kind is None:
-        return f"\n   不过运行时出现了警告（{msg[:80]}）。"
+        shown = msg if len(msg) <= 100 else msg[:99] + "…"
+        return f"\n   不过运行时出现了警告（{shown}）。"
     advice = {"overflow": "检查一下是否有溢出。", "divide by zero": "检查一下是否有除以 0。",
               "invalid value": "检查一下是否有 0/0、inf − inf 或 0 × inf 这样的运算。",
               "underflow": "检查一下是否有数值下溢（非常接近 0 的数）。"}[kind.group(1)]
@@ -1043,11 +1046,8 @@ def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
         msg = f"❌ 你的函数在「{case.label}」这组输入上调用了 exit（{_short_exc(exc)}）：{HINTS[key]}"
         return Outcome("error", mistake=key, message=msg, case=case.label)
     if status == "mutated":
-        arg = dict(zip(_param_names(fn), case.args)).get(exc)
-        if isinstance(arg, (list, dict)):
-            kind = "列表" if isinstance(arg, list) else "字典"
-            return _fail(case, key, f"被修改的参数：{exc}（一个{kind}：append、clear、sort、{exc}[i] = … 这样的操作"
-                                    f"都会改掉调用者的{kind}；要改就先复制一份，例如 {exc} = {'list' if kind == '列表' else 'dict'}({exc})）")
+        if isinstance(dict(zip(_param_names(fn), case.args)).get(exc), list):
+            key = "mutated_list"
         return _fail(case, key, f"被修改的参数：{exc}")
     impl = str(exc)
     module, _, short = impl.rpartition(".")

@@ -158,8 +158,8 @@ def test_mutating_a_list_argument_is_told_so(check, fn, param, capsys):
     """Issue 14 finding 3: lists were passed uncopied and not compared, so these were ✅."""
     check(fn)
     out = capsys.readouterr().out
-    assert out.startswith("❌") and checks.HINTS["mutated_input"] in out, out
-    assert f"被修改的参数：{param}（一个列表" in out and f"{param} = list({param})" in out, out
+    assert out.startswith("❌") and checks.HINTS["mutated_list"] in out, out
+    assert f"被修改的参数：{param}" in out, out
 
 
 def test_a_function_that_only_reads_lists_is_accepted(capsys):
@@ -975,7 +975,7 @@ def _chapter_catalogues() -> set:
 def test_every_hint_is_exercised_or_generic():
     used = {hint for _, _, hint in MISTAKES} | _chapter_catalogues()
     generic = {"not_callable", "nonfinite", "timeout", "interrupted", "system_exit", "mutated_input",
-               "uses_course_impl"}
+               "mutated_list", "uses_course_impl"}
     assert set(checks.HINTS) - used <= generic
 
 
