@@ -325,3 +325,68 @@ def test_colour_and_axis_ranges_cannot_overflow():
         assert "nan" not in svg and "inf" not in svg
     html = widgets.heatmap_html([[1e300, -1e300]], ["a"], ["b", "c"], vmin=-1e300, vmax=1e300)
     assert "nan" not in html and "inf" not in html
+
+
+def test_bars_are_drawn_from_zero_so_a_fixed_range_must_include_it():
+    # bars are lengths from 0: on the range 1 … 3 the bar of 1 was invisible, on −3 … −1 the bar of −1 the tallest
+    with pytest.raises(ValueError, match=r"vmin must be <= 0: bars are drawn from 0.*got vmin=1\.0"):
+        widgets.bars_svg([1.0, 3.0], ["a", "b"], vmin=1, vmax=3)
+    with pytest.raises(ValueError, match=r"vmax must be >= 0: bars are drawn from 0.*got vmax=-1\.0"):
+        widgets.bars_svg([-1.0, -3.0], ["a", "b"], vmin=-3, vmax=-1)
+    with pytest.raises(ValueError, match=r"vmin must be <= 0"):
+        widgets.bars_svg([1.0, 3.0], ["a", "b"], vmin=0.5)             # the data's end would not help
+    with pytest.raises(ValueError, match=r"vmax must be >= 0"):
+        widgets.bars_svg([-1.0, -3.0], ["a", "b"], vmax=-0.5)
+    # a range with 0 inside or at an end: bar heights are proportional to the values
+    for kw in (dict(vmin=0, vmax=3), dict(vmin=-3, vmax=0), dict(vmin=-1, vmax=4), dict()):
+        vals = [1.0, 3.0] if kw.get("vmax", 1) > 0 else [-1.0, -3.0]
+        hs = [float(x) for x in re.findall(r'<rect [^>]*height="([\d.]+)" fill', widgets.bars_svg(vals, ["a", "b"], **kw))]
+        assert hs[1] == pytest.approx(3 * hs[0], rel=0.02), kw
+
+
+def test_dk_panel_values_do_not_share_the_cached_sample():
+    p = widgets.dk_panel()
+    before = _state(p)
+    p.values["scores"][:] = 100                                        # a learner's experiment on the values
+    assert _state(widgets.dk_panel()) == before                        # later panels are not affected
+    raw, scores = widgets.scaling._dk_all(0)
+    assert not raw.flags.writeable and not scores.flags.writeable      # the cache itself cannot be changed
+    for v in p.values.values():
+        if isinstance(v, np.ndarray):
+            assert not np.shares_memory(v, scores) and not np.shares_memory(v, raw)
+
+
+def test_sentence_explorer_weights_too_large_name_weights():
+    Wts = [w.copy() for w in h.init_qkv_weights(16, 8)]
+    Wts[0][0, 0] = 1e150                                               # fine alone, but X @ W_Q overflows Q Kᵀ
+    for call in (widgets.sentence_explorer, widgets.sentence_figure):
+        with pytest.raises(ValueError, match=r"weights\[0\] \(W_Q\) is too large for these inputs: "
+                                             r"X @ weights\[0\] \(W_Q\) reaches"):
+            call(weights=tuple(Wts))
+    # weights that fit the first sentence but not a later one: the panel says so and shows no old heatmap
+    first, later = "我喜欢这个苹果", "小猫追逐蝴蝶"
+    x_first = h.token_inputs(h.tokenize(first), 16)
+    x_later = h.token_inputs(h.tokenize(later), 16)
+    r = int(np.argmax(np.abs(x_later).max(axis=0) / np.abs(x_first).max(axis=0)))  # a dimension larger in `later`
+    assert np.abs(x_later[:, r]).max() > np.abs(x_first[:, r]).max()
+    W_V = np.zeros((16, 8))
+    W_V[r, 0] = 1e150 / np.abs(x_first[:, r]).max() * 0.999
+    Wts[0][0, 0] = 0.0
+    p = widgets.sentence_explorer(first, weights=(Wts[0], Wts[1], W_V))
+    assert "⚠" not in p.readout.value
+    p.text_input.value = later
+    assert "⚠" in p.readout.value and "weights[2] (W_V) is too large" in p.readout.value
+    assert p.values["tokens"] == [] and p.values["weights"] is None
+    p.text_input.value = first
+    assert "⚠" not in p.readout.value and p.values["tokens"] == h.tokenize(first)
+
+
+def test_control_characters_in_labels_stay_visible_text():
+    # XML forbids them even escaped; every page text goes through esc(), which writes them as \x1b
+    html = widgets.heatmap_html([[0.5, 0.5]], ["\x1b[31m"], ["\x00", "b"])
+    assert "\\x1b[31m" in html and "\\x00" in html
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", html)
+    svg = widgets.bars_svg([0.5], ["\x07"], title="t\x00")
+    import xml.etree.ElementTree as ET
+    ET.fromstring(svg)
+    assert "\\x07" in svg and "t\\x00" in svg

@@ -14,8 +14,10 @@ Colours and numbers
                             selected query, ``plots.HIGHLIGHT_COLOR``)
     :func:`fmt_num`         fixed-decimal number like the figures' annotations ("-0.00" → "0.00")
     :func:`vec_text`        "[a, b, c]" of a vector
-    :func:`esc`             HTML/SVG escaping of any text put into a page (quotes too) — use it for
+    :func:`esc`             HTML/SVG escaping of any text put into a page (quotes too; control characters
+                            written as ``\\x1b`` so the page stays well-formed XML) — use it for
                             every token or label string
+    :func:`visible_text`    the same control characters as ``\\x1b`` text, for matplotlib labels
     :data:`FONT_STACK`      CSS font stack: Latin/maths glyphs first, then CJK fonts
 Pictures
     :func:`heatmap_html`    HTML-table heatmap matching :func:`helpers.plots.attention_heatmap`
@@ -34,6 +36,7 @@ Layout and panels
 from __future__ import annotations
 
 import html
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -89,8 +92,24 @@ def color_index(values, vmin, vmax) -> np.ndarray:
     return np.clip(np.rint(t * 255), 0, 255).astype(int)
 
 
+# Characters XML forbids even when escaped (C0 controls other than tab/newline/CR, and U+FFFE/U+FFFF),
+# plus DEL: one of them in a token made an exported .svg "not well-formed"; they are written as the
+# visible text \x1b (how Python shows them), which every font can draw.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _control_text(m) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def visible_text(s: str) -> str:
+    """``s`` with every control character (see above) written as ``\\xNN`` text (for pages and figures)."""
+    return _CONTROL_CHARS.sub(_control_text, s)
+
+
 def esc(s) -> str:
-    return html.escape(str(s), quote=True)
+    return visible_text(html.escape(str(s), quote=True))
 
 
 def fmt_num(v: float, digits: int) -> str:
@@ -270,7 +289,8 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
     labels : sequence of str
         One per bar.
     vmin, vmax : float, optional
-        Fixed y range (default: the data and 0, with some padding).
+        Fixed y range (default: the data and 0, with some padding); it must include 0
+        (``vmin <= 0 <= vmax``), the baseline the bars are drawn from.
     colors : sequence of str, optional
         One CSS colour per bar (default :data:`helpers.plots.ACCENT_COLOR`).
     title, ylabel, xlabel : str, optional
@@ -304,6 +324,7 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
         vmin, vmax = _v.check_range(vmin, vmax, max_abs=limit)
     lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number_in(vmin, "vmin", -limit, limit)
     hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number_in(vmax, "vmax", -limit, limit)
+    _v.check_range_has_zero(lo, hi)  # a default end is 0 or beyond it, so only a given vmin / vmax can fail
     if hi - lo < 1e-12:
         hi = lo + 1.0
     pad = 0.12 * (hi - lo)
@@ -325,7 +346,7 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
         out.append(f'<text x="{left - 4}" y="{yy + 4:.1f}" text-anchor="end" fill="#555">{tick_label(t)}</text>')
     slot = pw / n
     bw = slot * 0.7
-    y0 = y(0.0) if lo_p <= 0 <= hi_p else y(lo_p)
+    y0 = y(0.0)  # the zero baseline (lo_p <= 0 <= hi_p)
     for i, v in enumerate(vals):
         x = left + i * slot + (slot - bw) / 2
         yv = y(min(max(v, lo_p), hi_p))
