@@ -194,7 +194,8 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
     d_ks : int or sequence of int
         Positive vector lengths.
     n_samples, seed, scaled
-        As in :func:`sample_dot_products`.
+        As in :func:`sample_dot_products` (``n_samples`` at least 2: the variance of
+        one draw is always 0).
 
     Returns
     -------
@@ -202,6 +203,7 @@ def dot_product_variance(d_ks, n_samples: int = 4000, seed: int = 0, scaled: boo
         Theory: ``d_k`` unscaled, ``1`` scaled.
     """
     d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True)
+    n_samples = _v.check_sample_size(n_samples, "n_samples")
     return np.array([np.var(sample_dot_products(int(d), n_samples, seed, scaled)) for d in d_ks])
 
 
@@ -218,6 +220,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     d_ks : sequence of int
     n_keys : int, default 8
     n_trials : int, default 500
+        At least 2 (the results are means and medians over the trials).
     seed : int, default 0
     scaled : bool, default False
     exponent : float, default 0.5
@@ -236,7 +239,7 @@ def saturation_stats(d_ks, n_keys: int = 8, n_trials: int = 500, seed: int = 0, 
     """
     d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True)
     n_keys = _v.check_n_keys(n_keys)
-    n_trials = _v.check_positive_int(n_trials, "n_trials")
+    n_trials = _v.check_sample_size(n_trials, "n_trials")
     exponent = _v.check_number(exponent, "exponent")
     seed = _v.check_seed(seed, allow_negative=True)
     scaled = _v.check_bool(scaled, "scaled")
@@ -356,7 +359,8 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     """Softmax of ``n_keys`` random scores with a chosen standard deviation.
 
     The same standard-normal draws ``z`` (shape (n_trials, n_keys)) are multiplied by
-    each ``std`` in ``stds``, so the rows differ only in their spread.
+    each ``std`` in ``stds``, so the rows differ only in their spread.  ``n_trials``
+    must be at least 2 (the results are means and medians over the trials).
 
     Returns
     -------
@@ -368,7 +372,7 @@ def softmax_stats_at_std(stds, n_keys: int = 8, n_trials: int = 2000, seed: int 
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or (arr <= 0).any():
         raise ValueError(f"stds must be a non-empty 1-D sequence of positive numbers; got {arr.tolist()!r}")
     n_keys = _v.check_n_keys(n_keys)
-    n_trials = _v.check_positive_int(n_trials, "n_trials")
+    n_trials = _v.check_sample_size(n_trials, "n_trials")
     seed = _v.check_seed(seed)
     _v.check_elements((n_trials, n_keys), "n_trials × n_keys")
     z = np.random.default_rng(seed).standard_normal((n_trials, n_keys))

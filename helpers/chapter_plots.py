@@ -40,7 +40,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
     Parameters
     ----------
     E, PE, X : array_like, each (len(tokens), d_model)
-        Embeddings, positional encoding and their sum.
+        Embeddings, positional encoding and their sum (``X`` must equal ``E + PE``).
     tokens : sequence of str
 
     Returns
@@ -55,6 +55,7 @@ def embedding_grids(E, PE, X, tokens) -> Figure:
             raise ValueError(
                 f"E, PE and X must all have shape (len(tokens)={len(tokens)}, d_model); {name} has shape {_shape(m)}"
             )
+    _v.check_sum_of(mats[2][1], "X", mats[0][1], "E", mats[1][1], "PE")  # the figure's title says X = E + PE
     limit = max(float(np.abs(m).max()) for _, m in mats) or 1.0
     n, d = mats[0][1].shape
     # one panel per row: E, then + PE, then = X (wide side-by-side grids shrink the numbers below 10 px)
@@ -135,7 +136,7 @@ def side_by_side_heatmaps(mats, titles, row_labels, col_labels, *, kind="weights
                         plots.WEIGHT_LABEL if kind == "weights" else plots.SCORE_LABEL,
                         shrink=0.9, aspect=max(8, min(20, 4 * n_q)))
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(plots._plain_text(suptitle))
     return fig
 
 
@@ -213,18 +214,18 @@ def dot_contributions(query, keys, key_labels, *, query_label="q1") -> Figure:
         vals = parts[:, d]
         base = np.where(vals >= 0, pos_base, neg_base)
         ax.bar(xs, vals, bottom=base, color=colors[d], edgecolor="white",
-               label=f"分量 {d}: {query_label}[{d}]·k[{d}]")
+               label=plots._plain_text(f"分量 {d}: {query_label}[{d}]·k[{d}]"))
         pos_base = pos_base + np.where(vals >= 0, vals, 0)
         neg_base = neg_base + np.where(vals < 0, vals, 0)
     totals = parts.sum(axis=1)
     for x, t in zip(xs, totals):
         ax.text(x, max(t, pos_base[x]) + 0.01, f"= {t:.2f}", ha="center", va="bottom", fontsize=plots.MIN_FONT_PT)
     ax.axhline(0, color="#888888", linewidth=0.8)
-    ax.set_xticks(xs, key_labels)
+    ax.set_xticks(xs, [plots._plain_text(t) for t in key_labels])
     ax.set_xlabel(plots.KEY_AXIS_LABEL)
-    ax.set_ylabel(f"{query_label}·k 的组成")
+    ax.set_ylabel(plots._plain_text(f"{query_label}·k 的组成"))
     ax.set_ylim(min(0, neg_base.min() * 1.2), pos_base.max() * 1.25 + 0.02)
-    ax.set_title(f"点积 = 各维乘积之和 (查询 {query_label})")
+    ax.set_title(plots._plain_text(f"点积 = 各维乘积之和 (查询 {query_label})"))
     ax.legend(fontsize=plots.MIN_FONT_PT, frameon=False, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -347,7 +348,8 @@ def exp_overflow_plot(limits) -> Figure:
     Parameters
     ----------
     limits : dict
-        Maps a dtype name (e.g. ``"float16"``) to ``ln(max float)``.
+        Maps a dtype name (e.g. ``"float16"``, a non-empty str) to ``ln(max float)``
+        (a positive finite number).
 
     Returns
     -------
@@ -355,14 +357,16 @@ def exp_overflow_plot(limits) -> Figure:
     """
     if not isinstance(limits, dict) or not limits:
         raise TypeError(f"limits must be a non-empty dict {{dtype name: ln(max)}}, got {type(limits).__name__}")
-    names = list(limits)
-    vals = np.array([float(limits[n]) for n in names])
+    names = [_v.check_text(n, f"limits key {n!r:.40}") for n in limits]
+    # bar lengths on a linear axis from 0: positive, and small enough that the axis limit stays finite
+    vals = np.array([_v.check_positive_number(limits[n], f"limits[{n!r}]", max_value=plots.COLOUR_MAX_ABS)
+                     for n in names])
     fig, ax = plots._subplots(figsize=(7.6, 2.9), layout="constrained")
     ys = np.arange(len(names))
     ax.barh(ys, vals, color=plots.ACCENT_COLOR_2, alpha=0.85)
     for y, v in zip(ys, vals):
         ax.text(v, y, f"  {v:.2f}", va="center")
-    ax.set_yticks(ys, names)
+    ax.set_yticks(ys, [plots._plain_text(n) for n in names])
     ax.set_xlim(0, vals.max() * 1.18)
     ax.set_xlabel("exp(分数) 不溢出的最大分数 = ln(最大浮点数)  (线性坐标，柱长与数值成正比)")
     ax.set_title("分数超过柱子的长度，朴素的 exp 就会变成 inf")

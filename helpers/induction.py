@@ -3,7 +3,9 @@
 Everything is NumPy: the data generator, the model, its hand-written backward
 pass, Adam, and the measurements the chapter shows.  The trained weights ship
 with the course (``helpers/induction_weights.npz``, written by
-``tools/train_induction.py``); :func:`load_weights` reads them.
+``tools/train_induction.py``); :func:`load_weights` reads them, together with
+the settings saved with them (``params.config``: the head count cannot be read
+off the shapes, so every function uses the model's own and refuses another).
 
 The task
 --------

@@ -318,16 +318,6 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
     return wq, wk, wv, np.eye(d_model)
 
 
-def _check_score_spread(scores: np.ndarray, divisor: float) -> None:
-    """The divided scores must be small enough for their standard deviation to fit in float64."""
-    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
-    largest = np.abs(scores).max()
-    if not largest <= limit:   # also catches inf (an overflowed division)
-        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
-                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
-                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
-
-
 def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
     """How sharp the per-head weights are when every head's scores are divided by ``divisor``.
 
@@ -350,7 +340,7 @@ def scaling_stats(x, w_q, w_k, n_heads, divisor) -> dict:
     k = split_heads(xa @ w_k, n_heads)                                 # (..., h, n, d_head)
     with np.errstate(over="ignore"):
         scores = attention_scores(q, k) / divisor                      # (..., h, n, n)
-    _check_score_spread(scores, divisor)
+    _v.check_score_spread(scores, divisor)
     w = softmax(scores)                                                # (..., h, n, n), rows sum to 1
     n = w.shape[-1]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -190,6 +190,13 @@ def _labels(labels, n: int, name: str, default_prefix: str, matrix: str = "the m
     return labels
 
 
+def _plain_text(text) -> str:
+    """``text`` as matplotlib should draw it: literally.  Matplotlib reads ``$…$`` as mathtext, so a
+    label "$x$" lost its dollar signs and "$\\frac$" failed only when the figure was drawn; every
+    figure function passes the caller's labels and titles through here (``$`` → ``\\$``)."""
+    return str(text).replace("$", r"\$")
+
+
 def _vertical_col_labels(col_labels) -> bool:
     """Turn the column labels vertical when there are many of them or they are long (figures and HTML)."""
     return len(col_labels) > 8 or max(len(t) for t in col_labels) * len(col_labels) > 28
@@ -232,7 +239,7 @@ def _new_axes(ax, figsize):
 def _colorbar(fig, mappable, ax, label, **kwargs):
     """The course's colorbar: labelled, no outline; ``kwargs`` go to ``fig.colorbar``."""
     cb = fig.colorbar(mappable, ax=ax, **kwargs)
-    cb.set_label(label)
+    cb.set_label(_plain_text(label))
     cb.outline.set_visible(False)
     return cb
 
@@ -257,10 +264,11 @@ def _set_token_ticks(ax, row_labels, col_labels, *, fontsize=None):
     step_c = max(1, int(np.ceil(n_cols / 40)))
     if fontsize is None:
         fontsize = 11 if max(n_rows, n_cols) <= 12 else MIN_FONT_PT
-    ax.set_yticks(range(0, n_rows, step_r), [row_labels[i] for i in range(0, n_rows, step_r)], fontsize=fontsize)
+    ax.set_yticks(range(0, n_rows, step_r), [_plain_text(row_labels[i]) for i in range(0, n_rows, step_r)],
+                  fontsize=fontsize)
     ax.set_xticks(
         range(0, n_cols, step_c),
-        [col_labels[i] for i in range(0, n_cols, step_c)],
+        [_plain_text(col_labels[i]) for i in range(0, n_cols, step_c)],
         fontsize=fontsize,
         rotation=90 if _vertical_col_labels(col_labels) else 0,
     )
@@ -333,10 +341,10 @@ def _heatmap(M, row_labels, col_labels, *, ax, annotate, mask, highlight_row, ti
     if blocked is not None:
         _draw_mask(ax, blocked)
     _set_token_ticks(ax, row_labels, col_labels)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_plain_text(xlabel))
+    ax.set_ylabel(_plain_text(ylabel))
     if title:
-        ax.set_title(title)
+        ax.set_title(_plain_text(title))
     if do_annotate:
         rgba = cmap(norm(M))
         _annotate_cells(ax, M, rgba, skip=blocked, fmt=fmt)
@@ -366,7 +374,9 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     annotate : bool or "auto"
         Write each value into its cell; "auto" = only when both sides ≤ 12.
     mask : bool array broadcastable to weights.shape, optional
-        ``True`` = may attend; ``False`` cells are drawn grey and hatched.
+        ``True`` = may attend; ``False`` cells are drawn grey and hatched.  Their
+        weights must be 0 (``ValueError`` otherwise, naming the cell): the hatch
+        must not hide the weight of a mask that was drawn but never applied.
     highlight_row : int, optional
         Outline this query row.
     highlight_col : int, optional
@@ -388,6 +398,9 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
         The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     W = _as_matrix(weights, "weights")
+    if mask is not None:  # blocked cells are hatched over: they must hold no weight
+        _v.check_masked_out_zero(W, _att._as_mask(mask, W.shape, what="weights"),
+                                 "weights" if np.ndim(weights) == 2 else "weights (drawn as one row)")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
     vmin, vmax = _v.check_range(vmin, vmax, max_abs=COLOUR_MAX_ABS)
     norm = mcolors.Normalize(vmin=vmin, vmax=vmax, clip=True)
@@ -459,6 +472,7 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     Parameters
     ----------
     weights_row : array_like, shape (n_k,) or (1, n_k)
+        Attention weights, each in [0, 1] (the y axis is fixed to 0–1).
     labels : sequence of str or None
         Key tokens (default k0, k1, ...).
     ax : matplotlib Axes, optional
@@ -480,6 +494,7 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     if w.shape[0] != 1:
         raise ValueError(f"weights_row must be one row (n_k,) or (1, n_k); got shape {w.shape}")
     w = w[0]
+    _v.check_within(w, "weights_row", 0.0, 1.0, " (attention weights: the y axis is fixed to 0–1)")
     labels = _labels(labels, len(w), "labels", "k", "weights_row")
     fmt = _v.check_format_pattern(fmt, "fmt")
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
@@ -487,14 +502,14 @@ def weights_bar(weights_row, labels, *, ax=None, title=None, cmap=None, annotate
     xs = np.arange(len(w))
     ax.bar(xs, w, color=cm(np.clip(w, 0, 1)), edgecolor=cm(1.0), linewidth=1.0)
     ax.set_ylim(0, 1.12)
-    ax.set_xticks(xs, labels, rotation=90 if len(w) > 10 else 0)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xticks(xs, [_plain_text(t) for t in labels], rotation=90 if len(w) > 10 else 0)
+    ax.set_xlabel(_plain_text(xlabel))
+    ax.set_ylabel(_plain_text(ylabel))
     ax.spines[["top", "right"]].set_visible(False)
     if annotate and len(w) <= 16:
         _bar_values(ax, xs, w, fmt=fmt)
     if title:
-        ax.set_title(title)
+        ax.set_title(_plain_text(title))
     return fig
 
 
@@ -553,7 +568,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
 
     ax = axes[0]
     ax.bar(xs, scores, color=dcm(s_norm(scores)), edgecolor="#444444", linewidth=0.8)
-    ax.set_title(f"① 分数  {qname}·k_j")
+    ax.set_title(_plain_text(f"① 分数  {qname}·k_j"))
     _bar_values(ax, xs, scores)
     ax = axes[1]
     ax.bar(xs, scaled, color=dcm(s_norm(scaled)), edgecolor="#444444", linewidth=0.8)
@@ -569,20 +584,20 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     ax.set_title("③ softmax → 权重 α")
     _bar_values(ax, xs, weights)
     for a in axes[:3]:
-        a.set_xticks(xs, key_labels)
+        a.set_xticks(xs, [_plain_text(t) for t in key_labels])
         a.set_xlabel(KEY_AXIS_LABEL)
         a.spines[["top", "right"]].set_visible(False)
     ax = axes[3]
     zs = np.arange(len(z))
     ax.bar(zs, z, color=ACCENT_COLOR_2, alpha=0.85)
-    ax.set_title(_output_title(qname))
-    ax.set_xticks(zs, value_labels)
+    ax.set_title(_plain_text(_output_title(qname)))
+    ax.set_xticks(zs, [_plain_text(t) for t in value_labels])
     ax.set_xlabel("输出向量的分量")
     ax.spines[["top", "right"]].set_visible(False)
     zmax = max(np.abs(z).max(), 1e-9)
     ax.set_ylim(min(0, z.min() * 1.2), max(0.05, z.max() * 1.2) if z.max() > 0 else 0.05 * zmax)
     _bar_values(ax, zs, z)
-    fig.suptitle(f"查询 {qname} 的四个步骤 (d_k = {d_k})")
+    fig.suptitle(_plain_text(f"查询 {qname} 的四个步骤 (d_k = {d_k})"))
     return fig
 
 
@@ -603,7 +618,8 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     scaled : bool, default False
         Divide each dot product by √d_k.
     n_samples, seed
-        See :func:`helpers.analysis.sample_dot_products`.
+        See :func:`helpers.analysis.sample_dot_products`; ``n_samples`` at least 2
+        (each panel prints the standard deviation of the samples).
     bins : int, default 60
     axes : sequence of matplotlib Axes, optional
         One per d_k, to draw into an existing figure.
@@ -615,6 +631,7 @@ def dot_product_histogram(d_ks=(1, 16, 64, 512), *, scaled=False, n_samples=4000
     """
     d_ks = _v.as_size_array(d_ks, "d_ks", allow_int=True).tolist()  # one int or a non-empty sequence
     bins = _v.check_positive_int(bins, "bins", max_value=1000)
+    n_samples = _v.check_sample_size(n_samples, "n_samples")  # each panel prints a standard deviation
     if axes is None:
         # more than three panels go in two rows, so the figure stays narrow enough to be shown unscaled
         ncols = len(d_ks) if len(d_ks) <= 3 else -(-len(d_ks) // 2)
@@ -699,7 +716,7 @@ def matrix_grid(M, name, *, row_labels=None, col_labels=None, ax=None, annotate=
     ax.tick_params(which="minor", length=0)
     if _check_annotate(annotate, n_rows, n_cols):
         _annotate_cells(ax, A, cm(norm(A)), fmt=fmt or ".1f", fontsize=MIN_FONT_PT)
-    ax.set_title(f"{name}  ({n_rows} × {n_cols})")
+    ax.set_title(_plain_text(f"{name}  ({n_rows} × {n_cols})"))
     if colorbar:
         fig.colorbar(im, ax=ax, shrink=0.8)
     return fig

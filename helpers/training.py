@@ -350,9 +350,15 @@ def numerical_gradients(params, x, y, pronoun_pos, mask=None, eps: float = 1e-5)
     Deliberately simple (a Python loop over every weight): it shares no code
     with :func:`loss_and_gradients` except the forward pass, so agreement is
     real evidence that the hand-derived gradients are right.
+
+    Always computed in float64, whatever the dtype of ``params`` and ``x``: in
+    float32 (7 digits) ``w ± ε`` and the two losses are rounded so coarsely that
+    their difference is mostly noise, and a correct backward pass would look
+    wrong.  The result is float64.
     """
     eps = _v.check_fd_step(eps)
-    base = {k: v.copy() for k, v in _check_params(params).items()}
+    base = {k: v.astype(np.float64) for k, v in _check_params(params).items()}  # copies, float64
+    x = _as_real_array(x, "X").astype(np.float64, copy=False)
     grads = {}
     for name in PARAM_NAMES:
         w = base[name]

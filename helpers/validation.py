@@ -228,6 +228,17 @@ def check_n_keys(n_keys, name: str = "n_keys") -> int:
     return n_keys
 
 
+def check_sample_size(n, name: str, *, max_value: int = MAX_SIZE) -> int:
+    """A number of random draws that a statistic (variance, mean, median) is computed from: an
+    integer ``2 <= n <= max_value``.  One draw is no statistic: its variance is always 0 and its
+    "mean" is just that draw, so the measurement would say nothing about the claim it tests."""
+    n = check_positive_int(n, name, max_value=max_value)
+    if n < 2:
+        raise ValueError(f"{name} must be at least 2: a variance or mean over a single random draw is not a "
+                         f"measurement (the variance of one value is always 0); got {n}")
+    return n
+
+
 def check_d_head(d_model, n_heads, name: str = "d_model", where: str = "") -> int:
     """``d_model // n_heads`` for two sizes where ``n_heads`` divides ``d_model`` (each head gets
     an equal block of columns); ``name`` is the caller's name for ``d_model``, ``where`` says where
@@ -437,6 +448,24 @@ def check_same_shape(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) -> 
                          f"and {name_b} {shape_str(b)}")
 
 
+def check_sum_of(total: np.ndarray, name_total: str, a: np.ndarray, name_a: str, b: np.ndarray,
+                 name_b: str) -> None:
+    """``total`` equals ``a + b`` entry by entry (same shape; float rounding allowed), e.g. X = E + PE
+    for a figure that says so."""
+    if not (total.shape == a.shape == b.shape):
+        raise ValueError(f"{name_total}, {name_a} and {name_b} must have the same shape; got {name_total} "
+                         f"{shape_str(total)}, {name_a} {shape_str(a)} and {name_b} {shape_str(b)}")
+    expected = a.astype(np.float64) + b
+    # rounding of the least precise input (float16 keeps ~3 digits), never stricter than 1e-6
+    tol = max([1e-6] + [4 * float(np.finfo(m.dtype).eps) for m in (total, a, b) if m.dtype.kind == "f"])
+    scale = max(float(np.abs(expected).max(initial=0.0)), float(np.abs(total).max(initial=0.0)))
+    bad = ~np.isclose(total, expected, rtol=tol, atol=tol * scale)
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{name_total} must equal {name_a} + {name_b}; at index {i} {name_total} is "
+                         f"{float(total[i]):.6g} but {name_a} + {name_b} is {float(expected[i]):.6g}")
+
+
 def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             dims: str = "(..., n_q, n_k)") -> np.ndarray:
     """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
@@ -451,6 +480,29 @@ def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             f"{tuple(scores_shape)} {dims}"
         )
     return arr
+
+
+#: Largest |weight| a masked (blocked) cell may hold: far below anything a figure can show (two
+#: decimals, 256 colour steps), so only rounding-free masking (−∞ before softmax, or × 0) passes.
+MASKED_WEIGHT_TOL = 1e-9
+
+
+def check_masked_out_zero(weights: np.ndarray, mask: np.ndarray, name: str = "weights",
+                          mask_name: str = "mask") -> None:
+    """Every weight at a cell the boolean ``mask`` (broadcastable to ``weights``) blocks is 0 (up to
+    :data:`MASKED_WEIGHT_TOL`): a picture that greys out blocked cells must not hide weight there."""
+    blocked = ~np.broadcast_to(mask, weights.shape)
+    bad = blocked & (np.abs(weights) > MASKED_WEIGHT_TOL)
+    if bad.any():
+        i = first_index(bad)
+        offset = len(i) - mask.ndim  # the mask's index: its own axes, 0 where it was broadcast
+        j = tuple(0 if mask.shape[a] == 1 else i[offset + a] for a in range(mask.ndim))
+        where = f"{mask_name}[{', '.join(map(str, j))}]" if j else mask_name
+        raise ValueError(
+            f"{name}[{', '.join(map(str, i))}] = {float(weights[i]):.3g} although {where} is False: apply the "
+            f"mask before softmax (scores of blocked keys = -inf), so that blocked weights are 0; "
+            f"{bad.sum()} blocked cell(s) hold weight, which the grey hatch would hide"
+        )
 
 
 def as_bool_array(mask, name: str = "mask") -> np.ndarray:
@@ -568,6 +620,17 @@ def check_scores_finite(scores: np.ndarray, raw: np.ndarray, query: np.ndarray, 
         f"{np.abs(raw).max():.3g}; use a smaller scale (the default is 1/√d_k = "
         f"{1.0 / np.sqrt(query.shape[-1]):.4g})"
     )
+
+
+def check_score_spread(scores: np.ndarray, divisor: float) -> None:
+    """Scores divided by ``divisor`` (multi-head scaling statistics) must be small enough for their
+    standard deviation to be computed in their dtype; an overflowed division (inf) is refused too."""
+    limit = np.sqrt(np.finfo(scores.dtype).max / scores.size) / 2
+    largest = np.abs(scores).max()
+    if not largest <= limit:   # also catches inf (an overflowed division)
+        raise ValueError(f"the scores divided by divisor={divisor!r} reach {largest:.3g}, too large to "
+                         f"compute their spread in {scores.dtype} (at most {limit:.3g}); use a larger divisor "
+                         f"(the standard one is √d_head) or smaller x, W_Q, W_K")
 
 
 def check_weight_rows(weights, name: str = "weights", *, masked_ok: bool = True) -> np.ndarray:

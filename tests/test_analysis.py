@@ -282,3 +282,26 @@ def test_all_zero_row_is_a_masked_row_for_attention_but_not_a_distribution():
     for fn in (a.entropy, a.softmax_jacobian, a.jacobian_norm):
         with pytest.raises(ValueError, match=r"^every row of weights must sum to 1; row \(1,\) sums to 0 "):
             fn(w)
+
+
+# --- adversarial pass, round 2 (finding 12): one random draw is not a statistic ---
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: a.dot_product_variance([1, 16, 64], n_samples=1), "n_samples"),  # was [0., 0., 0.]
+    (lambda: a.saturation_stats([1, 4], n_trials=1), "n_trials"),
+    (lambda: a.softmax_stats_at_std([0.5, 1.0], n_trials=1), "n_trials"),
+])
+def test_statistics_of_a_single_draw_are_refused(call, name):
+    with pytest.raises(ValueError, match=name + r" must be at least 2: a variance or mean over a single random "
+                                               r"draw is not a measurement"):
+        call()
+
+
+def test_two_draws_are_enough_and_single_samples_stay_available():
+    v = a.dot_product_variance([1, 16], n_samples=2)
+    assert v.shape == (2,) and (v > 0).all()
+    assert a.saturation_stats([1, 4], n_trials=2)["max_weight"].shape == (2,)
+    assert a.softmax_stats_at_std([1.0], n_trials=2)["entropy"].shape == (1,)
+    # raw draws (not statistics) may be one: a sample of one dot product, one trial's gradient
+    assert a.sample_dot_products(4, n_samples=1).shape == (1,)
+    assert a.query_gradient_stats(4, n_trials=1, d_model=4)["wq_grad"].shape == (1,)

@@ -120,3 +120,56 @@ def test_saturation_plot_checks_n_keys_and_the_stats():
         chapter_plots.saturation_plot(raw, h.analysis.saturation_stats([1, 8], n_trials=10, scaled=True), 8)
     with pytest.raises(TypeError, match="raw must be the dict"):
         chapter_plots.saturation_plot(None, scaled, 8)
+
+
+# --- adversarial pass, round 2 (findings 9, 19, 31, 32) ---
+
+def test_saturation_plot_refuses_nan_and_short_statistics():
+    raw = h.analysis.saturation_stats([1, 4], n_trials=10)
+    scaled = h.analysis.saturation_stats([1, 4], n_trials=10, scaled=True)
+    with pytest.raises(ValueError, match=r"scaled\['entropy'\] contains NaN"):
+        chapter_plots.saturation_plot(raw, dict(scaled, entropy=np.array([np.nan, 1.0])), 8)
+    with pytest.raises(ValueError, match=r"raw\['max_weight'\] has 1 values for 2 d_k values"):
+        chapter_plots.saturation_plot(dict(raw, max_weight=np.array([0.5])), scaled, 8)
+
+
+def test_embedding_grids_refuses_an_x_that_is_not_e_plus_pe():
+    X = h.token_inputs(APPLE, 8)
+    E = h.embed_tokens(APPLE, 8)
+    with pytest.raises(ValueError, match=r"X must equal E \+ PE; at index \(0, 0\) X is"):
+        chapter_plots.embedding_grids(X, X, X, APPLE)  # X ≠ X + X, yet the title says X = E + PE
+    with pytest.raises(ValueError, match=r"X must equal E \+ PE; at index \(2, 5\)"):
+        chapter_plots.embedding_grids(E, X - E, np.where(np.arange(32).reshape(4, 8) == 21, X + 0.01, X), APPLE)
+    # float32 inputs that add up (up to float32 rounding) are drawn
+    chapter_plots.embedding_grids(E.astype(np.float32), (X - E).astype(np.float32), X.astype(np.float32), APPLE)
+
+
+@pytest.mark.parametrize("limits, exc, words", [
+    ({"float16": np.nan}, ValueError, r"limits\['float16'\] must be a finite number"),
+    ({"float16": "x"}, TypeError, r"limits\['float16'\] must be a real number"),
+    ({"float16": -1.0, "float32": -2.0}, ValueError, r"limits\['float16'\] must be a positive finite number"),
+    ({"float16": 0.0}, ValueError, r"limits\['float16'\] must be a positive"),
+    ({"float16": 1e308}, ValueError, r"limits\['float16'\] must be at most 1e\+300"),
+    ({16: 11.09}, TypeError, r"limits key 16 must be a str"),
+    ({"": 11.09}, ValueError, r"limits key '' must be a non-empty str"),
+])
+def test_exp_overflow_plot_checks_every_limit(limits, exc, words):
+    with pytest.raises(exc, match=words):
+        chapter_plots.exp_overflow_plot(limits)
+
+
+def test_dollar_signs_in_chapter_figures_are_drawn_literally():
+    figs = [
+        chapter_plots.side_by_side_heatmaps([np.eye(2) * 0.5 + 0.25], ["$t$"], ["$a$", "b"], ["c", "$d$"],
+                                            suptitle="$s$"),
+        chapter_plots.dot_contributions([1.0, 2.0], np.eye(2), ["$k$", r"$\frac$"], query_label="$q$"),
+        chapter_plots.exp_overflow_plot({"$f$": 11.09, "float64": 709.78}),
+        chapter_plots.embedding_grids(np.eye(2), np.eye(2), 2 * np.eye(2), ["$a$", "b"]),
+    ]
+    for f in figs:
+        render_png(f)  # "$\frac$" used to fail here
+        texts = [t for a in f.axes for t in a.get_xticklabels() + a.get_yticklabels() + [a.title, a.yaxis.label]]
+        texts += [f._suptitle] if f._suptitle is not None else []
+        texts += [t for a in f.axes if a.get_legend() for t in a.get_legend().get_texts()]
+        assert not [t.get_text() for t in texts if t._preprocess_math(t.get_text())[1] is True]
+        assert any(r"\$" in t.get_text() for t in texts)

@@ -454,7 +454,8 @@ def test_static_twin_and_grid_figure():
     titles = [ax.get_title() for ax in fig.axes]
     assert "头 1（选中）" in titles and "头 4" in titles
     w = np.full((2, 3, 3), 1 / 3)
-    fig2 = mhp.heads_grid_figure(w, ["a", "b", "c"], query=1, mask=h.causal_mask(3))
+    causal = np.tril(w) / np.tril(w).sum(-1, keepdims=True)  # masked weights are 0 (the hatch hides nothing)
+    fig2 = mhp.heads_grid_figure(causal, ["a", "b", "c"], query=1, mask=h.causal_mask(3))
     assert len([ax for ax in fig2.axes if ax.get_title()]) == 2
     with pytest.raises(ValueError, match=r"\(h, n, n\).*\(3, 3\)"):
         mhp.heads_grid_figure(np.ones((3, 3)), ["a", "b", "c"])

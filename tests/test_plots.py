@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 import matplotlib
 
@@ -259,3 +261,70 @@ def test_weights_bar_refuses_bad_format_patterns(fmt):
 def test_dot_product_histogram_checks_bins(bins):
     with pytest.raises((ValueError, TypeError), match="bins"):
         plots.dot_product_histogram((1, 4), n_samples=20, bins=bins)
+
+
+# --- adversarial pass, round 2 (findings 6, 12, 13, 32) ---
+
+def test_mask_must_not_hide_weight_under_the_hatch():
+    """A mask drawn but never applied: the hatch would cover the weight that should have been removed."""
+    A, _ = _apple_weights(causal=False)  # the mask was forgotten in the attention itself
+    with pytest.raises(ValueError, match=r"weights\[0, 1\] = 0\.\d+ although mask\[0, 1\] is False: "
+                                         r"apply the mask before softmax"):
+        plots.attention_heatmap(A, APPLE, APPLE, mask=h.causal_mask(4))
+    # a mask broadcast over the query rows is named by its own index
+    with pytest.raises(ValueError, match=r"weights\[0, 3\] = 0\.25 although mask\[3\] is False"):
+        plots.attention_heatmap(np.full((2, 4), 0.25), None, None, mask=np.array([True, True, True, False]))
+    # 1-D weights are drawn as one row: the message says so
+    with pytest.raises(ValueError, match=r"weights \(drawn as one row\)\[0, 1\] = 0\.5"):
+        plots.attention_heatmap([0.5, 0.5], None, None, mask=np.array([True, False]))
+    # zeros under the mask are fine: -inf before softmax, or "zero afterwards" (chapter 07's wrong variant)
+    A_causal, mask = _apple_weights(causal=True)
+    plots.attention_heatmap(A_causal, APPLE, APPLE, mask=mask)
+    plots.attention_heatmap(A * mask, APPLE, APPLE, mask=mask)
+    plots.attention_heatmap(np.where(mask, A, 1e-12), APPLE, APPLE, mask=mask)  # below anything drawable
+
+
+@pytest.mark.parametrize("row, bad", [([-0.5, 1.5, 0.0], "-0.5"), ([0.2, 1.5, 0.1], "1.5")])
+def test_weights_bar_refuses_values_its_fixed_axis_cannot_show(row, bad):
+    with pytest.raises(ValueError, match=r"every value of weights_row must be in \[0, 1\] \(attention weights: "
+                                         r"the y axis is fixed to 0–1\); got " + re.escape(bad)):
+        plots.weights_bar(np.array(row), ["a", "b", "c"])
+    plots.weights_bar(np.array([0.0, 1.0, 0.0]), ["a", "b", "c"])  # the ends of the range are weights
+
+
+def test_dot_product_histogram_needs_two_samples_for_its_standard_deviation():
+    with pytest.raises(ValueError, match="n_samples must be at least 2"):
+        plots.dot_product_histogram((1, 4), n_samples=1)
+
+
+def _is_mathtext(text) -> bool:
+    return text._preprocess_math(text.get_text())[1] is True
+
+
+def test_dollar_signs_in_labels_and_titles_are_drawn_literally():
+    fig = plots.attention_heatmap(np.full((2, 2), .5), [r"$\frac$", "b"], ["$x$", "d"], title="$5 每个",
+                                  xlabel="$k$", ylabel="$q$", colorbar_label="$a$")
+    render_png(fig)  # a broken "$\frac$" used to fail only here, when the figure was drawn
+    ax = fig.axes[0]
+    assert ax.get_yticklabels()[0].get_text() == r"\$\frac\$"
+    assert ax.get_xticklabels()[0].get_text() == r"\$x\$"
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (r"\$5 每个", r"\$k\$", r"\$q\$")
+    assert fig.axes[1].get_ylabel() == r"\$a\$"
+    figs = [
+        fig,
+        plots.matrix_heatmap(np.eye(2), ["$a$", "b"], ["c", "$d$"], title="$S$"),
+        plots.weights_bar([0.5, 0.5], ["$a$", "b"], title="$t$", xlabel="$x$", ylabel="$y$"),
+        plots.step_strip([1.0, 0.0], np.eye(2), np.eye(2), key_labels=["$k$", "k2"], query_label="q$1$",
+                         value_labels=["$v$", "w"]),
+        plots.matrix_grid(np.eye(2), "$M$", row_labels=["$r$", "s"]),
+        plots.qkv_grids(np.eye(2), np.eye(2), np.eye(2), np.eye(2), ["$a$", "b"]),
+    ]
+    for f in figs:
+        render_png(f)
+        texts = [t for a in f.axes for t in a.get_xticklabels() + a.get_yticklabels() + [a.title, a.xaxis.label,
+                                                                                          a.yaxis.label]]
+        texts += [f._suptitle] if f._suptitle is not None else []
+        assert not [t.get_text() for t in texts if _is_mathtext(t)]
+        assert any("$" in t.get_text() for t in texts)
+    # the HTML panels share plots._labels: no TeX escapes there
+    assert plots._labels(["$x$"], 1, "labels", "k") == ["$x$"]
