@@ -248,11 +248,11 @@ def test_static_and_live_match():
 
 
 def test_heatmap_html_structure():
-    html = widgets.heatmap_html([[0.0, 1.0]], ["查询"], ["甲", "乙"], highlight_row=0, mask=[[True, False]])
+    html = widgets.heatmap_html([[1.0, 0.0]], ["查询"], ["甲", "乙"], highlight_row=0, mask=[[True, False]])
     cmap = matplotlib.colormaps[plots.WEIGHTS_CMAP]
-    assert mcolors.to_hex(cmap(0.0)) in html
+    assert mcolors.to_hex(cmap(0.0)) in html and mcolors.to_hex(cmap(1.0)) in html
     assert html.count("<td") == 2 and "repeating-linear-gradient" in html
-    assert "0.00" in html and ">1.00<" not in html  # blocked cell is not annotated
+    assert ">1.00<" in html and ">0.00<" not in html  # blocked cell is not annotated
     assert re.search(r">查询<", html) and ">甲<" in html and ">乙<" in html
     assert "<script" not in html
     safe = widgets.heatmap_html([[0.5]], ["<b>"], ["&"])
@@ -390,3 +390,33 @@ def test_control_characters_in_labels_stay_visible_text():
     import xml.etree.ElementTree as ET
     ET.fromstring(svg)
     assert "\\x07" in svg and "t\\x00" in svg
+
+
+def test_heatmap_html_refuses_weight_hidden_under_the_mask():
+    # finding 6: a forgotten mask (softmax over every key) drawn with mask= looked like a perfect causal triangle
+    X = h.token_inputs(h.SENTENCE_APPLE, 8)
+    Wts = h.init_qkv_weights(8, 4)
+    toks = list(h.SENTENCE_APPLE)
+    _, forgot = h.self_attention(X, *Wts)
+    with pytest.raises(ValueError, match=r"M\[0, 1\] = 0\.\d+ although mask\[0, 1\] is False: apply the mask "
+                                         r"before softmax .* 6 blocked cell\(s\) hold weight"):
+        widgets.heatmap_html(forgot, toks, toks, mask=h.causal_mask(4))
+    with pytest.raises(ValueError, match=r"M \(drawn as one row\)\[0, 2\] = 0\.5 although mask\[2\] is False"):
+        widgets.heatmap_html([0.5, 0.0, 0.5], ["q"], ["a", "b", "c"], mask=[True, True, False])
+    # the same rule as the static heatmap
+    with pytest.raises(ValueError, match=r"apply the mask before softmax"):
+        plots.attention_heatmap(forgot, toks, toks, mask=h.causal_mask(4))
+    # applied mask: blocked weights are exactly 0 and the picture is drawn
+    _, applied = h.self_attention(X, *Wts, mask=h.causal_mask(4))
+    assert widgets.heatmap_html(applied, toks, toks, mask=h.causal_mask(4)).count("repeating-linear-gradient") == 6
+    # another colour range (scores before masking): blocked cells may hold any value
+    scores = np.arange(16.0).reshape(4, 4) - 8
+    assert "repeating-linear-gradient" in widgets.heatmap_html(scores, toks, toks, mask=h.causal_mask(4),
+                                                               cmap=plots.DIVERGING_CMAP, vmin=-8, vmax=8)
+    # the panels built on it draw weights computed with the mask
+    p = widgets.sentence_explorer(causal=True, query=2)
+    p.text_input.value = widgets.EXAMPLE_SENTENCES[2]
+    assert "⚠" not in p.readout.value and "repeating-linear-gradient" in p.view.value
+    m = widgets.multihead_panel(causal=True)
+    m.slider_query.value, m.head_select.value = 3, 2
+    assert "repeating-linear-gradient" in m.view.value

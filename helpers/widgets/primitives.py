@@ -167,7 +167,12 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
         Colour range.
     annotate : bool or "auto"
     mask : bool array broadcastable to M's shape, optional
-        ``False`` = blocked (drawn grey and hatched, not annotated).
+        ``False`` = blocked (drawn grey and hatched, not annotated).  On the weights'
+        colour range (``vmin=0, vmax=1``, the default) M must be 0 at every blocked
+        cell (``ValueError`` otherwise, naming the cell), as in
+        :func:`helpers.plots.attention_heatmap`: the hatch must not hide the weight
+        of a mask that was drawn but never applied.  On another range (e.g. scores
+        before masking) blocked cells may hold any value.
     highlight_row : int, optional
     title : str, optional
     digits : int, default 2
@@ -199,7 +204,12 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     cmap_name = _check_cmap(cmap or plots.WEIGHTS_CMAP)
     hexes, texts = color_lut(cmap_name)
     idx = color_index(A, vmin, vmax)
-    blocked = None if mask is None else ~plots._mask_array(mask, A.shape)
+    blocked = None
+    if mask is not None:
+        allowed = _v.as_mask(mask, A.shape, what="weights")
+        if (vmin, vmax) == (0.0, 1.0):  # weights: the hatch must not hide weight at a blocked cell
+            _v.check_masked_out_zero(A, allowed, "M" if np.ndim(M) == 2 else "M (drawn as one row)")
+        blocked = ~np.broadcast_to(allowed, A.shape)
     highlight_row = plots._check_row(highlight_row, n_rows)
     do_ann = plots._check_annotate(annotate, n_rows, n_cols)
     if cell_px is None:
