@@ -226,10 +226,11 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                      f'{esc(title)}</caption>')
     cell_base = (f"width:{cell_px}px;min-width:{cell_px}px;height:{cell_px}px;padding:0;text-align:center;"
                  f"font-size:{12 if cell_px >= 40 else 10}px;")
+    rows_esc, cols_esc = [esc(t) for t in row_labels], [esc(t) for t in col_labels]  # once, not per cell
     for i in range(n_rows):
         parts.append("<tr>")
         parts.append(f'<th style="text-align:right;font-weight:normal;font-size:{fs_lab}px;padding:0 6px 0 0;'
-                     f'white-space:nowrap">{esc(row_labels[i])}</th>')
+                     f'white-space:nowrap">{rows_esc[i]}</th>')
         row_hl = highlight_row is not None and i == highlight_row
         for j in range(n_cols):
             style = cell_base
@@ -247,19 +248,19 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                     style += f"border-left:3px solid {hl};"
                 if j == n_cols - 1:
                     style += f"border-right:3px solid {hl};"
-            parts.append(f'<td style="{style}" title="{esc(row_labels[i])} → {esc(col_labels[j])}: '
+            parts.append(f'<td style="{style}" title="{rows_esc[i]} → {cols_esc[j]}: '
                          f'{A[i, j]:.4f}">{txt}</td>')
         parts.append("</tr>")
     # column labels at the bottom (like matplotlib's x ticks)
     vertical = plots._vertical_col_labels(col_labels)
     parts.append("<tr><th></th>")
-    for t in col_labels:
+    for t in cols_esc:
         if vertical:
             parts.append(f'<th style="font-weight:normal;font-size:{fs_lab}px;vertical-align:top;padding-top:4px">'
-                         f'<div style="writing-mode:vertical-rl;margin:auto">{esc(t)}</div></th>')
+                         f'<div style="writing-mode:vertical-rl;margin:auto">{t}</div></th>')
         else:
             parts.append(f'<th style="font-weight:normal;font-size:{fs_lab}px;padding-top:4px;'
-                         f'white-space:nowrap">{esc(t)}</th>')
+                         f'white-space:nowrap">{t}</th>')
     parts.append("</tr>")
     parts.append(f'<tr><th></th><th colspan="{n_cols}" style="font-weight:normal;font-size:12px;'
                  f'padding-top:2px">{esc(xlabel)}</th></tr>')
