@@ -18,14 +18,6 @@ from . import validation as _v
 __all__ = ["heads_grid_figure", "scaling_figure"]
 
 
-def _check_tokens_for(tokens, n: int, what: str, unit: str) -> list[str]:
-    """``n`` tokens, one per ``unit`` of ``what`` (e.g. one per row of the weights)."""
-    tokens = _v.check_tokens(tokens, "tokens")
-    if len(tokens) != n:
-        raise ValueError(f"got {len(tokens)} tokens for {what}; need one token per {unit}")
-    return tokens
-
-
 def _check_grid_inputs(weights, tokens, query, selected, mask, ncols, title, head_names):
     """The arguments of :func:`heads_grid_figure`, checked (each error names its parameter)."""
     w = _v.as_real_array(weights, "weights")
@@ -34,7 +26,7 @@ def _check_grid_inputs(weights, tokens, query, selected, mask, ncols, title, hea
                          f"got shape {_v.shape_str(w)}")
     w = _v.check_weight_rows(w, "weights")
     n_heads, n, _ = w.shape
-    tokens = _check_tokens_for(tokens, n, f"weights of shape {w.shape}", "row")
+    tokens = _v.check_tokens_for(tokens, n, f"weights of shape {w.shape}", "row")
     if query is not None:
         query = _v.check_index(query, n, "query", "tokens")
     if selected is not None:
@@ -152,7 +144,7 @@ def _check_scaling_inputs(rows, tokens, title):
     if title is not None:
         _v.check_text(title, "title", allow_empty=True)
     n = ws.shape[1]
-    return list(zip(labels, ws)), _check_tokens_for(tokens, n, f"rows of {n} weights", "key")
+    return list(zip(labels, ws)), _v.check_tokens_for(tokens, n, f"rows of {n} weights", "key")
 
 
 def scaling_figure(rows, tokens, *, title=None):

@@ -553,7 +553,7 @@ def step_strip(query, key, value, *, key_labels=None, query_label=None, d_k=None
     if key_labels is None:
         key_labels = [f"k{j + 1}" for j in range(n_k)]
     key_labels = _labels(key_labels, n_k, "key_labels", "k")
-    qname = query_label or "q1"
+    qname = "q1" if query_label is None else _v.check_text(query_label, "query_label")
     value_labels = _labels(value_labels, len(z), "value_labels", "z") if value_labels is not None else \
         [f"分量 {i + 1}" for i in range(len(z))]
 

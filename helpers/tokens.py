@@ -9,12 +9,12 @@ The worked example of the source chapter is available as :data:`SEED_EXAMPLE`.
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 
 import numpy as np
 
 from . import validation as _v
-from .validation import check_seed as _check_seed  # noqa: F401  (training and analysis import this name)
 
 __all__ = [
     "SEED_EXAMPLE",
@@ -68,15 +68,59 @@ VOCAB = sorted(
     reverse=True,
 )
 
-_PUNCTUATION = set("，。！？；：、,.!?;:\"'“”‘’（）()《》【】[] \t\n")
+#: ASCII punctuation that separates words; other ASCII symbols stay in the text ("GPT-4", "50%").
+_ASCII_PUNCTUATION = frozenset(",.!?;:\"'()[]")
+#: Marks written as two characters in Chinese text (省略号 ……, 破折号 ——): a run of one is one mark.
+_RUN_MARKS = frozenset("…—")
+
+
+def _is_punctuation(ch: str) -> bool:
+    """True for punctuation: the ASCII marks above, and any other character Unicode calls
+    punctuation (category P*: ，。「」『』…—·) or the full-width wave dash ～ (a symbol, Sm, that
+    Chinese text uses as punctuation)."""
+    if ch.isascii():
+        return ch in _ASCII_PUNCTUATION
+    return unicodedata.category(ch).startswith("P") or ch == "～"
+
+
+def _punctuation_end(part: str, i: int) -> int:
+    """End of the punctuation mark starting at ``part[i]`` (``i`` itself if there is none)."""
+    if not _is_punctuation(part[i]):
+        return i
+    j = i + 1
+    while part[i] in _RUN_MARKS and j < len(part) and part[j] == part[i]:
+        j += 1
+    return j
+
+
+def _word_end(part: str, i: int, typed: bool) -> int:
+    """End of the token starting at ``part[i]``: up to the next punctuation when the tokens were
+    typed; else the longest :data:`VOCAB` word, or one character with its combining marks."""
+    if typed:
+        j = i + 1
+        while j < len(part) and not _is_punctuation(part[j]):
+            j += 1
+        return j
+    for word in VOCAB:
+        if part.startswith(word, i):
+            return i + len(word)
+    j = i + 1
+    while j < len(part) and unicodedata.category(part[j]).startswith("M"):   # e.g. the variation selector of ❤️
+        j += 1
+    return j
 
 
 def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     """Split a short Chinese sentence into course tokens.
 
-    Spaces, if present, separate tokens as typed ("我 喜欢 这个 苹果").
+    Spaces, if present, separate tokens as typed ("我 喜欢 这个 苹果"); the
+    full-width space of a Chinese input method (U+3000) counts as a space.
     Otherwise a greedy longest match against :data:`VOCAB` is used, and
-    unknown characters become single-character tokens.
+    unknown characters become single-character tokens.  Punctuation (by
+    Unicode category, e.g. ，。…… —— 「」) is split off and dropped unless
+    ``keep_punctuation``.  Invisible format characters (zero-width space,
+    byte-order mark, direction marks) are removed; other control characters
+    (NUL, ESC …) are refused.
 
     Parameters
     ----------
@@ -87,41 +131,22 @@ def tokenize(text: str, keep_punctuation: bool = False) -> list[str]:
     -------
     list of str
     """
-    _v.check_text(text, "text", allow_empty=True)
+    _v.check_no_control_chars(_v.check_text(text, "text", allow_empty=True), "text")
     keep_punctuation = _v.check_bool(keep_punctuation, "keep_punctuation")
-    if any(ch.isspace() for ch in text.strip()):
-        # typed tokens; punctuation glued to a word ("苹果。") is still split off
-        tokens = []
-        for part in text.split():
-            word = ""
-            for ch in part:
-                if ch in _PUNCTUATION:
-                    if word:
-                        tokens.append(word)
-                        word = ""
-                    if keep_punctuation:
-                        tokens.append(ch)
-                else:
-                    word += ch
-            if word:
-                tokens.append(word)
-        return tokens
-    tokens, i = [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch in _PUNCTUATION:
-            if keep_punctuation and not ch.isspace():
-                tokens.append(ch)
-            i += 1
-            continue
-        for word in VOCAB:
-            if text.startswith(word, i):
-                tokens.append(word)
-                i += len(word)
-                break
-        else:
-            tokens.append(ch)
-            i += 1
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")   # zero-width space, BOM, …
+    typed = any(ch.isspace() for ch in text.strip())
+    tokens = []
+    for part in text.split():       # typed: one word (maybe with punctuation glued on); else the whole text
+        i = 0
+        while i < len(part):
+            j = _punctuation_end(part, i)
+            if j > i:
+                if keep_punctuation:
+                    tokens.append(part[i:j])
+            else:
+                j = _word_end(part, i, typed)
+                tokens.append(part[i:j])
+            i = j
     return tokens
 
 
@@ -137,6 +162,7 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     tokens : sequence of str
     d_model : int
     seed : int, default 0
+        ``0 <= seed <= 2**32 - 1``.
 
     Returns
     -------
@@ -145,11 +171,11 @@ def embed_tokens(tokens, d_model: int, seed: int = 0) -> np.ndarray:
     """
     tokens = _v.check_tokens(tokens)
     d_model = _v.check_positive_int(d_model, "d_model")
-    seed = _v.check_seed(seed, allow_negative=True)              # hashed below: any 64-bit int
+    seed = _v.check_seed32(seed)                                 # one 32-bit word of the entropy below
     _v.check_elements((len(tokens), d_model), "the embedding matrix")
     rows = []
     for t in tokens:
-        rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(t.encode("utf-8"))])
+        rng = np.random.default_rng([seed, zlib.crc32(t.encode("utf-8"))])
         rows.append(rng.standard_normal(d_model))                # (d_model,): depends only on t
     return np.stack(rows)                                        # (n_tokens, d_model)
 
@@ -165,6 +191,7 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     n_positions : int
     d_model : int
     base : float, default 10000.0
+        Greater than 1.
 
     Returns
     -------
@@ -172,7 +199,8 @@ def positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -
     """
     n_positions = _v.check_positive_int(n_positions, "n_positions")
     d_model = _v.check_positive_int(d_model, "d_model")
-    base = _v.check_positive_number(base, "base")
+    base = _v.check_number_above(base, "base", 1, " (base**(2i / d_model) must grow with i, so that each pair "
+                                                  "of columns turns more slowly than the one before)")
     _v.check_elements((n_positions, d_model), "the positional encoding")
     pos = np.arange(n_positions)[:, None]                       # (n_positions, 1)
     two_i = np.arange(0, d_model, 2)[None, :]                    # (1, ⌈d_model / 2⌉): 0, 2, 4, …

@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 
 from .attention import _as_mask, _as_real_array, _check_positive_int, _shape, softmax
-from . import tokens as _tok
 from . import validation as _v
 from .tokens import init_qkv_weights, token_inputs
 
@@ -120,7 +119,7 @@ def pronoun_dataset(n_sentences: int = 96, d_model: int = 16, seed: int = 0,
     if not 0 <= no_animal_share < 1:
         raise ValueError(f"no_animal_share must be in [0, 1), got {no_animal_share!r}")
     seed = _v.check_seed(seed)
-    embed_seed = _tok._check_seed(embed_seed, allow_negative=True, name="embed_seed")
+    embed_seed = _v.check_seed32(embed_seed, "embed_seed")
     rng = np.random.default_rng(seed)
     tokens = [["小猫", "追逐", "蝴蝶", "现在", PRONOUN, "饿坏了"]]
     noun_pos, labels = [0], [SUBJECTS.index("小猫")]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,15 @@ def check_positive_number(x, name: str, *, max_value: float | None = None) -> fl
         raise ValueError(f"{name} must be at most {max_value:g}, got {x!r}")
     return x
 
+
+def check_number_above(x, name: str, low: float, why: str = "") -> float:
+    """A real, finite number with ``x > low`` as float; ``why`` (e.g. " (…)") says what a value at or
+    below ``low`` would break."""
+    x = check_number(x, name)
+    if not x > low:
+        raise ValueError(f"{name} must be greater than {low:g}{why}, got {x!r}")
+    return x
+
 def check_non_negative_number(x, name: str, *, max_value: float = MAX_ABS[np.dtype(np.float64)]) -> float:
     """A real number with ``0 <= x <= max_value`` as float (a loss, a distance)."""
     x = check_number(x, name)
@@ -297,12 +307,27 @@ def check_elements(shape: tuple, name: str) -> None:
 def check_seed(seed, name: str = "seed", *, allow_negative: bool = False, n_used: int = 1) -> int:
     """A seed: an integer ``0 <= seed <= 2**63 - 1``.
 
-    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``, the token embeddings), so any
-    64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
+    ``allow_negative``: the seed is hashed (``seed & 0xFFFFFFFF``; the token embeddings use
+    :func:`check_seed32` instead), so any 64-bit integer ``|seed| <= 2**63 - 1`` is fine.  ``n_used``: the function also uses
     ``seed + 1, …, seed + n_used - 1``, which must stay a valid seed too.
     """
     low = -MAX_SEED if allow_negative else 0
     return check_int(seed, name, low=low, high=MAX_SEED - (n_used - 1))
+
+
+#: Largest seed of the token embeddings: one 32-bit word of their SeedSequence entropy.
+MAX_SEED32 = 2 ** 32 - 1
+
+
+def check_seed32(seed, name: str = "seed") -> int:
+    """A seed that is used as one 32-bit word (the token embeddings: ``[seed, crc32(token)]``): an
+    integer ``0 <= seed <= 2**32 - 1``.  Outside that range two different seeds would have to be
+    folded onto the same word, so they are refused rather than silently giving equal embeddings."""
+    seed = check_int(seed, name)
+    if not 0 <= seed <= MAX_SEED32:
+        raise ValueError(f"{name} must satisfy 0 <= {name} <= {MAX_SEED32} (2**32 - 1: the embeddings take a "
+                         f"32-bit seed), got {seed}")
+    return seed
 
 
 def check_bool(flag, name: str) -> bool:
@@ -338,6 +363,16 @@ def check_text(s, name: str, *, allow_empty: bool = False) -> str:
         raise ValueError(f"{name} contains a character that is not valid text ({exc.reason} at {exc.start})") from None
     if not s and not allow_empty:
         raise ValueError(f"{name} must be a non-empty str")
+    return s
+
+
+def check_no_control_chars(s: str, name: str) -> str:
+    """A str without control characters (Unicode category Cc: NUL, ESC, DEL …) other than whitespace
+    (tab, newline, carriage return …): they cannot be typed on a keyboard and cannot be shown."""
+    for i, ch in enumerate(s):
+        if unicodedata.category(ch) == "Cc" and not ch.isspace():
+            raise ValueError(f"{name} contains the control character U+{ord(ch):04X} at position {i}; it cannot "
+                             f"be typed or shown as a token: remove it")
     return s
 
 
@@ -403,6 +438,15 @@ def check_tokens(tokens, name: str = "tokens") -> list[str]:
             raise TypeError(f"{name}[{i}]: every token must be a non-empty str, got {t!r:.40}")
         check_text(t, f"{name}[{i}]")
     return [str(t) for t in tokens]
+
+
+def check_tokens_for(tokens, n: int, what: str, unit: str, name: str = "tokens") -> list[str]:
+    """:func:`check_tokens` plus: exactly ``n`` tokens, one per ``unit`` of ``what`` (e.g. one per
+    row of the weights)."""
+    tokens = check_tokens(tokens, name)
+    if len(tokens) != n:
+        raise ValueError(f"got {len(tokens)} tokens for {what}; need one token per {unit}")
+    return tokens
 
 
 def check_token(token, name: str = "token") -> str:

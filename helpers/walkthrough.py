@@ -18,6 +18,9 @@ notebook (``fig = ...``).
 
 from __future__ import annotations
 
+import string
+import unicodedata
+
 import numpy as np
 
 from . import attention as _att
@@ -299,7 +302,8 @@ def trace_self_attention(x, w_q, w_k, w_v, query_index, tokens=None):
     _v.check_ndim(xa, "x", 2, "(n_tokens, d_model)")
     n = xa.shape[0]
     i = _att._check_index(query_index, n, "query_index", "tokens")
-    tokens = [f"x{j + 1}" for j in range(n)] if tokens is None else _v.check_labels(tokens, n, "tokens")
+    tokens = ([f"x{j + 1}" for j in range(n)] if tokens is None
+              else _v.check_tokens_for(tokens, n, f"x of shape {_att._shape(xa)}", "row"))
     tok = tokens[i]
 
     q_all, k_all, v_all = _att.project_qkv(xa, w_q, w_k, w_v)
@@ -345,10 +349,26 @@ def trace_markdown(steps) -> str:
     for st in steps:
         try:
             a, b = PARTICIPANTS[st["sender"]], PARTICIPANTS[st["receiver"]]
-            lines.append(f"| {st['step']} | {a} → {b} | {st['what']} | `{st['formula']}` | `{st['shape']}` |")
+            lines.append(f"| {st['step']} | {a} → {b} | {_markdown_text(st['what'])} | `{st['formula']}` | "
+                         f"`{st['shape']}` |")
         except (KeyError, TypeError, IndexError):
             raise ValueError(f"not a step of trace_self_attention: {st!r}") from None
     return "\n".join(lines)
+
+
+def _markdown_text(text) -> str:
+    """``text`` (a step's description, which holds the token) as literal Markdown table-cell text:
+    ASCII punctuation is backslash-escaped (``|`` would open a new column, `` ` * _ $ < `` change the
+    formatting) and line breaks or other control characters are written as escapes (``\\n``)."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):          # \n, \r, \t, U+2028 …: would end the row
+            out.append(ch.encode("unicode_escape").decode("ascii").replace("\\", "\\\\"))
+        elif ch in string.punctuation:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def sequence_figure(steps, *, title=None):

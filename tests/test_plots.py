@@ -328,3 +328,10 @@ def test_dollar_signs_in_labels_and_titles_are_drawn_literally():
         assert any("$" in t.get_text() for t in texts)
     # the HTML panels share plots._labels: no TeX escapes there
     assert plots._labels(["$x$"], 1, "labels", "k") == ["$x$"]
+
+
+@pytest.mark.parametrize("label, exc", [(5, TypeError), ("", ValueError), ("\ud800", ValueError)])
+def test_step_strip_query_label_is_text(label, exc):
+    """A non-str query label used to fail deep inside (AttributeError: 'int' object has no attribute 'startswith')."""
+    with pytest.raises(exc, match="query_label"):
+        plots.step_strip([1.0, 0.0], np.eye(2), np.eye(2), query_label=label)

@@ -112,6 +112,16 @@ def test_dataset_is_deterministic_and_well_formed():
             assert y.sum() == 0 and not set(toks) & set(t.SUBJECTS)
 
 
+@pytest.mark.parametrize("embed_seed", [-1, 2 ** 32])
+def test_dataset_embed_seed_is_a_32_bit_seed(embed_seed):
+    """embed_seed goes to the token embeddings, which take 0 … 2**32 - 1; outside it used to be folded onto
+    another seed (-1 gave the data of 2**32 - 1) and the message named token_inputs' seed."""
+    with pytest.raises(ValueError, match=rf"^embed_seed must satisfy 0 <= embed_seed <= 4294967295 .*, got {embed_seed}$"):
+        t.pronoun_dataset(n_sentences=2, embed_seed=embed_seed)
+    edge = t.pronoun_dataset(n_sentences=2, d_model=4, embed_seed=2 ** 32 - 1)
+    assert np.array_equal(edge["X"][0], h.token_inputs(h.SENTENCE_CAT_SHORT, 4, seed=2 ** 32 - 1))
+
+
 def test_bad_inputs_raise_clear_errors(small):
     ds, params = small
     with pytest.raises(ValueError, match="missing"):
@@ -190,3 +200,9 @@ def test_numerical_gradients_of_float32_params_are_computed_in_float64():
     _, g32 = t.loss_and_gradients(p32, x32, ds["Y"], ds["pronoun_pos"])
     assert t.max_relative_error(g32, num) < 1e-4
     assert all(v.dtype == np.float32 for v in p32.values()) and x32.dtype == np.float32  # inputs untouched
+
+
+def test_max_relative_error_names_the_dict_that_lacks_a_matrix():
+    """Finding 39: a bare KeyError 'W_K' before; now the dict and every missing name are given."""
+    with pytest.raises(ValueError, match=r"grads_a is missing \['W_K', 'W_V'\]; expected keys"):
+        t.max_relative_error({"W_Q": np.zeros((2, 2))}, {"W_Q": np.zeros((2, 2))})

@@ -1,5 +1,7 @@
 """Tests for helpers.walkthrough (chapter 05/06 pictures and the traced step table)."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -58,6 +60,60 @@ def test_trace_bad_tokens_and_x():
         wt.trace_self_attention(x[0], *w, 0)
     with pytest.raises(ValueError, match="steps"):
         wt.trace_markdown([])
+
+
+@pytest.mark.parametrize("tokens, exc, pattern", [
+    ("abcde", TypeError, r"^tokens must be a list of strings, not one string"),
+    ([None, "b", "c", "d", "e"], TypeError, r"^tokens\[0\]: every token must be a non-empty str, got None"),
+    (["a", b"b", "c", "d", "e"], TypeError, r"^tokens\[1\]: every token must be a non-empty str, got b'b'"),
+    (["a", "b", 1.5, "d", "e"], TypeError, r"^tokens\[2\]: every token must be a non-empty str, got 1\.5"),
+    (["a", "b", "c", "", "e"], TypeError, r"^tokens\[3\]: every token must be a non-empty str, got ''"),
+    (["a", "b"], ValueError, r"^got 2 tokens for x of shape \(5, 6\); need one token per row$"),
+])
+def test_trace_tokens_are_tokens(tokens, exc, pattern):
+    """tokens follow the one token-list rule: no per-character split of a str, no str() of None/bytes/numbers."""
+    _, x, w = _setup()
+    with pytest.raises(exc, match=pattern):
+        wt.trace_self_attention(x, *w, 0, tokens)
+
+
+def _unescape_markdown(cell):
+    """The text a Markdown renderer shows for a cell: a backslash before ASCII punctuation is dropped."""
+    import string
+    out, i = [], 0
+    while i < len(cell):
+        if cell[i] == "\\" and i + 1 < len(cell) and cell[i + 1] in string.punctuation:
+            i += 1
+        out.append(cell[i])
+        i += 1
+    return "".join(out)
+
+
+@pytest.mark.parametrize("token", ["a|b", "`code`", "*x*", "_y_", "$x^2$", "<b>k</b>", "a\\|b", "k\nl"])
+def test_trace_markdown_shows_tokens_literally(token):
+    """A token with | adds no column, and ` * _ $ < or a line break change no formatting."""
+    _, x, w = _setup()
+    steps = wt.trace_self_attention(x, *w, 1, ["t0", token, "t2", "t3", "t4"])
+    lines = wt.trace_markdown(steps).splitlines()
+    assert len(lines) == 12
+    for line, st in zip(lines[2:], steps):
+        cells, cell, i = [], "", 0
+        while i < len(line):                       # split at unescaped |, as a GFM table does
+            if line[i] == "\\" and i + 1 < len(line):
+                cell += line[i:i + 2]
+                i += 2
+                continue
+            if line[i] == "|":
+                cells.append(cell)
+                cell = ""
+            else:
+                cell += line[i]
+            i += 1
+        assert len(cells) == 6 and cell == "", line
+        shown = _unescape_markdown(cells[3].strip())
+        assert shown == st["what"].replace("\n", "\\n")
+        bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", cells[3])   # drop the escaped ASCII punctuation
+        assert not set(bare) & set("|`*_$<>[]\\"), cells[3]   # nothing left that Markdown would interpret
 
 
 def test_figures_return_figures():
