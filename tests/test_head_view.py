@@ -391,3 +391,23 @@ def test_export_to_a_missing_folder_names_path(tmp_path):
     with pytest.raises(ValueError, match=r"path=.*a_folder\.svg' is a folder"):
         widgets.export_head_view(tmp_path / "a_folder.svg", tokens, A)
     assert not missing.parent.exists()                            # nothing was created
+
+
+def test_figures_draw_dollar_signs_in_tokens_literally():
+    """Finding 32 (issue 14): matplotlib reads "$…$" as mathtext; a token "$\\frac$" failed only when the
+    figure was drawn and "$x$" lost its dollars.  The head-view and temperature figures draw tokens literally."""
+    import io
+    import re
+
+    import matplotlib.text
+
+    from helpers import widgets as w
+    toks = ["$x$", r"$\frac$", "a$5", "b"]
+    A = np.tril(np.ones((4, 4)))
+    A = np.broadcast_to(A / A.sum(-1, keepdims=True), (1, 2, 4, 4)).copy()
+    for fig in (w.head_view_figure(toks, A, query=1), w.model_view_figure(toks, A, query=1),
+                w.temperature_figure(scores=[1.0, 2.0, 0.5, 0.1], labels=toks)):
+        fig.savefig(io.BytesIO())
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        assert not [s for s in texts if re.search(r"(?<!\\)\$", s)], texts
+        assert any(r"\$\frac\$" in s for s in texts)

@@ -554,7 +554,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     layer, head, query = _check_view(A, layer, head, query)
     n_heads, n = A.shape[1], A.shape[2]
     heads = _heads(head, n_heads)
-    labels = [_shown_token(t) for t in tokens]
+    labels = [plots._plain_text(_shown_token(t)) for t in tokens]   # drawn literally ($ is not mathtext)
     fs = 13 if n <= 24 else (12 if n <= 36 else plots.MIN_FONT_PT)  # 10 in wide: ~14 px per token at n = 64
     width = min(10.0, max(5.0, 0.3 * n + 2.2))
     fig, ax = plots._subplots(figsize=(width, 3.6), layout="constrained")
@@ -622,9 +622,9 @@ def model_view_figure(tokens, weights, *, query=None):
             ax.set_title(f"第{l + 1}层·头{h + 1}", color=head_color(h), fontsize=12)
             if query is not None:   # name the key this head looks at most, so the panel reads without the live view
                 j = int(np.argmax(A[l, h, query]))
-                ax.set_xlabel(f"最看重「{_shown_token(tokens[j])}」（α = {A[l, h, query, j]:.2f}）",
+                ax.set_xlabel(f"最看重「{plots._plain_text(_shown_token(tokens[j]))}」（α = {A[l, h, query, j]:.2f}）",
                               fontsize=11, color="#222")
-    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{_shown_token(tokens[query])}」的线")
+    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{plots._plain_text(_shown_token(tokens[query]))}」的线")
     fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头\n（{sub}）", fontsize=12)
     return fig
 

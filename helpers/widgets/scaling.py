@@ -292,7 +292,7 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
                 va="bottom" if v >= 0 else "top", fontsize=plots.MIN_FONT_PT)
     a1.set_ylim(min(0, s.min() * 1.2), max(0, s.max() * 1.2) or 0.1)
     for ax in (a1, a2):
-        ax.set_xticks(xs, labels)
+        ax.set_xticks(xs, [plots._plain_text(t) for t in labels])
         ax.spines[["top", "right"]].set_visible(False)
     plots.weights_bar(w, labels, ax=a2, title=f"softmax(分数 / T)，T = {temperature:.3g}", fmt="{:.3f}")
     a2.set_xlabel("")
