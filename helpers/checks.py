@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import datetime
 import functools
 import importlib
@@ -55,6 +56,7 @@ import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -122,6 +124,9 @@ HINTS: dict[str, str] = {
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
     "softmax_subtract_min": "减去的是最小值：要减去每一行的最大值，exp 的参数才都 <= 0、不会溢出。",
+    "softmax_subtract_mean": "减去的是每一行的平均值，不是最大值：一行之内分数相差很大时（这里从 −1000 到 1000），"
+                             "比平均值大 709 以上的分数 exp 仍然溢出成 inf，得到 nan。"
+                             "要减去每一行的最大值 np.max(x, axis=-1, keepdims=True)，exp 的参数才都 <= 0。",
     "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
                        "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
@@ -159,6 +164,10 @@ HINTS: dict[str, str] = {
     "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
     "interrupted": "检查被中断了（KeyboardInterrupt，例如点了停止按钮），还没有结论。修改好后重新运行本单元格即可。",
     "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
+    "returned_none": "是不是某个分支（if / else）里忘了写 return？函数走到末尾还没有 return 时，Python 返回 None。",
+    "masked_result": "你返回的是带掩码的数组（np.ma.MaskedArray），有的位置被掩盖了（显示为 --）：请返回普通的 NumPy 数组，每个位置都是一个数。",
+    "mutated_list": "你的函数原地修改了传进来的列表（例如 lst.sort()、lst.clear()、lst.append(…)、lst[i] = …），"
+                    "调用者的列表被改掉了：要改就先复制一份，例如 lst = list(lst)，或者用 sorted(lst) 这样返回新列表的写法。",
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
@@ -262,7 +271,8 @@ def _fn_name(fn) -> str:
 
 
 def _copy_args(args):
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    """Deep copies of the arguments: the learner's function may change lists and dicts too."""
+    return tuple(copy.deepcopy(a) for a in args)
 
 
 # --- time limit -------------------------------------------------------------
@@ -423,21 +433,41 @@ def _is_reference(fn) -> bool:
 
 # --- one call -----------------------------------------------------------------
 
+def _unchanged(original, passed) -> bool:
+    """``passed`` (the copy the learner's function got) still equals ``original``: arrays by
+    shape, dtype and value, lists / tuples / dicts item by item, numbers and strings by value;
+    other objects are not compared."""
+    if isinstance(original, np.ndarray):
+        if not (isinstance(passed, np.ndarray) and passed.shape == original.shape and passed.dtype == original.dtype):
+            return False
+        with np.errstate(all="ignore"):
+            return bool(np.array_equal(original, passed, equal_nan=original.dtype.kind in "fc"))
+    if isinstance(original, (list, tuple)):
+        return (type(passed) is type(original) and len(passed) == len(original)
+                and all(_unchanged(a, b) for a, b in zip(original, passed)))
+    if isinstance(original, dict):
+        return (type(passed) is type(original) and passed.keys() == original.keys()
+                and all(_unchanged(original[k], passed[k]) for k in original))
+    if isinstance(original, (int, float, complex, str, bytes, np.generic)) or original is None:
+        with np.errstate(all="ignore"):
+            return type(passed) is type(original) and (passed == original or (passed != passed and original != original))
+    return True
+
+
+def _param_names(fn) -> list:
+    """The names of ``fn``'s positional parameters ([] when Python cannot tell)."""
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
 def _mutated(originals, copies, fn) -> str | None:
     """Name of the first argument the learner's function changed in place, else None."""
-    try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
+    params = _param_names(fn)
     for i, (a, c) in enumerate(zip(originals, copies)):
-        if not isinstance(a, np.ndarray):
-            continue
-        same = isinstance(c, np.ndarray) and c.shape == a.shape and c.dtype == a.dtype
-        if same:
-            with np.errstate(all="ignore"):
-                same = bool(np.array_equal(a, c, equal_nan=a.dtype.kind in "fc"))
-        if not same:
+        if not _unchanged(a, c):
             return params[i] if i < len(params) else f"第 {i + 1} 个参数"
     return None
 
@@ -445,7 +475,8 @@ def _mutated(originals, copies, fn) -> str | None:
 def _call(fn, args, *, time_limit=None, forbidden=None):
     """Run learner code; return (status, value, exc, warning messages).
 
-    status: "ok" | "pending" | "error" (exc = the exception) |
+    status: "ok" | "none" (returned None) | "pending" (raised NotImplementedError) |
+    "error" (exc = the exception) |
     "timeout" | "interrupted" | "exit" (exc = the exception) |
     "mutated" (exc = the parameter's name) |
     "forbidden" (value as for "ok", exc = "attention.softmax" …: the course's function it called).
@@ -469,16 +500,40 @@ def _call(fn, args, *, time_limit=None, forbidden=None):
         except SystemExit as exc:
             return "exit", None, exc, []
         except BaseException as exc:  # noqa: BLE001 - learner code: report, never raise
-            return "error", None, exc, [_safe_str(w.message) for w in caught]
-    msgs = [_safe_str(w.message) for w in caught]
+            return "error", None, exc, [_warning_text(w) for w in caught]
+    msgs = [_warning_text(w) for w in caught]
     changed = _mutated(args, copies, fn)
     if changed is not None:
         return "mutated", None, changed, msgs
     if value is None or (isinstance(value, (tuple, list)) and value and all(v is None for v in value)):
-        return "pending", None, None, msgs
+        return "none", None, None, msgs
     if hits:  # judged like any value: a wrong result gets its own diagnosis first
         return "forbidden", value, hits[0], msgs
     return "ok", value, None, msgs
+
+
+_FP_WARNING = re.compile(r"^(overflow|divide by zero|invalid value|underflow) encountered")
+
+
+def _warning_text(w) -> str:
+    """A caught warning as shown in a verdict: NumPy's floating-point warnings by their message
+    ("overflow encountered in exp"), any other warning with its category in front."""
+    text = _safe_str(w.message)
+    if issubclass(w.category, RuntimeWarning) and _FP_WARNING.match(text):
+        return text
+    return f"{_fn_name(w.category)}: {text}"
+
+
+def _warning_note(msg: str) -> str:
+    """The line a ✅ verdict adds for the first warning the learner's code raised."""
+    kind = _FP_WARNING.match(msg)
+    if kind is None:
+        shown = msg if len(msg) <= 100 else msg[:99] + "…"
+        return f"\n   不过运行时出现了警告（{shown}）。"
+    advice = {"overflow": "检查一下是否有溢出。", "divide by zero": "检查一下是否有除以 0。",
+              "invalid value": "检查一下是否有 0/0、inf − inf 或 0 × inf 这样的运算。",
+              "underflow": "检查一下是否有数值下溢（非常接近 0 的数）。"}[kind.group(1)]
+    return f"\n   不过运行时出现了数值警告（{msg[:60]}），{advice}"
 
 
 def _quiet(fn, *args):
@@ -492,7 +547,29 @@ def _quiet(fn, *args):
         return None
 
 
+def _has_masked(value) -> bool:
+    """``value`` (or one of the arrays of a returned tuple / list) is a masked array with a masked entry."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return any(isinstance(v, np.ma.MaskedArray) and bool(np.ma.getmaskarray(v).any()) for v in items)
+
+
+def _as_real_scalar(value) -> float | None:
+    """``value`` as a float when it is one real number: int, float, NumPy scalar or 0-d array
+    (not a bool, not complex, not an array of several numbers); else None."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, np.ma.MaskedArray):
+        return None
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or value.dtype.kind not in "iuf":
+            return None
+        return float(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    return None
+
+
 def _as_array(value):
+    if _has_masked(value) and not isinstance(value, (tuple, list)):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -559,6 +636,14 @@ _NOT_LEARNER = tuple(
 )
 
 
+def _source(fn) -> str:
+    """The source text of the learner's function ("" when Python cannot find it)."""
+    try:
+        return inspect.getsource(fn)
+    except Exception:  # built-ins, functions typed at a plain REPL, odd callables
+        return ""
+
+
 def _error_line(exc: BaseException) -> str:
     """The learner's line of code where ``exc`` was raised (last frame outside numpy,
     the standard library and this package), or "" when it is not known."""
@@ -619,8 +704,17 @@ _first_difference = _largest_difference  # old name, kept for checkers written a
 
 # --- recording verdicts (opt-in, local file only) --------------------------------
 
+def _env_text(name: str) -> str | None:
+    """An environment variable as text that can be written as UTF-8 (None when unset or empty):
+    bytes that are not UTF-8 (which Python passes on as lone surrogates) become U+FFFD."""
+    value = os.environ.get(name) or None
+    if value is not None:
+        value = os.fsencode(value).decode("utf-8", "replace")
+    return value
+
+
 _record = {"path": os.environ.get("COURSE_CHECKS_RECORD") or None,
-           "student": os.environ.get("COURSE_CHECKS_STUDENT") or None}
+           "student": _env_text("COURSE_CHECKS_STUDENT")}
 
 
 def _record_file(path) -> str:
@@ -652,6 +746,8 @@ def record_to(path=None, *, student: str | None = None) -> str | None:
         raise TypeError(f"path must be a file or folder path (str), got {type(path).__name__}")
     if student is not None and not isinstance(student, str):
         raise TypeError(f"student must be a string or None, got {type(student).__name__}")
+    if student is not None:
+        _v.check_text(student, "student", allow_empty=True)   # it is written to a UTF-8 file
     target = _record_file(path)
     folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder):
@@ -661,6 +757,8 @@ def record_to(path=None, *, student: str | None = None) -> str | None:
             pass
     except OSError as exc:
         raise ValueError(f"path: cannot write to {target!r} ({exc.strerror})") from None
+    except ValueError as exc:   # a name the file system cannot take (e.g. a lone surrogate)
+        raise ValueError(f"path: cannot write to {target!r} ({exc})") from None
     _record["path"] = target
     _record["student"] = student
     return target
@@ -682,14 +780,23 @@ def _write_record(outcome: Outcome, exercise: str) -> None:
     try:
         with open(_record_file(path), "a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    except OSError:
+    except (OSError, ValueError):  # ValueError: text that cannot be encoded
         pass  # recording is a teacher's convenience; it never breaks a learner's check
+
+
+def _well_formed(entry) -> bool:
+    """A record as :func:`_write_record` writes it: a dict with a str ``exercise`` and text or null fields."""
+    return (isinstance(entry, dict) and isinstance(entry.get("exercise"), str)
+            and all(entry.get(k) is None or isinstance(entry.get(k), str)
+                    for k in ("time", "status", "mistake", "case", "student")))
 
 
 def read_records(folder) -> list[dict]:
     """All verdicts recorded in ``folder`` (every ``*.jsonl`` below it) or in one file.
 
-    Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped.
+    Each record gets ``"file"`` (its path relative to ``folder``); malformed lines are skipped:
+    not JSON, not an object, no str ``exercise``, or a ``time`` / ``status`` / ``mistake`` /
+    ``case`` / ``student`` that is neither a str nor null.
     """
     if not isinstance(folder, (str, os.PathLike)):
         raise TypeError(f"folder must be a folder or file path (str), got {type(folder).__name__}")
@@ -709,7 +816,7 @@ def read_records(folder) -> list[dict]:
                     entry = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(entry, dict) and isinstance(entry.get("exercise"), str):
+                if _well_formed(entry):
                     entry["file"] = os.path.relpath(path, base)
                     records.append(entry)
     return records
@@ -939,6 +1046,8 @@ def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
         msg = f"❌ 你的函数在「{case.label}」这组输入上调用了 exit（{_short_exc(exc)}）：{HINTS[key]}"
         return Outcome("error", mistake=key, message=msg, case=case.label)
     if status == "mutated":
+        if isinstance(dict(zip(_param_names(fn), case.args)).get(exc), list):
+            key = "mutated_list"
         return _fail(case, key, f"被修改的参数：{exc}")
     impl = str(exc)
     module, _, short = impl.rpartition(".")
@@ -963,13 +1072,18 @@ def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, com
     for i, case in enumerate(cases):
         status, value, exc, msgs = _call(fn, case.args, time_limit=limit or 0, forbidden=forbidden)
         all_warnings += msgs
-        if status == "pending":
+        if status == "pending" or (status == "none" and i == 0):
             return _pending(fn)
+        if status == "none":   # right so far, then None: a branch without return, not an unfinished exercise
+            msg = (f"❌ 你的函数在「{case.label}」这组输入上返回了 None（前 {i} 组输入都有结果）："
+                   f"{HINTS['returned_none']}")
+            return Outcome("failed", mistake="returned_none", message=msg, case=case.label)
         if status in _CALL_VERDICTS and status != "forbidden":
             return _call_verdict(status, exc, case, fn, limit)
         if status == "error":
             try:
-                exc._checks_line = _error_line(exc)   # on_error may look at the line
+                exc._checks_line = _error_line(exc)   # on_error may look at the line …
+                exc._checks_source = _source(fn)      # … and at the learner's whole function
             except Exception:
                 pass
             try:
@@ -997,12 +1111,14 @@ def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, com
             return _call_verdict(status, exc, case, fn, limit)
     msg = f"✅ 正确！在 {len(cases)} 组输入上与参考实现一致（{verified}）。"
     if all_warnings:
-        msg += "\n   不过运行时出现了数值警告（" + all_warnings[0][:60] + "），检查一下是否有溢出。"
+        msg += _warning_note(all_warnings[0])
     return Outcome("passed", message=msg, warnings=all_warnings)
 
 
 def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, forbidden, limit):
     """None if ``value`` is right on ``case`` (then remembered in ``seen``), else the verdict."""
+    if _has_masked(value):   # np.asarray would drop the mask and compare the hidden numbers
+        return _fail(case, "masked_result")
     if prepare is not None:
         value, key = prepare(value, case)
         if key:
@@ -1029,7 +1145,7 @@ def _judge(fn, value, case, later, seen, mistakes, msgs, *, prepare, compare, fo
         return _fail(case, key, detail)
     # only a real overflow (exp of a huge score) is named as one; "invalid value" alone comes from
     # −inf − (−inf) or 0/0, e.g. a row whose keys are all masked, and gets the generic hint
-    overflowed = any("overflow" in m for m in msgs)
+    overflowed = any(m.startswith("overflow encountered") for m in msgs)
     arr = _as_array(value)
     if arr is not None and arr.dtype.kind == "f" and (overflowed or not np.all(np.isfinite(arr))):
         return _fail(case, "softmax_overflow" if overflowed else "nonfinite")
@@ -1067,18 +1183,38 @@ def _run(
 
 
 def _describe_one(value, expected, float32, name="") -> str:
-    """Why ``value`` differs from ``expected``: type, dtype, shape or largest difference."""
+    """Why ``value`` differs from ``expected``: type, dtype, shape or largest difference
+    (in the words of a number when ``expected`` is one number, of an array otherwise)."""
     label = f"你的 {name} " if name else "你的结果"
     exp = _as_array(expected)
     arr = _as_array(value)
+    scalar = exp.ndim == 0 and not isinstance(expected, np.ndarray)
     if arr is None:
+        if _has_masked(value):
+            return HINTS["masked_result"]
+        if scalar:
+            return f"{label}是 {type(value).__name__}，应该是一个数（int 或 float）。"
         if isinstance(value, np.ndarray):
             return f"{label}的数据类型是 {value.dtype}，应该是实数数组（float）。"
         return f"{label}是 {type(value).__name__}，应该是一个 NumPy 数组。"
     if arr.shape != exp.shape:
+        if scalar and arr.size == 1:
+            return f"{label}是一个含 1 个元素的数组（形状 {arr.shape}），应该是一个数：用 float(...) 取出那个数。"
+        if scalar:
+            return f"{label}是形状为 {arr.shape} 的数组，应该是一个数（int 或 float）。"
         rows = "（行 = 词/查询）" if exp.ndim == 2 else ""
         return f"{label}形状是 {arr.shape}，应该是 {exp.shape}{rows}。"
-    return f"{label}与参考实现不一致。" + _largest_difference(arr, exp, float32)
+    diff = _largest_difference(arr, exp, float32)
+    if not diff:
+        unequal = arr != exp
+        if not unequal.any():   # same numbers: the kind of value is what was refused
+            kind = "一个数（int 或 float）" if scalar else "一个 NumPy 数组"
+            return f"{label}的数值与参考答案相同，但它是 {type(value).__name__}：请返回{kind}。"
+        # equal within the tolerance, but this exercise compares exactly (e.g. a count)
+        idx = _v.first_index(unequal) if arr.ndim else ()
+        sa, sb = _fmt_pair(arr[idx], exp[idx])
+        diff = f"差别在{'位置 ' + str(idx) if idx else '这个数'}上：你的结果 {sa}，参考答案 {sb}（这个练习要求完全相等）。"
+    return f"{label}与参考实现不一致。" + diff
 
 
 def _describe(value, case: Case) -> str:
@@ -1087,6 +1223,18 @@ def _describe(value, case: Case) -> str:
             if not _close(v, e, case.float32):
                 return _describe_one(v, e, case.float32, name)
     return _describe_one(value, case.expected, case.float32)
+
+
+def _frozen(values) -> np.ndarray:
+    """A private float64 copy nobody can write to (a read-only view of a read-only copy)."""
+    base = np.array(values, dtype=np.float64)
+    base.flags.writeable = False
+    return base.view()
+
+
+#: the checkers' own copy of :data:`helpers.SEED_EXAMPLE`: whatever a notebook does to the
+#: public one, the expected answers stay the source chapter's numbers
+_SEED = MappingProxyType({k: _frozen(v) if isinstance(v, np.ndarray) else v for k, v in SEED_EXAMPLE.items()})
 
 
 def _rng(seed):
@@ -1178,6 +1326,29 @@ def _ref_softmax(x, axis=-1):
 def _naive_softmax(x, axis=-1):
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _mean_softmax(x, axis=-1):
+    """Softmax shifted by each row's mean (over the keys it may see) instead of its maximum:
+    exact in exact arithmetic, but exp overflows once a score lies > 709 above the mean."""
+    x = np.asarray(x, dtype=np.float64)
+    seen = np.isfinite(x)
+    mean = np.where(seen, x, 0.0).sum(axis=axis, keepdims=True) / np.maximum(seen.sum(axis=axis, keepdims=True), 1)
+    e = np.exp(x - mean)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+#: label start of the cases whose scores span about 2000 within one row (only a max shift keeps exp finite)
+_SPREAD = "一行之内分数相差约 2000"
+
+
+def _spread_qk(rows) -> tuple:
+    """``(Q, K)`` with d_k = 2 whose scaled scores Q Kᵀ/√2 are ±1000 or 0: key 0 points along +x, key 1
+    along −x, key 2 along y; ``rows`` names each query's direction ("x" or "y")."""
+    c = np.sqrt(1000.0 * np.sqrt(2.0))
+    K = c * np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    Q = c * np.array([[1.0, 0.0] if r == "x" else [0.0, 1.0] for r in rows])
+    return Q, K
 
 
 def _sdpa(Q, K, V, *, scale=None, mask=None):
@@ -1272,7 +1443,7 @@ def _qk_cases(dk16: bool):
     for label, n_q, n_k, d_k, seed, f32 in specs:
         rng = _rng(seed)
         cases.append(Case(label, _float32_if(f32, (_randn(rng, n_q, d_k), _randn(rng, n_k, d_k))), None, f32))
-    seed_case = Case("原教程的例子 q1 与 K", (SEED_EXAMPLE["q1"].copy(), SEED_EXAMPLE["K"].copy()), None)
+    seed_case = Case("原教程的例子 q1 与 K", (_SEED["q1"].copy(), _SEED["K"].copy()), None)
     cases.insert(3, seed_case)
     return cases
 
@@ -1352,6 +1523,7 @@ def _softmax_cases():
         Case("float32，分数在 60~100 之间", ((60 + 40 * rng.random((2, 4))).round(1).astype(np.float32),), None, True),
         Case("大分数（≈1000）", (np.array([[1000.0, 999.0, 998.0], [997.0, 1001.0, 1000.0], [-800.0, 0.0, 10.0]]),), None),
         Case("各行量级相差很大", (np.array([[0.0, 1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0, -1001.0]]),), None),
+        Case(f"{_SPREAD}（−1000 … 1000）", (np.array([[-1000.0, 1000.0, 0.0], [1000.0, 999.0, 998.0]]),), None),
     ]
     for c in cases:
         c.expected = _ref_softmax(np.asarray(c.args[0], dtype=np.float64))
@@ -1396,6 +1568,7 @@ def _softmax_mistakes():
         Mistake("softmax_keepdims", no_keepdims_max),
         Mistake("softmax_keepdims", no_keepdims_sum),
         Mistake("softmax_subtract_min", subtract_min),
+        Mistake("softmax_subtract_mean", _mean_softmax),
         Mistake("softmax_sum_wrong_axis", sum_axis0),
         # clipping the scores to dodge the overflow: the usual bounds, on both sides or only from above
         *[Mistake("softmax_clipped", (lambda x, c=c, lo=lo: _ref_softmax(np.clip(x, lo, c))))
@@ -1414,7 +1587,7 @@ def _softmax_error(exc, case):
 def check_softmax(fn) -> None:
     """ch04: ``fn(scores) -> weights``, a numerically stable softmax over each row (axis=-1)."""
     _run(fn, _softmax_cases(), _softmax_mistakes(),
-         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大", on_error=_softmax_error,
+         "含 1 个词、非方阵、float32、大分数（≈1000）、各行量级相差很大、一行之内相差约 2000", on_error=_softmax_error,
          forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
 
 
@@ -1443,9 +1616,12 @@ def _attention_cases():
     for label, n_q, n_k, d_k, d_v, seed, scale, f32, offset in specs:
         args = _random_qkv(seed, n_q, n_k, d_k, d_v, scale=scale, f32=f32, offset=offset)
         cases.append(Case(label, args, _sdpa(*_f64(args)), f32))
-    s = SEED_EXAMPLE
+    s = _SEED
     cases.insert(3, Case("原教程的例子 q1、K、V", (s["q1"].copy(), s["K"].copy(), s["V"].copy()),
                          _sdpa(s["q1"], s["K"], s["V"])))
+    Q, K = _spread_qk("xy")
+    V = _randn(_rng(55), 3, 4)
+    cases.append(Case(f"{_SPREAD}，2 个查询 × 3 个键，d_k=2，d_v=4", (Q, K, V), _sdpa(Q, K, V)))
     return cases
 
 
@@ -1469,6 +1645,7 @@ def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable",
         "axis0": lambda: _ref_softmax(s, axis=0),
         "whole": lambda: np.exp(s - np.max(s)) / np.exp(s - np.max(s)).sum(),
         "none": lambda: s if mask is None else np.where(mask, s, 0.0),
+        "mean": lambda: _mean_softmax(s),
     }[softmax]()
     if scale == "after":
         w = w / np.sqrt(d_k)
@@ -1489,6 +1666,7 @@ def _attention_mistakes(pipeline=_attention_pipeline):
         Mistake("weights_times_k", lambda *a: P(*a, apply="k")),
         Mistake("forgot_softmax", lambda *a: P(*a, softmax="none")),
         Mistake("softmax_overflow", lambda *a: P(*a, softmax="naive")),
+        Mistake("softmax_subtract_mean", lambda *a: P(*a, softmax="mean")),
     ]
 
 
@@ -1534,7 +1712,7 @@ _ATTENTION_RUN = dict(prepare=_tuple_prepare, on_error=_attention_error, forbidd
 def check_attention(fn) -> None:
     """ch05: ``fn(Q, K, V) -> Z``, the full scaled dot-product attention output (n_q, d_v)."""
     _run(fn, _attention_cases(), _attention_mistakes() + _scale_mistakes(_attention_pipeline, _d_v_qkv),
-         "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数",
+         "含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、float32 大分数、一行之内相差约 2000",
          **_ATTENTION_RUN)
 
 
@@ -1550,6 +1728,9 @@ def _self_attention_cases():
     for label, n, d_model, d_k, d_v, seed, offset, f32 in specs:
         args = _random_xw(seed, n, d_model, d_k, d_v, w_scale=0.5, offset=offset, f32=f32)
         cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
+    W_Q, W_K = _spread_qk("xyy")            # X = I: Q = W_Q, K = W_K
+    args = (np.eye(3), W_Q, W_K, _randn(_rng(65), 3, 2))
+    cases.append(Case(f"{_SPREAD}，3 个词，X = 单位矩阵，d_k=2，d_v=2", args, _att.self_attention(*args)[0]))
     return cases
 
 
@@ -1578,6 +1759,7 @@ def _self_attention_mistakes():
         Mistake("qkv_not_projected", from_x),
         Mistake("qkv_swapped_weights", wrong_weights),
         Mistake("softmax_overflow", via_qkv(softmax="naive")),
+        Mistake("softmax_subtract_mean", via_qkv(softmax="mean")),
         Mistake("qkv_not_projected", lambda X, WQ, WK, WV: _attention_pipeline(X @ WQ, X @ WK, X)),
     ] + _scale_mistakes(_self_attention_pipeline, lambda X, WQ, WK, WV: WV.shape[-1])
 
@@ -1590,7 +1772,7 @@ def _self_attention_pipeline(X, WQ, WK, WV, **kw):
 def check_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` — self-attention of one sequence (rows = tokens)."""
     _run(fn, _self_attention_cases(), _self_attention_mistakes(),
-         "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数",
+         "含 1 个词、d_model≠d_k、d_v≠d_k、float32 大分数、一行之内相差约 2000",
          **_ATTENTION_RUN)
 
 
@@ -1662,6 +1844,11 @@ def _causal_cases():
     for label, n, d_k, d_v, seed, offset, f32 in specs:
         args = _random_qkv(seed, n, n, d_k, d_v, offset=offset, f32=f32)
         cases.append(Case(label, args, _sdpa(*_f64(args), mask=_att.causal_mask(n)), f32))
+    # query 1 sees the keys +x and −x (scores 1000 and −1000); every query's largest score over ALL
+    # keys is one it may see, so masking after softmax and renormalising stays exact here
+    Q, K = _spread_qk("xxy")
+    V = _randn(_rng(75), 3, 3)
+    cases.append(Case(f"{_SPREAD}，3 个词，d_k=2，d_v=3", (Q, K, V), _sdpa(Q, K, V, mask=_att.causal_mask(3))))
     return cases
 
 
@@ -1707,7 +1894,7 @@ def _causal_mistakes():
 def check_causal_attention(fn) -> None:
     """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
     _run(fn, _causal_cases(), _causal_mistakes(),
-         "含 1 个词、d_v≠d_k、float32 大分数；未来位置的权重为 0",
+         "含 1 个词、d_v≠d_k、float32 大分数、一行之内相差约 2000；未来位置的权重为 0",
          **_ATTENTION_RUN)
 
 
@@ -1833,7 +2020,7 @@ HINTS.update(_CH0102_HINTS)
 # ch01: predict the shapes of X, W_Q, W_V, Q, K, V
 # ---------------------------------------------------------------------------
 
-SHAPES_TASK = {"n": 10, "d_model": 512, "d_k": 64, "d_v": 32}
+SHAPES_TASK = MappingProxyType({"n": 10, "d_model": 512, "d_k": 64, "d_v": 32})  # read-only
 _ch01_SHAPE_NAMES = ("X", "W_Q", "W_V", "Q", "K", "V")
 
 
@@ -2015,10 +2202,11 @@ def check_permuted_output(fn) -> None:
 # ch02: rank three keys by dot product and by cosine similarity
 # ---------------------------------------------------------------------------
 
-RANKING_TASK = {
-    "q": np.array([1.0, 0.0, 1.0]),
-    "keys": {"k1": np.array([2.0, 0.0, 2.0]), "k2": np.array([0.0, 0.0, 5.0]), "k3": np.array([1.0, 1.0, 1.0])},
-}
+RANKING_TASK = MappingProxyType({   # read-only, so that the task printed is the task checked
+    "q": _frozen([1.0, 0.0, 1.0]),
+    "keys": MappingProxyType({"k1": _frozen([2.0, 0.0, 2.0]), "k2": _frozen([0.0, 0.0, 5.0]),
+                              "k3": _frozen([1.0, 1.0, 1.0])}),
+})
 
 
 def _ch02_ranking(measure):
@@ -2030,7 +2218,8 @@ def _ch02_ranking(measure):
 def _ch02_as_ranking(v):
     if isinstance(v, str) or not isinstance(v, (list, tuple)):
         return None
-    names = [str(x).strip().lower() for x in v]
+    # full-width letters and digits (ｋ１, a Chinese IME in full-width mode) read as k1
+    names = [unicodedata.normalize("NFKC", str(x)).strip().lower() for x in v]
     if sorted(names) != sorted(RANKING_TASK["keys"]):
         return None
     return names
@@ -2332,9 +2521,8 @@ def _param_mistakes():
 
 
 def _param_compare(value, case):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    return float(value) == float(case.expected)
+    v = _as_real_scalar(value)   # int, float, NumPy scalar or 0-d array
+    return v is not None and v == float(case.expected)
 
 
 @_checker
@@ -2347,11 +2535,12 @@ def check_mha_param_count(fn) -> None:
     def compare(value, case):
         if _param_compare(value, case):
             return True
-        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        v = _as_real_scalar(value)
+        if v is None:
             return False
         for mk in mistakes:
             cand = _quiet(mk.fn, *case.args)
-            if cand is not None and float(cand) == float(value):
+            if cand is not None and float(cand) == v:
                 raise _Diagnosed(mk.key)
         return False
 
@@ -2892,16 +3081,17 @@ def check_attend_loss_grad(fn) -> None:
 def check_window_layers(answer) -> None:
     """ch08: layers of local attention (window w = 3 each side) needed from token 0 to token 19 of 20: 7."""
     def as_number(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        x = _as_real_scalar(v)   # int, float, NumPy scalar or 0-d array
+        if x is None or not np.isfinite(x):
             raise TypeError(f"请填一个整数，例如 5；你给的是 {v!r}")
-        v = float(v)
-        if v.is_integer():
-            return int(v)
-        return round(v, 2)
+        if x.is_integer():
+            return int(x)      # only a whole number can be right: 6.999 is not 7 layers
+        if abs(x - 20 / 3) < 0.006:
+            return "20/3"      # 6.67: distance counted as 20 tokens, divided
+        return "not_int"       # 6.33 = 19/3 or any other fraction: a layer count is a whole number
 
-    wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", 6.33: "window_not_int",
-             6.34: "window_not_int", 6.67: "window_count_tokens",
-             None: "window_other"}
+    wrong = {19: "window_rnn", 1: "window_full", 6: "window_floor", "not_int": "window_not_int",
+             "20/3": "window_count_tokens", None: "window_other"}
     _h8_prediction_verdict(answer, 7, wrong, name="my_layers", normalise=as_number,
                         what="19 个位置，每层最多走 3 个：⌈19 / 3⌉ = 7 层。用 efficiency.window_edges 和 BFS 核对一下。")
 
@@ -2960,12 +3150,12 @@ def check_dot_variance(my_var, my_divisor) -> None:
     if missing:
         _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {'、'.join(missing)}，再运行本单元格检查。"))
         return
-    for name, v, target, wrong in (("my_var", my_var, var, wrong_var), ("my_divisor", my_divisor, div, wrong_div)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+    for name, raw, target, wrong in (("my_var", my_var, var, wrong_var), ("my_divisor", my_divisor, div, wrong_div)):
+        v = _as_real_scalar(raw)   # int, float, NumPy scalar or 0-d array
+        if v is None:
             _report(Outcome("failed", mistake="prediction_not_number",
-                            message=f"❌ {name} = {v!r}：{HINTS['prediction_not_number']}"))
+                            message=f"❌ {name} = {raw!r}：{HINTS['prediction_not_number']}"))
             return
-        v = float(v)
         if np.isclose(v, target, rtol=1e-3):
             continue
         for cand, key in wrong.items():
@@ -3009,6 +3199,7 @@ def _batched_softmax_cases():
         Case("float32，(2, 2, 3)，分数在 60~100 之间",
              ((60 + 40 * rng.random((2, 2, 3))).round(1).astype(np.float32),), None, True),
         Case("一行之内分数相差很大 (1, 2, 3)", (np.array([[[-100.0, 800.0, 0.0], [1.0, 2.0, 3.0]]]),), None),
+        Case(f"{_SPREAD} (1, 2, 3)", (np.array([[[-1000.0, 1000.0, 0.0], [1000.0, 999.0, 998.0]]]),), None),
     ]
     for c in cases:
         c.expected = _ref_softmax(np.asarray(c.args[0], dtype=np.float64))
@@ -3033,6 +3224,7 @@ def _batched_softmax_mistakes():
         # before the overflow: on the last case both give nan where exp(x − min) overflows
         Mistake("softmax_subtract_min",
                 lambda x: _buggy_softmax(x - np.min(x, axis=-1, keepdims=True), sum_axis=-1)),
+        Mistake("softmax_subtract_mean", _mean_softmax),
         Mistake("softmax_overflow", lambda x: _buggy_softmax(x, sum_axis=-1)),
         Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=1)),
         Mistake("fixed_max_wrong_axis", lambda x: _buggy_softmax(x, sum_axis=-1, max_axis=0)),
@@ -3057,7 +3249,7 @@ def check_batched_softmax(fn) -> None:
     """ch04 (fix the bug): ``fn(scores) -> weights``, a stable softmax over the LAST axis of scores of any
     number of dimensions — (n_k,), (n_q, n_k), (b, n_q, n_k), (b, h, n_q, n_k)."""
     _run(fn, _batched_softmax_cases(), _batched_softmax_mistakes(),
-         "一批句子 (b, n_q, n_k)、大分数、各行量级相差很大、二维、一维、多头四维、float32、一行之内相差很大",
+         "一批句子 (b, n_q, n_k)、大分数、各行量级相差很大、二维、一维、多头四维、float32、一行之内相差很大（约 2000）",
          on_error=_batched_softmax_error,
          forbidden=("attention.softmax", "attention.attention_weights", "attention.scaled_dot_product_attention"))
 
@@ -3067,7 +3259,7 @@ _CH04_TARGET = 0.9
 
 
 def _ch04_k3_weight(T):
-    raw = _att.attention_scores(SEED_EXAMPLE["q1"], SEED_EXAMPLE["K"])[0]
+    raw = _att.attention_scores(_SEED["q1"], _SEED["K"])[0]
     return float(_att.softmax(raw / T)[2])
 
 
@@ -3086,12 +3278,11 @@ def check_temperature_choice(my_T) -> None:
     if my_T is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
         return
-    if isinstance(my_T, (bool, np.bool_)) or not isinstance(my_T, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(my_T):
+    T = _as_real_scalar(my_T)   # int, float, NumPy scalar or 0-d array
+    if T is None or not np.isfinite(T):
         _report(Outcome("failed", mistake="prediction_not_number",
                         message=f"❌ my_T = {my_T!r}：{HINTS['prediction_not_number']}"))
         return
-    T = float(my_T)
     if T <= 0:
         _report(Outcome("failed", mistake="temp_not_positive", message=f"❌ my_T = {T:g}：{HINTS['temp_not_positive']}"))
         return
@@ -3162,7 +3353,7 @@ CH05_ALPHA = (0.5, 0.0, 0.5)
 @_checker
 def check_z1_prediction(my_Z1) -> None:
     """ch05 (predict): Z1 for α = (0.5, 0, 0.5) and the seed example's V — it is V_2 = (4, 5, 6)."""
-    V = SEED_EXAMPLE["V"]
+    V = _SEED["V"]
     a = np.array(CH05_ALPHA)
     wrong = {
         "z_columns": a @ V.T,
@@ -3178,7 +3369,7 @@ def check_z1_prediction(my_Z1) -> None:
 @_checker
 def check_shift_prediction(my_Z1_shifted) -> None:
     """ch05 (predict): Z1 of the seed example after adding c = (10, 0, 0) to every row of V: Z1 + c."""
-    s = SEED_EXAMPLE
+    s = _SEED
     c = np.array([10.0, 0.0, 0.0])
     Z1 = _sdpa(s["q1"], s["K"], s["V"])[0]
     wrong = {"shift_unchanged": Z1, "shift_times_n": Z1 + 3 * c, "shift_divided": Z1 + c / 3}
@@ -3207,7 +3398,7 @@ def check_weights_for_target(my_alpha) -> None:
         _report(Outcome("failed", mistake="alpha_not_distribution", message=(
             f"❌ my_alpha = {_fmt_vec(a)}（和为 {_fmt(a.sum())}）：{HINTS['alpha_not_distribution']}")))
         return
-    z = a @ SEED_EXAMPLE["V"]
+    z = a @ _SEED["V"]
     if not np.allclose(z, CH05_TARGET, atol=1e-6):
         _report(Outcome("failed", mistake="alpha_wrong_target", message=(
             f"❌ α V = {_fmt_vec(z)}，目标是 {_fmt_vec(CH05_TARGET)}。{HINTS['alpha_wrong_target']}")))
@@ -3235,6 +3426,9 @@ __all__ += [
 _chapter_hints("ch10", {
     "prev_includes_row0": "第 0 行没有“前一个词”：要从 i = 1 开始取 α[i, i-1]，共 n−1 个数取平均。你的结果等于“总和 ÷ n”：要么把第 0 行也算进去了（i-1 = -1 会取到最后一列，一个被掩码挡住的 0），要么除以了 n 而不是 n−1。",
     "prev_hardcoded_length": "索引越界：检查用的矩阵有 2 到 8 个词，不是 24。不要把序列长度写死，用 n = weights.shape[0]。",
+    "prev_range_off_by_one": "索引越界：range 的上界多了一位。α 是 n × n 的，行号最大是 n−1：i 取 range(1, n)，不是 range(1, n + 1)。",
+    "index_arrays_mismatch": "两个索引数组的长度不一样：w[rows, cols] 里的行号和列号要一一配对，个数必须相同"
+                             "（比如前一词得分的行 np.arange(1, n) 和列 np.arange(0, n - 1) 各有 n−1 个）。",
     "ind_two_off": "差了两位：你看的是“上一次出现的同一个字”的**前一个**字。归纳头看的是它的后一个字：列号是 i - (dst - src) + 1。",
     "ind_row_max": "你取的是每个查询行里最大的权重，不管它落在哪个键上；归纳得分要的是固定的那一格 α[i, i - (dst - src) + 1]。",
     "ind_divide_by_n": "求和之后除以了序列长度 n：要除以副本里查询的个数 length（对这些查询取平均）。",
@@ -3296,16 +3490,24 @@ def _ch10_prev_mistakes():
     ]
 
 
-def _ch10_index_error_means(mistake):
-    """An ``on_error`` for ``_run``: an IndexError raised by the learner's code is the named mistake."""
+def _ch10_index_error_means(mistake, *, hard_coded=None):
+    """An ``on_error`` for ``_run``: an IndexError raised by the learner's code is ``mistake`` (an
+    index one too far); ``hard_coded`` when the learner's function (comments aside) writes the
+    chapter's sequence length 24 (or 23) as a number; two index arrays of different lengths
+    (``w[rows, cols]``) are named as such."""
     def on_error(exc, case):
-        if isinstance(exc, IndexError):
-            return mistake
-        return None
+        if not isinstance(exc, IndexError):
+            return None
+        if "shape mismatch" in _safe_str(exc):
+            return "index_arrays_mismatch"
+        code = re.sub(r"#.*", "", getattr(exc, "_checks_source", "") or _line(exc))
+        if hard_coded and re.search(r"(?<![\w.])2[34](?![\w.])", code):
+            return hard_coded
+        return mistake
     return on_error
 
 
-_ch10_prev_error = _ch10_index_error_means("prev_hardcoded_length")
+_ch10_prev_error = _ch10_index_error_means("prev_range_off_by_one", hard_coded="prev_hardcoded_length")
 
 
 @_checker
@@ -3401,6 +3603,19 @@ def check_same_token_score(fn) -> None:
          "含紧挨着的重复、float32", on_error=_ch10_induction_error)
 
 
+def _as_choice(value, choices) -> str | None:
+    """A multiple-choice answer as one of ``choices`` (upper-case letters), or None.
+
+    Unambiguous spellings are accepted: full-width letters (Ｃ, what a Chinese IME in
+    full-width mode types; NFKC), lower case, surrounding spaces, brackets and punctuation
+    ("(C)", "C.") and a trailing 档 ("C 档").  Anything else ("选C", "C 或 D") is refused."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"\s*档$", "", unicodedata.normalize("NFKC", value).strip())
+    text = text.strip(" \t\r\n()[]{}<>.,;:!?'\"“”‘’「」【】。、，；：！？").upper()
+    return text if text in choices else None
+
+
 #: Exercise 3's bands for the repeated-half loss with both layer-2 heads removed.
 _CH10_BANDS = {"A": (0.0, 1.0), "B": (1.0, 3.0), "C": (3.0, 4.5), "D": (4.5, np.inf)}
 
@@ -3414,7 +3629,8 @@ def check_ablation_prediction(my_prediction) -> None:
     if my_prediction is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你的预测（一个字母）填进 my_prediction，再运行本单元格检查。"))
         return
-    if not isinstance(my_prediction, str) or my_prediction.strip().upper() not in _CH10_BANDS:
+    choice = _as_choice(my_prediction, _CH10_BANDS)
+    if choice is None:
         _report(Outcome("failed", mistake="ablation_not_choice",
                         message=f"❌ my_prediction = {my_prediction!r}：{HINTS['ablation_not_choice']}"))
         return
@@ -3426,9 +3642,9 @@ def check_ablation_prediction(my_prediction) -> None:
     right = next(k for k, (lo, hi) in _CH10_BANDS.items() if lo <= rep < hi)
     numbers = (f"完整模型的副本损失 {base_rep:.3f}；去掉第 2 层两个头后 {rep:.3f}，"
                f"第一次出现的损失 {rand:.3f}（ln 40 = {np.log(40):.3f}）。")
-    if my_prediction.strip().upper() != right:
+    if choice != right:
         _report(Outcome("failed", mistake="ablation_band",
-                        message=f"❌ 你选了 {my_prediction.strip().upper()}，实际在 {right} 档。{HINTS['ablation_band']}\n   {numbers}"))
+                        message=f"❌ 你选了 {choice}，实际在 {right} 档。{HINTS['ablation_band']}\n   {numbers}"))
         return
     _report(Outcome("passed", message=f"✅ 正确！{numbers}\n   副本和第一次出现一样只能瞎猜：抄写全靠第 2 层的头。"))
 

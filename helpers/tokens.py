@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 import zlib
+from types import MappingProxyType
 
 import numpy as np
 
@@ -30,32 +31,69 @@ __all__ = [
     "init_qkv_weights",
 ]
 
+
+def _read_only_array(values) -> np.ndarray:
+    """A float64 array nobody can write to: a read-only view of a read-only copy
+    (NumPy refuses to turn WRITEABLE back on for a view of a read-only base)."""
+    base = np.array(values, dtype=np.float64)
+    base.flags.writeable = False
+    return base.view()
+
+
+class _ReadOnlyList(list):
+    """A token list that is a course constant: it reads, compares, prints and adds
+    (``+``) like a list, but refuses to be changed in place, so that
+    ``tokens = h.SENTENCE_APPLE; tokens[3] = "香蕉"`` cannot silently change the
+    default of every panel, figure and checker that reads the constant.
+    ``list(...)`` (or ``copy``/``deepcopy``) gives an ordinary list to edit.
+    Made by :func:`_constant_tokens`, which sets ``name`` (the constant's name)."""
+
+    __slots__ = ("name",)
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(f"h.{self.name} is a course constant and cannot be changed in place; "
+                        f"edit a copy instead: tokens = list(h.{self.name})")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self):  # copy / deepcopy / pickle give a plain (editable) list
+        return (list, (list(self),))
+
+
+def _constant_tokens(name: str, tokens: list) -> _ReadOnlyList:
+    constant = _ReadOnlyList(tokens)
+    constant.name = name
+    return constant
+
+
 #: The source chapter's numeric example: one query against three keys/values, d_k = 3.
-SEED_EXAMPLE = {
-    "q1": np.array([[0.2, 0.5, 0.1]]),
-    "K": np.array([[0.4, 0.1, 0.6],
-                   [0.8, 0.2, 0.3],
-                   [0.1, 0.7, 0.2]]),
-    "V": np.array([[1.0, 2.0, 3.0],
-                   [4.0, 5.0, 6.0],
-                   [7.0, 8.0, 9.0]]),
+#: Read-only (a mapping of read-only arrays): copy before changing, e.g. ``V = ex["V"].copy()``.
+SEED_EXAMPLE = MappingProxyType({
+    "q1": _read_only_array([[0.2, 0.5, 0.1]]),
+    "K": _read_only_array([[0.4, 0.1, 0.6],
+                           [0.8, 0.2, 0.3],
+                           [0.1, 0.7, 0.2]]),
+    "V": _read_only_array([[1.0, 2.0, 3.0],
+                           [4.0, 5.0, 6.0],
+                           [7.0, 8.0, 9.0]]),
     "d_k": 3,
     # what the chapter's code prints when run (the text shows only the code), 8 decimals
-    "weights": np.array([[0.31428404, 0.33296327, 0.35275269]]),
-    "output": np.array([[4.11540595, 5.11540595, 6.11540595]]),
-}
+    "weights": _read_only_array([[0.31428404, 0.33296327, 0.35275269]]),
+    "output": _read_only_array([[4.11540595, 5.11540595, 6.11540595]]),
+})
 
-#: 我喜欢这个苹果 — the source chapter's running example.
-SENTENCE_APPLE = ["我", "喜欢", "这个", "苹果"]
+#: 我喜欢这个苹果 — the source chapter's running example (read-only; ``list(...)`` to edit).
+SENTENCE_APPLE = _constant_tokens("SENTENCE_APPLE", ["我", "喜欢", "这个", "苹果"])
 
 #: The source chapter's pronoun example, segmented into words (punctuation dropped).
-SENTENCE_CAT = [
+SENTENCE_CAT = _constant_tokens("SENTENCE_CAT", [
     "那个", "小猫", "它", "昨天", "在", "公园", "里", "追逐", "一只", "蝴蝶",
     "玩得", "不亦乐乎", "结果", "把", "晚餐", "都", "忘了", "现在", "它", "饿坏了",
-]
+])
 
 #: A short version of the pronoun example that fits a readable heatmap.
-SENTENCE_CAT_SHORT = ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"]
+SENTENCE_CAT_SHORT = _constant_tokens("SENTENCE_CAT_SHORT", ["小猫", "追逐", "蝴蝶", "现在", "它", "饿坏了"])
 
 #: Words the toy tokenizer knows (longest match first); anything else is split per character.
 #: A tuple: :func:`tokenize` reads it on every call, so an in-place edit would change every later split.

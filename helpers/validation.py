@@ -390,6 +390,18 @@ def check_path(path, name: str = "path") -> Path:
     return Path(text)
 
 
+def check_writable_file(path: Path, name: str = "path") -> Path:
+    """A file path that can be written as it is: its folder exists (nothing is created for the caller)
+    and it does not name a folder."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"{name}={str(path)!r}: the folder {str(folder)!r} does not exist; create it first "
+                         f"(os.makedirs) or choose another path")
+    if path.is_dir():
+        raise ValueError(f"{name}={str(path)!r} is a folder; give a file name inside it")
+    return path
+
+
 def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
     """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
     learner's save must never replace it) unless the caller says so with ``flag=True``."""
@@ -740,6 +752,19 @@ def check_projection(x, weight, weight_name: str = "W", x_name: str = "x"):
     return xa, w
 
 
+def check_projected(out: np.ndarray, weight_name: str, x_name: str = "x") -> None:
+    """``out = x @ W`` stays within :data:`MAX_ABS`, so that attention on it (Q Kᵀ, α V) cannot overflow:
+    a weight matrix that passes on its own can still be too large for the inputs it multiplies, and then
+    the caller's ``weight_name`` is what to change (not the ``query`` that attention would name)."""
+    limit = MAX_ABS[out.dtype]
+    bad = ~(np.abs(out) <= limit)                                # inf and NaN count as too large
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{weight_name} is too large for these inputs: {x_name} @ {weight_name} reaches "
+                         f"{float(out[i]):.3g} at index {i}; the projected vectors must stay within ±{limit:g} "
+                         f"({out.dtype}) so that Q Kᵀ cannot overflow: scale {weight_name} down")
+
+
 def check_same_columns(w_q, w_k, what: str = "d_k") -> None:
     """W_Q and W_K give queries and keys of the same size (``what``: ``d_k``, or ``h * d_head``)."""
     if np.shape(w_q)[-1] != np.shape(w_k)[-1]:
@@ -879,6 +904,18 @@ def check_range(vmin, vmax, name_min: str = "vmin", name_max: str = "vmax", *,
         raise ValueError(f"{name_min} and {name_max} must lie within ±{max_abs:g}; got {name_min}={lo!r}, "
                          f"{name_max}={hi!r}")
     return lo, hi
+
+
+def check_range_has_zero(lo: float, hi: float, name_min: str = "vmin", name_max: str = "vmax") -> None:
+    """A bar chart's y range ``lo … hi`` contains 0: bars are drawn from 0, so a bar's length is its
+    value; a range that left 0 out would draw them from its edge (a bar of 1 next to a bar of 3 on the
+    range 1 … 3 would not be there at all)."""
+    if lo > 0:
+        raise ValueError(f"{name_min} must be <= 0: bars are drawn from 0, so the y range must include 0; "
+                         f"got {name_min}={lo!r}")
+    if hi < 0:
+        raise ValueError(f"{name_max} must be >= 0: bars are drawn from 0, so the y range must include 0; "
+                         f"got {name_max}={hi!r}")
 
 
 def check_labels(labels, n: int, name: str, values: str = "values") -> list[str]:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,35 @@ def test_learner_mutating_its_input_is_told_so(name, capsys):
     assert capsys.readouterr().out.startswith("✅")
 
 
+def _restore_by_sorting(Z_new, perm):
+    inv = np.argsort(perm)
+    perm.sort()                      # sorts the caller's list
+    return Z_new[inv]
+
+
+def _padding_clearing_lengths(lengths, n):
+    L = np.array(lengths)
+    lengths.clear()                  # empties the caller's list
+    return (np.arange(n)[None] < L[:, None])[:, None]
+
+
+@pytest.mark.parametrize("check,fn,param", [
+    (checks.check_permuted_output, _restore_by_sorting, "perm"),
+    (checks.check_padding_mask, _padding_clearing_lengths, "lengths"),
+])
+def test_mutating_a_list_argument_is_told_so(check, fn, param, capsys):
+    """Issue 14 finding 3: lists were passed uncopied and not compared, so these were ✅."""
+    check(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and checks.HINTS["mutated_list"] in out, out
+    assert f"被修改的参数：{param}" in out, out
+
+
+def test_a_function_that_only_reads_lists_is_accepted(capsys):
+    checks.check_permuted_output(lambda Z_new, perm: Z_new[np.argsort(perm)])
+    assert capsys.readouterr().out.startswith("✅")
+
+
 # ---------------------------------------------------------------------------
 # known mistakes, written like learners write them
 # ---------------------------------------------------------------------------
@@ -251,6 +281,24 @@ def softmax_no_keepdims(scores):
 def softmax_min(scores):
     e = np.exp(scores - scores.min(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_mean(scores):
+    # shifts by the row MEAN: exact in exact arithmetic, but exp overflows once a score is > 709 above it
+    e = np.exp(scores - scores.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_masked(scores):
+    # a masked array hides its numbers behind "--"; np.asarray would silently drop the mask
+    return np.ma.masked_array(_softmax_rows(scores), mask=np.ones(np.shape(scores), dtype=bool))
+
+
+def softmax_forgot_return_in_a_branch(scores):
+    if scores.shape[0] == scores.shape[1]:
+        w = _softmax_rows(scores)      # the square case computes, but never returns
+    else:
+        return _softmax_rows(scores)
 
 
 # --- ch05 -------------------------------------------------------------------
@@ -394,6 +442,25 @@ def _causal(Q, K, V, allowed, fill=-np.inf, after=False, scale=True):
         return (_softmax_rows(s) * allowed) @ V
     s = np.where(allowed, s, fill)
     return _softmax_rows(s) @ V
+
+
+def att_mean(Q, K, V):
+    return softmax_mean(Q @ K.T / np.sqrt(Q.shape[-1])) @ V
+
+
+def sa_mean(X, W_Q, W_K, W_V):
+    Q, K = X @ W_Q, X @ W_K
+    return softmax_mean(Q @ K.T / np.sqrt(Q.shape[-1])) @ (X @ W_V)
+
+
+def causal_mean_of_visible(Q, K, V):
+    # the mean of the keys each query may see (a mean over -inf would be -inf)
+    n = len(Q)
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    keep = _tril(n)
+    m = np.where(keep, s, 0.0).sum(axis=-1, keepdims=True) / keep.sum(axis=-1, keepdims=True)
+    e = np.where(keep, np.exp(s - m), 0.0)
+    return e / e.sum(axis=-1, keepdims=True) @ V
 
 
 def causal_no_mask(Q, K, V):
@@ -869,6 +936,14 @@ MISTAKES = [
     ("softmax_backward", back_sum_not_dot, "backward_sum_not_dot"),
     ("softmax_backward", back_plus, "backward_plus"),
     ("softmax_backward", back_course, "uses_course_impl"),
+    # issue 14 findings 2, 18, 34: a mean shift overflows on a row spanning 2000; a masked result;
+    # None from one branch after earlier inputs returned a result
+    ("softmax", softmax_mean, "softmax_subtract_mean"),
+    ("attention", att_mean, "softmax_subtract_mean"),
+    ("self_attention", sa_mean, "softmax_subtract_mean"),
+    ("causal_attention", causal_mean_of_visible, "softmax_subtract_mean"),
+    ("softmax", softmax_masked, "masked_result"),
+    ("softmax", softmax_forgot_return_in_a_branch, "returned_none"),
 ]
 
 
@@ -900,7 +975,7 @@ def _chapter_catalogues() -> set:
 def test_every_hint_is_exercised_or_generic():
     used = {hint for _, _, hint in MISTAKES} | _chapter_catalogues()
     generic = {"not_callable", "nonfinite", "timeout", "interrupted", "system_exit", "mutated_input",
-               "uses_course_impl"}
+               "mutated_list", "uses_course_impl"}
     assert set(checks.HINTS) - used <= generic
 
 
@@ -1000,7 +1075,26 @@ def test_correct_result_with_numpy_warning_passes_with_a_note(capsys, recwarn):
     checks.check_scores(my_scores)
     out = capsys.readouterr().out
     assert out.startswith("✅") and "数值警告" in out
+    assert "数值警告（overflow encountered in exp），检查一下是否有溢出。" in out
     assert len(recwarn) == 0
+
+
+@pytest.mark.parametrize("make,note", [
+    (lambda: np.array([1.0]) / np.array([0.0]), "数值警告（divide by zero encountered in divide），检查一下是否有除以 0。"),
+    (lambda: np.array([0.0]) / np.array([0.0]), "数值警告（invalid value encountered in divide），检查一下是否有 0/0"),
+    (lambda: warnings.warn("just saying", UserWarning), "不过运行时出现了警告（UserWarning: just saying）。"),
+    (lambda: np.matrix([[1.0]]), "不过运行时出现了警告（PendingDeprecationWarning: the matrix subclass"),
+])
+def test_a_warning_note_says_what_the_warning_was(make, note, capsys):
+    """Issue 14 finding 35: every warning used to be called a numeric one with overflow advice."""
+    def my_scores(Q, K):
+        make()
+        return Q @ K.T
+
+    checks.check_scores(my_scores)
+    out = capsys.readouterr().out
+    assert out.startswith("✅") and note in out, out
+    assert ("溢出" in out) == ("overflow" in note)
 
 
 def test_matmul_error_message_is_short(capsys):
@@ -1037,8 +1131,8 @@ def test_mask_after_softmax_with_renormalisation_is_correct(capsys):
 def test_success_message_lists_what_was_verified(capsys):
     checks.check_attention(solutions.attention)
     out = capsys.readouterr().out
-    assert out == ("✅ 正确！在 5 组输入上与参考实现一致（含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、"
-                   "float32 大分数）。\n")
+    assert out == ("✅ 正确！在 6 组输入上与参考实现一致（含 1 个词、n_q≠n_k、d_v≠d_k、原教程例子、"
+                   "float32 大分数、一行之内相差约 2000）。\n")
 
 
 # ---------------------------------------------------------------------------
@@ -1090,6 +1184,20 @@ def test_odd_return_values_never_crash_the_checker(name, capsys):
         cap = capsys.readouterr()
         assert cap.out.startswith("❌") and cap.out.count("\n") <= 2, (odd, cap.out)
         assert cap.err == ""
+
+
+def test_none_after_earlier_results_is_not_called_unfinished(capsys):
+    """Issue 14 finding 34: ⏳ only when the FIRST input gives None; later, a branch lost its return."""
+    checks.check_softmax(softmax_forgot_return_in_a_branch)
+    out = capsys.readouterr().out
+    assert out.startswith("❌ 你的函数在「4×4 的分数矩阵」这组输入上返回了 None（前 1 组输入都有结果）："), out
+    assert "⏳" not in out
+
+
+def test_masked_array_without_masked_entries_is_an_array(capsys):
+    """Finding 18 refuses hidden entries only: a masked array with nothing masked is its numbers."""
+    checks.check_softmax(lambda x: np.ma.masked_array(_softmax_rows(x)))
+    assert capsys.readouterr().out.startswith("✅")
 
 
 def test_tuple_of_nones_is_pending(capsys):
@@ -1431,6 +1539,50 @@ def test_recording_writes_json_lines_and_summary_counts_them(tmp_path, capsys):
     assert checks.summarize_records(tmp_path, show=False) == rows
 
 
+def _record_line(tmp_path, entry) -> Path:
+    path = tmp_path / "odd.jsonl"
+    good = {"exercise": "softmax", "status": "failed", "mistake": "softmax_wrong_axis", "student": "S01"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(entry) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("field,value", [("student", ["a"]), ("mistake", 5), ("status", {"x": 1}),
+                                         ("case", 3.5), ("time", [2026])])
+def test_records_of_the_wrong_types_are_skipped(field, value, tmp_path, capsys):
+    """Issue 14 finding 30: valid JSON with a list / number where text belongs crashed the summary."""
+    entry = {"exercise": "softmax", "status": "failed", "mistake": "x", field: value}
+    path = _record_line(tmp_path, entry)
+    assert [r["student"] for r in checks.read_records(path)] == ["S01"]
+    rows = checks.summarize_records(path)
+    assert rows == [{"exercise": "softmax", "status": "failed", "mistake": "softmax_wrong_axis",
+                     "count": 1, "learners": 1}]
+    assert "softmax_wrong_axis" in capsys.readouterr().out
+
+
+def test_record_to_refuses_a_student_label_that_is_not_text(tmp_path, capsys):
+    """Issue 14 finding 24: a lone surrogate in the label made every later check raise."""
+    with pytest.raises(ValueError, match="student contains a character that is not valid text"):
+        checks.record_to(tmp_path, student="S\ud800")
+    try:
+        checks.record_to(tmp_path / "x.jsonl")
+        checks._record["student"] = "\ud800"          # however it got there: the check still runs
+        checks.check_softmax(softmax_axis0)
+    finally:
+        checks.record_to(None)
+    assert capsys.readouterr().out.startswith("❌")
+
+
+def test_student_from_environment_with_bytes_that_are_not_utf8(tmp_path):
+    """A teacher's COURSE_CHECKS_STUDENT in another encoding reaches Python as lone surrogates."""
+    target = tmp_path / "class.jsonl"
+    code = "from helpers import checks\nchecks.check_scores(lambda Q, K: K @ Q.T)\n"
+    env = dict(os.environb, COURSE_CHECKS_RECORD=os.fsencode(target), COURSE_CHECKS_STUDENT=b"S\xe9\xe9")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, cwd=str(_ROOT))
+    assert done.returncode == 0 and done.stderr == b"", done.stderr.decode(errors="replace")
+    (entry,) = [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines()]
+    assert entry["student"] == "S\ufffd\ufffd" and entry["mistake"] == "scores_swapped"
+
+
 def test_record_to_rejects_bad_paths(tmp_path):
     with pytest.raises(ValueError, match="path: folder"):
         checks.record_to(tmp_path / "missing" / "x.jsonl")
@@ -1477,6 +1629,8 @@ def test_attention_inputs_are_not_saturated(name, capsys):
     """Largest weight of every row that has a choice stays ≤ 0.85 (the printed row maxima), so
     scale bugs are not hidden by saturated weights (see the next test)."""
     for case in _CASES[name]():
+        if case.label.startswith(checks._SPREAD):   # saturated on purpose: only a max shift keeps exp finite
+            continue
         w, choice = _case_weights(name, case)
         row_max = w.max(axis=-1)[choice]
         print(name, case.label, np.round(row_max, 3))
@@ -1490,7 +1644,7 @@ def test_forgotten_scale_changes_every_output_that_can_change(name):
                "causal_attention": causal_forgot_scale}[name]
     for case in _CASES[name]():
         _, choice = _case_weights(name, case)
-        if choice.any():
+        if choice.any() and not case.label.startswith(checks._SPREAD):
             z = mistake(*(np.asarray(a, dtype=np.float64) for a in case.args))
             assert np.abs(z - case.expected).max() > 0.05, case.label
 
@@ -1499,9 +1653,26 @@ def test_large_score_cases_overflow_a_naive_exp():
     for make in _CASES.values():
         big = [c for c in make() if c.label.startswith(checks._BIG)]
         assert len(big) == 1 and big[0].float32
-    Q, K, _ = [np.asarray(a, dtype=np.float64) for a in checks._attention_cases()[-1].args]
+    (big,) = [c for c in checks._attention_cases() if c.label.startswith(checks._BIG)]
+    Q, K, _ = [np.asarray(a, dtype=np.float64) for a in big.args]
     s = Q @ K.T / np.sqrt(Q.shape[-1])
     assert s.min() > 709  # exp overflows even in float64
+
+
+@pytest.mark.parametrize("name", ["softmax", "batched_softmax", *sorted(_CASES)])
+def test_a_case_spans_2000_within_one_row(name):
+    """Finding 2 (issue 14): one case of every softmax-using checker has a row whose (visible)
+    scores span ~2000, so a softmax shifted by the row mean (not the max) overflows there."""
+    make = {"softmax": checks._softmax_cases, "batched_softmax": checks._batched_softmax_cases, **_CASES}[name]
+    (case,) = [c for c in make() if c.label.startswith(checks._SPREAD)]
+    if name in _CASES:
+        args = [np.asarray(a, dtype=np.float64) for a in case.args]
+        Q, K = (args[0] @ args[1], args[0] @ args[2]) if name == "self_attention" else args[:2]
+        s = np.where(_tril(len(Q)) if name == "causal_attention" else True, Q @ K.T / np.sqrt(Q.shape[-1]), np.nan)
+    else:
+        s = case.args[0]
+    spread = np.nanmax(s, axis=-1) - np.nanmin(s, axis=-1)
+    assert spread.max() > 2 * 709 + 1
 
 
 def test_every_checker_has_the_strict_and_time_limit_keywords():

@@ -25,6 +25,22 @@ def test_reference_ranking_matches_the_numbers():
 def test_reference_ranking_passes(capsys):
     assert checks._ch02_check_dot_cos_ranking(DOT, COS).status == "passed"
     assert checks._ch02_check_dot_cos_ranking(("K2", " k1", "k3"), COS).status == "passed"  # case/space tolerant
+    # full-width letters and digits, what a Chinese IME in full-width mode types (issue 14 finding 38)
+    full_width = [k.replace("k", "ｋ").replace("1", "１") for k in DOT]
+    assert checks._ch02_check_dot_cos_ranking(full_width, COS).status == "passed"
+
+
+def test_task_constants_are_read_only():
+    """Issue 14 finding 1: the printed task is the checked task; nobody can change it in place."""
+    with pytest.raises(ValueError, match="read-only"):
+        checks.RANKING_TASK["q"][0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        checks.RANKING_TASK["keys"]["k2"] *= 0.1
+    with pytest.raises(TypeError):
+        checks.RANKING_TASK["keys"]["k4"] = np.ones(3)
+    with pytest.raises(TypeError):
+        checks.SHAPES_TASK["n"] = 5
+    assert checks.SHAPES_TASK["n"] == 10 and sorted(checks.RANKING_TASK["keys"]) == ["k1", "k2", "k3"]
 
 
 def test_ranking_starter_pending(capsys):

@@ -48,7 +48,8 @@ def test_wrong_predictions(args, key, capsys):
 
 
 @pytest.mark.parametrize("args", [(1296, 36), (1296.0, 36.0), (np.float64(VAR), np.sqrt(1296)),
-                                  (SIGMA ** 4 * D_K, SIGMA ** 2 * np.sqrt(D_K)), (1296.5, 36.01)])
+                                  (SIGMA ** 4 * D_K, SIGMA ** 2 * np.sqrt(D_K)), (1296.5, 36.01),
+                                  (np.array(1296.0), np.array(36))])   # 0-d arrays: finding 38
 def test_right_predictions(args, capsys):
     out = _verdict(capsys, *args)
     assert out.startswith("✅"), out

@@ -150,7 +150,8 @@ def test_t_star_solves_the_equation():
 TEMP_WRONG = [(0.05, "temp_too_high"), (0.044, "temp_rounded_up"), (0.0437, "temp_rounded_up"), (0.046, "temp_too_high"), (1.0, "temp_too_high"), (0.1, "temp_too_high"),
               (2.0, "temp_inverted"), (22.9, "temp_inverted"), (0.01, "temp_too_low"), (0.001, "temp_too_low"),
               (0.0, "temp_not_positive"), (-0.04, "temp_not_positive"), ("0.04", "prediction_not_number"),
-              (float("nan"), "prediction_not_number")]
+              (float("nan"), "prediction_not_number"), (np.array([0.043]), "prediction_not_number"),
+              (np.array(True), "prediction_not_number")]
 
 
 @pytest.mark.parametrize("T,key", TEMP_WRONG)
@@ -159,7 +160,7 @@ def test_temperature_wrong(T, key, capsys):
     assert_wrong(out, key)
 
 
-@pytest.mark.parametrize("T", [0.043, 0.0436, 0.04, np.float32(0.042)])
+@pytest.mark.parametrize("T", [0.043, 0.0436, 0.04, np.float32(0.042), np.array(0.043)])  # 0-d array: finding 38
 def test_temperature_right(T, capsys):
     assert _verdict(checks.check_temperature_choice, T, capsys).startswith("✅")
 

@@ -65,6 +65,22 @@ def test_right_answers_are_what_attention_computes():
     assert np.allclose(np.array([0.0, 0.5, 0.5]) @ V, checks.CH05_TARGET)
 
 
+def test_checkers_keep_their_own_copy_of_the_seed_example(capsys):
+    """Issue 14 finding 1: the ch05 experiment ``V = ex["V"]; V += c`` in a notebook used to change
+    the example the checkers compute their answers from, and the right prediction got ❌."""
+    right = [14.11540595, 5.11540595, 6.11540595]
+    ex = h.SEED_EXAMPLE
+    V_public = ex["V"]
+    with pytest.raises(ValueError, match="read-only"):
+        V_public += C                                  # what the chapter's shift experiment invites
+    for name, arr in checks._SEED.items():
+        if isinstance(arr, np.ndarray):
+            assert not np.shares_memory(arr, ex[name]) and not arr.flags.writeable
+    assert _verdict(checks.check_shift_prediction, right, capsys).startswith("✅")
+    assert _verdict(checks.check_z1_prediction, [4, 5, 6], capsys).startswith("✅")
+    assert _verdict(checks.check_weights_for_target, [0.0, 0.5, 0.5], capsys).startswith("✅")
+
+
 def test_unlisted_wrong_answer(capsys):
     out = _verdict(checks.check_z1_prediction, [3.0, 3.0, 3.0], capsys)
     assert out.startswith("❌") and "Σ_j α_j V_j" in out

@@ -85,18 +85,19 @@ def test_window_answer_is_the_bfs_answer():
 @pytest.mark.parametrize("answer,key", [
     (19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
     (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other"),
+    (6.999, "window_not_int"), (7.004, "window_not_int"), (6.67, "window_count_tokens"),
 ])  # the same list as WINDOW_WRONG below
 def test_window_wrong(answer, key, capsys):
     out = _verdict(checks.check_window_layers, answer, capsys=capsys)
     assert_wrong(out, key)
 
 
-@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
+@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7), np.array(7), np.array(7.0)])  # 0-d arrays: finding 38
 def test_window_right(answer, capsys):
     assert _verdict(checks.check_window_layers, answer, capsys=capsys).startswith("✅")
 
 
-@pytest.mark.parametrize("answer", ["7", True, [7]])
+@pytest.mark.parametrize("answer", ["7", True, [7], np.array([7]), np.array(True), float("nan")])
 def test_window_bad_format(answer, capsys):
     out = _verdict(checks.check_window_layers, answer, capsys=capsys)
     assert out.startswith("❌") and "整数" in out
@@ -132,7 +133,8 @@ def test_every_ch08_hint_is_exercised():
 
 
 WINDOW_WRONG = [(19, "window_rnn"), (1, "window_full"), (6, "window_floor"), (19 / 3, "window_not_int"),
-                (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other")]
+                (6.33, "window_not_int"), (20 / 3, "window_count_tokens"), (5, "window_other"), (10, "window_other"),
+                (6.999, "window_not_int"), (7.004, "window_not_int"), (6.67, "window_count_tokens")]
 
 def back_mean_not_dot(a, g):
     return a * (g - g.mean())

@@ -417,7 +417,22 @@ def test_strict_mode_raises(capsys):
 
 def test_wrong_type_is_not_accepted(capsys):
     checks.check_mha_param_count(params_string)
-    assert _out(capsys).startswith("❌")
+    out = _out(capsys)
+    # finding 36: the exercise wants a number, not "a NumPy array"
+    assert out.startswith("❌") and "应该是一个数（int 或 float）" in out and "NumPy 数组" not in out, out
+
+
+def test_count_as_a_0d_array_is_accepted(capsys):
+    """Finding 4: np.array(count) is the right number; it used to get ❌ with no difference shown."""
+    checks.check_mha_param_count(lambda d, h, dh, b: np.array(4 * d * h * dh + ((3 * h * dh + d) if b else 0)))
+    assert _out(capsys).startswith("✅")
+
+
+def test_a_verdict_of_not_equal_always_shows_the_difference(capsys):
+    """A count off by a fraction (equal within float tolerance) still shows both numbers."""
+    checks.check_mha_param_count(lambda d, h, dh, b: 4 * d * h * dh + ((3 * h * dh + d) if b else 0) + 1e-9)
+    out = _out(capsys)
+    assert out.startswith("❌") and "你的结果 8192.000000001，参考答案 8192" in out, out
 
 
 def test_every_ch09_hint_is_exercised():

@@ -160,6 +160,28 @@ def prev_hardcoded_24(weights):
     return np.mean([weights[i, i - 1] for i in range(1, 24)])
 
 
+def prev_range_one_too_far(weights):
+    # issue 14 finding 37: no 24 anywhere, the range runs one row past the end
+    n = weights.shape[0]
+    return np.mean([weights[i, i - 1] for i in range(1, n + 1)])
+
+
+def prev_length_in_a_variable(weights):
+    n = 24  # 第10章的序列长度
+    return np.mean([weights[i, i - 1] for i in range(1, n)])
+
+
+def prev_index_arrays_differ(weights):
+    n = weights.shape[0]
+    return weights[np.arange(1, n), np.arange(0, n)].mean()
+
+
+def prev_one_element_array(weights):
+    # issue 14 finding 36: the right number, wrapped in an array of one element
+    n = weights.shape[0]
+    return np.array([np.mean([weights[i, i - 1] for i in range(1, n)])])
+
+
 def prev_divide_by_n(weights):
     return np.sum(np.diag(weights, -1)) / weights.shape[0]
 
@@ -202,6 +224,9 @@ MISTAKES = [
     ("previous_token_score", prev_sum, "score_sum"),
     ("previous_token_score", prev_array, "score_not_averaged"),
     ("previous_token_score", prev_hardcoded_24, "prev_hardcoded_length"),
+    ("previous_token_score", prev_length_in_a_variable, "prev_hardcoded_length"),
+    ("previous_token_score", prev_range_one_too_far, "prev_range_off_by_one"),
+    ("previous_token_score", prev_index_arrays_differ, "index_arrays_mismatch"),
     ("previous_token_score", prev_divide_by_n, "prev_includes_row0"),
     ("same_token_score", same_plus_one, "same_plus_one"),
     ("same_token_score", ind_prev, "ind_previous_token"),
@@ -240,7 +265,15 @@ def test_vectorised_right_answers_pass(checker, fn, capsys):
     assert capsys.readouterr().out.startswith("✅")
 
 
-ABLATION_VERDICTS = [("C", "✅", None), (" c ", "✅", None), ("A", "❌", "ablation_band"), ("B", "❌", "ablation_band"),
+def test_one_element_array_is_told_to_return_a_number(capsys):
+    out = run_checker(checks.check_previous_token_score, prev_one_element_array, capsys=capsys)
+    assert "你的结果是一个含 1 个元素的数组（形状 (1,)），应该是一个数：用 float(...) 取出那个数。" in out, out
+
+
+# issue 14 finding 38: unambiguous spellings (full width, brackets, 档) are read; ambiguous ones are not
+ABLATION_VERDICTS = [("C", "✅", None), (" c ", "✅", None), ("Ｃ", "✅", None), ("C 档", "✅", None),
+                     ("(C)", "✅", None), ("（Ｃ）", "✅", None), ("C.", "✅", None), ("选C", "❌", "ablation_not_choice"),
+                     ("C 或 D", "❌", "ablation_not_choice"), ("CD", "❌", "ablation_not_choice"), ("A", "❌", "ablation_band"), ("B", "❌", "ablation_band"),
                      ("D", "❌", "ablation_band"), ("E", "❌", "ablation_not_choice"), (3.7, "❌", "ablation_not_choice"),
                      ("3.7", "❌", "ablation_not_choice")]
 

@@ -349,3 +349,65 @@ def test_text_that_cannot_be_written_is_refused(tmp_path):
         widgets.export_head_view(str(tmp_path / "\ud800.svg"), tokens, A)
     with pytest.raises(TypeError, match="tokens must be a list of str, got dict"):  # not its keys
         widgets.head_view(dict.fromkeys("今天天气"), A)
+
+
+def test_control_characters_in_tokens_are_drawn_visibly_and_the_files_stay_well_formed(tmp_path):
+    # XML forbids most control characters even escaped: a token "\x00" or "\x1b[31m" (ANSI colour) made an
+    # exported .svg "not well-formed"; they are written as the text \x00, \x1b everywhere (page, file, figure)
+    import warnings
+
+    toks = ["a", "\x00", "\x1b[31m", "b\x7f"]
+    A = _causal_weights(1, 2, len(toks))
+    for query in (None, 2):
+        f = widgets.export_head_view(tmp_path / "v.svg", toks, A, head=0, query=query)
+        root = ET.parse(f).getroot()                              # well-formed
+        texts = "".join(root.itertext())
+        assert "\\x00" in texts and "\\x1b[31m" in texts and "b\\x7f" in texts
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", f.read_text(encoding="utf-8"))
+    p = widgets.head_view(toks, A, query=2)
+    ET.fromstring(p.view.value)
+    html_file = p.export(tmp_path / "v.html")
+    assert "\\x1b[31m" in html_file.read_text(encoding="utf-8")
+    m = widgets.model_view(toks, A, query=1)
+    ET.fromstring(m.view.value)
+    assert "\\x00" in m.readout.value or "\\x1b" in m.readout.value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                            # no "Glyph 0 missing from font"
+        for fig in (widgets.head_view_figure(toks, A, head=0, query=2), widgets.model_view_figure(toks, A, query=1)):
+            render_png(fig)
+    assert toks == ["a", "\x00", "\x1b[31m", "b\x7f"]             # the caller's tokens are not changed
+
+
+def test_export_to_a_missing_folder_names_path(tmp_path):
+    tokens, A = widgets.example_attention(n=4)
+    missing = tmp_path / "no_such_folder" / "v.svg"
+    with pytest.raises(ValueError, match=r"path=.*no_such_folder.*the folder .* does not exist"):
+        widgets.export_head_view(missing, tokens, A)
+    with pytest.raises(ValueError, match=r"path=.*no_such_folder.*does not exist"):
+        widgets.head_view(tokens, A).export(str(missing.with_suffix(".html")))
+    with pytest.raises(ValueError, match=r"path=.*no_such_folder.*does not exist"):
+        widgets.model_view(tokens, A).export(missing)
+    (tmp_path / "a_folder.svg").mkdir()
+    with pytest.raises(ValueError, match=r"path=.*a_folder\.svg' is a folder"):
+        widgets.export_head_view(tmp_path / "a_folder.svg", tokens, A)
+    assert not missing.parent.exists()                            # nothing was created
+
+
+def test_figures_draw_dollar_signs_in_tokens_literally():
+    """Finding 32 (issue 14): matplotlib reads "$…$" as mathtext; a token "$\\frac$" failed only when the
+    figure was drawn and "$x$" lost its dollars.  The head-view and temperature figures draw tokens literally."""
+    import io
+    import re
+
+    import matplotlib.text
+
+    from helpers import widgets as w
+    toks = ["$x$", r"$\frac$", "a$5", "b"]
+    A = np.tril(np.ones((4, 4)))
+    A = np.broadcast_to(A / A.sum(-1, keepdims=True), (1, 2, 4, 4)).copy()
+    for fig in (w.head_view_figure(toks, A, query=1), w.model_view_figure(toks, A, query=1),
+                w.temperature_figure(scores=[1.0, 2.0, 0.5, 0.1], labels=toks)):
+        fig.savefig(io.BytesIO())
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        assert not [s for s in texts if re.search(r"(?<!\\)\$", s)], texts
+        assert any(r"\$\frac\$" in s for s in texts)

@@ -416,6 +416,21 @@ def test_panel_follows_its_controls():
     assert toks[int(p.alpha[0, it].argmax())] == "小猫" and toks[int(p.alpha[1, it].argmax())] == "饿坏了"
 
 
+def test_panel_values_are_copies_and_its_weights_read_only():
+    from helpers import widgets
+
+    p = widgets.multihead_panel(causal=True)
+    view = p.view.value
+    assert not np.shares_memory(p.values["weights"], p.alpha)
+    p.values["weights"][:] = 0                  # a learner's experiment on the values …
+    p.values["rows"][:] = 0
+    p.refresh()
+    assert p.view.value == view                 # … does not reach the panel's pictures
+    for arr in (p.alpha, p.mask):               # drawn once into the small heatmaps: cannot be changed behind them
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0
+
+
 def test_panel_causal_and_bad_input():
     from helpers import widgets
 

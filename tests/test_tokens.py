@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 
@@ -385,6 +386,42 @@ def test_seed_example_constant():
     np.testing.assert_array_equal(ex["V"], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     assert ex["d_k"] == ex["K"].shape[-1] == 3
     assert ex["q1"].shape == (1, 3)
+
+
+def test_seed_example_cannot_be_changed():
+    """Issue 14 findings 1 and 28: ``V = ex["V"]; V += c`` must not change the course's example
+    (five checkers and two panels read it): the mapping and its arrays are read-only for good."""
+    ex = h.SEED_EXAMPLE
+    with pytest.raises(ValueError, match="read-only"):
+        ex["V"] += np.array([10.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        ex["V"].flags.writeable = True
+    with pytest.raises(TypeError):
+        ex["V"] = np.zeros((3, 3))
+    np.testing.assert_array_equal(ex["V"], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    V = ex["V"].copy()              # the way to experiment: an ordinary array
+    V += 1.0
+    assert V.flags.writeable and dict(ex)["d_k"] == 3
+
+
+@pytest.mark.parametrize("name", ["SENTENCE_APPLE", "SENTENCE_CAT", "SENTENCE_CAT_SHORT"])
+def test_sentence_constants_cannot_be_changed_in_place(name):
+    """The token lists are live defaults of panels, figures and a checker: reading, comparing
+    with a list and ``+`` work as for a list; changing them in place is refused with a message."""
+    tokens = getattr(h, name)
+    before = list(tokens)
+    for change in (lambda t: t.append("吗"), lambda t: t.__setitem__(0, "香蕉"), lambda t: t.extend(["x"]),
+                   lambda t: t.pop(), lambda t: t.sort(), lambda t: t.clear(), lambda t: t.__delitem__(0)):
+        with pytest.raises(TypeError, match=f"h.{name} is a course constant.*list\\(h.{name}\\)"):
+            change(tokens)
+    with pytest.raises(TypeError, match="course constant"):
+        tokens += ["吗"]
+    assert getattr(h, name) == before and list(getattr(h, name)) == before
+    assert getattr(h, name) + ["<pad>"] == before + ["<pad>"]     # a new, ordinary list
+    for copy_ in (list(tokens), tokens.copy(), copy.copy(tokens), copy.deepcopy(tokens), tokens[:]):
+        assert type(copy_) is list and copy_ == before
+        copy_.append("吗")                                          # copies are editable
+    assert str(tokens) == str(before)                                 # prints like the list it was
 
 
 def test_seed_rule_is_shared_and_counts_the_seeds_a_function_uses():

@@ -248,11 +248,11 @@ def test_static_and_live_match():
 
 
 def test_heatmap_html_structure():
-    html = widgets.heatmap_html([[0.0, 1.0]], ["查询"], ["甲", "乙"], highlight_row=0, mask=[[True, False]])
+    html = widgets.heatmap_html([[1.0, 0.0]], ["查询"], ["甲", "乙"], highlight_row=0, mask=[[True, False]])
     cmap = matplotlib.colormaps[plots.WEIGHTS_CMAP]
-    assert mcolors.to_hex(cmap(0.0)) in html
+    assert mcolors.to_hex(cmap(0.0)) in html and mcolors.to_hex(cmap(1.0)) in html
     assert html.count("<td") == 2 and "repeating-linear-gradient" in html
-    assert "0.00" in html and ">1.00<" not in html  # blocked cell is not annotated
+    assert ">1.00<" in html and ">0.00<" not in html  # blocked cell is not annotated
     assert re.search(r">查询<", html) and ">甲<" in html and ">乙<" in html
     assert "<script" not in html
     safe = widgets.heatmap_html([[0.5]], ["<b>"], ["&"])
@@ -325,3 +325,98 @@ def test_colour_and_axis_ranges_cannot_overflow():
         assert "nan" not in svg and "inf" not in svg
     html = widgets.heatmap_html([[1e300, -1e300]], ["a"], ["b", "c"], vmin=-1e300, vmax=1e300)
     assert "nan" not in html and "inf" not in html
+
+
+def test_bars_are_drawn_from_zero_so_a_fixed_range_must_include_it():
+    # bars are lengths from 0: on the range 1 … 3 the bar of 1 was invisible, on −3 … −1 the bar of −1 the tallest
+    with pytest.raises(ValueError, match=r"vmin must be <= 0: bars are drawn from 0.*got vmin=1\.0"):
+        widgets.bars_svg([1.0, 3.0], ["a", "b"], vmin=1, vmax=3)
+    with pytest.raises(ValueError, match=r"vmax must be >= 0: bars are drawn from 0.*got vmax=-1\.0"):
+        widgets.bars_svg([-1.0, -3.0], ["a", "b"], vmin=-3, vmax=-1)
+    with pytest.raises(ValueError, match=r"vmin must be <= 0"):
+        widgets.bars_svg([1.0, 3.0], ["a", "b"], vmin=0.5)             # the data's end would not help
+    with pytest.raises(ValueError, match=r"vmax must be >= 0"):
+        widgets.bars_svg([-1.0, -3.0], ["a", "b"], vmax=-0.5)
+    # a range with 0 inside or at an end: bar heights are proportional to the values
+    for kw in (dict(vmin=0, vmax=3), dict(vmin=-3, vmax=0), dict(vmin=-1, vmax=4), dict()):
+        vals = [1.0, 3.0] if kw.get("vmax", 1) > 0 else [-1.0, -3.0]
+        hs = [float(x) for x in re.findall(r'<rect [^>]*height="([\d.]+)" fill', widgets.bars_svg(vals, ["a", "b"], **kw))]
+        assert hs[1] == pytest.approx(3 * hs[0], rel=0.02), kw
+
+
+def test_dk_panel_values_do_not_share_the_cached_sample():
+    p = widgets.dk_panel()
+    before = _state(p)
+    p.values["scores"][:] = 100                                        # a learner's experiment on the values
+    assert _state(widgets.dk_panel()) == before                        # later panels are not affected
+    raw, scores = widgets.scaling._dk_all(0)
+    assert not raw.flags.writeable and not scores.flags.writeable      # the cache itself cannot be changed
+    for v in p.values.values():
+        if isinstance(v, np.ndarray):
+            assert not np.shares_memory(v, scores) and not np.shares_memory(v, raw)
+
+
+def test_sentence_explorer_weights_too_large_name_weights():
+    Wts = [w.copy() for w in h.init_qkv_weights(16, 8)]
+    Wts[0][0, 0] = 1e150                                               # fine alone, but X @ W_Q overflows Q Kᵀ
+    for call in (widgets.sentence_explorer, widgets.sentence_figure):
+        with pytest.raises(ValueError, match=r"weights\[0\] \(W_Q\) is too large for these inputs: "
+                                             r"X @ weights\[0\] \(W_Q\) reaches"):
+            call(weights=tuple(Wts))
+    # weights that fit the first sentence but not a later one: the panel says so and shows no old heatmap
+    first, later = "我喜欢这个苹果", "小猫追逐蝴蝶"
+    x_first = h.token_inputs(h.tokenize(first), 16)
+    x_later = h.token_inputs(h.tokenize(later), 16)
+    r = int(np.argmax(np.abs(x_later).max(axis=0) / np.abs(x_first).max(axis=0)))  # a dimension larger in `later`
+    assert np.abs(x_later[:, r]).max() > np.abs(x_first[:, r]).max()
+    W_V = np.zeros((16, 8))
+    W_V[r, 0] = 1e150 / np.abs(x_first[:, r]).max() * 0.999
+    Wts[0][0, 0] = 0.0
+    p = widgets.sentence_explorer(first, weights=(Wts[0], Wts[1], W_V))
+    assert "⚠" not in p.readout.value
+    p.text_input.value = later
+    assert "⚠" in p.readout.value and "weights[2] (W_V) is too large" in p.readout.value
+    assert p.values["tokens"] == [] and p.values["weights"] is None
+    p.text_input.value = first
+    assert "⚠" not in p.readout.value and p.values["tokens"] == h.tokenize(first)
+
+
+def test_control_characters_in_labels_stay_visible_text():
+    # XML forbids them even escaped; every page text goes through esc(), which writes them as \x1b
+    html = widgets.heatmap_html([[0.5, 0.5]], ["\x1b[31m"], ["\x00", "b"])
+    assert "\\x1b[31m" in html and "\\x00" in html
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", html)
+    svg = widgets.bars_svg([0.5], ["\x07"], title="t\x00")
+    import xml.etree.ElementTree as ET
+    ET.fromstring(svg)
+    assert "\\x07" in svg and "t\\x00" in svg
+
+
+def test_heatmap_html_refuses_weight_hidden_under_the_mask():
+    # finding 6: a forgotten mask (softmax over every key) drawn with mask= looked like a perfect causal triangle
+    X = h.token_inputs(h.SENTENCE_APPLE, 8)
+    Wts = h.init_qkv_weights(8, 4)
+    toks = list(h.SENTENCE_APPLE)
+    _, forgot = h.self_attention(X, *Wts)
+    with pytest.raises(ValueError, match=r"M\[0, 1\] = 0\.\d+ although mask\[0, 1\] is False: apply the mask "
+                                         r"before softmax .* 6 blocked cell\(s\) hold weight"):
+        widgets.heatmap_html(forgot, toks, toks, mask=h.causal_mask(4))
+    with pytest.raises(ValueError, match=r"M \(drawn as one row\)\[0, 2\] = 0\.5 although mask\[2\] is False"):
+        widgets.heatmap_html([0.5, 0.0, 0.5], ["q"], ["a", "b", "c"], mask=[True, True, False])
+    # the same rule as the static heatmap
+    with pytest.raises(ValueError, match=r"apply the mask before softmax"):
+        plots.attention_heatmap(forgot, toks, toks, mask=h.causal_mask(4))
+    # applied mask: blocked weights are exactly 0 and the picture is drawn
+    _, applied = h.self_attention(X, *Wts, mask=h.causal_mask(4))
+    assert widgets.heatmap_html(applied, toks, toks, mask=h.causal_mask(4)).count("repeating-linear-gradient") == 6
+    # another colour range (scores before masking): blocked cells may hold any value
+    scores = np.arange(16.0).reshape(4, 4) - 8
+    assert "repeating-linear-gradient" in widgets.heatmap_html(scores, toks, toks, mask=h.causal_mask(4),
+                                                               cmap=plots.DIVERGING_CMAP, vmin=-8, vmax=8)
+    # the panels built on it draw weights computed with the mask
+    p = widgets.sentence_explorer(causal=True, query=2)
+    p.text_input.value = widgets.EXAMPLE_SENTENCES[2]
+    assert "⚠" not in p.readout.value and "repeating-linear-gradient" in p.view.value
+    m = widgets.multihead_panel(causal=True)
+    m.slider_query.value, m.head_select.value = 3, 2
+    assert "repeating-linear-gradient" in m.view.value

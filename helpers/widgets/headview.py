@@ -39,7 +39,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import validation as _v
-from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, head_color, slider_layout
+from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, head_color, slider_layout, visible_text
 
 __all__ = ["head_view", "head_view_figure", "model_view", "model_view_figure", "export_head_view",
            "example_attention", "MIN_ALPHA", "HeadViewPanel", "ModelViewPanel"]
@@ -120,10 +120,10 @@ def _check_view(A, layer, head, query):
 
 
 def _shown_token(t: str) -> str:
-    """What is drawn for a token: blanks become visible."""
+    """What is drawn for a token: blanks and control characters become visible (``\\x1b``)."""
     if t == "\n":
         return "⏎"
-    return "␣" if t.strip() == "" else t
+    return "␣" if t.strip() == "" else visible_text(t)
 
 
 def _text_px(s: str, font_px: float) -> float:
@@ -326,7 +326,7 @@ def _write_standalone(path, svg: str, title: str, caption_html: str = "") -> Pat
                 f"{svg}\n{caption_html}\n</body>\n</html>\n")
     else:
         raise ValueError(f"path must end in .svg or .html (the file type is taken from the suffix), got {str(p)!r}")
-    p.write_text(text, encoding="utf-8")
+    _v.check_writable_file(p, "path").write_text(text, encoding="utf-8")
     return p
 
 
@@ -418,7 +418,7 @@ class HeadViewPanel(Panel):
                 f"{'' if query is None else f'_q{query + 1}'}.svg")
         try:
             p = self.export(name)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:   # e.g. a read-only folder, or the working folder was deleted
             self.readout.value = f'<div style="color:#b00020">⚠ 导出失败：{esc(exc)}</div>'
             return
         self.readout.value += f'<div style="font-family:{FONT_STACK};color:#2ca02c">已保存：{esc(p.resolve())}</div>'
@@ -554,7 +554,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     layer, head, query = _check_view(A, layer, head, query)
     n_heads, n = A.shape[1], A.shape[2]
     heads = _heads(head, n_heads)
-    labels = [_shown_token(t) for t in tokens]
+    labels = [plots._plain_text(_shown_token(t)) for t in tokens]   # drawn literally ($ is not mathtext)
     fs = 13 if n <= 24 else (12 if n <= 36 else plots.MIN_FONT_PT)  # 10 in wide: ~14 px per token at n = 64
     width = min(10.0, max(5.0, 0.3 * n + 2.2))
     fig, ax = plots._subplots(figsize=(width, 3.6), layout="constrained")
@@ -585,7 +585,7 @@ def head_view_figure(tokens, weights, *, layer=0, head=None, query=None):
     handles = [Line2D([], [], color=head_color(h), lw=3, label=f"头 {h + 1}") for h in heads]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(heads), frameon=False,
               borderaxespad=0.1, handlelength=1.2, columnspacing=1.0)
-    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{tokens[query]}」")
+    title = f"第 {layer + 1} 层 · {_head_name(head)}" + ("" if query is None else f" · 查询「{labels[query]}」")
     fig.suptitle(f"{title}：线的不透明度 = 注意力权重 α")
     return fig
 
@@ -622,9 +622,9 @@ def model_view_figure(tokens, weights, *, query=None):
             ax.set_title(f"第{l + 1}层·头{h + 1}", color=head_color(h), fontsize=12)
             if query is not None:   # name the key this head looks at most, so the panel reads without the live view
                 j = int(np.argmax(A[l, h, query]))
-                ax.set_xlabel(f"最看重「{_shown_token(tokens[j])}」（α = {A[l, h, query, j]:.2f}）",
+                ax.set_xlabel(f"最看重「{plots._plain_text(_shown_token(tokens[j]))}」（α = {A[l, h, query, j]:.2f}）",
                               fontsize=11, color="#222")
-    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{tokens[query]}」的线")
+    sub = "每格上排查询、下排键" + ("" if query is None else f"，只画查询「{plots._plain_text(_shown_token(tokens[query]))}」的线")
     fig.suptitle(f"模型视图：{n_layers} 层 × {n_heads} 个头\n（{sub}）", fontsize=12)
     return fig
 

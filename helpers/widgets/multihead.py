@@ -131,6 +131,9 @@ class MultiHeadPanel(Panel):
 
     def __init__(self, tokens=None, weights=None, n_heads=4, causal=False, query=None, head=0):
         self.tokens, self.alpha, self.mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
+        for arr in (self.alpha, self.mask):   # the small heatmaps below are drawn once from them: read-only
+            if arr is not None:
+                arr.setflags(write=False)
         self._images = [_heatmap_image(a, self.mask) for a in self.alpha]   # the weights never change
         self.slider_query = W.SelectionSlider(options=[(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)],
                                               value=query, description="查询词（高亮行）", continuous_update=True,
@@ -147,7 +150,7 @@ class MultiHeadPanel(Panel):
         toks, A, mask = self.tokens, self.alpha, self.mask
         q, sel = int(self.slider_query.value), int(self.head_select.value)
         n_heads = A.shape[0]
-        self.values = {"tokens": list(toks), "weights": A, "query": q, "head": sel, "rows": A[:, q].copy()}
+        self.values = {"tokens": list(toks), "weights": A.copy(), "query": q, "head": sel, "rows": A[:, q].copy()}
         small = [_small_heatmap(self._images[i], len(toks), q, f"头 {i + 1}", selected=(i == sel),
                                 row_labels=toks if i == 0 else None) for i in range(n_heads)]
         rows = heatmap_html(A[:, q], [f"头 {i + 1} · {toks[q]}" for i in range(n_heads)], toks, annotate=True,

@@ -14,8 +14,10 @@ Colours and numbers
                             selected query, ``plots.HIGHLIGHT_COLOR``)
     :func:`fmt_num`         fixed-decimal number like the figures' annotations ("-0.00" → "0.00")
     :func:`vec_text`        "[a, b, c]" of a vector
-    :func:`esc`             HTML/SVG escaping of any text put into a page (quotes too) — use it for
+    :func:`esc`             HTML/SVG escaping of any text put into a page (quotes too; control characters
+                            written as ``\\x1b`` so the page stays well-formed XML) — use it for
                             every token or label string
+    :func:`visible_text`    the same control characters as ``\\x1b`` text, for matplotlib labels
     :data:`FONT_STACK`      CSS font stack: Latin/maths glyphs first, then CJK fonts
 Pictures
     :func:`heatmap_html`    HTML-table heatmap matching :func:`helpers.plots.attention_heatmap`
@@ -34,6 +36,7 @@ Layout and panels
 from __future__ import annotations
 
 import html
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -89,8 +92,24 @@ def color_index(values, vmin, vmax) -> np.ndarray:
     return np.clip(np.rint(t * 255), 0, 255).astype(int)
 
 
+# Characters XML forbids even when escaped (C0 controls other than tab/newline/CR, and U+FFFE/U+FFFF),
+# plus DEL: one of them in a token made an exported .svg "not well-formed"; they are written as the
+# visible text \x1b (how Python shows them), which every font can draw.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _control_text(m) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def visible_text(s: str) -> str:
+    """``s`` with every control character (see above) written as ``\\xNN`` text (for pages and figures)."""
+    return _CONTROL_CHARS.sub(_control_text, s)
+
+
 def esc(s) -> str:
-    return html.escape(str(s), quote=True)
+    return visible_text(html.escape(str(s), quote=True))
 
 
 def fmt_num(v: float, digits: int) -> str:
@@ -148,7 +167,12 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
         Colour range.
     annotate : bool or "auto"
     mask : bool array broadcastable to M's shape, optional
-        ``False`` = blocked (drawn grey and hatched, not annotated).
+        ``False`` = blocked (drawn grey and hatched, not annotated).  On the weights'
+        colour range (``vmin=0, vmax=1``, the default) M must be 0 at every blocked
+        cell (``ValueError`` otherwise, naming the cell), as in
+        :func:`helpers.plots.attention_heatmap`: the hatch must not hide the weight
+        of a mask that was drawn but never applied.  On another range (e.g. scores
+        before masking) blocked cells may hold any value.
     highlight_row : int, optional
     title : str, optional
     digits : int, default 2
@@ -180,7 +204,12 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     cmap_name = _check_cmap(cmap or plots.WEIGHTS_CMAP)
     hexes, texts = color_lut(cmap_name)
     idx = color_index(A, vmin, vmax)
-    blocked = None if mask is None else ~plots._mask_array(mask, A.shape)
+    blocked = None
+    if mask is not None:
+        allowed = _v.as_mask(mask, A.shape, what="weights")
+        if (vmin, vmax) == (0.0, 1.0):  # weights: the hatch must not hide weight at a blocked cell
+            _v.check_masked_out_zero(A, allowed, "M" if np.ndim(M) == 2 else "M (drawn as one row)")
+        blocked = ~np.broadcast_to(allowed, A.shape)
     highlight_row = plots._check_row(highlight_row, n_rows)
     do_ann = plots._check_annotate(annotate, n_rows, n_cols)
     if cell_px is None:
@@ -197,10 +226,11 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                      f'{esc(title)}</caption>')
     cell_base = (f"width:{cell_px}px;min-width:{cell_px}px;height:{cell_px}px;padding:0;text-align:center;"
                  f"font-size:{12 if cell_px >= 40 else 10}px;")
+    rows_esc, cols_esc = [esc(t) for t in row_labels], [esc(t) for t in col_labels]  # once, not per cell
     for i in range(n_rows):
         parts.append("<tr>")
         parts.append(f'<th style="text-align:right;font-weight:normal;font-size:{fs_lab}px;padding:0 6px 0 0;'
-                     f'white-space:nowrap">{esc(row_labels[i])}</th>')
+                     f'white-space:nowrap">{rows_esc[i]}</th>')
         row_hl = highlight_row is not None and i == highlight_row
         for j in range(n_cols):
             style = cell_base
@@ -218,19 +248,19 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
                     style += f"border-left:3px solid {hl};"
                 if j == n_cols - 1:
                     style += f"border-right:3px solid {hl};"
-            parts.append(f'<td style="{style}" title="{esc(row_labels[i])} → {esc(col_labels[j])}: '
+            parts.append(f'<td style="{style}" title="{rows_esc[i]} → {cols_esc[j]}: '
                          f'{A[i, j]:.4f}">{txt}</td>')
         parts.append("</tr>")
     # column labels at the bottom (like matplotlib's x ticks)
     vertical = plots._vertical_col_labels(col_labels)
     parts.append("<tr><th></th>")
-    for t in col_labels:
+    for t in cols_esc:
         if vertical:
             parts.append(f'<th style="font-weight:normal;font-size:{fs_lab}px;vertical-align:top;padding-top:4px">'
-                         f'<div style="writing-mode:vertical-rl;margin:auto">{esc(t)}</div></th>')
+                         f'<div style="writing-mode:vertical-rl;margin:auto">{t}</div></th>')
         else:
             parts.append(f'<th style="font-weight:normal;font-size:{fs_lab}px;padding-top:4px;'
-                         f'white-space:nowrap">{esc(t)}</th>')
+                         f'white-space:nowrap">{t}</th>')
     parts.append("</tr>")
     parts.append(f'<tr><th></th><th colspan="{n_cols}" style="font-weight:normal;font-size:12px;'
                  f'padding-top:2px">{esc(xlabel)}</th></tr>')
@@ -270,7 +300,8 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
     labels : sequence of str
         One per bar.
     vmin, vmax : float, optional
-        Fixed y range (default: the data and 0, with some padding).
+        Fixed y range (default: the data and 0, with some padding); it must include 0
+        (``vmin <= 0 <= vmax``), the baseline the bars are drawn from.
     colors : sequence of str, optional
         One CSS colour per bar (default :data:`helpers.plots.ACCENT_COLOR`).
     title, ylabel, xlabel : str, optional
@@ -304,6 +335,7 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
         vmin, vmax = _v.check_range(vmin, vmax, max_abs=limit)
     lo = min(0.0, float(vals.min())) if vmin is None else _v.check_number_in(vmin, "vmin", -limit, limit)
     hi = max(0.0, float(vals.max())) if vmax is None else _v.check_number_in(vmax, "vmax", -limit, limit)
+    _v.check_range_has_zero(lo, hi)  # a default end is 0 or beyond it, so only a given vmin / vmax can fail
     if hi - lo < 1e-12:
         hi = lo + 1.0
     pad = 0.12 * (hi - lo)
@@ -325,7 +357,7 @@ def bars_svg(values, labels, *, vmin=None, vmax=None, colors=None, title=None, d
         out.append(f'<text x="{left - 4}" y="{yy + 4:.1f}" text-anchor="end" fill="#555">{tick_label(t)}</text>')
     slot = pw / n
     bw = slot * 0.7
-    y0 = y(0.0) if lo_p <= 0 <= hi_p else y(lo_p)
+    y0 = y(0.0)  # the zero baseline (lo_p <= 0 <= hi_p)
     for i, v in enumerate(vals):
         x = left + i * slot + (slot - bw) / 2
         yv = y(min(max(v, lo_p), hi_p))

@@ -58,6 +58,9 @@ def _dk_all(seed: int = 0, n_samples: int = 3000):
     q1 = rng.standard_normal(d_max)
     K1 = rng.standard_normal((_DK_N_KEYS, d_max))
     scores = np.cumsum(K1 * q1, axis=1)  # scores[j, d-1] = q1[:d] · K1[j, :d]
+    # shared by every later panel and figure (lru_cache): read-only, so no caller can change them
+    raw.setflags(write=False)
+    scores.setflags(write=False)
     return raw, scores
 
 
@@ -98,7 +101,7 @@ class DkPanel(Panel):
         raw, scores, w_raw, w_scaled = _dk_data(d_k, seed=self.seed)
         scaled = raw / math.sqrt(d_k)
         sd_raw, sd_scaled = float(raw.std()), float(scaled.std())
-        self.values = {"d_k": d_k, "std_raw": sd_raw, "std_scaled": sd_scaled, "scores": scores,
+        self.values = {"d_k": d_k, "std_raw": sd_raw, "std_scaled": sd_scaled, "scores": scores.copy(),
                        "weights_raw": w_raw, "weights_scaled": w_scaled}
         h1 = hist_svg(raw, xlim=_DK_XLIM, bins=_DK_BINS, title="原始点积 q·k（未缩放）", color=plots.ACCENT_COLOR_2,
                       xlabel="q·k（两幅图横轴相同）", note=f"标准差 ≈ {sd_raw:.2f}", ymax=_DK_YMAX)
@@ -289,7 +292,7 @@ def temperature_figure(scores=None, *, labels=None, temperature=1.0):
                 va="bottom" if v >= 0 else "top", fontsize=plots.MIN_FONT_PT)
     a1.set_ylim(min(0, s.min() * 1.2), max(0, s.max() * 1.2) or 0.1)
     for ax in (a1, a2):
-        ax.set_xticks(xs, labels)
+        ax.set_xticks(xs, [plots._plain_text(t) for t in labels])
         ax.spines[["top", "right"]].set_visible(False)
     plots.weights_bar(w, labels, ax=a2, title=f"softmax(分数 / T)，T = {temperature:.3g}", fmt="{:.3f}")
     a2.set_xlabel("")

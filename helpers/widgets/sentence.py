@@ -66,11 +66,21 @@ def _check_query(query, n):
     return None if query is None else _v.check_index(query, n, "query", "tokens")
 
 
-def _sentence_attention(tokens, causal, d_model, d_k, seed, weights):
-    X = _tok.token_inputs(tokens, d_model, seed=seed)
+def _projections(tokens, d_model, d_k, seed, weights):
+    """``(Q, K, V)`` of the sentence; given ``weights`` that make them too large to attend with are
+    refused naming ``weights[i]`` (which one depends on the sentence: checked again for each new text)."""
+    X = _tok.token_inputs(tokens, d_model, seed=seed)           # (n, d_model)
     Wts = weights if weights is not None else _tok.init_qkv_weights(d_model, d_k, seed=seed)
+    qkv = _att.project_qkv(X, *Wts)                              # (n, d_k), (n, d_k), (n, d_v)
+    for i, (name, out) in enumerate(zip(("W_Q", "W_K", "W_V"), qkv)):
+        _v.check_projected(out, f"weights[{i}] ({name})", "X")
+    return qkv
+
+
+def _sentence_attention(tokens, causal, d_model, d_k, seed, weights):
+    Q, K, V = _projections(tokens, d_model, d_k, seed, weights)
     mask = _att.causal_mask(len(tokens)) if causal else None
-    Z, A = _att.self_attention(X, *Wts, mask=mask)
+    Z, A = _att.scaled_dot_product_attention(Q, K, V, mask=mask)  # = self_attention(X, *weights, mask)
     return A, mask, Z
 
 
@@ -114,6 +124,7 @@ class SentenceExplorer(Panel):
     def _on_text(self, change=None):
         try:
             toks = _sentence_tokens(self.text_input.value)
+            _projections(toks, self.d_model, self.d_k, self.seed, self.weights)  # given weights may not fit it
         except (ValueError, TypeError) as exc:
             # the picture must describe the text box: no sentence, so no heatmap of the previous one
             self.tokens, self._error = None, str(exc)
