@@ -271,6 +271,7 @@ def two_relation_weights(tokens=None, *, d_model: int = 16, strength: float = 3.
     """
     d_head = _v.check_d_head(d_model, 2, "d_model", " (two heads of d_model / 2)")
     d_model = int(d_model)
+    seed = _v.check_seed32(seed)                  # the embedding seed of handmade_weights; also seed + 3
     wq1, wk1, wv1 = handmade_weights("它", "小猫", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     wq2, wk2, wv2 = handmade_weights("它", "饿坏了", d_model=d_model, d_k=d_head, strength=strength, seed=seed)
     w_v2 = init_weights(d_model, d_head, seed + 3)
@@ -308,7 +309,7 @@ def demo_heads(*, d_model: int = 16, n_heads: int = 4, strength: float = 1.0, se
     d_model = _v.check_positive_int(d_model, "d_model")
     n_heads = _v.check_int(n_heads, "n_heads", low=2, high=_v.MAX_SIZE)   # two hand-built heads
     d_head = _v.check_d_head(d_model, n_heads)
-    seed = _v.check_seed(seed, n_used=13)                                # seed, …, seed + 12
+    seed = _v.check_seed32(seed)                  # the embedding seed of handmade_weights; also seed + 10 … + 12
     wq, wk = init_weights(d_model, d_model, seed + 10), init_weights(d_model, d_model, seed + 11)
     wv = init_weights(d_model, d_model, seed + 12)
     for i, key in enumerate(("小猫", "饿坏了")):

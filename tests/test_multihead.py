@@ -556,3 +556,12 @@ def test_grid_and_scaling_figures_draw_dollar_signs_literally():
     rows = [("$x$", [0.5, 0.5]), (r"$\frac$", [1.0, 0.0])]
     assert_drawn_literally(mhp.scaling_figure(rows, ["a", "b"]))
     assert_drawn_literally(mhp.scaling_figure(rows[:1], list(DOLLAR_LABELS), title="$x$ 与 $\\frac$"))
+
+
+@pytest.mark.parametrize("seed", [-1, 2 ** 32])
+@pytest.mark.parametrize("fn", [mh.demo_heads, mh.two_relation_weights])
+def test_hand_built_heads_take_a_32_bit_embedding_seed(fn, seed):
+    """The seed is the embedding seed of handmade_weights (0 … 2**32 - 1); demo_heads used to state the
+    64-bit range (…9223372036854775794) for seed=-1 and accept 2**32 until handmade_weights refused it."""
+    with pytest.raises(ValueError, match=r"^seed must satisfy 0 <= seed <= 4294967295 \(2\*\*32 - 1: the embeddings"):
+        fn(seed=seed)
