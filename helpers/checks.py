@@ -1021,13 +1021,13 @@ def _diagnose(value, case: Case, mistakes, others=(), *, with_detail=False):
     return (m.key, detail) if with_detail else m.key
 
 
-_CALL_VERDICTS = {
+_CALL_VERDICTS = MappingProxyType({
     "timeout": "timeout",
     "interrupted": "interrupted",
     "exit": "system_exit",
     "mutated": "mutated_input",
     "forbidden": "uses_course_impl",
-}
+})
 
 
 def _call_verdict(status, exc, case: Case, fn, limit) -> Outcome:
@@ -1705,7 +1705,7 @@ def _attention_error(exc, case):
 
 
 #: how the attention-output checkers (ch05, ch06, ch07) run the learner's function
-_ATTENTION_RUN = dict(prepare=_tuple_prepare, on_error=_attention_error, forbidden=_ATTENTION_IMPLS)
+_ATTENTION_RUN = MappingProxyType(dict(prepare=_tuple_prepare, on_error=_attention_error, forbidden=_ATTENTION_IMPLS))
 
 
 @_checker
@@ -1977,7 +1977,7 @@ __all__ += [
     "check_batched_scores",
 ]
 
-_CH0102_HINTS = {
+_CH0102_HINTS = MappingProxyType({
     # --- ch01: predicted shapes ------------------------------------------
     "shapes_not_dict": "答案要写成字典，例如 shapes = {\"X\": (行数, 列数), ...}，键名保持模板里的 X、W_Q、W_V、Q、K、V。",
     "shapes_missing": "还有矩阵的形状没填（值还是 None）。",
@@ -2012,7 +2012,7 @@ _CH0102_HINTS = {
     "batched_k_T": "在多维输入上出错：K.T 会把所有轴倒过来（(b, n, d_k) 变成 (d_k, n, b)），只应该交换最后两个轴（行 = 词、列 = 维度），批次轴不动。",
     "batched_fixed_axes": "你的写法只适用于某一种维数（例如 transpose(0, 2, 1) 或 swapaxes(1, 2) 假定正好 3 维）：用负数轴号指定最后两个轴，就对 2 维、3 维、4 维都成立。",
     "batched_np_dot": "np.dot 对 3 维数组不是逐句相乘（它会把每一句和每一句都乘一遍，形状多出两个轴）：用 @ 或 np.matmul，它们把前面的轴当作批次。",
-}
+})
 HINTS.update(_CH0102_HINTS)
 
 
@@ -3617,7 +3617,7 @@ def _as_choice(value, choices) -> str | None:
 
 
 #: Exercise 3's bands for the repeated-half loss with both layer-2 heads removed.
-_CH10_BANDS = {"A": (0.0, 1.0), "B": (1.0, 3.0), "C": (3.0, 4.5), "D": (4.5, np.inf)}
+_CH10_BANDS = MappingProxyType({"A": (0.0, 1.0), "B": (1.0, 3.0), "C": (3.0, 4.5), "D": (4.5, np.inf)})
 
 
 @_checker
@@ -3651,3 +3651,8 @@ def check_ablation_prediction(my_prediction) -> None:
 
 __all__ += ["check_previous_token_score", "check_induction_score", "check_same_token_score",
             "check_ablation_prediction"]
+
+# Every chapter has registered its hints: from here on the tables are read-only, so an accidental edit in a
+# notebook (checks.HINTS["..."] = ...) cannot change a later verdict.
+HINTS = MappingProxyType(HINTS)
+CHAPTER_HINTS = MappingProxyType({chapter: frozenset(keys) for chapter, keys in CHAPTER_HINTS.items()})

@@ -101,13 +101,13 @@ class AnglePanel(Panel):
     def __init__(self, angle=60, len_q=2.0, len_k=2.0):
         angle, len_q, len_k = _check_angle_inputs(angle, len_q, len_k)
         self.slider_angle = W.IntSlider(value=angle, min=0, max=_ANGLE_MAX, step=5, description="夹角 θ（度）",
-                                        continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+                                        continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
         self.slider_len_q = W.FloatSlider(value=len_q, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
                                           description="|q| 长度",
-                                          continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+                                          continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
         self.slider_len_k = W.FloatSlider(value=len_k, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
                                           description="|k| 长度",
-                                          continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+                                          continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
         super().__init__("点积 vs 余弦相似度：方向和长度都会影响点积",
                          [self.slider_angle, self.slider_len_q, self.slider_len_k], view_height="270px")
         self._watch(self.slider_angle, self.slider_len_q, self.slider_len_k)

@@ -378,7 +378,7 @@ class HeadViewPanel(Panel):
                                            style={"button_width": "64px"}, layout=W.Layout(width="auto", margin="0 0 0 20px"))
         self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
                                               description="查询词（只看它的线）", continuous_update=True,
-                                              style=SLIDER_STYLE, layout=slider_layout("560px"))
+                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
         self.export_button = W.Button(description="导出 SVG", icon="download", layout=W.Layout(width="120px"),
                                       tooltip="把当前视图存成 .svg 文件（在笔记本所在的文件夹）")
         super().__init__("注意力头视图 (head view)：上排查询词、下排键，线越深注意力权重 α 越大",
@@ -463,7 +463,7 @@ class ModelViewPanel(Panel):
         query = _check_index(query, self.weights.shape[2], "query", "token", True)
         self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
                                               description="查询词（只看它的线）", continuous_update=True,
-                                              style=SLIDER_STYLE, layout=slider_layout("560px"))
+                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
         super().__init__("模型视图 (model view)：每一格是一层里的一个头（上排查询词、下排键）",
                          [self.slider_query], view_height="280px")
         self.view.layout.overflow_x = "auto"

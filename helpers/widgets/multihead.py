@@ -137,7 +137,7 @@ class MultiHeadPanel(Panel):
         self._images = [_heatmap_image(a, self.mask) for a in self.alpha]   # the weights never change
         self.slider_query = W.SelectionSlider(options=[(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)],
                                               value=query, description="查询词（高亮行）", continuous_update=True,
-                                              style=SLIDER_STYLE, layout=slider_layout("560px"))
+                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
         self.head_select = W.ToggleButtons(options=[(f"头 {i + 1}", i) for i in range(len(self.alpha))], value=head,
                                            description="看哪个头", style={"description_width": "150px",
                                                                         "button_width": "64px"})

@@ -42,6 +42,8 @@ from functools import lru_cache
 
 import ipywidgets as W
 import matplotlib
+from types import MappingProxyType
+
 import numpy as np
 from matplotlib import colors as mcolors
 
@@ -515,4 +517,4 @@ def slider_layout(width="440px"):
     return W.Layout(width=width)
 
 
-SLIDER_STYLE = {"description_width": "150px"}
+SLIDER_STYLE = MappingProxyType({"description_width": "150px"})  # read-only; sliders get dict(SLIDER_STYLE)

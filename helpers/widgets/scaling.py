@@ -81,7 +81,7 @@ def _check_dk_inputs(d_k, seed) -> tuple[int, int]:
     return d_k, _v.check_seed(seed)
 
 
-_DK_KEY_LABELS = [f"k{j + 1}" for j in range(_DK_N_KEYS)]
+_DK_KEY_LABELS = tuple(f"k{j + 1}" for j in range(_DK_N_KEYS))
 
 
 class DkPanel(Panel):
@@ -90,7 +90,7 @@ class DkPanel(Panel):
     def __init__(self, d_k=64, seed=0):
         d_k, self.seed = _check_dk_inputs(d_k, seed)
         self.slider_dk = W.SelectionSlider(options=list(DK_STEPS), value=d_k, description="d_k（向量维度）",
-                                           continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+                                           continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
         super().__init__("d_k 越大，原始点积越分散，softmax 越“饱和”；除以 √d_k 后恢复正常",
                          [self.slider_dk], view_height="470px")
         self._watch(self.slider_dk)
@@ -190,6 +190,7 @@ def dk_figure(*, d_k=64, seed=0):
 # ---------------------------------------------------------------------------
 
 DEFAULT_TEMPERATURE_SCORES = np.array([1.0, 2.5, 0.5, 2.0])
+DEFAULT_TEMPERATURE_SCORES.flags.writeable = False   # a course constant: read, never changed
 
 
 def _check_scores(scores, labels):
@@ -220,7 +221,7 @@ class TemperaturePanel(Panel):
         temperature = _check_temperature(temperature)
         self.slider_t = W.FloatLogSlider(value=temperature, base=10, min=_T_EXPONENTS[0], max=_T_EXPONENTS[1],
                                          step=0.02, description="温度 T（无单位）", readout_format=".3g",
-                                         continuous_update=True, style=SLIDER_STYLE, layout=slider_layout())
+                                         continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
         super().__init__("softmax 的温度：T 小 → 尖锐（接近 one-hot），T 大 → 平坦（接近均匀）",
                          [self.slider_t], view_height="240px")
         # the scores never change: draw their bars once, not on every slider step

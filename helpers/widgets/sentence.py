@@ -105,7 +105,7 @@ class SentenceExplorer(Panel):
         self.causal_toggle = W.Checkbox(value=causal, description="因果掩码 (causal mask)：只能看前面的词",
                                         indent=False, layout=W.Layout(width="auto"))
         self.slider_query = W.SelectionSlider(options=[("（无）", -1)], value=-1, description="查询词（高亮行）",
-                                              continuous_update=True, style=SLIDER_STYLE, layout=slider_layout("560px"))
+                                              continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
         super().__init__("句子自注意力：每一行是一个查询词，对所有键的注意力权重",
                          [self.text_input, self.causal_toggle, self.slider_query], view_height="260px")
         self.tokens, self._error = tokens, None
