@@ -1140,9 +1140,16 @@ def load_weights(path=WEIGHTS_PATH) -> dict:
     attribute holds the settings saved with them (read-only); every function then
     uses the model's own ``n_heads`` and refuses a different one.
     """
-    path = _v.check_path(path, "path")
+    path = _v.check_readable_file(_v.check_path(path, "path"), "path")
     keys = ("vocab",) + PARAM_NAMES + tuple(f"meta_{k}" for k in CONFIG)
-    with np.load(path) as data:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):          # not an .npz archive (or a damaged one)
+        raise ValueError(f"path={str(path)!r} is not a weights file written by save_weights "
+                         f"(it is not a NumPy .npz archive)") from None
+    if not hasattr(data, "files"):                   # a plain .npy array, not an archive
+        raise ValueError(f"path={str(path)!r} holds one array, not the weights written by save_weights")
+    with data:
         missing = [k for k in keys if k not in data.files]
         if missing:
             raise ValueError(f"path={str(path)!r} lacks {missing}: it was not written by save_weights")

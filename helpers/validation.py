@@ -416,6 +416,14 @@ def check_writable_file(path: Path, name: str = "path") -> Path:
     return path
 
 
+def check_readable_file(path: Path, name: str = "path") -> Path:
+    """A file path that names an existing file (not a folder)."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ValueError(f"{name}={str(path)!r} {what}; give the path of a file (cwd: {os.getcwd()!r})")
+    return path
+
+
 def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
     """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
     learner's save must never replace it) unless the caller says so with ``flag=True``."""

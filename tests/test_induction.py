@@ -750,3 +750,15 @@ def test_training_tool_writes_where_it_is_told(tmp_path):
         assert int(data["meta_steps"]) == 3
     assert "# steps 3," in (tmp_path / "w_training_log.txt").read_text(encoding="utf-8")
     assert (ind.WEIGHTS_PATH.read_bytes(), shipped_log.read_bytes()) == before
+
+
+def test_load_weights_names_path_when_it_cannot_read_it(tmp_path):
+    """A missing file, a folder, a file that is not an .npz archive and a lone .npy array are refused by a
+    ValueError naming ``path`` (not numpy's FileNotFoundError or pickle message)."""
+    (tmp_path / "text.npz").write_text("hello")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    for bad, words in [(tmp_path / "missing.npz", "does not exist"), (tmp_path, "is a folder"),
+                       (tmp_path / "text.npz", "not a NumPy .npz archive"), (tmp_path / "one.npy", "one array")]:
+        with pytest.raises(ValueError, match="path=") as info:
+            ind.load_weights(bad)
+        assert words in str(info.value)
