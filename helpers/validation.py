@@ -308,6 +308,20 @@ def check_saved_setting(value, saved, name: str, what: str):
     return value
 
 
+def check_recorded_setting(value, saved, name: str, what: str, why: str, hint: str = ""):
+    """The setting ``name`` a model runs with: ``saved`` (the one recorded with the model; ``None`` =
+    not recorded) when ``value`` is ``None``, else ``value`` if it agrees (:func:`check_saved_setting`).
+    When neither says it, a default would be a guess — silently wrong for a model built with another
+    one — so it is refused: ``what`` names the model argument, ``why`` says why the setting cannot be
+    read off it, ``hint`` how to keep it."""
+    if value is None:
+        if saved is None:
+            raise ValueError(f"{name} is unknown: {what} does not record it and {why}; pass {name}=… "
+                             f"explicitly{hint}")
+        return saved
+    return check_saved_setting(value, saved, name, what)
+
+
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
     """Several sizes: a non-empty list, tuple, range or 1-D array whose every entry passes
     :func:`check_positive_int` (checked as ``name[i]``).  A str, a bare int or a nested list is refused."""
@@ -440,13 +454,34 @@ def check_writable_file(path: Path, name: str = "path") -> Path:
     return path
 
 
+def check_readable_file(path: Path, name: str = "path") -> Path:
+    """A file path that names an existing file (not a folder)."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ValueError(f"{name}={str(path)!r} {what}; give the path of a file (cwd: {os.getcwd()!r})")
+    return path
+
+
 def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
     """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
     learner's save must never replace it) unless the caller says so with ``flag=True``."""
-    if not check_bool(allowed, flag) and path.resolve() == protected.resolve():
+    if not check_bool(allowed, flag) and _same_file(path, protected):
         raise ValueError(f"{name}={str(path)!r} is the course's shipped file {protected.name}; writing it would "
                          f"replace it for every later cell and checker: choose another path "
                          f"({flag}=True is only for the tool that rebuilds it)")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether writing ``path`` would write the file ``other``: the same file once links and ``..`` are
+    resolved, the same file on disk (a hard link, or another spelling on a case-insensitive file system
+    such as macOS's or Windows'), or the same name as the system compares names."""
+    a, b = path.resolve(), other.resolve()
+    if a == b or os.path.normcase(a) == os.path.normcase(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:          # one of them does not exist (yet): a new file is never the protected one
+        return False
 
 
 def check_format_pattern(fmt, name: str = "fmt") -> str:
