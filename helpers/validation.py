@@ -534,6 +534,18 @@ def check_token(token, name: str = "token") -> str:
     return token
 
 
+def check_tokens_read_back(tokens: list, text: str, back: list, name: str = "tokens") -> list[str]:
+    """``tokens`` shown under a text box that holds ``text``, which the panel reads as ``back``: they must
+    be the same list, or the first keystroke in the box would silently show other tokens."""
+    if back != tokens:
+        i = next((j for j, (a, b) in enumerate(zip(tokens, back)) if a != b), min(len(tokens), len(back)))
+        i = min(i, len(tokens) - 1)
+        raise ValueError(f"{name}[{i}] = {tokens[i]!r} would not survive the text box: it shows {text!r:.60}, "
+                         f"which reads back as {back!r:.80}; give tokens that tokenize(...) would produce, "
+                         f"or the sentence as one string")
+    return tokens
+
+
 def check_names(names, allowed: tuple, name: str) -> list[str]:
     """A non-empty list/tuple of distinct str, each one of ``allowed`` (a plain str is refused:
     ``"W_O"`` is not ``["W_O"]``)."""
