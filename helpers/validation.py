@@ -186,6 +186,27 @@ def check_number_in(x, name: str, low: float, high: float) -> float:
     return x
 
 
+#: bounds of a checker's time limit per call, in seconds (below: a right answer has no time to run;
+#: above: the timer cannot be set on every platform — pass None or float("inf") for no limit)
+TIME_LIMIT_RANGE = (0.05, 3600.0)
+
+
+def check_time_limit(limit, name: str = "time_limit") -> float | None:
+    """Seconds one call of learner code may take, as float; ``None`` or ``float("inf")`` = no limit (None)."""
+    if limit is None:
+        return None
+    if isinstance(limit, (bool, np.bool_)) or not isinstance(limit, numbers.Real) or not limit > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {limit!r}")
+    limit = float(limit)
+    if limit == np.inf:
+        return None
+    low, high = TIME_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g} seconds (None or float('inf') = no limit), "
+                         f"got {limit!r}")
+    return limit
+
+
 def check_fraction(x, name: str, *, include_one: bool = False) -> float:
     """A real number with ``0 <= x < 1`` (``<= 1`` if ``include_one``) as float: a decay rate such
     as Adam's β1, β2, or a share of the steps."""
@@ -206,6 +227,23 @@ def check_fd_step(eps, name: str = "eps") -> float:
     if not MIN_FD_EPS <= eps < 1:
         raise ValueError(f"{name} must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
     return eps
+
+
+def check_fd_resolution(grad: np.ndarray, f_size: np.ndarray, eps: float, name: str = "f",
+                        eps_name: str = "eps") -> None:
+    """Central differences ``grad`` (float64) whose entries are not lost in ``name``'s rounding:
+    ``f_size[i]`` = max |f(x ± eps e_i)|; f is only known to ~2⁻⁵² · |f|, so entry i carries a rounding
+    noise of about ``f_size[i]·2⁻⁵²/eps``.  Refused: an entry no larger than its noise while that noise
+    is above 1e-6 of the largest entry (a 0 or a random digit where the true slope is not 0)."""
+    noise = f_size * np.finfo(np.float64).eps / eps
+    scale = float(np.max(np.abs(grad), initial=0.0))
+    lost = (np.abs(grad) <= noise) & (noise > 1e-6 * (scale if scale > 0 else 1.0))
+    if lost.any():
+        i = first_index(lost)
+        raise ValueError(f"{name}'s rounding hides the change at index {i}: |{name}(x ± {eps_name})| ≈ {f_size[i]:.3g}, "
+                         f"so central differences with {eps_name}={eps:g} are only known to ±{noise[i]:.2g} there, "
+                         f"and the entry came out {grad[i]:.3g}; use a larger {eps_name} (or make {name}'s values "
+                         f"smaller, e.g. subtract a constant)")
 
 
 def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
