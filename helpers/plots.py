@@ -364,7 +364,8 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
     weights : array_like, shape (n_q, n_k) or (n_k,)
         Attention weights (a 1-D row is drawn as a 1 × n_k heatmap).
     row_labels, col_labels : sequence of str or None
-        Query tokens (rows) and key tokens (columns).
+        Query tokens (rows) and key tokens (columns): a list, tuple, range or 1-D
+        array of str or numbers (numbers are shown as ``str(number)``).
     ax : matplotlib Axes, optional
         Draw into this axes instead of a new figure.
     annotate : bool or "auto"

@@ -599,7 +599,8 @@ def check_sum_of(total: np.ndarray, name_total: str, a: np.ndarray, name_a: str,
 
 def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             dims: str = "(..., n_q, n_k)") -> np.ndarray:
-    """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``)."""
+    """A boolean mask (True = may attend) that broadcasts to ``scores_shape`` (axes named ``dims``) and,
+    when there are several keys, varies along them: its last axis is n_k, not 1."""
     arr = as_bool_array(mask, name)
     try:
         target = np.broadcast_shapes(arr.shape, scores_shape)

@@ -346,7 +346,8 @@ def resolve_pytest_args(args: list[str], cwd: Path) -> list[str]:
     Test paths that exist in ``cwd`` become absolute (``tests/test_x.py::test_y`` keeps its
     ``::test_y``; a path not found there is passed as given); so do the values of the options in
     :data:`PYTEST_PATH_OPTIONS`, and ``--deselect`` ids become relative to ROOT.  The values of
-    all other options (:data:`PYTEST_VALUE_OPTIONS`) are passed exactly as given.
+    all other options (:data:`PYTEST_VALUE_OPTIONS`) are passed exactly as given.  An ``@file`` that
+    includes itself, or cannot be read, stops run.py with a one-line message (``SystemExit``).
     """
     args = _expand_args_files(list(args), cwd)
     out: list[str] = []

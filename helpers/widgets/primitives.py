@@ -163,7 +163,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     Parameters
     ----------
     M : array_like, shape (n_q, n_k) or (n_k,)
-    row_labels, col_labels : sequence of str
+    row_labels, col_labels : sequence of str (or numbers; a list, tuple, range or 1-D array)
     cmap : str, optional
         Colour-map name (default :data:`helpers.plots.WEIGHTS_CMAP`).
     vmin, vmax : float
