@@ -568,8 +568,6 @@ MUST_WORK = {"float32", "read-only", "non-contiguous", "np.int64", "np.float64"}
 #: Public functions left out, each with the reason (kept to what cannot run in a unit test).
 EXCLUDED = {
     "induction.train": "trains the chapter-10 model for minutes; tests/test_induction.py runs a short training",
-    # documented: the entries not sampled are NaN ("not computed"); the whole-matrix call is covered below
-
 }
 
 
@@ -657,12 +655,6 @@ def _cases(fn, key, good):
             yield pname, label, kw, label in MUST_WORK
 
 
-#: Functions that do not meet the contract yet, with the number of bad-input cases each still fails
-#: (issue 14 is open: the count may only go down; a function not listed must pass every case).
-KNOWN_GAPS: dict[str, int] = {
-}
-
-
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_contract(name, valid):
     key = _key(name)
@@ -676,11 +668,7 @@ def test_contract(name, valid):
         problem = _judge(fn, key, kw, pname, label, must_work)
         if problem:
             failures.append(problem)
-    allowed = KNOWN_GAPS.get(name, 0)
-    report = f"{len(failures)} contract failure(s) in {mod}.{name} (known gap: {allowed}):\n" + "\n".join(failures)
-    assert len(failures) <= allowed, report
-    if allowed and len(failures) < allowed:
-        print(f"\n{name}: {len(failures)} failures left (KNOWN_GAPS says {allowed}; lower it)")
+    assert not failures, f"{len(failures)} contract failure(s) in {mod}.{name}:\n" + "\n".join(failures)
 
 
 def test_contract_size():
