@@ -45,6 +45,7 @@ import functools
 import importlib
 import inspect
 import json
+import numbers
 import os
 import re
 import signal
@@ -142,6 +143,8 @@ HINTS: dict[str, str] = {
     "forgot_mask": "忘了因果掩码：第 i 个词只能看第 0…i 个词，未来的位置要在 softmax 之前填 -inf。",
     "mask_after_softmax": "掩码加在了 softmax 之后：把权重清零后每行就不再加起来等于 1。要在 softmax 之前把未来位置的分数设为 -inf。",
     "mask_filled_zero": "被挡住的位置填了 0：分数为 0 时 exp(0)=1，仍然会分到权重。要填 -inf（或 -1e9）。",
+    "mask_fill_not_small": "被挡住的位置填的数不够小：这一行能看的分数比它还小（这里约 −1000），exp 之后未来的位置反而分到了权重。"
+                           "用 -np.inf（或足够小的数，比任何分数都小得多，例如 -1e9）。",
     "mask_added_bool": "把布尔掩码直接加到了分数上：True/False 变成 1/0，只是给能看的位置加了 1，什么也挡不住。要用 np.where(mask, scores, -np.inf)。",
     "mask_inf_times_zero": "结果全是 nan：0 × (−inf) = nan。用乘法构造加性掩码（mask * -np.inf）时，可以看的位置得到 nan 而不是 0。改用 np.where(mask, scores, -np.inf)。",
     "mask_all_true": "掩码全是 True，什么也没挡住：对角线以上（j > i，未来的词）应该是 False。",
@@ -278,9 +281,12 @@ def _copy_args(args):
 # --- time limit -------------------------------------------------------------
 
 def _time_limit() -> float | None:
+    """The limit in force (None = no limit): a check's ``time_limit=``, else :data:`TIME_LIMIT`
+    (None, 0 or ``float("inf")`` there = no limit)."""
     limit = _limit_var.get()
-    limit = TIME_LIMIT if limit is None else limit
-    return float(limit) if limit and limit > 0 else None
+    if limit is not None:
+        return limit or None
+    return _v.check_time_limit(TIME_LIMIT or None, "checks.TIME_LIMIT")
 
 
 def _limited(fn, args, limit):
@@ -932,12 +938,11 @@ def _checker(check):
     def wrapper(fn, *args, strict: bool | None = None, time_limit: float | None = None, **kwargs):
         if strict is not None:
             _check_bool(strict, "strict")
-        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
-                                       or not time_limit > 0):
-            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        # None = the module's TIME_LIMIT; float("inf") = no limit (stored as 0: "no limit")
+        limit = None if time_limit is None else (_v.check_time_limit(time_limit) or 0.0)
         tokens = [(_strict_var, _strict_var.set(bool(strict)))] if strict is not None else []
-        if time_limit is not None:
-            tokens.append((_limit_var, _limit_var.set(float(time_limit))))
+        if limit is not None:
+            tokens.append((_limit_var, _limit_var.set(limit)))
         __tracebackhide__ = True  # noqa: F841 - IPython / pytest hide this frame
         try:
             return check(fn, *args, **kwargs)
@@ -1349,6 +1354,27 @@ def _spread_qk(rows) -> tuple:
     K = c * np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
     Q = c * np.array([[1.0, 0.0] if r == "x" else [0.0, 1.0] for r in rows])
     return Q, K
+
+
+#: label start of the causal cases where a query's only visible score (−1000) lies 700 below a blocked one
+_BLOCKED = "被挡住的键分数远高于能看的键"
+
+#: scaled scores of the _BLOCKED cases (rows = queries): query 0 sees only key 0 (−1000) while the
+#: blocked key 1 scores −300, so a fill that is not far below −1000 hands the weight to the future;
+#: the gap stays < 745, so "softmax, zero the future, renormalise" (exact, ch07) does not underflow;
+#: query 3 sees scores from −1000 to +1000 (a naive or mean-shifted softmax overflows there)
+_BLOCKED_SCORES = np.array([[-1000.0, -300.0, -1000.0, -1000.0],
+                            [0.3, -0.2, -0.5, 0.1],
+                            [0.5, 0.1, -0.3, 0.2],
+                            [1000.0, -1000.0, 0.0, 0.5]])
+
+
+def _blocked_qk(n: int = 4) -> tuple:
+    """``(Q, K)`` with d_k = 4 and Q Kᵀ/√4 = the first ``n`` rows and columns of :data:`_BLOCKED_SCORES` (K = 2·I)."""
+    return _BLOCKED_SCORES[:n, :4].copy(), 2.0 * np.eye(4)[:n]
+
+#: finite fills a learner may use for blocked scores that are not small enough for the _BLOCKED cases
+_SMALL_FILLS = (-10.0, -20.0, -50.0, -100.0, -200.0, -500.0, -700.0, -1000.0)
 
 
 def _sdpa(Q, K, V, *, scale=None, mask=None):
@@ -1849,6 +1875,10 @@ def _causal_cases():
     Q, K = _spread_qk("xxy")
     V = _randn(_rng(75), 3, 3)
     cases.append(Case(f"{_SPREAD}，3 个词，d_k=2，d_v=3", (Q, K, V), _sdpa(Q, K, V, mask=_att.causal_mask(3))))
+    Q, K = _blocked_qk(3)          # see _BLOCKED_SCORES
+    V = _randn(_rng(76), 3, 3)
+    cases.append(Case(f"{_BLOCKED}（−1000 对 −300），3 个词，d_k=4，d_v=3", (Q, K, V),
+                      _sdpa(Q, K, V, mask=_att.causal_mask(3))))
     return cases
 
 
@@ -1860,6 +1890,9 @@ def _causal_mistakes():
         n = Q.shape[0]
         w = _ref_softmax(Q @ K.T / np.sqrt(Q.shape[-1]))
         return (w * _att.causal_mask(n)) @ V
+
+    def small_fill(Q, K, V, fill):
+        return _masked_z(Q, K, V, _att.causal_mask(Q.shape[0]), fill=fill)
 
     def fill_zero(Q, K, V):
         n = Q.shape[0]
@@ -1883,6 +1916,7 @@ def _causal_mistakes():
         Mistake("mask_inf_times_zero", inf_times_zero),
         Mistake("mask_after_softmax", after_softmax),
         Mistake("mask_filled_zero", fill_zero),
+        Mistake("mask_fill_not_small", small_fill, params=_SMALL_FILLS),
         Mistake("mask_upper", masked("mask_upper")),
         Mistake("mask_inverted", masked("mask_inverted")),
         Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
@@ -1894,7 +1928,7 @@ def _causal_mistakes():
 def check_causal_attention(fn) -> None:
     """ch07: ``fn(Q, K, V) -> Z`` where query i only attends to keys 0..i (causal mask before softmax)."""
     _run(fn, _causal_cases(), _causal_mistakes(),
-         "含 1 个词、d_v≠d_k、float32 大分数、一行之内相差约 2000；未来位置的权重为 0",
+         "含 1 个词、d_v≠d_k、float32 大分数、一行之内相差约 2000、被挡住的键分数远高于能看的键；未来位置的权重为 0",
          **_ATTENTION_RUN)
 
 
@@ -2216,6 +2250,8 @@ def _ch02_ranking(measure):
 
 
 def _ch02_as_ranking(v):
+    if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind == "U":   # names[np.argsort(...)]
+        v = v.tolist()
     if isinstance(v, str) or not isinstance(v, (list, tuple)):
         return None
     # full-width letters and digits (ｋ１, a Chinese IME in full-width mode) read as k1
@@ -2386,7 +2422,7 @@ def _mh_merge(z, order="right"):
 
 
 def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d_head", mask="tril",
-                 use_wo=True, softmax="stable"):
+                 use_wo=True, softmax="stable", fill=-np.inf):
     """Causal multi-head attention with one step done the named (wrong) way."""
     Q, K, V = (_mh_split(X @ W, h, split) for W in (WQ, WK, WV))
     n = Q.shape[-2]
@@ -2395,9 +2431,10 @@ def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d
     ones = np.ones((n, n), dtype=bool)
     keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones, "zero": np.tril(ones),
             "no_diagonal": np.tril(ones, k=-1)}[mask]
-    s = s * keep if mask == "zero" else np.where(keep, s, -np.inf)
-    with np.errstate(invalid="ignore"):
-        a = _ref_softmax(s) if softmax == "stable" else _ref_softmax(s, axis=-2)
+    s = s * keep if mask == "zero" else np.where(keep, s, fill)
+    with np.errstate(invalid="ignore", over="ignore"):
+        a = {"stable": lambda: _ref_softmax(s), "axis": lambda: _ref_softmax(s, axis=-2),
+             "naive": lambda: _naive_softmax(s), "mean": lambda: _mean_softmax(s)}[softmax]()
     Z = _mh_merge(a @ V, merge)
     Z = Z @ WO if use_wo else Z
     if mask == "no_diagonal":   # the first query sees nothing: its row depends on the fill (-inf → nan, -1e9 → mean)
@@ -2432,6 +2469,15 @@ def _mh_cases():
         expected, _ = _att.multi_head_self_attention(f64[0], *f64[1:4], h, w_o=f64[4],
                                                      mask=_att.causal_mask(n))
         cases.append(Case(label, (*args, h), expected, f32))
+    # head 0 gets _BLOCKED_SCORES: query 0 sees −1000 while a blocked key scores −300, query 3 sees
+    # scores from −1000 to +1000; X = the first 4 unit vectors of R^8, so Q = rows 0..3 of W_Q
+    # (head 0 = columns 0–3, d_head = 4), likewise K
+    rng = _rng(96)
+    Ws = [np.round(rng.standard_normal((8, 8)) / np.sqrt(8), 3) for _ in range(4)]
+    Ws[0][:4, :4], Ws[1][:4, :4] = _blocked_qk(4)
+    X = np.eye(8)[None, :4]
+    expected, _ = _att.multi_head_self_attention(X, *Ws[:3], 2, w_o=Ws[3], mask=_att.causal_mask(4))
+    cases.append(Case(f"{_SPREAD}（头 0），{_BLOCKED}，1 句 × 4 个词，d_model=8，h=2", (X, *Ws, 2), expected))
     return cases
 
 
@@ -2454,6 +2500,9 @@ def _mh_mistakes():
         Mistake("forgot_sqrt_dk", lambda *a: P(*a, scale="none")),
         Mistake("mask_after_softmax", _mh_after_softmax),
         Mistake("softmax_wrong_axis", lambda *a: P(*a, softmax="axis")),
+        Mistake("softmax_overflow", lambda *a: P(*a, softmax="naive")),
+        Mistake("softmax_subtract_mean", lambda *a: P(*a, softmax="mean")),
+        Mistake("mask_fill_not_small", lambda *a: P(*a[:-1], fill=a[-1]), params=_SMALL_FILLS),
     ]
 
 
@@ -2470,7 +2519,7 @@ def check_multi_head_attention(fn) -> None:
     X is (b, n, d_model); every W is (d_model, d_model); Z is (b, n, d_model).
     """
     _run(fn, _mh_cases(), _mh_mistakes(),
-         "含 1 个词、单头 h=1、3 个头、批量 b=3、float32",
+         "含 1 个词、单头 h=1、3 个头、批量 b=3、float32、一行之内相差约 2000、被挡住的键分数远高于能看的键",
          prepare=_tuple_prepare, on_error=_mh_error,
          forbidden=("attention.multi_head_self_attention", "attention.split_heads", "attention.merge_heads",
                     "attention.scaled_dot_product_attention", "multihead.heads_loop"))
@@ -2765,16 +2814,19 @@ def _ch06_batched_cases():
         W = (_randn(rng, d_model, d_k), _randn(rng, d_model, d_k), _randn(rng, d_model, d_v))
         args = _float32_if(f32, (X, *W))
         cases.append(Case(label, args, _att.self_attention(*_f64(args))[0], f32))
+    W_Q, W_K = _spread_qk("xyy")            # X = I: Q = W_Q, K = W_K; query 0 sees +1000, −1000 and 0
+    args = (np.stack([np.eye(3), np.eye(3)[::-1]]), W_Q, W_K, _randn(_rng(72), 3, 2))
+    cases.append(Case(f"{_SPREAD}，2 句 × 3 个词，d_model=3，d_k=2，d_v=2", args, _att.self_attention(*args)[0]))
     return cases
 
 
-def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True):
+def _ch06_batched_pipeline(X, WQ, WK, WV, *, axis=-1, d_k=None, ret="z", scale=True, softmax=_ref_softmax):
     Q, K, V = X @ WQ, X @ WK, X @ WV
     d_k = Q.shape[-1] if d_k is None else d_k
     s = Q @ np.swapaxes(K, -1, -2)
     if scale:
         s = s / np.sqrt(d_k)
-    w = _ref_softmax(s, axis=axis)
+    w = softmax(s, axis=axis)
     return w if ret == "w" else w @ V
 
 
@@ -2794,6 +2846,8 @@ def _ch06_batched_mistakes():
         Mistake("scaled_by_d_model", lambda X, *w: _ch06_batched_pipeline(X, *w, d_k=X.shape[-1])),
         Mistake("forgot_sqrt_dk", lambda *a: _ch06_batched_pipeline(*a, scale=False)),
         Mistake("batched_mixed_sentences", mixed),
+        Mistake("softmax_overflow", lambda *a: _ch06_batched_pipeline(*a, softmax=_naive_softmax)),
+        Mistake("softmax_subtract_mean", lambda *a: _ch06_batched_pipeline(*a, softmax=_mean_softmax)),
     ]
 
 
@@ -2808,7 +2862,7 @@ def _ch06_batched_error(exc, case):
 @_checker
 def check_batched_self_attention(fn) -> None:
     """ch06: ``fn(X, W_Q, W_K, W_V) -> Z`` for a batch X of shape (b, n, d_model); Z is (b, n, d_v)."""
-    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32",
+    _run(fn, _ch06_batched_cases(), _ch06_batched_mistakes(), "含 1 句、每句 1 个词、d_v≠d_k、float32、一行之内相差约 2000",
          prepare=_tuple_prepare, on_error=_ch06_batched_error, forbidden=_ATTENTION_IMPLS)
 
 
@@ -3004,6 +3058,7 @@ def _ch08_attend_loss_cases():
         ("6 个分数，目标是最小的那个，t=5", np.array([2.0, 1.0, 0.5, 1.5, 0.0, -1.5]), 5, False),
         ("float32，5 个分数，t=0", _randn(rng, 5).astype(np.float32), 0, True),
         ("很大的分数（约 800），t=1", np.array([800.0, 799.0, 795.0, 801.5]), 1, False),
+        (f"{_SPREAD}（−1000 … 1000），t=1", np.array([-1000.0, 1000.0, 0.0, 999.0]), 1, False),
     ]
     return [Case(label, (s, t), _ch08_attend_loss_ref(s, t), f32) for label, s, t, f32 in specs]
 
@@ -3033,6 +3088,7 @@ def _ch08_attend_loss_mistakes():
         Mistake("nll_diag_only", diag_only),
         Mistake("nll_forgot_softmax", lambda s, t: -onehot(s, t)),
         Mistake("nll_overflow", naive_overflow),
+        Mistake("softmax_subtract_mean", lambda s, t: _mean_softmax(s) - onehot(s, t)),
     ]
 
 
@@ -3053,11 +3109,15 @@ def finite_difference_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     """Central differences ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` of a scalar function, one entry at a time."""
     f, x, eps = _check_fd_inputs(f, x, eps)
     g = np.zeros_like(x)
+    f_size = np.zeros_like(x)   # max |f(x ± ε e_i)|: sets the rounding noise of entry i
     for i in np.ndindex(x.shape):
         xp, xm = x.copy(), x.copy()
         xp[i] += eps
         xm[i] -= eps
-        g[i] = (_v.check_number(f(xp), "f(x + eps)") - _v.check_number(f(xm), "f(x - eps)")) / (2 * eps)
+        fp, fm = _v.check_number(f(xp), "f(x + eps)"), _v.check_number(f(xm), "f(x - eps)")
+        g[i] = (fp - fm) / (2 * eps)
+        f_size[i] = max(abs(fp), abs(fm))
+    _v.check_fd_resolution(g, f_size, eps)
     return g
 
 
@@ -3074,7 +3134,7 @@ def check_attend_loss_grad(fn) -> None:
         if np.max(np.abs(s)) < 100:    # near 800 a step of 1e-6 is below float64 resolution: keep α − e_t
             c.expected = finite_difference_grad(lambda v: -np.log(_ref_softmax(v)[t]), s)
     _run(fn, cases, _ch08_attend_loss_mistakes(),
-         "与有限差分一致；含 1 个分数、目标是最小的分数、float32、约 800 的大分数")
+         "与有限差分一致；含 1 个分数、目标是最小的分数、float32、约 800 的大分数、一行之内相差约 2000")
 
 
 @_checker
@@ -3313,8 +3373,24 @@ _chapter_hints("ch05", {
     "shift_divided": "加的是 c / 3：那是“每个权重都是 1/3”时的想法。权重和为 1，所以 Σ α_j c = c。",
     "alpha_not_distribution": "α 要是一组合法的注意力权重：3 个非负数，加起来等于 1（softmax 的输出就是这样）。",
     "vector_not_numbers": "请填一组数，例如 [1.0, 2.0, 3.0]。",
+    "vector_close": "接近了：多保留几位小数（每个数至少保留两位小数）。",
     "alpha_wrong_target": "α 合法，但 α V 没有落在目标上。写出 Z1 的第 1 个分量 α_1·1 + α_2·4 + α_3·7，让它等于目标的第 1 个分量。",
 })
+
+
+def _as_typed_numbers(value):
+    """A vector the learner typed, as a float array (or None): what :func:`_as_array` takes, plus a
+    list / tuple of exact numbers such as ``Fraction(1, 4)`` (any ``numbers.Real`` but bool)."""
+    arr = _as_array(value)
+    if arr is None and isinstance(value, (list, tuple)) and value and all(
+            isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in value):
+        arr = np.array([float(x) for x in value])
+    return arr
+
+
+#: a typed prediction counts when every entry is within _PREDICTION_ATOL of the answer: the answer
+#: rounded to 2 decimals is (error ≤ 0.005); "close" (keep more decimals) is within 10× that
+_PREDICTION_ATOL = 6e-3
 
 
 def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, shape_key: str) -> None:
@@ -3322,7 +3398,7 @@ def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, sh
     if value is None:
         _report(Outcome("pending", message=f"⏳ 还没完成：先把你的预测填进 {name}，再运行本单元格检查。"))
         return
-    arr = _as_array(value)
+    arr = _as_typed_numbers(value)
     if arr is None or arr.dtype.kind == "b":
         _report(Outcome("failed", mistake="vector_not_numbers",
                         message=f"❌ {name} = {value!r}：{HINTS['vector_not_numbers']}"))
@@ -3331,19 +3407,23 @@ def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, sh
     if arr.shape != np.shape(expected):
         _report(Outcome("failed", mistake=shape_key, message=f"❌ {name} 的形状是 {arr.shape}：{HINTS[shape_key]}"))
         return
-    if np.allclose(arr, expected, atol=1e-3):
+    if np.allclose(arr, expected, rtol=0, atol=_PREDICTION_ATOL):
         _report(Outcome("passed", message=f"✅ 正确！{what}"))
         return
     for key, cand in wrong.items():
         for c in (cand if isinstance(cand, list) else [cand]):
-            if np.allclose(arr, c, atol=1e-3):
+            if np.allclose(arr, c, rtol=0, atol=_PREDICTION_ATOL):
                 _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS[key]}"))
                 return
+    if np.allclose(arr, expected, rtol=0, atol=10 * _PREDICTION_ATOL):
+        _report(Outcome("failed", mistake="vector_close", message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS['vector_close']}"))
+        return
     _report(Outcome("failed", message=f"❌ 你的预测是 {_fmt_vec(arr)}，不对。按 Z1 = Σ_j α_j V_j 一项一项写出来再算。"))
 
 
-def _fmt_vec(a) -> str:
-    return "[" + ", ".join(_fmt(x) for x in np.ravel(a)) + "]"
+def _fmt_vec(a, decimals: int | None = None) -> str:
+    """``[x, y, …]`` with 4 significant digits, or with ``decimals`` decimals (the digits a typed answer needs)."""
+    return "[" + ", ".join(_fmt(x) if decimals is None else f"{x:.{decimals}f}" for x in np.ravel(a)) + "]"
 
 
 #: the weights of the ch05 prediction exercise (the learner predicts Z1 = α V for the seed's V)
@@ -3374,7 +3454,7 @@ def check_shift_prediction(my_Z1_shifted) -> None:
     Z1 = _sdpa(s["q1"], s["K"], s["V"])[0]
     wrong = {"shift_unchanged": Z1, "shift_times_n": Z1 + 3 * c, "shift_divided": Z1 + c / 3}
     _vector_prediction(my_Z1_shifted, Z1 + c, wrong, name="my_Z1_shifted", shape_key="z_shape", what=(
-        f"新的 Z1 = Z1 + c = {_fmt_vec(Z1 + c)}。Σ_j α_j (V_j + c) = Σ_j α_j V_j + (Σ_j α_j) c，"
+        f"新的 Z1 = Z1 + c ≈ {_fmt_vec(Z1 + c, decimals=2)}。Σ_j α_j (V_j + c) = Σ_j α_j V_j + (Σ_j α_j) c，"
         "而 Σ_j α_j = 1——和 q1、K 是什么无关。"))
 
 
@@ -3388,8 +3468,12 @@ def check_weights_for_target(my_alpha) -> None:
     if my_alpha is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你选的 3 个权重填进 my_alpha，再运行本单元格检查。"))
         return
-    a = _as_array(my_alpha)
-    if a is None or a.dtype.kind == "b" or a.size != 3:
+    a = _as_typed_numbers(my_alpha)
+    if a is None or a.dtype.kind == "b":   # the type is wrong, not the weights
+        _report(Outcome("failed", mistake="vector_not_numbers",
+                        message=f"❌ my_alpha = {my_alpha!r}：{HINTS['vector_not_numbers']}"))
+        return
+    if a.size != 3:
         _report(Outcome("failed", mistake="alpha_not_distribution",
                         message=f"❌ my_alpha = {my_alpha!r}：{HINTS['alpha_not_distribution']}"))
         return

@@ -6,6 +6,8 @@ with the course (``helpers/induction_weights.npz``, written by
 ``tools/train_induction.py``); :func:`load_weights` reads them, together with
 the settings saved with them (``params.config``: the head count cannot be read
 off the shapes, so every function uses the model's own and refuses another).
+To change a model, start from ``params.copy()``: it keeps those settings, while a
+dict built by hand records no head count (then pass ``n_heads``).
 
 The task
 --------
@@ -56,6 +58,7 @@ ablation of head (l, h)
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from pathlib import Path
@@ -147,12 +150,29 @@ class _Weights(dict):
     """The weight matrices of one model, name → array exactly like a plain dict, plus ``config``:
     the settings it was built with (read-only).  ``n_heads`` is among them — the shapes cannot
     tell it — so every function uses the model's own head count, and refuses another one.
-    :func:`init_params`, :func:`train` and :func:`load_weights` return this; a plain dict of
-    arrays works too and uses ``CONFIG["n_heads"]`` unless ``n_heads`` is given."""
+    :func:`init_params`, :func:`train` and :func:`load_weights` return this.
+
+    To change a model (e.g. zero one head's rows of W_O), start from ``params.copy()`` — its own
+    copies of the arrays, so the original stays as it was — or ``params | {"W_O": new_w_o}``: both
+    keep ``config``, and so do ``copy.copy``/``copy.deepcopy``.  A dict built by hand (``dict(params)``,
+    ``{k: v.copy() for k, v in params.items()}``) records no head count: functions then need
+    ``n_heads=…`` and refuse to guess it."""
 
     def __init__(self, arrays, config):
         super().__init__(arrays)
         self.config = _ReadOnlyDict("params.config", config)
+
+    def copy(self):
+        """The same model with its own copies of the arrays (changing them leaves ``self`` alone)
+        and the same ``config``."""
+        return _Weights(copy.deepcopy(dict(self)), self.config)
+
+    def __or__(self, other):
+        """``params | {"W_O": w}``: the model with those arrays replaced, same ``config``."""
+        return _Weights({**self, **other}, self.config) if isinstance(other, dict) else NotImplemented
+
+    def __ror__(self, other):
+        return _Weights({**other, **self}, self.config) if isinstance(other, dict) else NotImplemented
 
     def __reduce__(self):
         return (type(self), (dict(self), dict(self.config)))
@@ -275,12 +295,16 @@ def init_params(seed: int = 0, **config) -> dict:
     }, cfg)
 
 
-def _check_config(config: dict, base=CONFIG) -> dict:
-    """``base`` (:data:`CONFIG` or a model's own settings) with the overrides in ``config``, every
-    size checked (and the weights' size)."""
+def _check_config_keys(config: dict) -> None:
     unknown = sorted(set(config) - set(CONFIG))
     if unknown:
         raise TypeError(f"unknown config key(s) {unknown}; the model's settings are {list(CONFIG)}")
+
+
+def _check_config(config: dict, base=CONFIG) -> dict:
+    """``base`` (:data:`CONFIG` or a model's own settings) with the overrides in ``config``, every
+    size checked (and the weights' size)."""
+    _check_config_keys(config)
     cfg = {**CONFIG, **base, **config}
     for key in ("vocab_size", "n_ctx", "n_layers", "min_len", "max_len"):
         cfg[key] = _check_positive_int(cfg[key], key)
@@ -392,12 +416,34 @@ def _forward_core(p, t, h, hm):
 
 def _check_model(params, n_heads):
     """``(params, n_heads)`` checked: the weights' shapes agree, n_heads is the one saved with the
-    weights (if any; ``None`` = that one, else ``CONFIG["n_heads"]``) and divides d_model."""
+    weights (``None`` = that one) and divides d_model.  A plain dict saves none, and the shapes
+    cannot tell it (any divisor of d_model fits them): then ``n_heads`` must be given."""
     p = _check_params(params)
+    d = p["W_Q"].shape[1]
+    if n_heads is not None:
+        _v.check_d_head(d, n_heads)
+        n_heads = int(n_heads)
     saved = getattr(params, "config", {}).get("n_heads")
-    h = (CONFIG["n_heads"] if saved is None else saved) if n_heads is None else n_heads
-    _v.check_d_head(p["W_Q"].shape[1], h)
-    return p, _v.check_saved_setting(int(h), saved, "n_heads", "the model in params")
+    what, why, hint = "the model in params", "", ""
+    if saved is None and n_heads is None:
+        fits = [str(k) for k in range(1, d + 1) if d % k == 0]
+        what = "params (a plain dict)"
+        why = "its shapes cannot tell it" + (f" (d_model={d} can be split into {', '.join(fits[:-1])} or {fits[-1]} heads)"
+                                             if d > 1 else "")
+        hint = (f" (the course's model has {CONFIG['n_heads']}), or build a changed model from params.copy() or "
+                f"params | {{...}}: both keep the model's settings (params.config)")
+    h = _v.check_recorded_setting(n_heads, saved, "n_heads", what, why, hint)
+    _v.check_d_head(d, h)
+    return p, h
+
+
+def _settings(params, p, h) -> dict:
+    """The settings of the model ``params`` (its checked arrays ``p``, ``h`` heads): what the shapes
+    say taken from the shapes, the rest (data and training settings) from ``params.config``, or
+    :data:`CONFIG` for a plain dict."""
+    n_layers, d = p["W_Q"].shape[:2]
+    return {**getattr(params, "config", CONFIG), "vocab_size": p["W_E"].shape[0], "n_ctx": p["W_pos"].shape[0],
+            "d_model": d, "n_heads": h, "n_layers": n_layers}
 
 
 def _check_two_layers(p, what: str) -> None:
@@ -424,8 +470,8 @@ def forward(params, tokens, n_heads: int | None = None, head_mask=None) -> dict:
     tokens : int array, shape (B, n) or (n,)
     n_heads : int, optional
         Heads per layer.  Default: the number saved with the weights (``params.config``, from
-        :func:`load_weights`, :func:`init_params` or :func:`train`; any other number is refused),
-        for a plain dict ``CONFIG["n_heads"]``.
+        :func:`load_weights`, :func:`init_params` or :func:`train`; any other number is refused).
+        A plain dict records none and its shapes cannot tell it, so there it must be given.
     head_mask : array (n_layers, n_heads), optional
         Multiplies each head's output Z_h before W_O (0 = ablate that head).
 
@@ -715,18 +761,19 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
     the same machine.  ``log`` (a callable) receives one line of text every
     ``log_every`` steps.
 
+    ``params`` (optional) is the model to continue from; its settings stay (a plain dict needs
+    ``n_heads=…``), ``config`` may only change the data and training settings.
+
     Returns
     -------
     params : dict (with ``config``: the settings, see :func:`load_weights`)
     history : dict with ``step`` and ``loss`` (mean training loss over the
         last ``log_every`` steps) arrays and ``seconds`` (wall time).
     """
-    steps, seed, lr, batch_size, decay_frac, log_every, cfg = _check_train_inputs(
-        steps, seed, lr, batch_size, decay_frac, log_every, config, getattr(params, "config", CONFIG))
-    if params is None:
+    steps, seed, lr, batch_size, decay_frac, log_every, cfg, p = _check_train_inputs(
+        steps, seed, lr, batch_size, decay_frac, log_every, config, params)
+    if p is None:
         p = init_params(seed, **cfg)
-    else:    # a model saved with its settings continues with them; another n_heads is refused
-        p = {k: v.astype(float) for k, v in _check_model(params, cfg["n_heads"])[0].items()}
     state = adam_init(p)
     rng = np.random.default_rng(seed + 1)
     data_cfg = {k: cfg[k] for k in ("n_ctx", "vocab_size", "min_len", "max_len")}
@@ -753,13 +800,25 @@ def train(steps: int = 20000, *, seed: int = 0, lr: float = 3e-3, batch_size: in
                               "seconds": time.perf_counter() - start}
 
 
-def _check_train_inputs(steps, seed, lr, batch_size, decay_frac, log_every, config, base):
-    """The scalar settings of :func:`train`, checked (``seed + 1`` seeds the batches); the model's
-    settings are ``base`` (CONFIG or the starting params' own) with the overrides in ``config``."""
-    return (_check_positive_int(steps, "steps"), _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 1),
-            _v.check_positive_number(lr, "lr", max_value=1.0), _check_positive_int(batch_size, "batch_size"),
-            _v.check_fraction(decay_frac, "decay_frac", include_one=True),
-            _check_positive_int(log_every, "log_every"), _check_config(config, base))
+def _check_train_inputs(steps, seed, lr, batch_size, decay_frac, log_every, config, params):
+    """The scalar settings of :func:`train`, checked (``seed + 1`` seeds the batches), the model's
+    settings and the starting weights (float copies; ``None`` = start from :func:`init_params`).
+    From scratch the settings are CONFIG with the overrides in ``config``; from ``params`` they are
+    the model's own (:func:`_settings`): ``config`` may change the data and training settings, but a
+    size the weights already have (or a head count they were built with) must agree with them."""
+    scalars = (_check_positive_int(steps, "steps"), _v.check_int(seed, "seed", low=0, high=_v.MAX_SEED - 1),
+               _v.check_positive_number(lr, "lr", max_value=1.0), _check_positive_int(batch_size, "batch_size"),
+               _v.check_fraction(decay_frac, "decay_frac", include_one=True),
+               _check_positive_int(log_every, "log_every"))
+    if params is None:
+        return scalars + (_check_config(config), None)
+    _check_config_keys(config)                  # a misspelt n_heads is named as such
+    p, h = _check_model(params, config.get("n_heads"))
+    base = _settings(params, p, h)
+    for k in ("vocab_size", "n_ctx", "d_model", "n_layers"):
+        if k in config:
+            _v.check_saved_setting(config[k], base[k], k, "the model in params")
+    return scalars + (_check_config(config, base), {k: v.astype(float) for k, v in p.items()})
 
 
 # ---------------------------------------------------------------------------
@@ -1059,9 +1118,7 @@ def save_weights(params, path, n_heads: int | None = None, *, overwrite_shipped:
     if target.suffix != ".npz":
         target = target.with_name(target.name + ".npz")       # the file np.savez would write
     _v.check_not_protected(target, WEIGHTS_PATH, "path", "overwrite_shipped", overwrite_shipped)
-    n_layers, d = p["W_Q"].shape[:2]
-    config = {**getattr(params, "config", CONFIG), "vocab_size": p["W_E"].shape[0],
-              "n_ctx": p["W_pos"].shape[0], "d_model": d, "n_heads": h, "n_layers": n_layers}
+    config = _settings(params, p, h)
     for k, v in meta.items():
         if isinstance(v, str):
             _v.check_text(v, k, allow_empty=True)
@@ -1083,9 +1140,16 @@ def load_weights(path=WEIGHTS_PATH) -> dict:
     attribute holds the settings saved with them (read-only); every function then
     uses the model's own ``n_heads`` and refuses a different one.
     """
-    path = _v.check_path(path, "path")
+    path = _v.check_readable_file(_v.check_path(path, "path"), "path")
     keys = ("vocab",) + PARAM_NAMES + tuple(f"meta_{k}" for k in CONFIG)
-    with np.load(path) as data:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):          # not an .npz archive (or a damaged one)
+        raise ValueError(f"path={str(path)!r} is not a weights file written by save_weights "
+                         f"(it is not a NumPy .npz archive)") from None
+    if not hasattr(data, "files"):                   # a plain .npy array, not an archive
+        raise ValueError(f"path={str(path)!r} holds one array, not the weights written by save_weights")
+    with data:
         missing = [k for k in keys if k not in data.files]
         if missing:
             raise ValueError(f"path={str(path)!r} lacks {missing}: it was not written by save_weights")

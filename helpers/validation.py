@@ -186,6 +186,27 @@ def check_number_in(x, name: str, low: float, high: float) -> float:
     return x
 
 
+#: bounds of a checker's time limit per call, in seconds (below: a right answer has no time to run;
+#: above: the timer cannot be set on every platform — pass None or float("inf") for no limit)
+TIME_LIMIT_RANGE = (0.05, 3600.0)
+
+
+def check_time_limit(limit, name: str = "time_limit") -> float | None:
+    """Seconds one call of learner code may take, as float; ``None`` or ``float("inf")`` = no limit (None)."""
+    if limit is None:
+        return None
+    if isinstance(limit, (bool, np.bool_)) or not isinstance(limit, numbers.Real) or not limit > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {limit!r}")
+    limit = float(limit)
+    if limit == np.inf:
+        return None
+    low, high = TIME_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g} seconds (None or float('inf') = no limit), "
+                         f"got {limit!r}")
+    return limit
+
+
 def check_fraction(x, name: str, *, include_one: bool = False) -> float:
     """A real number with ``0 <= x < 1`` (``<= 1`` if ``include_one``) as float: a decay rate such
     as Adam's β1, β2, or a share of the steps."""
@@ -206,6 +227,23 @@ def check_fd_step(eps, name: str = "eps") -> float:
     if not MIN_FD_EPS <= eps < 1:
         raise ValueError(f"{name} must be between {MIN_FD_EPS:g} and 1 for a meaningful finite difference, got {eps!r}")
     return eps
+
+
+def check_fd_resolution(grad: np.ndarray, f_size: np.ndarray, eps: float, name: str = "f",
+                        eps_name: str = "eps") -> None:
+    """Central differences ``grad`` (float64) whose entries are not lost in ``name``'s rounding:
+    ``f_size[i]`` = max |f(x ± eps e_i)|; f is only known to ~2⁻⁵² · |f|, so entry i carries a rounding
+    noise of about ``f_size[i]·2⁻⁵²/eps``.  Refused: an entry no larger than its noise while that noise
+    is above 1e-6 of the largest entry (a 0 or a random digit where the true slope is not 0)."""
+    noise = f_size * np.finfo(np.float64).eps / eps
+    scale = float(np.max(np.abs(grad), initial=0.0))
+    lost = (np.abs(grad) <= noise) & (noise > 1e-6 * (scale if scale > 0 else 1.0))
+    if lost.any():
+        i = first_index(lost)
+        raise ValueError(f"{name}'s rounding hides the change at index {i}: |{name}(x ± {eps_name})| ≈ {f_size[i]:.3g}, "
+                         f"so central differences with {eps_name}={eps:g} are only known to ±{noise[i]:.2g} there, "
+                         f"and the entry came out {grad[i]:.3g}; use a larger {eps_name} (or make {name}'s values "
+                         f"smaller, e.g. subtract a constant)")
 
 
 def check_int(n, name: str, *, low: int | None = None, high: int | None = None) -> int:
@@ -268,6 +306,20 @@ def check_saved_setting(value, saved, name: str, what: str):
         raise ValueError(f"{name}={value!r} does not match {what}: it was built with {name}={saved!r} "
                          f"(saved with it); leave {name} out")
     return value
+
+
+def check_recorded_setting(value, saved, name: str, what: str, why: str, hint: str = ""):
+    """The setting ``name`` a model runs with: ``saved`` (the one recorded with the model; ``None`` =
+    not recorded) when ``value`` is ``None``, else ``value`` if it agrees (:func:`check_saved_setting`).
+    When neither says it, a default would be a guess — silently wrong for a model built with another
+    one — so it is refused: ``what`` names the model argument, ``why`` says why the setting cannot be
+    read off it, ``hint`` how to keep it."""
+    if value is None:
+        if saved is None:
+            raise ValueError(f"{name} is unknown: {what} does not record it and {why}; pass {name}=… "
+                             f"explicitly{hint}")
+        return saved
+    return check_saved_setting(value, saved, name, what)
 
 
 def check_positive_ints(values, name: str, *, max_value: int = MAX_SIZE) -> list[int]:
@@ -402,13 +454,34 @@ def check_writable_file(path: Path, name: str = "path") -> Path:
     return path
 
 
+def check_readable_file(path: Path, name: str = "path") -> Path:
+    """A file path that names an existing file (not a folder)."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ValueError(f"{name}={str(path)!r} {what}; give the path of a file (cwd: {os.getcwd()!r})")
+    return path
+
+
 def check_not_protected(path: Path, protected: Path, name: str, flag: str, allowed) -> None:
     """Refuse to write ``path`` when it is the file ``protected`` (a file the course ships: a
     learner's save must never replace it) unless the caller says so with ``flag=True``."""
-    if not check_bool(allowed, flag) and path.resolve() == protected.resolve():
+    if not check_bool(allowed, flag) and _same_file(path, protected):
         raise ValueError(f"{name}={str(path)!r} is the course's shipped file {protected.name}; writing it would "
                          f"replace it for every later cell and checker: choose another path "
                          f"({flag}=True is only for the tool that rebuilds it)")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether writing ``path`` would write the file ``other``: the same file once links and ``..`` are
+    resolved, the same file on disk (a hard link, or another spelling on a case-insensitive file system
+    such as macOS's or Windows'), or the same name as the system compares names."""
+    a, b = path.resolve(), other.resolve()
+    if a == b or os.path.normcase(a) == os.path.normcase(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:          # one of them does not exist (yet): a new file is never the protected one
+        return False
 
 
 def check_format_pattern(fmt, name: str = "fmt") -> str:
@@ -459,6 +532,18 @@ def check_token(token, name: str = "token") -> str:
     if any(ch.isspace() for ch in token):
         raise ValueError(f"{name} must be a single token without spaces, got {token!r}")
     return token
+
+
+def check_tokens_read_back(tokens: list, text: str, back: list, name: str = "tokens") -> list[str]:
+    """``tokens`` shown under a text box that holds ``text``, which the panel reads as ``back``: they must
+    be the same list, or the first keystroke in the box would silently show other tokens."""
+    if back != tokens:
+        i = next((j for j, (a, b) in enumerate(zip(tokens, back)) if a != b), min(len(tokens), len(back)))
+        i = min(i, len(tokens) - 1)
+        raise ValueError(f"{name}[{i}] = {tokens[i]!r} would not survive the text box: it shows {text!r:.60}, "
+                         f"which reads back as {back!r:.80}; give tokens that tokenize(...) would produce, "
+                         f"or the sentence as one string")
+    return tokens
 
 
 def check_names(names, allowed: tuple, name: str) -> list[str]:

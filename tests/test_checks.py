@@ -510,6 +510,14 @@ def causal_naive(Q, K, V):
     return w @ V
 
 
+def causal_fill_minus_100(Q, K, V):
+    return _softmax_rows(np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -100.0)) @ V
+
+
+def causal_fill_minus_1000(Q, K, V):
+    return _softmax_rows(np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -1000.0)) @ V
+
+
 def causal_times_k(Q, K, V):
     s = np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -np.inf)
     return _softmax_rows(s) @ K
@@ -943,6 +951,9 @@ MISTAKES = [
     ("self_attention", sa_mean, "softmax_subtract_mean"),
     ("causal_attention", causal_mean_of_visible, "softmax_subtract_mean"),
     ("softmax", softmax_masked, "masked_result"),
+    # round 3, N2: a query whose visible score lies far below a blocked one
+    ("causal_attention", causal_fill_minus_100, "mask_fill_not_small"),
+    ("causal_attention", causal_fill_minus_1000, "mask_fill_not_small"),
     ("softmax", softmax_forgot_return_in_a_branch, "returned_none"),
 ]
 
@@ -1629,7 +1640,7 @@ def test_attention_inputs_are_not_saturated(name, capsys):
     """Largest weight of every row that has a choice stays ≤ 0.85 (the printed row maxima), so
     scale bugs are not hidden by saturated weights (see the next test)."""
     for case in _CASES[name]():
-        if case.label.startswith(checks._SPREAD):   # saturated on purpose: only a max shift keeps exp finite
+        if case.label.startswith((checks._SPREAD, checks._BLOCKED)):   # saturated on purpose (see their comments)
             continue
         w, choice = _case_weights(name, case)
         row_max = w.max(axis=-1)[choice]
@@ -1644,7 +1655,7 @@ def test_forgotten_scale_changes_every_output_that_can_change(name):
                "causal_attention": causal_forgot_scale}[name]
     for case in _CASES[name]():
         _, choice = _case_weights(name, case)
-        if choice.any() and not case.label.startswith(checks._SPREAD):
+        if choice.any() and not case.label.startswith((checks._SPREAD, checks._BLOCKED)):
             z = mistake(*(np.asarray(a, dtype=np.float64) for a in case.args))
             assert np.abs(z - case.expected).max() > 0.05, case.label
 
@@ -1759,3 +1770,104 @@ def test_grading_api_rejects_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match="student must be"):
         checks.record_to(tmp_path, student=7)
     assert checks.summarize_records(tmp_path, show=False) == []
+
+
+# --- round 3 (findings N1, N2, N9 of the second adversarial pass) ---------------------------
+
+#: the max shift of a stable softmax as the reference solutions write it (x.max(...), np.max(x, ...))
+_MAX_SHIFT = re.compile(r"np\.max\([^()]*\)|\b\w+\.max\([^()]*\)")
+#: solutions that contain "softmax"/"exp" but take weights, not scores (nothing to overflow)
+_TAKES_WEIGHTS = {"softmax_backward"}
+
+
+def _softmax_solutions() -> list:
+    """Every reference solution that computes a softmax of scores: found by scanning its source,
+    so that a new softmax-using exercise is covered without editing this list."""
+    names = []
+    for name in solutions.__all__:
+        src = inspect.getsource(getattr(solutions, name))
+        if ("np.exp(" in src or "softmax(" in src) and name not in _TAKES_WEIGHTS:
+            names.append(name)
+    return names
+
+
+def _variant(name: str, shift: str):
+    """The reference solution ``name`` with its max shift replaced by ``shift`` ("0": a naive softmax,
+    "mean": the row mean of the visible scores)."""
+    src = inspect.getsource(getattr(solutions, name))
+    assert _MAX_SHIFT.search(src), f"{name}: no max shift found; teach _variant how this solution writes softmax"
+
+    def repl(m):
+        if shift == "0":
+            return "0.0"
+        arg = m.group(0)
+        inner = arg[arg.index("(") + 1:-1]
+        obj = inner.split(",")[0] if arg.startswith("np.max(") else arg[:arg.index(".max(")]
+        opts = inner[len(obj):].lstrip(", ") if arg.startswith("np.max(") else inner
+        return (f"_visible_mean({obj}{', ' + opts if opts else ''})")
+
+    namespace = {"np": np, "_visible_mean": _visible_mean}
+    exec(_MAX_SHIFT.sub(repl, src), namespace)
+    return namespace[name]
+
+
+def _visible_mean(x, axis=None, keepdims=False):
+    """Mean over the finite (visible) scores: a mean shift a learner would write for a masked row."""
+    x = np.asarray(x, dtype=np.float64)
+    seen = np.isfinite(x)
+    return np.where(seen, x, 0.0).sum(axis=axis, keepdims=keepdims) / np.maximum(seen.sum(axis=axis, keepdims=keepdims), 1)
+
+
+def test_every_softmax_exercise_is_listed():
+    names = _softmax_solutions()
+    assert {"softmax", "batched_softmax", "attention", "self_attention", "causal_attention",
+            "multi_head_attention", "batched_self_attention", "attend_loss_grad"} <= set(names), names
+    for name in names:
+        assert hasattr(checks, f"check_{name}"), name
+
+
+@pytest.mark.parametrize("shift", ["0", "mean"])
+@pytest.mark.parametrize("name", _softmax_solutions())
+def test_every_softmax_checker_rejects_a_naive_and_a_mean_shifted_softmax(name, shift, capsys):
+    """N1: the reference solution itself with exp of the unshifted scores (naive) or of the scores
+    minus their mean overflows on one input of every checker whose exercise computes a softmax."""
+    fn = _variant(name, shift)
+    getattr(checks, f"check_{name}")(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌"), (name, shift, out)
+
+
+def test_a_blocked_key_dominates_a_query_in_the_causal_cases():
+    """N2: one causal case has a query whose only visible score (≈ −1000) lies ~700 below a blocked one:
+    far enough that a finite fill like −100 or −1000 hands the weight to the future, close enough
+    (< 745, exp's underflow) that "softmax, zero the future, renormalise" (exact, ch07) stays exact."""
+    (case,) = [c for c in checks._causal_cases() if c.label.startswith(checks._BLOCKED)]
+    Q, K, _ = case.args
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    keep = _tril(len(Q))
+    visible_max = np.where(keep, s, -np.inf).max(axis=-1)
+    gap = np.where(keep, -np.inf, s).max(axis=-1) - visible_max
+    assert 600 < gap.max() < 740
+    assert visible_max[np.argmax(gap)] < -900
+
+
+@pytest.mark.parametrize("limit", [None, float("inf")])
+def test_time_limit_none_or_inf_is_no_limit(limit, capsys):
+    """N9: float("inf") used to crash setitimer, reported as the learner's OverflowError."""
+    checks.check_softmax(copied("softmax"), time_limit=limit)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize("limit", [1e12, 1e-9, 1e9])
+def test_time_limit_out_of_range_is_refused(limit):
+    with pytest.raises(ValueError, match="time_limit must be between"):
+        checks.check_softmax(copied("softmax"), time_limit=limit)
+
+
+def test_module_time_limit_inf_is_no_limit_and_a_string_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "TIME_LIMIT", float("inf"))
+    checks.check_softmax(copied("softmax"))
+    assert capsys.readouterr().out.startswith("✅")
+    monkeypatch.setattr(checks, "TIME_LIMIT", "5")
+    with pytest.raises(ValueError, match="checks.TIME_LIMIT"):
+        checks.check_softmax(copied("softmax"))

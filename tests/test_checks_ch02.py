@@ -127,3 +127,14 @@ def test_batched_mistakes(fn, status, verdict, capsys):
 #: this chapter's catalogue, read by tests/test_checks.py (every hint must be exercised somewhere)
 MISTAKES = [("dot_cos_ranking", (d, c), v) for d, c, v in RANKING_CASES] + \
     [("batched_scores", f, v) for f, _, v in BATCHED_CASES if v]
+
+
+def test_ranking_as_an_array_of_names_passes(capsys):
+    """N10: names[np.argsort(...)] (a 1-D array of str) is a ranking too."""
+    q, keys = checks.RANKING_TASK["q"], checks.RANKING_TASK["keys"]
+    names = np.array(list(keys))
+    K = np.array([keys[k] for k in names])
+    dot = names[np.argsort(-(K @ q))]
+    cos = names[np.argsort(-(K @ q / np.linalg.norm(K, axis=1)))]
+    checks.check_dot_cos_ranking(dot, cos)
+    assert capsys.readouterr().out.startswith("✅")

@@ -3,6 +3,7 @@ choose α so that α V hits a target.  Every plausible wrong answer gets its int
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +25,13 @@ def _verdict(check, arg, capsys):
 
 Z_WRONG = [([2.0, 5.0, 8.0], "z_columns"), ([8.0, 10.0, 12.0], "z_no_weights"), ([12.0, 15.0, 18.0], "z_sum_all"),
            ([1.0, 2.0, 3.0], "z_one_row"), ([7.0, 8.0, 9.0], "z_one_row"), ([4.0, 5.0], "z_shape"),
-           (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers")]
+           (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers"), ([4.01, 5.0, 6.0], "vector_close")]
 SHIFT_WRONG = [(Z1, "shift_unchanged"), (Z1 + 3 * C, "shift_times_n"), (Z1 + C / 3, "shift_divided"),
-               (Z1[:2], "z_shape")]
+               (Z1[:2], "z_shape"), ([14.1, 5.1, 6.1], "vector_close")]
 ALPHA_WRONG = [([0.5, 0.5, 0.5], "alpha_not_distribution"), ([1.5, -0.5, 0.0], "alpha_not_distribution"),
                ([0.5, 0.5], "alpha_not_distribution"), ([0.0, 0.5, 0.5, 0.0], "alpha_not_distribution"),
                ([0.5, 0.5, 0.0], "alpha_wrong_target"), ([0.0, 0.0, 1.0], "alpha_wrong_target"),
-               ([1 / 3] * 3, "alpha_wrong_target")]
+               ([1 / 3] * 3, "alpha_wrong_target"), (["a", "b", "c"], "vector_not_numbers")]
 
 #: the catalogue (checker, wrong answer, intended hint) counted by tests/test_checks.py
 MISTAKES = ([("z1_prediction", z, key) for z, key in Z_WRONG]
@@ -51,6 +52,11 @@ def test_wrong(name, answer, key, capsys):
     ("z1_prediction", [4, 5, 6]), ("z1_prediction", np.array([[4.0, 5.0, 6.0]])),
     ("z1_prediction", np.array(checks.CH05_ALPHA) @ V),
     ("shift_prediction", Z1 + C), ("shift_prediction", [14.1154, 5.1154, 6.1154]),
+    # round 3, N4: the value the ✅ message prints (2 decimals) and other 2-decimal roundings
+    ("shift_prediction", [14.12, 5.12, 6.12]), ("shift_prediction", [14.12, 5.115, 6.115]),
+    ("shift_prediction", [14.11, 5.11, 6.11]),
+    # N15: exact fractions are numbers too
+    ("weights_for_target", [Fraction(1, 4), 0, Fraction(3, 4)]),
     ("weights_for_target", [0.0, 0.5, 0.5]), ("weights_for_target", (0.25, 0.0, 0.75)),
     ("weights_for_target", np.array([[0.1, 0.3, 0.6]])),
 ])
@@ -98,3 +104,11 @@ def test_every_ch05_hint_is_exercised():
 
 def test_exercise_outputs_are_pending_and_starters_do_not_dictate():
     assert_exercises_pending(NB05, ("softmax(Q", "@ V", "np.sqrt", "K.T"), at_least=3)
+
+
+def test_shift_verdict_prints_the_digits_it_requires(capsys):
+    """N4: the ✅ message prints Z1 + c with 2 decimals, and exactly those numbers are accepted."""
+    out = _verdict(checks.check_shift_prediction, Z1 + C, capsys)
+    printed = [float(x) for x in out.split("[", 1)[1].split("]", 1)[0].split(",")]
+    assert printed == [round(v, 2) for v in Z1 + C]
+    assert _verdict(checks.check_shift_prediction, printed, capsys).startswith("✅")

@@ -45,6 +45,13 @@ def naive_exp(s, t):
     return e / e.sum() - _onehot(s, t)
 
 
+def mean_shift(s, t):
+    """α − e_t with exp(s − mean(s)): exact in exact arithmetic, overflows on a row spanning 2000 (round 3, N1)."""
+    s = np.asarray(s, dtype=float)
+    e = np.exp(s - s.mean())
+    return e / e.sum() - _onehot(s, t)
+
+
 GRAD_RIGHT = {"reference": _copied("attend_loss_grad"), "Jacobian": via_jacobian, "log-sum-exp": via_logsumexp}
 
 GRAD_WRONG = {
@@ -54,6 +61,7 @@ GRAD_WRONG = {
     "nll_diag_only": [lambda s, t: -_onehot(s, t) * (1 - _alpha(s)[t])],
     "nll_forgot_softmax": [lambda s, t: -_onehot(s, t)],
     "nll_overflow": [naive_exp],
+    "softmax_subtract_mean": [mean_shift],
 }
 
 
@@ -188,3 +196,16 @@ def test_finite_difference_grad_refuses_a_function_that_returns_nan_or_a_vector(
         checks.finite_difference_grad(lambda v: v, np.ones(2))
     with pytest.raises(TypeError, match="f must be a function"):
         checks.finite_difference_grad(None, np.ones(2))
+
+
+def test_finite_difference_grad_refuses_a_change_lost_in_f_rounding():
+    """N5: f ≈ 1e12 hides the slope 4 of the second entry at eps=1e-6 (it came out exactly 0)."""
+    f = lambda v: float(v @ v)  # noqa: E731
+    x = np.array([1e6, 2.0])
+    with pytest.raises(ValueError, match=r"f's rounding.*eps"):
+        checks.finite_difference_grad(f, x)
+    g = checks.finite_difference_grad(f, x, eps=1e-2)
+    assert np.allclose(g, [2e6, 4.0], rtol=1e-3)
+    # a slope that is truly 0 (f does not depend on x[1], or is symmetric there) is still returned
+    assert np.allclose(checks.finite_difference_grad(lambda v: float(v[0] ** 2), np.array([1.0, 2.0])), [2.0, 0.0])
+    assert checks.finite_difference_grad(lambda v: 1.0, np.array([1.0, 2.0])).tolist() == [0.0, 0.0]

@@ -336,7 +336,43 @@ def torch_broadcast_reshape(keep, n_heads):
     return np.broadcast_to((keep == False)[:, None], (b, n_heads, n, n)).reshape(b * n_heads, n, n)  # noqa: E712 right
 
 
+def _mha(softmax=_softmax, fill=-np.inf, renormalise=False):  # renormalise: softmax, zero, renormalise (right)
+    """A right multi-head attention except for its softmax / mask step (round 3, N1 and N2)."""
+    def mha(X, W_Q, W_K, W_V, W_O, h):
+        b, n, d = X.shape
+        Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+        s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)
+        keep = np.tril(np.ones((n, n), dtype=bool))
+        if renormalise:
+            a = _softmax(s) * keep
+            a = a / a.sum(axis=-1, keepdims=True)
+        else:
+            a = softmax(np.where(keep, s, fill))
+        return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+    return mha
+
+
+def _naive(s):
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mean_shift(s):
+    m = np.where(np.isfinite(s), s, 0).sum(-1, keepdims=True) / np.isfinite(s).sum(-1, keepdims=True)
+    e = np.exp(s - m)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+mha_naive, mha_mean_shift = _mha(_naive), _mha(_mean_shift)
+mha_renormalised = _mha(renormalise=True)   # right (ch07): exact while the visible weights do not underflow
+mha_fill_minus_100 = _mha(fill=-100.0)
+mha_fill_minus_1e9 = _mha(fill=-1e9)   # right: far below every score
+
+
 MISTAKES = [
+    ("multi_head_attention", mha_naive, "softmax_overflow"),
+    ("multi_head_attention", mha_mean_shift, "softmax_subtract_mean"),
+    ("multi_head_attention", mha_fill_minus_100, "mask_fill_not_small"),
     ("multi_head_attention", mha_reshape_only, "mh_reshape_no_transpose"),
     ("multi_head_attention", mha_merge_reshape_only, "mh_merge_no_transpose"),
     ("multi_head_attention", mha_interleaved, "mh_wrong_axis_order"),
@@ -385,6 +421,12 @@ def test_known_mistake_gets_its_hint(checker, fn, hint, capsys):
     assert_wrong(out, hint)
     others = [k for k, v in checks.HINTS.items() if v in out and k != hint]
     assert others == [], (others, out)
+
+
+@pytest.mark.parametrize("fn", [mha_fill_minus_1e9, mha_renormalised], ids=lambda f: f.__name__)
+def test_a_fill_far_below_every_score_and_renormalising_pass(fn, capsys):
+    checks.check_multi_head_attention(fn)
+    assert _out(capsys).startswith("✅")
 
 
 @pytest.mark.parametrize("fn", [params_float, params_shapes_written_out, torch_logical_not, torch_broadcast_reshape],
@@ -451,6 +493,8 @@ def test_cases_are_not_saturated():
         _, w = h.multi_head_self_attention(np.asarray(X, float), np.asarray(WQ, float), np.asarray(WK, float),
                                            np.asarray(WV, float), heads, mask=h.causal_mask(X.shape[1]))
         n = X.shape[1]
+        if case.label.startswith(checks._SPREAD):   # saturated on purpose: ±1000 scores in head 0
+            continue
         if n > 2:
             assert w[..., 2:, :].max() < 0.99, case.label
 

@@ -412,7 +412,7 @@ def test_head_arguments_must_be_head_indices():
         ind.composition_scores(params, 1.5, 1)
     with pytest.raises(ValueError, match="induction_head"):
         ind.composition_scores(params, 0, 2)
-    one_layer = {k: (v[:1] if v.ndim == 3 else v) for k, v in params.items()}
+    one_layer = params | {k: v[:1] for k, v in params.items() if v.ndim == 3}
     with pytest.raises(ValueError, match="2-layer"):
         ind.composition_scores(one_layer, 0, 1)
 
@@ -453,8 +453,9 @@ def test_path_ablation_matches_a_plain_forward_pass():
     params = ind.load_weights()
     batch = ind.make_batch(16, seed=3)
     cols = ind.head_columns(1, 32, 2)
-    silent = {k: v.copy() for k, v in params.items()}
+    silent = params.copy()
     silent["W_O"][0][cols] = 0.0
+    assert params["W_O"][0][cols].any()          # the copy has its own arrays
     rep, rand = ind.half_losses(silent, batch)
     ind_full = ind.induction_scores(ind.forward(silent, batch["tokens"])["weights"], batch)[1]
     for path in ("Q", "K", "V", "QKV", "kq"):
@@ -576,6 +577,23 @@ def test_save_weights_never_overwrites_the_shipped_file_by_default(tmp_path, mon
         ind.save_weights(params, stand_in)
     ind.save_weights(params, stand_in, overwrite_shipped=True)
     assert ind.load_weights(stand_in).config["n_heads"] == 2
+    # another name for the same file: a hard link (np.savez would truncate the shared file) or, on a
+    # case-insensitive file system (macOS, Windows), another spelling — simulated with Windows' normcase
+    import os
+    import shutil
+
+    shipped_bytes = stand_in.read_bytes()
+    os.link(stand_in, tmp_path / "linked.npz")
+    with pytest.raises(ValueError, match="shipped file"):
+        ind.save_weights(ind.init_params(seed=2), tmp_path / "linked.npz")
+    with monkeypatch.context() as m:
+        m.setattr(os.path, "normcase", lambda p: os.fspath(p).lower())
+        with pytest.raises(ValueError, match="shipped file"):
+            ind.save_weights(ind.init_params(seed=2), tmp_path / "SHIPPED.npz")
+    assert stand_in.read_bytes() == shipped_bytes
+    shutil.copy(stand_in, tmp_path / "copy.npz")          # a separate file with the same content is not it
+    ind.save_weights(ind.init_params(seed=2), tmp_path / "copy.npz")
+    assert stand_in.read_bytes() == shipped_bytes
 
 
 def test_n_heads_travels_with_the_weights(tmp_path):
@@ -609,10 +627,75 @@ def test_n_heads_travels_with_the_weights(tmp_path):
         ind.per_position_loss(loaded, batch["tokens"], n_heads=2)
     with pytest.raises(ValueError, match="d_model"):            # meta must agree with the model
         ind.save_weights(trained, tmp_path / "bad.npz", d_model=32)
-    # a plain dict has no saved head count: CONFIG's, or the n_heads given
+    # a plain dict has no saved head count and the shapes cannot tell it: the n_heads given, never a guess
     plain = dict(loaded)
-    assert ind.forward(plain, batch["tokens"])["weights"].shape[2] == 2
+    with pytest.raises(ValueError, match=r"n_heads is unknown: params \(a plain dict\)"):
+        ind.forward(plain, batch["tokens"])
     assert ind.forward(plain, batch["tokens"], n_heads=4)["weights"].shape[2] == 4
+
+
+def test_n_heads_survives_copies_and_is_never_guessed(tmp_path):
+    """N3: the head count lived only on the params object, so P.copy(), dict(P) and {k: v.copy() …}
+    dropped it and every function silently ran a 4-head model as CONFIG's 2 heads — save_weights
+    even wrote n_heads=2 into the file for good.  Copies made through the model keep it; a dict
+    built by hand is refused unless n_heads is given."""
+    import copy
+
+    four = ind.init_params(0, d_model=8, n_heads=4)
+    batch = ind.make_batch(2, seed=0)
+    for clone in (four.copy(), copy.copy(four), copy.deepcopy(four), four | {"W_O": four["W_O"] * 0.5},
+                  {"W_U": four["W_U"] * 2.0} | four):
+        assert clone.config["n_heads"] == 4 and set(clone) == set(ind.PARAM_NAMES)
+        assert ind.ablation_table(clone, batch)["rep"].shape == (2, 4)
+    assert (four | {"W_O": four["W_O"] * 0.5})["W_O"][0, 0, 0] == 0.5 * four["W_O"][0, 0, 0]
+    own = four.copy()                        # its own arrays: an ablation on the copy leaves the model alone
+    assert not any(np.shares_memory(own[k], four[k]) for k in four)
+    own["W_O"][0] = 0.0
+    assert four["W_O"][0].any()
+    plain_copies = (dict(four), {k: v.copy() for k, v in four.items()}, {**four})
+    calls = {
+        "forward": lambda p, **kw: ind.forward(p, batch["tokens"], **kw),
+        "ablation_table": lambda p, **kw: ind.ablation_table(p, batch, **kw),
+        "evaluate": lambda p, **kw: ind.evaluate(p, n_seq=2, **kw),
+        "composition_scores": lambda p, **kw: ind.composition_scores(p, 0, 3, **kw),
+        "predict_next": lambda p, **kw: ind.predict_next(p, "今天天气", **kw),
+        "numerical_gradients": lambda p, **kw: ind.numerical_gradients(p, batch["tokens"], names=["W_O"],
+                                                                         entries=1, **kw),
+        "save_weights": lambda p, **kw: ind.save_weights(p, tmp_path / "p4.npz", **kw),
+        "train": lambda p, **kw: ind.train(1, params=p, batch_size=2, **kw),
+    }
+    for plain in plain_copies:
+        for name, call in calls.items():
+            with pytest.raises(ValueError, match=r"^n_heads is unknown: params \(a plain dict\) does not record "
+                                                 r"it .*d_model=8 can be split into 1, 2, 4 or 8 heads.*params\.copy\(\)"):
+                call(plain)
+    assert not (tmp_path / "p4.npz").exists()
+    # given explicitly, a plain dict works, and what is saved or trained records it
+    assert ind.forward(plain_copies[1], batch["tokens"], n_heads=4)["weights"].shape[2] == 4
+    calls["save_weights"](plain_copies[0], n_heads=4)
+    assert ind.load_weights(tmp_path / "p4.npz").config["n_heads"] == 4
+    trained, _ = calls["train"](plain_copies[2], n_heads=4)
+    assert trained.config["n_heads"] == 4
+    stepped, _ = ind.adam_step(four.copy(), four, ind.adam_init(four))
+    assert stepped.config["n_heads"] == 4
+
+
+def test_training_from_a_plain_dict_takes_the_sizes_from_its_weights():
+    """train(params=...) took every setting from CONFIG for a plain dict: a small model then failed with
+    an IndexError deep inside (24-token batches of 40 characters), and an override such as d_model=16
+    was written into the result's config although the weights kept their 8 columns."""
+    small = ind.init_params(0, **SMALL)
+    trained, _ = ind.train(2, params=dict(small), batch_size=2, n_heads=2, min_len=2, max_len=3)
+    assert {k: trained.config[k] for k in ("vocab_size", "n_ctx", "d_model", "n_layers", "n_heads")} == \
+        {"vocab_size": 7, "n_ctx": 8, "d_model": 8, "n_layers": 2, "n_heads": 2}
+    assert trained["W_Q"].shape == (2, 8, 8)
+    for key, value in (("d_model", 16), ("n_ctx", 24), ("vocab_size", 40), ("n_layers", 3)):
+        with pytest.raises(ValueError, match=rf"^{key}={value} does not match the model in params"):
+            ind.train(1, params=small, batch_size=2, **{key: value})
+    with pytest.raises(TypeError, match=r"unknown config key\(s\) \['n_head'\]"):    # named before n_heads is missed
+        ind.train(1, params=dict(small), batch_size=2, n_head=2)
+    again, _ = ind.train(1, params=small, batch_size=2, d_model=8, max_len=3)     # agreeing sizes are fine
+    assert again.config["d_model"] == 8
 
 
 def test_config_is_read_only():
@@ -667,3 +750,15 @@ def test_training_tool_writes_where_it_is_told(tmp_path):
         assert int(data["meta_steps"]) == 3
     assert "# steps 3," in (tmp_path / "w_training_log.txt").read_text(encoding="utf-8")
     assert (ind.WEIGHTS_PATH.read_bytes(), shipped_log.read_bytes()) == before
+
+
+def test_load_weights_names_path_when_it_cannot_read_it(tmp_path):
+    """A missing file, a folder, a file that is not an .npz archive and a lone .npy array are refused by a
+    ValueError naming ``path`` (not numpy's FileNotFoundError or pickle message)."""
+    (tmp_path / "text.npz").write_text("hello")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    for bad, words in [(tmp_path / "missing.npz", "does not exist"), (tmp_path, "is a folder"),
+                       (tmp_path / "text.npz", "not a NumPy .npz archive"), (tmp_path / "one.npy", "one array")]:
+        with pytest.raises(ValueError, match="path=") as info:
+            ind.load_weights(bad)
+        assert words in str(info.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import matplotlib
@@ -203,6 +204,76 @@ def test_sentence_explorer_bad_text_shows_message_instead_of_raising():
     p.text_input.value = "我喜欢吃香蕉"
     assert p.values["tokens"] == ["我", "喜欢", "吃", "香蕉"] and "⚠" not in p.readout.value
     assert p.values["mask"] is not None  # the causal toggle set meanwhile applies to the new sentence
+
+
+def _retyped(p):
+    """The tokens the panel shows after the learner re-enters its text box (a space added at either end,
+    then the text exactly as it was)."""
+    box, seen = p.text_input.value, []
+    for text in (box + " ", " " + box, box):
+        p.text_input.value = text
+        seen.append(p.values["tokens"])
+    return seen
+
+
+SENTENCE_TOKEN_LISTS = ([h.tokenize(s, keep_punctuation=keep) for s in widgets.EXAMPLE_SENTENCES for keep in (False, True)]
+                        + [["我", "，", "你"], ["我", "……", "你", "。"], ["GPT-4", "很", "强"], ["苹果"], ["，"]])
+
+
+@pytest.mark.parametrize("tokens", SENTENCE_TOKEN_LISTS, ids=lambda t: "".join(t)[:12])
+def test_sentence_explorer_text_box_reads_back_the_tokens_shown(tokens):
+    # explore2 N8: the box showed " ".join(tokens), and the first keystroke showed other tokens
+    p = widgets.sentence_explorer(list(tokens))
+    assert p.values["tokens"] == tokens
+    assert _retyped(p) == [tokens] * 3
+    assert "⚠" not in p.readout.value
+
+
+@pytest.mark.parametrize("text", widgets.EXAMPLE_SENTENCES + ("我 喜欢 这个 苹果",))
+def test_sentence_explorer_typed_sentence_reads_back(text):
+    p = widgets.sentence_explorer(text)
+    assert p.text_input.value == text and _retyped(p) == [h.tokenize(text)] * 3
+
+
+def test_sentence_explorer_punctuation_tokens_stay_tokens_in_later_sentences():
+    p = widgets.sentence_explorer(["我", "，", "你"])
+    p.text_input.value = widgets.EXAMPLE_SENTENCES[1]
+    assert p.values["tokens"] == h.tokenize(widgets.EXAMPLE_SENTENCES[1], keep_punctuation=True)
+    assert "，" in p.values["tokens"]
+    # a panel given a sentence (or tokens without punctuation) drops it, as tokenize does by default
+    p = widgets.sentence_explorer(h.SENTENCE_APPLE)
+    p.text_input.value = widgets.EXAMPLE_SENTENCES[1]
+    assert p.values["tokens"] == h.tokenize(widgets.EXAMPLE_SENTENCES[1])
+
+
+@pytest.mark.parametrize("tokens, message", [
+    (["我", "喜 欢", "苹果"], r"text\[1\] must be a single token without spaces, got '喜 欢'"),
+    (["我", "喜欢\u3000", "苹果"], r"text\[1\] must be a single token without spaces"),
+    (["喜欢，", "你"], r"text\[0\] = '喜欢，' would not survive the text box: it shows '喜欢， 你', which reads "
+                       r"back as \['喜欢', '你'\]"),
+    (["小红"], r"text\[0\] = '小红' would not survive the text box: .* reads back as \['小', '红'\]"),
+    (["我", "\u200b"], r"text\[1\] = '\\u200b' would not survive the text box"),
+])
+def test_sentence_explorer_refuses_tokens_its_text_box_cannot_hold(tokens, message):
+    for call in (widgets.sentence_explorer, widgets.sentence_figure):   # the static twin takes the same input
+        with pytest.raises(ValueError, match=message):
+            call(list(tokens))
+    # the general token rule is unchanged: other panels show model tokens as they are
+    assert h.embed_tokens(tokens, 4).shape == (len(tokens), 4)
+
+
+@pytest.mark.parametrize("text, zh", [
+    ("", "还没有句子"), ("   ", "还没有句子"), ("，。", "这里没有词"),
+    ("我" * 40, f"句子太长：有 40 个词，最多能显示 {widgets.MAX_TOKENS} 个"), ("我\x00你", "文字里有控制字符"),
+])
+def test_sentence_explorer_readout_says_what_is_wrong_in_chinese_first(text, zh):
+    # explore2 N14: the readout was the helper's English message ("text has 40 tokens; …")
+    p = widgets.sentence_explorer()
+    p.text_input.value = text
+    lines = [line.strip() for line in re.sub("<[^>]+>", "\n", p.readout.value).split("\n") if line.strip()]
+    assert lines[0].startswith(f"⚠ {zh}") and not re.search("[A-Za-z]", lines[0])
+    assert re.match(r"text (has|contains)", html.unescape(lines[1]))   # the English detail after it
+    assert p.values["tokens"] == [] and p.values["error"] == html.unescape(lines[1])
 
 
 def test_sentence_explorer_weights_override():

@@ -9,6 +9,8 @@ heatmap of a sentence with random or given W_Q, W_K, W_V.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import ipywidgets as W
 import numpy as np
 
@@ -32,16 +34,58 @@ EXAMPLE_SENTENCES = (
 MAX_TOKENS = 32
 
 
-def _sentence_tokens(text):
-    if isinstance(text, str):
-        toks = _tok.tokenize(text)                 # rejects text that is not valid Unicode
-    else:
-        toks = _v.check_tokens(text, "text")       # a token list as it is: no str() of other things
-    if not toks:
-        raise ValueError(f"text has no tokens ({text!r:.40}); type a short Chinese sentence, e.g. 我喜欢这个苹果")
+class _NotASentence(ValueError):
+    """A typed text the panel cannot show: the message is the helper's English detail, ``zh`` the short
+    Chinese reason the panel's readout leads with."""
+
+    def __init__(self, zh: str, detail: str):
+        super().__init__(detail)
+        self.zh = zh
+
+
+@contextmanager
+def _reason(zh: str):
+    """A ValueError raised inside becomes a :class:`_NotASentence` with the Chinese reason ``zh``."""
+    try:
+        yield
+    except ValueError as exc:
+        raise _NotASentence(zh, str(exc)) from None
+
+
+def _check_count(toks):
     if len(toks) > MAX_TOKENS:
-        raise ValueError(f"text has {len(toks)} tokens; at most {MAX_TOKENS} are supported")
+        raise _NotASentence(f"句子太长：有 {len(toks)} 个词，最多能显示 {MAX_TOKENS} 个，请删短一些。",
+                            f"text has {len(toks)} tokens; at most {MAX_TOKENS} are supported")
     return toks
+
+
+def _typed_tokens(text: str, keep_punctuation: bool = False) -> list[str]:
+    """Tokens of a typed sentence, as the text box reads it."""
+    with _reason("文字里有无效的字符（不完整的 Unicode 字符），请删掉它。"):
+        _v.check_text(text, "text", allow_empty=True)
+    with _reason("文字里有控制字符（看不见，也无法显示，多半是粘贴带进来的），请删掉它。"):
+        _v.check_no_control_chars(text, "text")
+    toks = _tok.tokenize(text, keep_punctuation)
+    if not toks:
+        raise _NotASentence("还没有句子：请输入一句中文，例如「我喜欢这个苹果」，回车确认。" if not text.strip()
+                            else "这里没有词（标点和空格不算词）：请输入一句中文，例如「我喜欢这个苹果」。",
+                            f"text has no tokens ({text!r:.40}); type a short Chinese sentence, e.g. 我喜欢这个苹果")
+    return _check_count(toks)
+
+
+def _sentence(text):
+    """``(tokens, box, keep_punctuation)`` of the ``text`` argument: the tokens shown, the text the text
+    box holds for them, and how the box reads text (punctuation kept or dropped).  A token list is
+    shown as given and its box text is the tokens joined by spaces, which must read back as the same
+    tokens: no spaces inside a token, and when punctuation is given as tokens the box keeps it."""
+    if isinstance(text, str):
+        return _typed_tokens(text), text, False
+    toks = _check_count(_v.check_tokens(text, "text"))              # a token list: no str() of other things
+    toks = [_v.check_token(t, f"text[{i}]") for i, t in enumerate(toks)]
+    keep = any(not _tok.tokenize(t) for t in toks)                  # punctuation given as a token
+    box = " ".join(toks)
+    _v.check_tokens_read_back(toks, box, _tok.tokenize(box, keep), "text")
+    return toks, box, keep
 
 
 def _check_weights(weights, d_model, d_k):
@@ -96,8 +140,7 @@ class SentenceExplorer(Panel):
         self.weights, self.d_model, self.d_k = _check_weights(weights, d_model, d_k)
         self.seed = seed
         causal = _v.check_bool(causal, "causal")
-        tokens = _sentence_tokens(text)
-        initial = text if isinstance(text, str) else " ".join(tokens)
+        tokens, initial, self._keep_punctuation = _sentence(text)
         opts = list(dict.fromkeys([initial, *examples]))
         self.text_input = W.Combobox(value=initial, options=opts, description="句子", ensure_option=False,
                                      continuous_update=False, placeholder="输入一句中文，回车确认",
@@ -108,7 +151,7 @@ class SentenceExplorer(Panel):
                                               continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
         super().__init__("句子自注意力：每一行是一个查询词，对所有键的注意力权重",
                          [self.text_input, self.causal_toggle, self.slider_query], view_height="260px")
-        self.tokens, self._error = tokens, None
+        self.tokens, self._error = tokens, None          # _error: (Chinese reason, English detail)
         self._set_query_options(query)
         self._watch(self.causal_toggle, self.slider_query)
         self.text_input.observe(self._on_text, names="value")
@@ -123,11 +166,12 @@ class SentenceExplorer(Panel):
 
     def _on_text(self, change=None):
         try:
-            toks = _sentence_tokens(self.text_input.value)
-            _projections(toks, self.d_model, self.d_k, self.seed, self.weights)  # given weights may not fit it
-        except (ValueError, TypeError) as exc:
+            toks = _typed_tokens(self.text_input.value, self._keep_punctuation)
+            with _reason("给定的权重 W_Q、W_K、W_V 对这句话太大：算出的数会溢出。"):
+                _projections(toks, self.d_model, self.d_k, self.seed, self.weights)  # given weights may not fit it
+        except _NotASentence as exc:
             # the picture must describe the text box: no sentence, so no heatmap of the previous one
-            self.tokens, self._error = None, str(exc)
+            self.tokens, self._error = None, (exc.zh, str(exc))
             with self._quiet():
                 self.slider_query.options = [("（无）", -1)]
                 self.slider_query.value = -1
@@ -141,10 +185,12 @@ class SentenceExplorer(Panel):
         toks = self.tokens
         if toks is None:  # the text box holds something that is not a sentence (see _on_text)
             self.values = {"tokens": [], "weights": None, "mask": None, "query": None, "Z": None,
-                           "error": self._error}
+                           "error": self._error[1]}
             self.view.value = (f'<div style="font-family:{FONT_STACK};color:#666;padding:20px">'
                                f'（没有可显示的句子：请在上面输入一句中文）</div>')
-            self.readout.value = f'<div style="color:#b00020">⚠ {esc(self._error)}</div>'
+            zh, detail = self._error
+            self.readout.value = (f'<div style="font-family:{FONT_STACK};color:#b00020">⚠ {esc(zh)}</div>'
+                                  f'<div style="color:#777;font-size:85%">{esc(detail)}</div>')
             return
         A, mask, Z = _sentence_attention(toks, bool(self.causal_toggle.value), self.d_model, self.d_k,
                                          self.seed, self.weights)
@@ -177,6 +223,9 @@ def sentence_explorer(text="我喜欢这个苹果", *, causal=False, d_model=16,
     ----------
     text : str or sequence of str, default "我喜欢这个苹果"
         A sentence (tokenized with :func:`helpers.tokenize`) or a token list; at most 32 tokens.
+        A token list is shown as given and the text box holds it joined by spaces, so no token may
+        contain a space; if some tokens are punctuation (``["我", "，", "你"]``), the box keeps
+        punctuation as tokens in every sentence typed into it.
     causal : bool, default False
         Start with the causal mask switched on.
     d_model, d_k : int, default 16, 8
@@ -212,7 +261,7 @@ def sentence_figure(text="我喜欢这个苹果", *, causal=False, d_model=16, d
     """
     weights, d_model, d_k = _check_weights(weights, d_model, d_k)
     causal = _v.check_bool(causal, "causal")
-    toks = _sentence_tokens(text)
+    toks = _sentence(text)[0]
     query = _check_query(query, len(toks))
     A, mask, _ = _sentence_attention(toks, causal, d_model, d_k, seed, weights)
     if title is None:
