@@ -180,14 +180,10 @@ def _labels(labels, n: int, name: str, default_prefix: str, matrix: str = "the m
     """``n`` labels for one axis of ``matrix`` (how messages name the drawn array), default prefix0 …"""
     if labels is None:
         return [f"{default_prefix}{i}" for i in range(n)]
-    if isinstance(labels, str):
-        raise TypeError(f"{name} must be a list of strings, not one string ({labels!r})")
-    if not isinstance(labels, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a list of strings, got {type(labels).__name__}")
-    labels = [_v.check_labels([t], 1, f"{name}[{i}]")[0] for i, t in enumerate(labels)]
-    if len(labels) != n:
+    if (isinstance(labels, (list, tuple, range)) or isinstance(labels, np.ndarray) and labels.ndim == 1) \
+            and len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} entries but {matrix} has {n} along that axis")
-    return labels
+    return _v.check_labels(labels, n, name)  # the one label rule: str or numbers, in any 1-D sequence
 
 
 def _plain_text(text) -> str:
@@ -398,9 +394,10 @@ def attention_heatmap(weights, row_labels, col_labels, *, ax=None, annotate="aut
         The figure drawn into (the given axes' figure when ``ax``/``axes`` is passed).
     """
     W = _as_matrix(weights, "weights")
-    if mask is not None:  # blocked cells are hatched over: they must hold no weight
-        _v.check_masked_out_zero(W, _att._as_mask(mask, W.shape, what="weights"),
-                                 "weights" if np.ndim(weights) == 2 else "weights (drawn as one row)")
+    if mask is not None:  # blocked cells are hatched over: they must hold no weight (whatever the colours)
+        _v.check_mask_hides_no_weight(W, _att._as_mask(mask, W.shape, what="weights"),
+                                      "weights" if np.ndim(weights) == 2 else "weights (drawn as one row)",
+                                      weights=True)
     cm = _get_cmap(cmap, WEIGHTS_CMAP)
     vmin, vmax = _v.check_range(vmin, vmax, max_abs=COLOUR_MAX_ABS)
     norm = mcolors.Normalize(vmin=vmin, vmax=vmax, clip=True)

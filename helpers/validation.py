@@ -610,6 +610,16 @@ def as_mask(mask, scores_shape: tuple, what: str = "scores", name: str = "mask",
             f"{name} of shape {shape_str(arr)} cannot be broadcast to the {what}' shape "
             f"{tuple(scores_shape)} {dims}"
         )
+    n_k = scores_shape[-1] if len(scores_shape) >= 2 else 1
+    if n_k > 1 and (arr.ndim == 0 or arr.shape[-1] == 1):
+        # (n_q, 1) broadcasts legally, but it blocks whole query rows (which then come out as zeros),
+        # not keys: the rows/keys mix-up of a padding mask built as keep[:, None]
+        raise ValueError(
+            f"{name} of shape {shape_str(arr)} has length 1 along its last axis (the keys), but the {what} "
+            f"{tuple(scores_shape)} {dims} have n_k={n_k} keys: it would block whole query rows, not keys. "
+            f"A key mask varies along the keys: build a padding mask as keep[..., None, :] "
+            f"(shape (..., 1, n_k)), not keep[:, None]"
+        )
     return arr
 
 
@@ -622,18 +632,50 @@ def check_masked_out_zero(weights: np.ndarray, mask: np.ndarray, name: str = "we
                           mask_name: str = "mask") -> None:
     """Every weight at a cell the boolean ``mask`` (broadcastable to ``weights``) blocks is 0 (up to
     :data:`MASKED_WEIGHT_TOL`): a picture that greys out blocked cells must not hide weight there."""
-    blocked = ~np.broadcast_to(mask, weights.shape)
-    bad = blocked & (np.abs(weights) > MASKED_WEIGHT_TOL)
+    allowed = np.broadcast_to(mask, weights.shape)
+    held = np.abs(weights) > MASKED_WEIGHT_TOL
+    bad = ~allowed & held
     if bad.any():
         i = first_index(bad)
         offset = len(i) - mask.ndim  # the mask's index: its own axes, 0 where it was broadcast
         j = tuple(0 if mask.shape[a] == 1 else i[offset + a] for a in range(mask.ndim))
         where = f"{mask_name}[{', '.join(map(str, j))}]" if j else mask_name
+        if allowed.any() and not (allowed & held).any():   # all the weight sits where the mask blocks
+            raise ValueError(
+                f"{mask_name} looks inverted: {name} is 0 at every cell {mask_name} allows and holds weight at "
+                f"{bad.sum()} cell(s) it blocks (e.g. {name}[{', '.join(map(str, i))}] = {float(weights[i]):.3g} "
+                f"although {where} is False). In this course True = may attend, False = blocked "
+                f"(nn.MultiheadAttention's boolean attn_mask / key_padding_mask use the opposite, True = "
+                f"blocked): pass ~{mask_name}"
+            )
         raise ValueError(
             f"{name}[{', '.join(map(str, i))}] = {float(weights[i]):.3g} although {where} is False: apply the "
             f"mask before softmax (scores of blocked keys = -inf), so that blocked weights are 0; "
             f"{bad.sum()} blocked cell(s) hold weight, which the grey hatch would hide"
         )
+
+
+#: How far from 1 a row may sum, per key, and still count as a row of attention weights when a panel
+#: decides whether a masked matrix holds weights: half a unit of the second decimal, so weights typed
+#: from a printout (e.g. [0.33, 0.33, 0.33] or [0.0, 0.0, 0.01, 0.98]) still count.
+WEIGHT_ROW_SUM_TOL = 0.005
+
+
+def check_mask_hides_no_weight(matrix: np.ndarray, mask: np.ndarray, name: str = "M", mask_name: str = "mask",
+                               *, weights: bool = False) -> None:
+    """A heatmap drawn under the boolean ``mask`` hides no attention weight: when ``matrix`` is weights
+    (``weights=True``, the caller draws α) or holds weight rows (finite, non-negative, every row summing
+    to 1 within n_k × :data:`WEIGHT_ROW_SUM_TOL`, or to 0: a fully masked row), every blocked cell is 0
+    (:func:`check_masked_out_zero`), whatever the colour range.  Any other matrix (scores before
+    masking …) may hold any value under the hatch."""
+    if not weights:
+        finite = np.isfinite(matrix).all()
+        sums = matrix.sum(axis=-1, dtype=np.float64) if finite else None
+        weights = bool(finite and (matrix >= 0).all()
+                       and (np.isclose(sums, 1.0, rtol=0, atol=WEIGHT_ROW_SUM_TOL * matrix.shape[-1] + 1e-12)
+                            | (sums == 0)).all())
+    if weights:
+        check_masked_out_zero(matrix, mask, name, mask_name)
 
 
 def as_bool_array(mask, name: str = "mask") -> np.ndarray:
@@ -1003,14 +1045,25 @@ def check_range_has_zero(lo: float, hi: float, name_min: str = "vmin", name_max:
                          f"got {name_max}={hi!r}")
 
 
-def check_labels(labels, n: int, name: str, values: str = "values") -> list[str]:
-    """``n`` labels (str or numbers shown as text), valid Unicode; a plain str is refused.  ``values``
-    names what is labelled in the message (e.g. the caller's parameter ``"scores"``)."""
-    if labels is None or isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a list of {n} labels, got {type(labels).__name__} {labels!r:.40}")
-    labels = list(labels)
-    if len(labels) != n:
+#: What a sequence of labels may be, as messages say it.
+LABELS_ACCEPTED = "a list, tuple, range or 1-D array of str or numbers"
+
+
+def check_labels(labels, n: int | None, name: str, values: str = "values") -> list[str]:
+    """``n`` labels (``None``: any number) as text: a list, tuple, range or 1-D array whose entries are
+    str or real numbers (shown as ``str(entry)``: ``range(3)`` → "0", "1", "2"), valid Unicode; a plain
+    str (one label per character?) and bools are refused.  ``values`` names what is labelled in the
+    message (e.g. the caller's parameter ``"scores"``)."""
+    count = "" if n is None else f"{n} "
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple, range, np.ndarray)):
+        raise TypeError(f"{name} must be a list of {count}labels, got {type(labels).__name__} {labels!r:.40}; "
+                        f"labels may be {LABELS_ACCEPTED}")
+    if isinstance(labels, np.ndarray) and labels.ndim != 1:
+        raise ValueError(f"{name} must be a list of {count}labels, got an array of shape {shape_str(labels)}; "
+                         f"labels may be {LABELS_ACCEPTED}")
+    if n is not None and len(labels) != n:   # before list(): a range(10**9) is not expanded
         raise ValueError(f"{name} has {len(labels)} entries, but there are {n} {values} to label")
+    labels = list(labels)
     out = []
     for i, t in enumerate(labels):
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (str, numbers.Real)):

@@ -541,6 +541,32 @@ def test_padding_mask_in_attention():
     assert (w2[~both] == 0).all()
 
 
+def test_a_key_mask_built_along_the_query_axis_is_refused():
+    """N6: keep[:, None] (n, 1) broadcast legally and blocked whole query *rows* (zeros), while every query
+    still attended to the <pad> key; a mask must vary along the keys (its last axis)."""
+    q, k, v = rand((4, 2), 1), rand((4, 2), 2), rand((4, 3), 3)
+    keep = np.array([True, True, True, False])
+    for wrong in (keep[:, None], np.ones((4, 1), bool), np.array(True), np.array([True])):
+        with pytest.raises(ValueError, match=r"^mask of shape .* has length 1 along its last axis \(the keys\), "
+                                             r"but the scores \(4, 4\) .* n_k=4 keys: it would block whole query "
+                                             r"rows, not keys\. .* keep\[\.\.\., None, :\]"):
+            h.scaled_dot_product_attention(q, k, v, mask=wrong)
+    with pytest.raises(ValueError, match=r"^mask of shape \(2, 4, 1\) has length 1 along its last axis"):
+        h.self_attention(rand((2, 4, 3), 4), *h.init_qkv_weights(3, 2), mask=keep[None, :, None].repeat(2, 0))
+    # every mask the course builds still works: causal, key vector, padding (b, 1, n) and (b, 1, 1, n),
+    # (b, n, n), (b·h, n, n), one query against n keys (a cache), and n_k == 1
+    qb, kb, vb = rand((2, 4, 2), 5), rand((2, 4, 2), 6), rand((2, 4, 3), 7)
+    pad = h.padding_mask([3, 4], 4)
+    for qq, kk, vv, m in ((q, k, v, h.causal_mask(4)), (q, k, v, keep), (qb, kb, vb, pad),
+                          (qb[:, None], kb[:, None], vb[:, None], pad[:, None]), (qb, kb, vb, pad & h.causal_mask(4)),
+                          (rand((6, 4, 2), 8), rand((6, 4, 2), 9), rand((6, 4, 3), 10), np.tile(h.causal_mask(4), (6, 1, 1))),
+                          (q[:1], k, v, keep[None, :]), (q, k[:1], v[:1], np.ones((4, 1), bool))):
+        z, w = h.scaled_dot_product_attention(qq, kk, vv, mask=m)
+        assert (w[~np.broadcast_to(m, w.shape)] == 0).all() and np.isfinite(z).all()
+    w = h.scaled_dot_product_attention(q, k, v, mask=keep)[1]
+    assert (w[:, 3] == 0).all() and np.allclose(w.sum(-1), 1.0)   # the pad key blocked for every query
+
+
 # mask properties ----------------------------------------------------------
 
 @st.composite

@@ -284,6 +284,56 @@ def test_mask_must_not_hide_weight_under_the_hatch():
     plots.attention_heatmap(np.where(mask, A, 1e-12), APPLE, APPLE, mask=mask)  # below anything drawable
 
 
+def test_an_inverted_mask_is_named_as_such_not_blamed_on_the_softmax():
+    """N12: right causal weights drawn with ~mask (PyTorch nn.MultiheadAttention's True = blocked) were
+    refused with "apply the mask before softmax", blaming weights that are right."""
+    A_causal, mask = _apple_weights(causal=True)
+    pattern = (r"^mask looks inverted: weights is 0 at every cell mask allows and holds weight at 10 cell\(s\) it "
+               r"blocks \(e\.g\. weights\[0, 0\] = 1 although mask\[0, 0\] is False\)\. In this course True = may "
+               r"attend, False = blocked \(nn\.MultiheadAttention's boolean attn_mask / key_padding_mask use the "
+               r"opposite, True = blocked\): pass ~mask$")
+    with pytest.raises(ValueError, match=pattern):
+        plots.attention_heatmap(A_causal, APPLE, APPLE, mask=~mask)
+    # an inverted padding mask (True on the padded key) too, broadcast over the rows
+    pad_w = np.array([[0.5, 0.5, 0.0], [0.25, 0.75, 0.0]])
+    with pytest.raises(ValueError, match=r"^mask looks inverted: .* weights\[0, 0\] = 0\.5 although mask\[0\] is False"):
+        plots.attention_heatmap(pad_w, None, None, mask=np.array([False, False, True]))
+    # weight on allowed AND blocked cells: the mask was not applied (the old message, unchanged)
+    A, _ = _apple_weights(causal=False)
+    with pytest.raises(ValueError, match=r"^weights\[0, 1\] = .* although mask\[0, 1\] is False: apply the mask before"):
+        plots.attention_heatmap(A, APPLE, APPLE, mask=mask)
+    # a mask that allows nothing is not called inverted
+    with pytest.raises(ValueError, match=r"^weights\[0, 0\] = 1 although mask\[0, 0\] is False: apply"):
+        plots.attention_heatmap(A_causal, APPLE, APPLE, mask=np.zeros((4, 4), bool))
+
+
+def test_labels_follow_one_rule_any_1d_sequence_of_str_or_numbers():
+    """N13: range(3) was refused as "must be a list of strings" while [0, 1, 2] was drawn."""
+    A3 = np.full((3, 3), 1 / 3)
+    ticks = lambda fig: ([t.get_text() for t in fig.axes[0].get_yticklabels()],
+                         [t.get_text() for t in fig.axes[0].get_xticklabels()])
+    want = (["0", "1", "2"], ["0", "1", "2"])
+    for labels in ([0, 1, 2], range(3), (0, 1, 2), np.arange(3), np.array(["0", "1", "2"]), ["0", 1, np.int64(2)]):
+        fig = plots.attention_heatmap(A3, labels, labels)
+        assert ticks(fig) == want, labels
+        plt.close(fig)
+    fig = plots.weights_bar(np.array([0.25, 0.75]), range(2))
+    plt.close(fig)
+    accepted = r"; labels may be a list, tuple, range or 1-D array of str or numbers$"
+    bad = [("abc", TypeError, r"^row_labels must be a list of 3 labels, got str 'abc'" + accepted),
+           ({0: "a", 1: "b", 2: "c"}, TypeError, r"^row_labels must be a list of 3 labels, got dict \{0: 'a'.*" + accepted),
+           (iter("abc"), TypeError, r"^row_labels must be a list of 3 labels, got \w*iterator <.*" + accepted),
+           (np.array([["a", "b", "c"]]), ValueError, r"^row_labels must be a list of 3 labels, got an array of shape "
+                                                     r"\(1, 3\)" + accepted),
+           ([True, False, True], TypeError, r"^row_labels\[0\] must be a str \(or a number\), got True"),
+           ([None, "b", "c"], TypeError, r"^row_labels\[0\] must be a str \(or a number\), got None"),
+           (range(4), ValueError, r"^row_labels has 4 entries but weights \(3, 3\) has 3 along that axis"),
+           (range(10 ** 12), ValueError, r"^row_labels has 1000000000000 entries but")]  # not expanded
+    for labels, exc, pattern in bad:
+        with pytest.raises(exc, match=pattern):
+            plots.attention_heatmap(A3, labels, None)
+
+
 @pytest.mark.parametrize("row, bad", [([-0.5, 1.5, 0.0], "-0.5"), ([0.2, 1.5, 0.1], "1.5")])
 def test_weights_bar_refuses_values_its_fixed_axis_cannot_show(row, bad):
     with pytest.raises(ValueError, match=r"every value of weights_row must be in \[0, 1\] \(attention weights: "

@@ -217,6 +217,29 @@ def test_an_args_file_is_read_from_the_users_folder(tmp_path):
     assert env.resolve_pytest_args(["@args.txt"], tmp_path) == ["-k", "tests", str(tmp_path / "tests")]
 
 
+def test_an_args_file_that_includes_itself_stops_with_one_line(tmp_path):
+    """N11: @self.txt naming itself recursed until a RecursionError traceback; now run.py says so."""
+    env = _course_env()
+    (tmp_path / "self.txt").write_text("-q\n@self.txt\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"^run\.py: @self\.txt includes itself \(@self\.txt → @self\.txt\)$"):
+        env.resolve_pytest_args(["@self.txt"], tmp_path)
+    (tmp_path / "a.txt").write_text("@b.txt\n", encoding="utf-8")   # through another file
+    (tmp_path / "b.txt").write_text("-x\n@a.txt\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"includes itself \(@a\.txt → @b\.txt → @a\.txt\)$"):
+        env.resolve_pytest_args(["@a.txt"], tmp_path)
+    (tmp_path / "twice.txt").write_text("@c.txt\n@c.txt\n", encoding="utf-8")  # named twice is no loop
+    (tmp_path / "c.txt").write_text("-q\n", encoding="utf-8")
+    assert env.resolve_pytest_args(["@twice.txt"], tmp_path) == ["-q", "-q"]
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe-q\n")
+    with pytest.raises(SystemExit, match=r"^run\.py: cannot read the arguments file @bad\.txt: "):
+        env.resolve_pytest_args(["@bad.txt"], tmp_path)
+    # the user sees that line and no traceback
+    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "test", "@self.txt"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith("run.py: @self.txt includes itself")
+    assert "Traceback" not in r.stderr
+
+
 def test_every_pytest_option_with_a_value_is_known(pytestconfig):
     """PYTEST_VALUE_OPTIONS must cover the live parser (the pinned pytest and every plugin installed)."""
     env = _course_env()

@@ -463,6 +463,18 @@ def test_control_characters_in_labels_stay_visible_text():
     assert "\\x07" in svg and "t\\x00" in svg
 
 
+def test_heatmap_html_takes_the_same_labels_as_the_static_heatmap():
+    """N13: one label rule (plots._labels → validation.check_labels): range, tuple, arrays, numbers."""
+    for labels in (range(2), (0, 1), np.arange(2), [0, "1"]):
+        html = widgets.heatmap_html([[0.5, 0.5], [1.0, 0.0]], labels, labels)
+        assert ">0</th>" in html and ">1</th>" in html
+    with pytest.raises(ValueError, match=r"^M has 2 rows .* but row_labels has 3 entries"):
+        widgets.heatmap_html([[0.5, 0.5], [1.0, 0.0]], range(3), range(2))
+    with pytest.raises(TypeError, match=r"^col_labels must be a list of 2 labels, got str 'ab'; labels may be a "
+                                        r"list, tuple, range or 1-D array of str or numbers$"):
+        widgets.heatmap_html([[0.5, 0.5], [1.0, 0.0]], None, "ab")
+
+
 def test_heatmap_html_refuses_weight_hidden_under_the_mask():
     # finding 6: a forgotten mask (softmax over every key) drawn with mask= looked like a perfect causal triangle
     X = h.token_inputs(h.SENTENCE_APPLE, 8)
@@ -484,6 +496,19 @@ def test_heatmap_html_refuses_weight_hidden_under_the_mask():
     scores = np.arange(16.0).reshape(4, 4) - 8
     assert "repeating-linear-gradient" in widgets.heatmap_html(scores, toks, toks, mask=h.causal_mask(4),
                                                                cmap=plots.DIVERGING_CMAP, vmin=-8, vmax=8)
+    # N7: weight rows are checked whatever the colour range (the rule was tied to exactly (0, 1))
+    for vmin, vmax in ((0.0, 1.0001), (-1.0, 1.0), (0.0, 0.5)):
+        with pytest.raises(ValueError, match=r"^M\[0, 1\] = 0\.\d+ although mask\[0, 1\] is False: apply the mask"):
+            widgets.heatmap_html(forgot, toks, toks, mask=h.causal_mask(4), vmin=vmin, vmax=vmax)
+        with pytest.raises(ValueError, match=r"^weights\[0, 1\] = 0\.\d+ although mask\[0, 1\] is False"):
+            plots.attention_heatmap(forgot, toks, toks, mask=h.causal_mask(4), vmin=vmin, vmax=vmax)
+    rounded = np.round(forgot, 2)  # weights typed from a printout still count as weights
+    with pytest.raises(ValueError, match=r"^M\[0, 2\] = 0\.01 although mask\[0, 2\] is False"):
+        widgets.heatmap_html(rounded, toks, toks, mask=h.causal_mask(4), vmax=0.9)
+    with pytest.raises(ValueError, match=r"^mask looks inverted: M is 0 at every cell mask allows"):  # N12
+        widgets.heatmap_html(applied, toks, toks, mask=~h.causal_mask(4))
+    # values that are not weight rows (scores on the weights' range, rows not summing to 1) may sit there
+    assert "repeating-linear-gradient" in widgets.heatmap_html(np.full((4, 4), 0.5), toks, toks, mask=h.causal_mask(4))
     # the panels built on it draw weights computed with the mask
     p = widgets.sentence_explorer(causal=True, query=2)
     p.text_input.value = widgets.EXAMPLE_SENTENCES[2]

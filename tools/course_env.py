@@ -316,13 +316,25 @@ def _option_value(option: str, value: str, cwd: Path) -> str:
     return _user_path(value, cwd) if option in PYTEST_PATH_OPTIONS else value
 
 
-def _expand_args_files(args: list[str], cwd: Path) -> list[str]:
-    """Replace ``@file`` by the arguments in it, one per line, as pytest would read it from ``cwd``."""
+def _expand_args_files(args: list[str], cwd: Path, _reading: tuple[Path, ...] = ()) -> list[str]:
+    """Replace ``@file`` by the arguments in it, one per line, as pytest would read it from ``cwd``.
+
+    ``_reading`` holds the files being expanded around these ``args``: a file that (directly or
+    through others) names itself would never end, so it stops run.py with a one-line message.
+    """
     out = []
     for arg in args:
         path = Path(_user_path(arg[1:], cwd)) if arg.startswith("@") and len(arg) > 1 else None
         if path is not None and path.is_file():
-            out += _expand_args_files(path.read_text(encoding="utf-8").splitlines(), cwd)
+            real = path.resolve()
+            if real in _reading:
+                chain = " → ".join(f"@{p.name}" for p in (*_reading[_reading.index(real):], real))
+                raise SystemExit(f"run.py: {arg} includes itself ({chain})")
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SystemExit(f"run.py: cannot read the arguments file {arg}: {exc}") from None
+            out += _expand_args_files(lines, cwd, (*_reading, real))
         else:
             out.append(arg)
     return out

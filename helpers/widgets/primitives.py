@@ -144,7 +144,8 @@ def colorbar_html(cmap_name, vmin, vmax, label, height_px, ticks=None):
 def _check_label_counts(A, row_labels, col_labels) -> None:
     """One row label per row of M and one column label per column (a 1-D M is drawn as one row)."""
     for labels, axis, name, what in ((row_labels, 0, "row_labels", "rows"), (col_labels, 1, "col_labels", "columns")):
-        if isinstance(labels, (list, tuple, np.ndarray)) and len(labels) != A.shape[axis]:
+        one_d = isinstance(labels, (list, tuple, range)) or isinstance(labels, np.ndarray) and labels.ndim == 1
+        if one_d and len(labels) != A.shape[axis]:
             raise ValueError(f"M has {A.shape[axis]} {what} (drawn as shape {A.shape}; a 1-D M is one row) "
                              f"but {name} has {len(labels)} entries")
 
@@ -169,12 +170,13 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
         Colour range.
     annotate : bool or "auto"
     mask : bool array broadcastable to M's shape, optional
-        ``False`` = blocked (drawn grey and hatched, not annotated).  On the weights'
-        colour range (``vmin=0, vmax=1``, the default) M must be 0 at every blocked
-        cell (``ValueError`` otherwise, naming the cell), as in
+        ``False`` = blocked (drawn grey and hatched, not annotated).  When M holds
+        attention-weight rows (non-negative, each row summing to 1, or to 0 when
+        fully masked) it must be 0 at every blocked cell, whatever the colour range
+        (``ValueError`` otherwise, naming the cell), as in
         :func:`helpers.plots.attention_heatmap`: the hatch must not hide the weight
-        of a mask that was drawn but never applied.  On another range (e.g. scores
-        before masking) blocked cells may hold any value.
+        of a mask that was drawn but never applied.  Any other M (e.g. scores
+        before masking) may hold any value at blocked cells.
     highlight_row : int, optional
     title : str, optional
     digits : int, default 2
@@ -209,8 +211,8 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
     blocked = None
     if mask is not None:
         allowed = _v.as_mask(mask, A.shape, what="weights")
-        if (vmin, vmax) == (0.0, 1.0):  # weights: the hatch must not hide weight at a blocked cell
-            _v.check_masked_out_zero(A, allowed, "M" if np.ndim(M) == 2 else "M (drawn as one row)")
+        # weight rows (whatever the colour range): the hatch must not hide weight at a blocked cell
+        _v.check_mask_hides_no_weight(A, allowed, "M" if np.ndim(M) == 2 else "M (drawn as one row)")
         blocked = ~np.broadcast_to(allowed, A.shape)
     highlight_row = plots._check_row(highlight_row, n_rows)
     do_ann = plots._check_annotate(annotate, n_rows, n_cols)
