@@ -113,9 +113,13 @@ def bench_baseline(n_changes: int, warmup: int = 3):
     return times, shown["png"]
 
 
-def bench_multihead(n_changes: int, warmup: int = 5):
-    """Chapter 09's panel, 4 heads x 12 tokens: query slider and head selector, every change timed."""
+def bench_multihead(n_changes: int, warmup: int = 5, tab: int = 0):
+    """Chapter 09's panel, 4 heads x 12 tokens: query slider and head selector, every change timed.
+
+    ``tab`` 0: the overview tab is shown (the default); 1: the selected head's full heatmap is shown
+    (that tab's HTML is built only while it is shown)."""
     panel = widgets.multihead_panel()
+    panel.tabs.selected_index = tab
     assert panel.alpha.shape == (4, 12, 12), panel.alpha.shape
     view = panel.view
     times = []
@@ -127,11 +131,12 @@ def bench_multihead(n_changes: int, warmup: int = 5):
         else:
             panel.slider_query.value = (panel.slider_query.value + 1) % 12
         json.dumps({"method": "update", "state": {"value": view.value}})
+        json.dumps({"method": "update", "state": {"value": panel.detail.value}})   # tab 2: the selected head
         t1 = time.perf_counter()
         assert view.value != before, "multi-head view did not change"
         if i >= warmup:
             times.append(t1 - t0)
-    return times, view.value
+    return times, view.value + panel.detail.value
 
 
 def _time_changes(panel, control, values, warmup=3):
@@ -188,10 +193,11 @@ def main(argv=None):
     print(f"(2) baseline     (interact + new matplotlib figure -> PNG):  median {b_med * 1e3:7.2f} ms   "
           f"p90 {b_p90 * 1e3:7.2f} ms   ({len(png)} bytes of PNG)")
     print(f"ratio baseline / course (medians): {b_med / c_med:.1f}x")
-    mh_times, mh_html = bench_multihead(n)
-    m_med, m_p90 = _stats(mh_times)
-    print(f"(3) ch09 multihead_panel, 4 heads x 12 tokens (query slider + head selector): median "
-          f"{m_med * 1e3:7.2f} ms   p90 {m_p90 * 1e3:7.2f} ms   ({len(mh_html)} chars of HTML)")
+    for tab, shown in ((0, "tab 所有头"), (1, "tab 选中头的完整热力图")):
+        mh_times, mh_html = bench_multihead(n, tab=tab)
+        m_med, m_p90 = _stats(mh_times)
+        print(f"(3) ch09 multihead_panel, 4 heads x 12 tokens (query slider + head selector), {shown}: median "
+              f"{m_med * 1e3:7.2f} ms   p90 {m_p90 * 1e3:7.2f} ms   ({len(mh_html)} chars of HTML)")
     hv, sizes = bench_head_view(n)
     every = [t for ts in hv.values() if ts is not hv["model view query slider"] for t in ts]
     print(f"(4) ch10 head view, 2 layers x 4 heads x 32 tokens, {n} changes per control")

@@ -42,7 +42,7 @@ def _check_grid_inputs(weights, tokens, query, selected, mask, ncols, title, hea
 
 
 def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, ncols: int = 2,
-                      title=None, head_names=None):
+                      title=None, head_names=None, row_table: bool = False):
     """All heads' attention weights as small heatmaps sharing one colour scale (0–1).
 
     Parameters
@@ -62,6 +62,11 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     title : str, optional
     head_names : sequence of str, optional
         Titles of the heads (default 头 1 … 头 h).
+    row_table : bool, default False
+        The live panel's layout (``helpers.widgets.multihead_panel``, tab "所有头"): the heads'
+        heatmaps smaller and without numbers, and to their right the query's row in every head
+        as one (h, n) table with its weights written out (the selected head's row outlined)
+        and the colour bar.  Needs ``query`` and at most 12 tokens.
 
     Returns
     -------
@@ -69,14 +74,28 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     """
     w, tokens, query, selected, mask, ncols, names = _check_grid_inputs(
         weights, tokens, query, selected, mask, ncols, title, head_names)
+    row_table = _v.check_bool(row_table, "row_table")
+    if row_table and query is None:
+        raise ValueError("row_table=True writes out the query's row of every head: give query (a token index)")
     n_heads, n, _ = w.shape
+    if row_table and n > 12:
+        raise ValueError(f"row_table=True lays out at most 12 tokens (their labels and numbers at MIN_FONT_PT); "
+                         f"got {n}: use row_table=False (the numbers are written into each head's query row)")
     nrows = -(-n_heads // ncols)
     # fixed layout in inches (constrained layout would re-measure every label several times, which
     # is slow with CJK text); the figure stays ≤ 11 in wide (1100 px = JupyterLab's output width)
-    side = min(0.6 * n, 3.9)
-    left, right, gap_w = 1.25, 1.35, 0.2
-    top, bottom, gap_h = 0.45 + (0.35 if title else 0), 1.15, 0.5
-    width = left + ncols * side + (ncols - 1) * gap_w + right
+    if row_table:   # the panel's layout, ≤ 6.5 in (650 px) tall: it fits a 1280×720 slide
+        side, left, right, gap_w = 2.1, 1.05, 0.0, 0.15   # 12 token labels at MIN_FONT_PT fit 2.1 in
+        top, bottom, gap_h = 0.4 + (0.45 if title else 0), 0.95, 0.4
+        table_left, table_right = 0.7, 0.3                 # head names; the colour bar goes under the table
+        grid_w = left + ncols * side + (ncols - 1) * gap_w
+        cell = min((11.0 - grid_w - table_left - table_right) / n, 0.45)
+        width = grid_w + table_left + n * cell + table_right
+    else:
+        side = min(0.6 * n, 3.9)
+        left, right, gap_w = 1.25, 1.35, 0.2
+        top, bottom, gap_h = 0.45 + (0.35 if title else 0), 1.15, 0.5
+        width = left + ncols * side + (ncols - 1) * gap_w + right
     height = top + nrows * side + (nrows - 1) * gap_h + bottom
     fig, axes = plots._subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -100,30 +119,51 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
             ax.set_yticklabels([])
         if i // ncols != nrows - 1 and i + ncols < n_heads:
             ax.set_xticklabels([])
-        if query is not None:
-            rgba = cmap(norm(w[i, query]))
-            blocked = None if mask is None else ~mask[query]
-            for j in range(n):
-                if blocked is not None and blocked[j]:
-                    continue
-                v = w[i, query, j]
-                # ".995" and above would print as "1.00", four glyphs wider than a cell: write "1"
-                ax.text(j, query, "1" if v >= 0.995 else f"{v:.2f}".lstrip("0"),
-                        ha="center", va="center", fontsize=plots.MIN_FONT_PT,
-                        color=plots.text_color_for(rgba[j]), zorder=5)
+        if query is not None and not row_table:
+            _write_row(ax, w[i, query], query, None if mask is None else ~mask[query], cmap, norm)
         if i == selected:
             ax.add_patch(Rectangle((-0.5, -0.5), n, n, fill=False, edgecolor=plots.HIGHLIGHT_COLOR,
-                                   linewidth=4.0, zorder=6, clip_on=False))
+                                   linewidth=4.0 if not row_table else 3.0, zorder=6, clip_on=False))
             ax.title.set_fontweight("bold")
     grid_h = nrows * side + (nrows - 1) * gap_h
-    cax = fig.add_axes([(width - right + 0.3) / width, (bottom + 0.2 * grid_h) / height,
-                        0.22 / width, 0.6 * grid_h / height])
-    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    if row_table:
+        # the query's row in every head, one table; its top aligned with the first row of heads
+        x0, t_h = grid_w + table_left, n_heads * cell
+        y0 = bottom + grid_h - t_h
+        tax = fig.add_axes([x0 / width, y0 / height, n * cell / width, t_h / height])
+        rows = w[:, query]
+        row_mask = None if mask is None else np.broadcast_to(mask[query], rows.shape)
+        plots.attention_heatmap(rows, names, tokens, ax=tax, annotate=False, mask=row_mask, highlight_row=selected,
+                                title=f"查询「{plots._plain_text(tokens[query])}」在每个头的权重", colorbar=False,
+                                xlabel=plots.KEY_AXIS_LABEL, ylabel="")
+        for i in range(n_heads):
+            _write_row(tax, rows[i], i, None if mask is None else ~mask[query], cmap, norm)
+        # horizontal colour bar in the free space under the table (its key tokens and axis label above it)
+        cb_w = min(max(0.6 * n * cell, 2.4), n * cell - 0.1)
+        cax = fig.add_axes([x0 / width, (y0 - 1.45) / height, cb_w / width, 0.18 / height])
+        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal",
+                          ticks=[0.0, 0.25, 0.5, 0.75, 1.0])
+    else:
+        cax = fig.add_axes([(width - right + 0.3) / width, (bottom + 0.2 * grid_h) / height,
+                            0.22 / width, 0.6 * grid_h / height])
+        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     cb.set_label(plots.WEIGHT_LABEL)
     cb.outline.set_visible(False)
     if title:
         fig.suptitle(plots._plain_text(title), y=1 - 0.3 / height, va="top")
     return fig
+
+
+def _write_row(ax, values, y, blocked, cmap, norm):
+    """Write one row of weights into its cells (two decimals without the leading 0; blocked cells stay empty)."""
+    rgba = cmap(norm(values))
+    for j, v in enumerate(values):
+        if blocked is not None and blocked[j]:
+            continue
+        # ".995" and above would print as "1.00", four glyphs wider than a cell: write "1"
+        ax.text(j, y, "1" if v >= 0.995 else f"{v:.2f}".lstrip("0"),
+                ha="center", va="center", fontsize=plots.MIN_FONT_PT,
+                color=plots.text_color_for(rgba[j]), zorder=5)
 
 
 def _check_scaling_inputs(rows, tokens, title):

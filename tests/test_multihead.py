@@ -409,7 +409,13 @@ def test_panel_follows_its_controls():
     np.testing.assert_array_equal(p.values["rows"], p.alpha[:, 1])
     html1 = p.view.value
     p.head_select.value = 2
-    assert p.view.value != html1 and "头 3 的全部注意力权重" in p.view.value
+    assert p.view.value != html1 and p.detail.value == ""     # tab 2 is built only while shown
+    p.tabs.selected_index = 1
+    assert "头 3 的全部注意力权重" in p.detail.value
+    p.slider_query.value = 4                                 # tab 2 follows the controls while shown
+    assert "头 3 的全部注意力权重" in p.detail.value and f"{p.alpha[2, 4, 0]:.2f}" in p.detail.value
+    p.head_select.value = 0
+    assert "头 1 的全部注意力权重" in p.detail.value
     # the weights are the layer's: heads 1 and 2 are the hand-built ones
     toks = list(widgets.MULTIHEAD_TOKENS)
     it = toks.index("它")
@@ -453,6 +459,23 @@ def test_static_twin_and_grid_figure():
     fig = widgets.multihead_figure()
     titles = [ax.get_title() for ax in fig.axes]
     assert "头 1（选中）" in titles and "头 4" in titles
+    # the panel's layout (tab 所有头): the heads' grid, then the query's row of every head written out
+    assert "查询「它」在每个头的权重" in titles
+    table = fig.axes[titles.index("查询「它」在每个头的权重")]
+    p = widgets.multihead_panel()
+    it = p.values["query"]
+    written = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in table.texts}
+    assert len(written) == 4 * 12
+    for (i, j), txt in written.items():                      # head i's weight of the key j, 2 decimals
+        v = p.alpha[i, it, j]
+        assert txt == ("1" if v >= 0.995 else f"{v:.2f}".lstrip("0")), (i, j, txt, v)
+    assert fig.get_size_inches()[0] <= 11 and fig.get_size_inches()[1] <= 6.5   # fits a 720-px slide
+    long = list("一二三四五六七八九十甲乙丙")                  # > 12 tokens: the classic grid, numbers in the rows
+    assert not any("在每个头的权重" in ax.get_title() for ax in widgets.multihead_figure(tokens=long).axes)
+    with pytest.raises(ValueError, match="at most 12 tokens"):
+        mhp.heads_grid_figure(np.full((2, 13, 13), 1 / 13), long, query=0, row_table=True)
+    with pytest.raises(ValueError, match="give query"):
+        mhp.heads_grid_figure(np.full((2, 3, 3), 1 / 3), ["a", "b", "c"], row_table=True)
     w = np.full((2, 3, 3), 1 / 3)
     causal = np.tril(w) / np.tril(w).sum(-1, keepdims=True)  # masked weights are 0 (the hatch hides nothing)
     fig2 = mhp.heads_grid_figure(causal, ["a", "b", "c"], query=1, mask=h.causal_mask(3))

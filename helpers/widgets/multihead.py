@@ -7,7 +7,8 @@ the query row outlined, the query's row in every head as one annotated table, an
 selected head's full annotated heatmap.  The weights are computed once (the sentence
 and the layer do not change), so a control change only rebuilds HTML strings.
 
-``multihead_figure`` is its static twin (:func:`helpers.multihead_plots.heads_grid_figure`).
+``multihead_figure`` is its static twin (:func:`helpers.multihead_plots.heads_grid_figure` with
+``row_table=True``: the panel's first tab, the same layout; for more than 12 tokens the heads' grid alone).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .. import multihead_plots as _mhp
 from .. import tokens as _tok
 from .. import plots
 from .. import validation as _v
-from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, color_index, color_lut, esc, heatmap_html, row_html,
+from .primitives import (FONT_STACK, Panel, color_index, color_lut, esc, heatmap_html, row_html,
                          slider_layout)
 
 __all__ = ["multihead_panel", "multihead_figure", "MultiHeadPanel", "MULTIHEAD_TOKENS"]
@@ -74,7 +75,7 @@ def _setup(tokens, weights, n_heads, causal, query, head):
     return toks, alpha, mask, query, head
 
 
-_CELL_PX = 15
+_CELL_PX = 14
 
 
 def _png_data_uri(rgb: np.ndarray) -> str:
@@ -127,7 +128,13 @@ def _small_heatmap(image_uri, n, query, title, *, selected, row_labels=None) -> 
 
 
 class MultiHeadPanel(Panel):
-    """Live panel of :func:`multihead_panel`."""
+    """Live panel of :func:`multihead_panel`.
+
+    Laid out to fit one 1280×720 slide (≤ 680 px tall): the two controls in one row; tab 1
+    ("所有头") the heads' small heatmaps in a 2-column grid beside the query's row in every head
+    (annotated, with the shared 0–1 colour bar); tab 2 ("选中头的完整热力图", ``detail``) the
+    selected head's full annotated heatmap, drawn only while that tab is shown.
+    """
 
     def __init__(self, tokens=None, weights=None, n_heads=4, causal=False, query=None, head=0):
         self.tokens, self.alpha, self.mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
@@ -137,13 +144,19 @@ class MultiHeadPanel(Panel):
         self._images = [_heatmap_image(a, self.mask) for a in self.alpha]   # the weights never change
         self.slider_query = W.SelectionSlider(options=[(f"{i + 1}·{t}", i) for i, t in enumerate(self.tokens)],
                                               value=query, description="查询词（高亮行）", continuous_update=True,
-                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
+                                              style={"description_width": "120px"}, layout=slider_layout("460px"))
         self.head_select = W.ToggleButtons(options=[(f"头 {i + 1}", i) for i in range(len(self.alpha))], value=head,
-                                           description="看哪个头", style={"description_width": "150px",
-                                                                        "button_width": "64px"})
+                                           style={"button_width": "56px"})
         super().__init__("多头注意力：同一个查询词在每个头里看谁（所有头共用一个色标 0–1）",
-                         [self.slider_query, self.head_select], view_height="520px")
+                         [W.HBox([self.slider_query, W.Label("看哪个头", layout=W.Layout(margin="0 6px 0 24px")),
+                                 self.head_select], layout=W.Layout(flex_flow="row wrap", align_items="center"))])
+        # the selected head's full heatmap is secondary detail: a second tab keeps the slide short
+        self.detail = W.HTML()
+        self.tabs = W.Tab([self.view, self.detail], titles=("所有头", "选中头的完整热力图"))
+        header, controls = self.children[:2]
+        self.children = [header, controls, self.tabs, self.readout]
         self._watch(self.slider_query, self.head_select)
+        self.tabs.observe(self._on_change, names="selected_index")
         self.refresh()
 
     def refresh(self):
@@ -152,15 +165,17 @@ class MultiHeadPanel(Panel):
         n_heads = A.shape[0]
         self.values = {"tokens": list(toks), "weights": A.copy(), "query": q, "head": sel, "rows": A[:, q].copy()}
         small = [_small_heatmap(self._images[i], len(toks), q, f"头 {i + 1}", selected=(i == sel),
-                                row_labels=toks if i == 0 else None) for i in range(n_heads)]
-        rows = heatmap_html(A[:, q], [f"头 {i + 1} · {toks[q]}" for i in range(n_heads)], toks, annotate=True,
+                                row_labels=toks if i % 2 == 0 else None) for i in range(n_heads)]
+        grid = ('<div style="display:grid;grid-template-columns:auto auto;gap:4px 6px;align-items:end">'
+                + "".join(small) + "</div>")
+        rows = heatmap_html(A[:, q], [f"头 {i + 1}" for i in range(n_heads)], toks, annotate=True,
                             mask=None if mask is None else np.broadcast_to(mask[q], (n_heads, len(toks))),
-                            highlight_row=sel, cell_px=40, colorbar=False, ylabel="",
-                            title=f"查询「{toks[q]}」在每个头的权重")
-        full = heatmap_html(A[sel], toks, toks, annotate=True, mask=mask, highlight_row=q, cell_px=40,
-                            title=f"头 {sel + 1} 的全部注意力权重")
-        self.view.value = (row_html(*small, gap=10)
-                           + '<div style="height:8px"></div>' + row_html(rows, full, gap=24))
+                            highlight_row=sel, cell_px=36, colorbar=True, ylabel="",
+                            title=f"查询「{toks[q]}」在每个头的权重（橙框：选中的头）")
+        self.view.value = row_html(grid, rows, gap=16)
+        if self.tabs.selected_index == 1:   # built only while shown: a slider move sends half the HTML
+            self.detail.value = heatmap_html(A[sel], toks, toks, annotate=True, mask=mask, highlight_row=q, cell_px=32,
+                                             title=f"头 {sel + 1} 的全部注意力权重")
         top = "；".join(f"头 {i + 1} → {toks[int(np.argmax(A[i, q]))]} {A[i, q].max():.3f}" for i in range(n_heads))
         txt = f"查询词「{toks[q]}」最关注：{top}。"
         self.readout.value = f'<div style="font-family:{FONT_STACK}">{esc(txt)}</div>'
@@ -189,5 +204,8 @@ def multihead_panel(tokens=None, *, weights=None, n_heads=4, causal=False, query
 def multihead_figure(tokens=None, *, weights=None, n_heads=4, causal=False, query=None, head=0):
     """Static twin of :func:`multihead_panel` in its default state (matplotlib Figure)."""
     toks, alpha, mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
-    return _mhp.heads_grid_figure(alpha, toks, query=query, selected=head, mask=mask,
-                                  title=f"{alpha.shape[0]} 个头并排（同一色标 0–1），查询「{toks[query]}」的那一行写出了数值")
+    # > 12 tokens: the classic grid (numbers written into each head's query row); their labels need more room
+    table = len(toks) <= 12
+    where = "右边写出它在每个头的数值" if table else "那一行写出了数值"
+    return _mhp.heads_grid_figure(alpha, toks, query=query, selected=head, mask=mask, row_table=table,
+                                  title=f"{alpha.shape[0]} 个头（同一色标 0–1），橙框是查询「{toks[query]}」那一行；{where}")

@@ -229,7 +229,7 @@ def heatmap_html(M, row_labels, col_labels, *, cmap=None, vmin=0.0, vmax=1.0, an
         parts.append(f'<caption style="font-weight:600;padding:2px 0 6px {cell_px // 2 + 20}px;white-space:nowrap">'
                      f'{esc(title)}</caption>')
     cell_base = (f"width:{cell_px}px;min-width:{cell_px}px;height:{cell_px}px;padding:0;text-align:center;"
-                 f"font-size:{12 if cell_px >= 40 else 10}px;")
+                 f"font-size:{12 if cell_px >= 32 else 10}px;")   # "0.00" at 12 px is 27 px wide
     rows_esc, cols_esc = [esc(t) for t in row_labels], [esc(t) for t in col_labels]  # once, not per cell
     for i in range(n_rows):
         parts.append("<tr>")
