@@ -1363,10 +1363,10 @@ _BLOCKED = "被挡住的键分数远高于能看的键"
 #: blocked key 1 scores −300, so a fill that is not far below −1000 hands the weight to the future;
 #: the gap stays < 745, so "softmax, zero the future, renormalise" (exact, ch07) does not underflow;
 #: query 3 sees scores from −1000 to +1000 (a naive or mean-shifted softmax overflows there)
-_BLOCKED_SCORES = np.array([[-1000.0, -300.0, -1000.0, -1000.0],
-                            [0.3, -0.2, -0.5, 0.1],
-                            [0.5, 0.1, -0.3, 0.2],
-                            [1000.0, -1000.0, 0.0, 0.5]])
+_BLOCKED_SCORES = _frozen([[-1000.0, -300.0, -1000.0, -1000.0],
+                           [0.3, -0.2, -0.5, 0.1],
+                           [0.5, 0.1, -0.3, 0.2],
+                           [1000.0, -1000.0, 0.0, 0.5]])
 
 
 def _blocked_qk(n: int = 4) -> tuple:
