@@ -3421,7 +3421,8 @@ _chapter_hints("ch05", {
     "shift_divided": "加的是 c / 3：那是“每个权重都是 1/3”时的想法。权重和为 1，所以 Σ α_j c = c。",
     "alpha_not_distribution": "α 要是一组合法的注意力权重：3 个非负数，加起来等于 1（softmax 的输出就是这样）。",
     "vector_not_numbers": "请填一组数，例如 [1.0, 2.0, 3.0]。",
-    "vector_close": "接近了：多保留几位小数（每个数至少保留两位小数）。",
+    "vector_close": "接近了，只是小数位不够：每个数至少保留两位小数（四舍五入）。",
+    "vector_close_arithmetic": "这不是舍入的问题：把 Σ α_j V_j 再逐项算一遍。",
     "alpha_wrong_target": "α 合法，但 α V 没有落在目标上。写出 Z1 的第 1 个分量 α_1·1 + α_2·4 + α_3·7，让它等于目标的第 1 个分量。",
 })
 
@@ -3439,6 +3440,27 @@ def _as_typed_numbers(value):
 #: a typed prediction counts when every entry is within _PREDICTION_ATOL of the answer: the answer
 #: rounded to 2 decimals is (error ≤ 0.005); "close" (keep more decimals) is within 10× that
 _PREDICTION_ATOL = 6e-3
+
+
+def _decimals(x: float) -> int | None:
+    """How many decimals ``x`` was typed with (0–6), or None for a number with more."""
+    for d in range(7):
+        if abs(x - round(x, d)) < 1e-9:
+            return d
+    return None
+
+
+def _rounded_from(arr, expected) -> bool:
+    """Every typed number is the answer rounded (or cut off) to the decimals it was typed with:
+    only then is "keep more decimals" the right advice."""
+    for x, e in zip(np.ravel(arr), np.ravel(np.asarray(expected, dtype=float))):
+        d = _decimals(float(x))
+        if d is None:
+            return False
+        scale = 10.0 ** d
+        if not any(abs(x - c) < 1e-9 for c in (round(e, d), np.trunc(e * scale) / scale)):
+            return False
+    return True
 
 
 def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, shape_key: str) -> None:
@@ -3464,7 +3486,14 @@ def _vector_prediction(value, expected, wrong: dict, *, name: str, what: str, sh
                 _report(Outcome("failed", mistake=key, message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS[key]}"))
                 return
     if np.allclose(arr, expected, rtol=0, atol=10 * _PREDICTION_ATOL):
-        _report(Outcome("failed", mistake="vector_close", message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS['vector_close']}"))
+        if _rounded_from(arr, expected):
+            _report(Outcome("failed", mistake="vector_close",
+                            message=f"❌ 你的预测是 {_fmt_vec(arr)}。{HINTS['vector_close']}"))
+        else:
+            gap = _fmt(np.max(np.abs(arr - np.asarray(expected, dtype=float))), 2)
+            _report(Outcome("failed", mistake="vector_close_arithmetic",
+                            message=f"❌ 你的预测是 {_fmt_vec(arr)}，接近了，但差了约 {gap}。"
+                                    f"{HINTS['vector_close_arithmetic']}"))
         return
     _report(Outcome("failed", message=f"❌ 你的预测是 {_fmt_vec(arr)}，不对。按 Z1 = Σ_j α_j V_j 一项一项写出来再算。"))
 

@@ -25,9 +25,14 @@ def _verdict(check, arg, capsys):
 
 Z_WRONG = [([2.0, 5.0, 8.0], "z_columns"), ([8.0, 10.0, 12.0], "z_no_weights"), ([12.0, 15.0, 18.0], "z_sum_all"),
            ([1.0, 2.0, 3.0], "z_one_row"), ([7.0, 8.0, 9.0], "z_one_row"), ([4.0, 5.0], "z_shape"),
-           (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers"), ([4.01, 5.0, 6.0], "vector_close")]
+           (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers"), ([4.01, 5.0, 6.0], "vector_close_arithmetic"),
+           # final review M4: the answer is whole numbers, so being close is never a rounding issue
+           ([4.05, 5.05, 6.05], "vector_close_arithmetic"), ([4.0, 5.0, 6.04], "vector_close_arithmetic")]
 SHIFT_WRONG = [(Z1, "shift_unchanged"), (Z1 + 3 * C, "shift_times_n"), (Z1 + C / 3, "shift_divided"),
-               (Z1[:2], "z_shape"), ([14.1, 5.1, 6.1], "vector_close")]
+               (Z1[:2], "z_shape"), ([14.1, 5.1, 6.1], "vector_close"),
+               # M4: one decimal, cut off or rounded, is a rounding issue; two decimals off by 0.035 is not
+               ([14.1, 5.12, 6.1], "vector_close"), ([14.15, 5.15, 6.15], "vector_close_arithmetic"),
+               ([14.12, 5.12, 6.16], "vector_close_arithmetic")]
 ALPHA_WRONG = [([0.5, 0.5, 0.5], "alpha_not_distribution"), ([1.5, -0.5, 0.0], "alpha_not_distribution"),
                ([0.5, 0.5], "alpha_not_distribution"), ([0.0, 0.5, 0.5, 0.0], "alpha_not_distribution"),
                ([0.5, 0.5, 0.0], "alpha_wrong_target"), ([0.0, 0.0, 1.0], "alpha_wrong_target"),
@@ -62,6 +67,12 @@ def test_wrong(name, answer, key, capsys):
 ])
 def test_right(name, answer, capsys):
     assert _verdict(CHECKERS[name], answer, capsys).startswith("✅")
+
+
+def test_close_but_wrong_arithmetic_names_the_gap(capsys):
+    """M4: the arithmetic hint says how far off the prediction is, and never asks for more decimals."""
+    out = _verdict(checks.check_shift_prediction, [14.15, 5.15, 6.15], capsys)
+    assert "差了约 0.035" in out and "小数" not in out, out
 
 
 def test_right_answers_are_what_attention_computes():
