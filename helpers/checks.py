@@ -3290,6 +3290,7 @@ _chapter_hints("ch04", {
     "temp_inverted": "方向反了：温度越大分布越平。你给的数大于 1，权重反而更平均了；要让 k3 占到 0.9 以上，T 要远小于 1。",
     "temp_too_low": "k3 的权重确实超过了 0.9，但这一问要的是**最大**的 T（两位有效数字）：T 还可以再大一些。",
     "temp_rounded_up": "很接近了！四舍五入让 T 刚好越过了临界值 T*：两位有效数字里满足条件的最大值是多少？（向下取。）",
+    "temp_just_above": "T 还大了一点：k3 的权重差一点没到 0.9。把 T 再调小一点，找两位有效数字里满足条件的最大值。",
 })
 
 
@@ -3381,8 +3382,8 @@ def _ch04_t_star():
 def check_temperature_choice(my_T) -> None:
     """ch04 (choose): the largest temperature T (two significant digits) with softmax(q1·Kᵀ / T)[k3] > 0.9.
 
-    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436); T* < T ≤ 1.05·T* (e.g. 0.044, T* rounded to nearest)
-    gets its own hint: round down."""
+    Accepted: 0.9·T* ≤ T < T* (T* ≈ 0.0436; below 0.043 the ✅ names 0.043 as the largest).
+    T* rounded to nearest (0.044) gets its own hint, round down; other T* < T ≤ 1.05·T* "a little too large"."""
     if my_T is None:
         _report(Outcome("pending", message="⏳ 还没完成：先把你找到的温度填进 my_T，再运行本单元格检查。"))
         return
@@ -3398,16 +3399,27 @@ def check_temperature_choice(my_T) -> None:
     with np.errstate(all="ignore"):
         w = _ch04_k3_weight(T)
     if w <= _CH04_TARGET:
-        key = "temp_inverted" if T > 1 else "temp_rounded_up" if T <= 1.05 * t_star else "temp_too_high"
+        rounded = any(T == float(f"{t_star:.{k}g}") for k in range(2, 7))   # T* rounded to nearest, e.g. 0.044
+        key = ("temp_inverted" if T > 1 else "temp_rounded_up" if rounded
+               else "temp_just_above" if T <= 1.05 * t_star else "temp_too_high")
         _report(Outcome("failed", mistake=key, message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS[key]}"))
         return
     if T < 0.9 * t_star:
         _report(Outcome("failed", mistake="temp_too_low",
                         message=f"❌ T = {T:g} 时 k3 的权重是 {w:.4f}。{HINTS['temp_too_low']}"))
         return
+    best = _round_down_2_digits(t_star)
+    largest = (f"\n   不过还可以更大一点：两位有效数字里满足条件的最大值是 {best:g}。"
+               if T < best * (1 - 1e-9) else "")
     _report(Outcome("passed", message=(
         f"✅ 正确！T = {T:g} 时 k3 的权重是 {w:.5f} > 0.9；恰好等于 0.9 的温度是 T* = {t_star:.4f}。\n"
-        f"   分差只有 0.1，要把它放大到 0.1 / T* = {0.1 / t_star:.2f} 才能让一个键占到 90%。")))
+        f"   分差只有 0.1，要把它放大到 0.1 / T* = {0.1 / t_star:.2f} 才能让一个键占到 90%。{largest}")))
+
+
+def _round_down_2_digits(x: float) -> float:
+    """``x`` > 0 cut down to two significant digits (0.04360… → 0.043)."""
+    step = 10.0 ** (np.floor(np.log10(x)) - 1)
+    return float(f"{np.floor(x / step) * step:.2g}")
 
 
 _chapter_hints("ch05", {

@@ -147,7 +147,9 @@ def test_t_star_solves_the_equation():
     assert _k3(t_star * 0.999) > 0.9 > _k3(t_star * 1.001)
 
 
-TEMP_WRONG = [(0.05, "temp_too_high"), (0.044, "temp_rounded_up"), (0.0437, "temp_rounded_up"), (0.046, "temp_too_high"), (1.0, "temp_too_high"), (0.1, "temp_too_high"),
+TEMP_WRONG = [(0.05, "temp_too_high"), (0.044, "temp_rounded_up"), (0.0437, "temp_just_above"), (0.046, "temp_too_high"),
+              # final review U2: 0.045 is not T* rounded (that is 0.044), so no rounding story for it
+              (0.045, "temp_just_above"), (0.0455, "temp_just_above"), (1.0, "temp_too_high"), (0.1, "temp_too_high"),
               (2.0, "temp_inverted"), (22.9, "temp_inverted"), (0.01, "temp_too_low"), (0.001, "temp_too_low"),
               (0.0, "temp_not_positive"), (-0.04, "temp_not_positive"), ("0.04", "prediction_not_number"),
               (float("nan"), "prediction_not_number"), (np.array([0.043]), "prediction_not_number"),
@@ -163,6 +165,13 @@ def test_temperature_wrong(T, key, capsys):
 @pytest.mark.parametrize("T", [0.043, 0.0436, 0.04, np.float32(0.042), np.array(0.043)])  # 0-d array: finding 38
 def test_temperature_right(T, capsys):
     assert _verdict(checks.check_temperature_choice, T, capsys).startswith("✅")
+
+
+@pytest.mark.parametrize("T,names_best", [(0.04, True), (0.042, True), (0.043, False), (0.0436, False)])
+def test_temperature_right_below_the_largest_says_so(T, names_best, capsys):
+    """U2: a ✅ below 0.043 also says that 0.043 was the largest two-digit answer."""
+    out = _verdict(checks.check_temperature_choice, T, capsys)
+    assert out.startswith("✅") and ("两位有效数字里满足条件的最大值是 0.043" in out) == names_best, out
 
 
 def test_temperature_pending(capsys):
