@@ -130,6 +130,9 @@ HINTS: dict[str, str] = {
     "softmax_subtract_mean": "减去的是每一行的平均值，不是最大值：一行之内分数相差很大时（这里从 −1000 到 1000），"
                              "比平均值大 709 以上的分数 exp 仍然溢出成 inf，得到 nan。"
                              "要减去每一行的最大值 np.max(x, axis=-1, keepdims=True)，exp 的参数才都 <= 0。",
+    "softmax_mean_of_inf": "减去的是每一行的平均值，不是最大值：一行里只要有一个 −inf（被挡住的键），它的平均值就是 −inf，"
+                           "于是 −inf − (−inf) = nan。要减去每一行的最大值 np.max(x, axis=-1, keepdims=True)，"
+                           "最大值总是一个能看的键的分数，不会出这个问题。",
     "softmax_clipped": "你把分数截断 (clip) 到了某个范围里：溢出是躲开了，可被截断的分数之间的差也被抹平，权重变了。"
                        "要防溢出，减去每一行的最大值——这样结果精确不变。",
     # --- attention ---------------------------------------------------------
@@ -178,8 +181,8 @@ HINTS: dict[str, str] = {
     "mutated_input": "你的函数原地修改了传进来的数组（例如 x -= …、x /= …、x[...] = …、np.exp(x, out=x)），调用者的数据被改掉了：请写成 x = x - …，或者先 x = x.copy()。",
     "uses_course_impl": "这个练习要你自己写出这一步，但你的函数直接调用了课程已经写好的实现：请只用 NumPy（@、np.exp、np.sum …）自己写。",
     "not_callable": "请把函数本身传进来（不要带括号），例如 checks.check_scores(my_scores)。",
-    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0、是否有一行的键全被挡住（全是 −inf 时 −inf − (−inf) = nan），"
-                 "或 exp 溢出（softmax 要先减去每一行的最大值）。",
+    "nonfinite": "结果里有 nan 或 inf：检查是否有除以 0、是否有一行的键全被挡住（全是 −inf 时 −inf − (−inf) = nan）、"
+                 "是否减去了含 −inf 的一行的平均值（平均值也是 −inf），或 exp 溢出（softmax 要先减去每一行的最大值）。",
 }
 
 
@@ -1391,6 +1394,15 @@ def _mean_softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _typed_mean_softmax(s, unmasked=None):
+    """``e = np.exp(s - s.mean(-1, keepdims=True))`` typed literally: a row holding −inf has the
+    mean −inf, and −inf − (−inf) = nan.  ``unmasked``: the mean was taken before masking."""
+    base = s if unmasked is None else unmasked
+    with np.errstate(all="ignore"):
+        e = np.exp(s - np.mean(base, axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+
 #: label start of the cases whose scores span about 2000 within one row (only a max shift keeps exp finite)
 _SPREAD = "一行之内分数相差约 2000"
 
@@ -1710,7 +1722,7 @@ def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable",
     """Attention with one step done the named (wrong) way; ``mask`` (True = may attend) is applied correctly."""
     d_k = Q.shape[-1] if d_k is None else d_k
     s = {"qk": lambda: Q @ K.T, "kq": lambda: K @ Q.T, "q_k": lambda: Q @ K}[scores]()
-    s = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k, "after": s}[scale]
+    s = raw = {"sqrt": s / np.sqrt(d_k), "none": s, "dk": s / d_k, "after": s}[scale]
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     w = {
@@ -1720,6 +1732,8 @@ def _attention_pipeline(Q, K, V, *, scores="qk", scale="sqrt", softmax="stable",
         "whole": lambda: np.exp(s - np.max(s)) / np.exp(s - np.max(s)).sum(),
         "none": lambda: s if mask is None else np.where(mask, s, 0.0),
         "mean": lambda: _mean_softmax(s),
+        "mean_of_inf": lambda: _typed_mean_softmax(s),
+        "mean_before_mask": lambda: _typed_mean_softmax(s, raw),
     }[softmax]()
     if scale == "after":
         w = w / np.sqrt(d_k)
@@ -1969,6 +1983,9 @@ def _causal_mistakes():
         Mistake("mask_inverted", masked("mask_inverted")),
         Mistake("mask_no_diagonal", masked("mask_no_diagonal")),
         Mistake("mask_includes_future", masked("mask_includes_future")),
+        # final review U1: the mean of a masked row is −inf; or the mean was subtracted before masking
+        Mistake("softmax_mean_of_inf", lambda *a: pipeline(*a, softmax="mean_of_inf")),
+        Mistake("softmax_subtract_mean", lambda *a: pipeline(*a, softmax="mean_before_mask")),
     ] + _attention_mistakes(pipeline) + _scale_mistakes(pipeline, _d_v_qkv)
 
 
@@ -2479,10 +2496,13 @@ def _mh_pipeline(X, WQ, WK, WV, WO, h, *, split="right", merge="right", scale="d
     ones = np.ones((n, n), dtype=bool)
     keep = {"tril": np.tril(ones), "triu": np.triu(ones), "none": ones, "zero": np.tril(ones),
             "no_diagonal": np.tril(ones, k=-1)}[mask]
+    raw = s
     s = s * keep if mask == "zero" else np.where(keep, s, fill)
     with np.errstate(invalid="ignore", over="ignore"):
         a = {"stable": lambda: _ref_softmax(s), "axis": lambda: _ref_softmax(s, axis=-2),
-             "naive": lambda: _naive_softmax(s), "mean": lambda: _mean_softmax(s)}[softmax]()
+             "naive": lambda: _naive_softmax(s), "mean": lambda: _mean_softmax(s),
+             "mean_of_inf": lambda: _typed_mean_softmax(s),
+             "mean_before_mask": lambda: _typed_mean_softmax(s, raw)}[softmax]()
     Z = _mh_merge(a @ V, merge)
     Z = Z @ WO if use_wo else Z
     if mask == "no_diagonal":   # the first query sees nothing: its row depends on the fill (-inf → nan, -1e9 → mean)
@@ -2550,6 +2570,8 @@ def _mh_mistakes():
         Mistake("softmax_wrong_axis", lambda *a: P(*a, softmax="axis")),
         Mistake("softmax_overflow", lambda *a: P(*a, softmax="naive")),
         Mistake("softmax_subtract_mean", lambda *a: P(*a, softmax="mean")),
+        Mistake("softmax_mean_of_inf", lambda *a: P(*a, softmax="mean_of_inf")),
+        Mistake("softmax_subtract_mean", lambda *a: P(*a, softmax="mean_before_mask")),
         Mistake("mask_fill_not_small", lambda *a: P(*a[:-1], fill=a[-1]), params=_SMALL_FILLS),
     ]
 

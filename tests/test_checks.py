@@ -480,6 +480,21 @@ def causal_mean_of_visible(Q, K, V):
     return e / e.sum(axis=-1, keepdims=True) @ V
 
 
+def causal_mean_of_inf(Q, K, V):
+    # final review U1: the mean taken literally over a row that holds -inf is -inf
+    s = np.where(_tril(len(Q)), Q @ K.T / np.sqrt(Q.shape[-1]), -np.inf)
+    e = np.exp(s - s.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ V
+
+
+def causal_mean_before_mask(Q, K, V):
+    # U1: the mean subtracted before masking, then exp without a max shift
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    s = np.where(_tril(len(Q)), s - s.mean(axis=-1, keepdims=True), -np.inf)
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True) @ V
+
+
 def causal_no_mask(Q, K, V):
     return _softmax_rows(Q @ K.T / np.sqrt(Q.shape[-1])) @ V
 
@@ -967,6 +982,8 @@ MISTAKES = [
     ("attention", att_mean, "softmax_subtract_mean"),
     ("self_attention", sa_mean, "softmax_subtract_mean"),
     ("causal_attention", causal_mean_of_visible, "softmax_subtract_mean"),
+    ("causal_attention", causal_mean_of_inf, "softmax_mean_of_inf"),
+    ("causal_attention", causal_mean_before_mask, "softmax_subtract_mean"),
     ("softmax", softmax_masked, "masked_result"),
     # round 3, N2: a query whose visible score lies far below a blocked one
     ("causal_attention", causal_fill_minus_100, "mask_fill_not_small"),

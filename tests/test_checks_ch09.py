@@ -363,7 +363,23 @@ def _mean_shift(s):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-mha_naive, mha_mean_shift = _mha(_naive), _mha(_mean_shift)
+def _typed_mean_shift(s):
+    s = s - s.mean(axis=-1, keepdims=True)   # final review U1: a row with a -inf has the mean -inf
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def mha_mean_shift_before_mask(X, W_Q, W_K, W_V, W_O, h):
+    # U1: the mean is subtracted first, then the mask; no max shift, so the 2000-wide row overflows
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.sqrt(d // h)
+    s = s - s.mean(axis=-1, keepdims=True)
+    a = _naive(np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+mha_naive, mha_mean_shift, mha_mean_of_inf = _mha(_naive), _mha(_mean_shift), _mha(_typed_mean_shift)
 mha_renormalised = _mha(renormalise=True)   # right (ch07): exact while the visible weights do not underflow
 mha_fill_minus_100 = _mha(fill=-100.0)
 mha_fill_minus_1e9 = _mha(fill=-1e9)   # right: far below every score
@@ -372,6 +388,8 @@ mha_fill_minus_1e9 = _mha(fill=-1e9)   # right: far below every score
 MISTAKES = [
     ("multi_head_attention", mha_naive, "softmax_overflow"),
     ("multi_head_attention", mha_mean_shift, "softmax_subtract_mean"),
+    ("multi_head_attention", mha_mean_of_inf, "softmax_mean_of_inf"),
+    ("multi_head_attention", mha_mean_shift_before_mask, "softmax_subtract_mean"),
     ("multi_head_attention", mha_fill_minus_100, "mask_fill_not_small"),
     ("multi_head_attention", mha_reshape_only, "mh_reshape_no_transpose"),
     ("multi_head_attention", mha_merge_reshape_only, "mh_merge_no_transpose"),
