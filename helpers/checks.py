@@ -43,6 +43,7 @@ import copy
 import datetime
 import functools
 import importlib
+import ast
 import inspect
 import json
 import numbers
@@ -50,6 +51,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 import threading
 import time
 import traceback
@@ -167,6 +169,8 @@ HINTS: dict[str, str] = {
     "timeout": "检查一下循环能不能结束（while 的条件是否永远成立、循环变量有没有更新），或者是不是做了远超需要的计算。",
     "interrupted": "检查被中断了（KeyboardInterrupt，例如点了停止按钮），还没有结论。修改好后重新运行本单元格即可。",
     "system_exit": "不要在函数里调用 exit()、quit() 或 sys.exit()：它们会结束程序。练习的函数要用 return 返回结果。",
+    "forgot_return": "函数里没有一句 return：是不是最后忘了写 return（或者只用 print 打印了结果）？"
+                     "没有 return 的函数走到末尾时，Python 返回 None。",
     "returned_none": "是不是某个分支（if / else）里忘了写 return？函数走到末尾还没有 return 时，Python 返回 None。",
     "masked_result": "你返回的是带掩码的数组（np.ma.MaskedArray），有的位置被掩盖了（显示为 --）：请返回普通的 NumPy 数组，每个位置都是一个数。",
     "mutated_list": "你的函数原地修改了传进来的列表（例如 lst.sort()、lst.clear()、lst.append(…)、lst[i] = …），"
@@ -974,6 +978,41 @@ def _pending(fn) -> Outcome:
     return Outcome("pending", message=PENDING.format(name=_fn_name(fn)))
 
 
+def _own_nodes(node):
+    """The nodes of a function's body, without descending into nested functions, lambdas or classes."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        yield child
+        yield from _own_nodes(child)
+
+
+def _body_kind(fn) -> str:
+    """How far the learner's function got, read from its source:
+    "no_return" (it has code but no ``return <value>`` anywhere: the learner forgot ``return``),
+    or "unknown" (a starter body such as ``return None`` / ``pass``, a ``return <value>``,
+    a lambda, or no source available: today's ⏳ verdict)."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_name == "<lambda>":
+        return "unknown"
+    try:
+        tree = ast.parse(textwrap.dedent(_source(fn)))
+    except Exception:
+        return "unknown"
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name]
+    if len(defs) != 1:
+        return "unknown"
+    body = list(defs[0].body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]   # the docstring
+    starter = all(isinstance(s, ast.Pass) or (isinstance(s, ast.Return) and s.value is None)
+                  or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body)
+    if starter or any(isinstance(n, ast.Return) and n.value is not None for n in _own_nodes(defs[0])):
+        return "unknown"
+    return "no_return"
+
+
 def _mistake_candidates(m: Mistake, case: Case):
     """(value, rows, param) for each way mistake ``m`` can be evaluated on ``case``."""
     for p in (m.params if m.params is not None else (None,)):
@@ -1077,6 +1116,9 @@ def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, com
     for i, case in enumerate(cases):
         status, value, exc, msgs = _call(fn, case.args, time_limit=limit or 0, forbidden=forbidden)
         all_warnings += msgs
+        if status == "none" and i == 0 and _body_kind(fn) == "no_return":
+            msg = f"❌ 你的函数在「{case.label}」这组输入上运行完了，但返回的是 None。{HINTS['forgot_return']}"
+            return Outcome("failed", mistake="forgot_return", message=msg, case=case.label)
         if status == "pending" or (status == "none" and i == 0):
             return _pending(fn)
         if status == "none":   # right so far, then None: a branch without return, not an unfinished exercise
@@ -1203,8 +1245,14 @@ def _describe_one(value, expected, float32, name="") -> str:
             return f"{label}的数据类型是 {value.dtype}，应该是实数数组（float）。"
         return f"{label}是 {type(value).__name__}，应该是一个 NumPy 数组。"
     if arr.shape != exp.shape:
-        if scalar and arr.size == 1:
-            return f"{label}是一个含 1 个元素的数组（形状 {arr.shape}），应该是一个数：用 float(...) 取出那个数。"
+        if scalar and arr.size == 1:   # advice that works on this very value (float(array([x])) fails in NumPy 2)
+            if isinstance(value, (list, tuple)) and arr.ndim == 1:
+                kind = "列表 (list)" if isinstance(value, list) else "元组 (tuple)"
+                return f"{label}是只含 1 个元素的{kind}，应该是一个数：用 x[0] 取出它（x 是你要返回的{kind[:2]}）。"
+            if isinstance(value, (list, tuple)):
+                return f"{label}是只含 1 个元素的嵌套列表，应该是一个数：用 np.asarray(x).item() 取出它。"
+            return (f"{label}是一个只含 1 个元素的数组（形状 {arr.shape}），应该是一个数："
+                    f"用 .item() 取出它（例如 return x.item()）。")
         if scalar:
             return f"{label}是形状为 {arr.shape} 的数组，应该是一个数（int 或 float）。"
         rows = "（行 = 词/查询）" if exp.ndim == 2 else ""

@@ -294,6 +294,23 @@ def softmax_masked(scores):
     return np.ma.masked_array(_softmax_rows(scores), mask=np.ones(np.shape(scores), dtype=bool))
 
 
+def causal_mask_without_return(n):
+    # final review M1: the whole body is written, the result is never returned
+    m = np.tril(np.ones((n, n), dtype=bool))
+
+
+def softmax_printed_not_returned(scores):
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    print("weights computed", (e / e.sum(axis=-1, keepdims=True)).shape)
+
+
+def attention_helper_returns_but_outer_does_not(Q, K, V):
+    def weights(s):
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)   # a nested return is not the function's own
+    Z = weights(Q @ K.T / np.sqrt(K.shape[-1])) @ V
+
+
 def softmax_forgot_return_in_a_branch(scores):
     if scores.shape[0] == scores.shape[1]:
         w = _softmax_rows(scores)      # the square case computes, but never returns
@@ -955,6 +972,9 @@ MISTAKES = [
     ("causal_attention", causal_fill_minus_100, "mask_fill_not_small"),
     ("causal_attention", causal_fill_minus_1000, "mask_fill_not_small"),
     ("softmax", softmax_forgot_return_in_a_branch, "returned_none"),
+    # final review M1: no return at all (or only print) is a forgotten return, not an unfinished exercise
+    ("causal_mask", causal_mask_without_return, "forgot_return"),
+    ("attention", attention_helper_returns_but_outer_does_not, "forgot_return"),
 ]
 
 
@@ -1202,6 +1222,52 @@ def test_none_after_earlier_results_is_not_called_unfinished(capsys):
     checks.check_softmax(softmax_forgot_return_in_a_branch)
     out = capsys.readouterr().out
     assert out.startswith("❌ 你的函数在「4×4 的分数矩阵」这组输入上返回了 None（前 1 组输入都有结果）："), out
+    assert "⏳" not in out
+
+
+STILL_STARTERS = {
+    "comment_and_return_none": "def my_answer(*args):\n    # 在这里写你的代码\n    return None\n",
+    "docstring_and_pass": 'def my_answer(*args):\n    """My answer."""\n    pass\n',
+    "ellipsis": "def my_answer(*args):\n    ...\n",
+    "bare_return": "def my_answer(*args):\n    return\n",
+    # a return <value> that gives None (e.g. a tuple of unfilled names) keeps today's ⏳
+    "tuple_of_nones": "def my_answer(*args):\n    Q = K = V = None\n    return Q, K, V\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STILL_STARTERS))
+def test_starter_bodies_stay_pending(kind, capsys, tmp_path):
+    """M1's ❌ is only for a body with code and no return: starter-like bodies stay ⏳."""
+    path = tmp_path / f"{kind}.py"   # a real file, so inspect finds the source the way it does in a notebook
+    path.write_text(STILL_STARTERS[kind], encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    checks.check_softmax(namespace["my_answer"])
+    assert capsys.readouterr().out.startswith("⏳ 还没完成：函数 my_answer"), kind
+
+
+def test_forgotten_return_without_source_keeps_todays_verdict(capsys):
+    """No source (exec'd text, a lambda): the checker cannot tell a starter from a forgotten return."""
+    namespace: dict = {"np": np}
+    exec("def my_answer(x):\n    e = np.exp(x)\n", namespace)
+    checks.check_softmax(namespace["my_answer"])
+    assert capsys.readouterr().out.startswith("⏳")
+    checks.check_softmax(lambda x: print(end=""))
+    assert capsys.readouterr().out.startswith("⏳")
+
+
+def test_printed_instead_of_returned_is_a_forgotten_return(capsys):
+    checks.check_softmax(softmax_printed_not_returned)
+    out = capsys.readouterr().out
+    printed, verdict = out.split("\n", 1)
+    assert printed == "weights computed (3, 5)"
+    assert verdict.startswith("❌") and checks.HINTS["forgot_return"] in verdict, out
+
+
+def test_forgotten_return_names_the_input_and_return(capsys):
+    checks.check_causal_mask(causal_mask_without_return)
+    out = capsys.readouterr().out
+    assert out.startswith("❌ 你的函数在「") and "运行完了，但返回的是 None" in out and "return" in out, out
     assert "⏳" not in out
 
 

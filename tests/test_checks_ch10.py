@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checktools import assert_wrong, run_checker
+from checktools import assert_wrong, copied, run_checker
 from helpers import checks, induction, solutions
 
 CHECKERS = {
@@ -267,7 +267,38 @@ def test_vectorised_right_answers_pass(checker, fn, capsys):
 
 def test_one_element_array_is_told_to_return_a_number(capsys):
     out = run_checker(checks.check_previous_token_score, prev_one_element_array, capsys=capsys)
-    assert "你的结果是一个含 1 个元素的数组（形状 (1,)），应该是一个数：用 float(...) 取出那个数。" in out, out
+    assert "你的结果是一个只含 1 个元素的数组（形状 (1,)），应该是一个数：用 .item() 取出它" in out, out
+
+
+def _follow_advice(out, x):
+    """Apply the extraction the verdict ``out`` recommends to the learner's value ``x``."""
+    for advice, take in [("np.asarray(x).item()", lambda v: np.asarray(v).item()), ("x[0]", lambda v: v[0]),
+                         (".item()", lambda v: v.item())]:
+        if advice in out:
+            return take(x)
+    raise AssertionError(f"no extraction advice in: {out}")
+
+
+WRAPPERS = {"array": lambda v: np.array([v]), "array_2d": lambda v: np.array([[v]]), "list": lambda v: [v],
+            "tuple": lambda v: (v,), "nested_list": lambda v: [[v]],
+            "keepdims_mean": lambda v: np.mean(np.array([[v]]), axis=-1, keepdims=True)}
+
+
+@pytest.mark.parametrize("wrap", sorted(WRAPPERS))
+@pytest.mark.parametrize("name", ["previous_token_score", "mha_param_count"])
+def test_scalar_advice_works_on_the_value_it_describes(name, wrap, capsys):
+    """Final review W1: "用 float(...) 取出那个数" failed on the value it described (NumPy 2 refuses
+    float() of a 1-element array; float((x,)) is a TypeError too).  Following the hint now gives the number."""
+    reference = copied(name)   # the learner's own code, not the course's solutions module
+    check = checks.check_mha_param_count if name == "mha_param_count" else CHECKERS[name]
+    learner = {"previous_token_score": lambda w: WRAPPERS[wrap](reference(w)),
+               "mha_param_count": lambda d, h, dh, b: WRAPPERS[wrap](reference(d, h, dh, b))}[name]
+    out = run_checker(check, learner, capsys=capsys)
+    assert out.startswith("❌") and "float(" not in out, out
+    args = (np.full((4, 4), 0.25),) if name == "previous_token_score" else (64, 8, 8, True)
+    fixed = _follow_advice(out, learner(*args))
+    assert isinstance(fixed, (int, float)) and fixed == reference(*args)
+    assert run_checker(check, lambda *a: _follow_advice(out, learner(*a)), capsys=capsys).startswith("✅")
 
 
 # issue 14 finding 38: unambiguous spellings (full width, brackets, 档) are read; ambiguous ones are not
