@@ -11,6 +11,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox
 
 from . import plots
 from . import validation as _v
@@ -121,9 +122,13 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
             ax.set_xticklabels([])
         if query is not None and not row_table:
             _write_row(ax, w[i, query], query, None if mask is None else ~mask[query], cmap, norm)
+        if selected is not None:        # room for the selected head's frame between token labels and axis label
+            if i % ncols == 0:
+                ax.yaxis.labelpad += 10
+            if i // ncols == nrows - 1:
+                ax.xaxis.labelpad += 8
         if i == selected:
-            ax.add_patch(Rectangle((-0.5, -0.5), n, n, fill=False, edgecolor=plots.HIGHLIGHT_COLOR,
-                                   linewidth=4.0 if not row_table else 3.0, zorder=6, clip_on=False))
+            _frame_subplot(ax)
             ax.title.set_fontweight("bold")
     grid_h = nrows * side + (nrows - 1) * gap_h
     if row_table:
@@ -134,7 +139,9 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
         rows = w[:, query]
         row_mask = None if mask is None else np.broadcast_to(mask[query], rows.shape)
         plots.attention_heatmap(rows, names, tokens, ax=tax, annotate=False, mask=row_mask, highlight_row=selected,
-                                title=f"查询「{plots._plain_text(tokens[query])}」在每个头的权重", colorbar=False,
+                                title=f"查询「{plots._plain_text(tokens[query])}」在每个头的权重（橙框：选中的头）"
+                                if selected is not None else f"查询「{plots._plain_text(tokens[query])}」在每个头的权重",
+                                colorbar=False,
                                 xlabel=plots.KEY_AXIS_LABEL, ylabel="")
         for i in range(n_heads):
             _write_row(tax, rows[i], i, None if mask is None else ~mask[query], cmap, norm)
@@ -152,6 +159,30 @@ def heads_grid_figure(weights, tokens, *, query=None, selected=None, mask=None, 
     if title:
         fig.suptitle(plots._plain_text(title), y=1 - 0.3 / height, va="top")
     return fig
+
+
+_FRAME_PAD_PX = 6   # margin of the selected head's frame around its heatmap, title and token labels (100 dpi)
+
+
+def _frame_subplot(ax):
+    """Frame a whole subplot (heatmap, title and token labels, with a margin), as the panel frames the selected head.
+
+    A frame on the heatmap's own edges would share its bottom edge with the query row's frame when the
+    query is the second-to-last row, so the last row would look framed as a query row too.
+    """
+    r = ax.figure.canvas.get_renderer()
+    boxes = [ax.get_window_extent(r), ax.title.get_window_extent(r)]
+    for axis in (ax.xaxis, ax.yaxis):       # the token labels, not the axis label ("查询 (query)")
+        shown = axis.label.get_visible()
+        axis.label.set_visible(False)
+        bb = axis.get_tightbbox(r)
+        axis.label.set_visible(shown)
+        if bb is not None and bb.width > 0 and bb.height > 0:
+            boxes.append(bb)
+    pad = _FRAME_PAD_PX * ax.figure.dpi / 100
+    box = Bbox.union(boxes).padded(pad).transformed(ax.transAxes.inverted())
+    ax.add_patch(Rectangle((box.x0, box.y0), box.width, box.height, transform=ax.transAxes, fill=False,
+                           edgecolor=plots.HIGHLIGHT_COLOR, linewidth=3.0, zorder=6, clip_on=False))
 
 
 def _write_row(ax, values, y, blocked, cmap, norm):

@@ -123,3 +123,24 @@ def test_shift_verdict_prints_the_digits_it_requires(capsys):
     printed = [float(x) for x in out.split("[", 1)[1].split("]", 1)[0].split(",")]
     assert printed == [round(v, 2) for v in Z1 + C]
     assert _verdict(checks.check_shift_prediction, printed, capsys).startswith("✅")
+
+
+def test_learner_arrays_are_copies_and_ex3_keeps_v():
+    """U3/U4: every array the chapter takes from h.SEED_EXAMPLE is the learner's own copy (the original is
+    read-only: editing it raises NumPy's English error), and Ex3 asks for V + c as a new variable, not V += c."""
+    import json
+    import re
+
+    cells = json.loads(NB05.read_text(encoding="utf-8"))["cells"]
+    taken = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            for name, key, rest in re.findall(r"(\w+) *= *(?:ex|h\.SEED_EXAMPLE)\[\"(\w+)\"\](\S*)", line):
+                if isinstance(h.SEED_EXAMPLE[key], np.ndarray):
+                    taken.append(name)
+                    assert rest.startswith(".copy()"), line
+    assert "q1" in taken
+    ex3 = next("".join(c["source"]) for c in cells if "练习 3" in "".join(c["source"]) and c["cell_type"] == "markdown")
+    assert "V_shifted" in ex3 and "不要写 `V += c`" in ex3

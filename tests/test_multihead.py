@@ -460,8 +460,8 @@ def test_static_twin_and_grid_figure():
     titles = [ax.get_title() for ax in fig.axes]
     assert "头 1（选中）" in titles and "头 4" in titles
     # the panel's layout (tab 所有头): the heads' grid, then the query's row of every head written out
-    assert "查询「它」在每个头的权重" in titles
-    table = fig.axes[titles.index("查询「它」在每个头的权重")]
+    assert "查询「它」在每个头的权重（橙框：选中的头）" in titles      # the panel's table title, frame explained
+    table = fig.axes[titles.index("查询「它」在每个头的权重（橙框：选中的头）")]
     p = widgets.multihead_panel()
     it = p.values["query"]
     written = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in table.texts}
@@ -486,6 +486,56 @@ def test_static_twin_and_grid_figure():
         mhp.heads_grid_figure(w, ["a", "b"])
     fig3 = mhp.scaling_figure([("a", [0.5, 0.5]), ("b", [1.0, 0.0])], ["x", "y"])
     assert len(fig3.axes) == 2
+
+
+def test_static_twin_frames_the_whole_selected_subplot():
+    """M2: the selected head's frame surrounds its whole subplot (title and token labels) with a margin, as
+    the panel's does. A frame on the heatmap's own edges shared its bottom edge with the query row's frame,
+    so head 1 showed 饿坏了 boxed like a third query row."""
+    from matplotlib.colors import to_rgba
+
+    from helpers import multihead_plots as mhp
+    from helpers import plots, widgets
+
+    orange = to_rgba(plots.HIGHLIGHT_COLOR)
+    for fig in (widgets.multihead_figure(), widgets.multihead_figure(head=2),
+                mhp.heads_grid_figure(np.full((4, 13, 13), 1 / 13), list("一二三四五六七八九十甲乙丙"), query=11,
+                                      selected=1)):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        heads = [ax for ax in fig.axes if ax.get_title().startswith("头 ")]
+        assert len(heads) == 4
+        for ax in heads:
+            inner = ax.get_window_extent(r)
+            title = ax.title.get_window_extent(r)
+            around = [p.get_window_extent(r) for p in ax.patches if p.get_edgecolor() == orange
+                      and p.get_window_extent(r).x0 < inner.x0 - 3 and p.get_window_extent(r).y0 < inner.y0 - 3
+                      and p.get_window_extent(r).x1 > inner.x1 + 3 and p.get_window_extent(r).y1 > title.y1]
+            assert len(around) == (1 if "（选中）" in ax.get_title() else 0), ax.get_title()
+            # no orange edge on the heatmap's own bottom edge (where it framed the last row)
+            for p in ax.patches:
+                bb = p.get_window_extent(r)
+                if p.get_edgecolor() == orange:
+                    assert abs(bb.y0 - inner.y0) > 3 or bb.height < inner.height / 4, ax.get_title()
+    suptitle = widgets.multihead_figure()._suptitle.get_text()
+    assert "右边写出「它」这一行在每个头的数值" in suptitle
+
+
+def test_ch09_predictions_come_before_the_static_figure():
+    """M3: the predict-first questions of section 7 come before the static figure (which would answer them);
+    their answers stay folded; the static figure is the last code cell before the panel."""
+    import json
+    from pathlib import Path
+
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "09_multi_head_attention.ipynb"
+    cells = [(c["cell_type"], "".join(c["source"])) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]]
+    fig = next(i for i, (t, s) in enumerate(cells) if t == "code" and "widgets.multihead_figure()" in s)
+    panel = next(i for i, (t, s) in enumerate(cells) if t == "code" and "widgets.multihead_panel()" in s)
+    ask = next(i for i, (t, s) in enumerate(cells) if t == "markdown" and "先预测" in s and "「里」" in s)
+    assert ask < fig < panel
+    assert all(t == "markdown" for t, _ in cells[fig + 1:panel])
+    assert cells[ask][1].count("<details>") == cells[ask][1].count("</details>") == 3
+    assert "下面的静态图" in cells[ask][1]
 
 
 def test_figures_refuse_what_they_would_draw_wrong():

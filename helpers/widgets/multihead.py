@@ -206,6 +206,6 @@ def multihead_figure(tokens=None, *, weights=None, n_heads=4, causal=False, quer
     toks, alpha, mask, query, head = _setup(tokens, weights, n_heads, causal, query, head)
     # > 12 tokens: the classic grid (numbers written into each head's query row); their labels need more room
     table = len(toks) <= 12
-    where = "右边写出它在每个头的数值" if table else "那一行写出了数值"
+    where = f"右边写出「{toks[query]}」这一行在每个头的数值" if table else "那一行写出了数值"
     return _mhp.heads_grid_figure(alpha, toks, query=query, selected=head, mask=mask, row_table=table,
                                   title=f"{alpha.shape[0]} 个头（同一色标 0–1），橙框是查询「{toks[query]}」那一行；{where}")
