@@ -122,7 +122,7 @@ HINTS: dict[str, str] = {
     "softmax_wrong_axis": "softmax 的方向错了：应沿最后一个轴（每一行、对所有键）归一化，用 axis=-1，不是 axis=0。",
     "softmax_whole_matrix": "整个矩阵一起归一化了：softmax 要对每一行单独做，求和时用 axis=-1, keepdims=True。",
     "softmax_not_normalized": "忘了归一化：exp 之后还要除以每一行的和，让每行加起来等于 1。",
-    "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值（忘了减最大值）。",
+    "softmax_overflow": "数值溢出：朴素 softmax 直接算 np.exp(x)，分数很大时 exp 溢出成 inf，得到 nan。先减去每一行的最大值。",
     "softmax_global_max": "减去的是整个矩阵的最大值，不是每一行的最大值：数值较小的行会全部下溢成 0，得到 nan。用 np.max(x, axis=-1, keepdims=True)。",
     "softmax_sum_wrong_axis": "减最大值用的是每一行（对），但求和用错了轴：归一化时 np.sum 也要 axis=-1, keepdims=True，让每一行（不是每一列）加起来等于 1。",
     "softmax_keepdims": "广播出错：np.max / np.sum 沿 axis=-1 时要加 keepdims=True，否则形状 (n,) 会和错误的轴对齐。",
@@ -1261,6 +1261,8 @@ def _describe_one(value, expected, float32, name="") -> str:
         rows = "（行 = 词/查询）" if exp.ndim == 2 else ""
         return f"{label}形状是 {arr.shape}，应该是 {exp.shape}{rows}。"
     diff = _largest_difference(arr, exp, float32)
+    if diff and not float32 and arr.dtype.kind == "f" and _float32_level(arr, exp):
+        diff += "\n   差别只在第 6、7 位有效数字：看起来你在 float32 下计算（例如用了 np.float32 或 .astype），请保持 float64。"
     if not diff:
         unequal = arr != exp
         if not unequal.any():   # same numbers: the kind of value is what was refused
@@ -1271,6 +1273,12 @@ def _describe_one(value, expected, float32, name="") -> str:
         sa, sb = _fmt_pair(arr[idx], exp[idx])
         diff = f"差别在{'位置 ' + str(idx) if idx else '这个数'}上：你的结果 {sa}，参考答案 {sb}（这个练习要求完全相等）。"
     return f"{label}与参考实现不一致。" + diff
+
+
+def _float32_level(arr, exp) -> bool:
+    """Every entry of ``arr`` equals ``exp`` up to float32 rounding (float32 eps ≈ 1.2e-7, a few operations)."""
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isfinite(arr)) and np.allclose(arr, exp, rtol=1e-5, atol=1e-7))
 
 
 def _describe(value, case: Case) -> str:
@@ -1939,7 +1947,7 @@ def _causal_cases():
     cases.append(Case(f"{_SPREAD}，3 个词，d_k=2，d_v=3", (Q, K, V), _sdpa(Q, K, V, mask=_att.causal_mask(3))))
     Q, K = _blocked_qk(3)          # see _BLOCKED_SCORES
     V = _randn(_rng(76), 3, 3)
-    cases.append(Case(f"{_BLOCKED}（−1000 对 −300），3 个词，d_k=4，d_v=3", (Q, K, V),
+    cases.append(Case(f"{_BLOCKED}（能看的 −1000，被挡住的 −300），3 个词，d_k=4，d_v=3", (Q, K, V),
                       _sdpa(Q, K, V, mask=_att.causal_mask(3))))
     return cases
 
@@ -2956,7 +2964,7 @@ _chapter_hints("ch07", {
 
 
 def _ch07_padding_cases():
-    return [Case(f"lengths={lengths}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
+    return [Case(f"lengths={list(lengths)}, n={n}", (list(lengths), n), _att.padding_mask(list(lengths), n))
             for lengths, n in [((4, 2), 4), ((1, 3, 3), 3), ((5,), 5), ((2, 1), 5)]]
 
 
@@ -3449,6 +3457,7 @@ _chapter_hints("ch05", {
     "z_no_weights": "你把用到的值向量直接加起来了，忘了乘权重：每个值向量要先乘它的权重 α_j（这里是 0.5）。",
     "z_sum_all": "你把 V 的三行全加起来了：这是所有权重都为 1 的结果，但权重加起来只能是 1。",
     "z_one_row": "这只是其中一个值向量：α 有两个非零权重，Z1 是它们的加权平均。",
+    "z_original_alpha": "这是原教程的 α 给出的 Z1；这里 α 换成了 (0.5, 0, 0.5)，用新的 α 重新算。",
     "z_shape": "Z1 应该是 3 个数（d_v = 3，每个值向量有 3 个分量）。",
     "shift_unchanged": "Z1 会变：每个值向量都加了 c，加权平均自然也要加上点什么——加多少？",
     "shift_times_n": "加了 3 个 c：但每个 c 都要乘它那一行的权重，权重加起来是 1。",
@@ -3551,6 +3560,7 @@ def check_z1_prediction(my_Z1) -> None:
         "z_no_weights": V[0] + V[2],
         "z_sum_all": V.sum(axis=0),
         "z_one_row": [V[0], V[2]],
+        "z_original_alpha": _sdpa(_SEED["q1"], _SEED["K"], V)[0],
     }
     _vector_prediction(my_Z1, a @ V, wrong, name="my_Z1", shape_key="z_shape", what=(
         f"Z1 = 0.5·V_1 + 0.5·V_3 = {_fmt_vec(a @ V)}，恰好等于 V_2——可 α 给 V_2 的权重是 0！\n"
@@ -3629,7 +3639,7 @@ _chapter_hints("ch10", {
     "ind_divide_by_n": "求和之后除以了序列长度 n：要除以副本里查询的个数 length（对这些查询取平均）。",
     "same_plus_one": "你加了 1：那是归纳得分（看同一个字后面的那个字）。同字得分看的是片段里对应的那个字本身：α[i, i - (dst - src)]。",
     "ablation_band": "先想清楚第 2 层的两个头都去掉之后，模型还剩什么：第 1 层的头和残差连接都不会“往回找、再往后挪一格”。",
-    "ablation_not_choice": "my_prediction 要填一个字母 \"A\"、\"B\"、\"C\" 或 \"D\"（题目里的四档）。",
+    "ablation_not_choice": "要填一个字母 \"A\"、\"B\"、\"C\" 或 \"D\"（题目里的四档）。",
     "prev_diagonal": "取的是对角线 α[i, i]（每个词看自己），前一词得分要取 α[i, i-1]：列号比行号小 1。",
     "prev_future": "取的是对角线上方（α[i, i+1] 或 α[i-1, i]），那是未来的位置，因果掩码下全是 0。行 = 查询 i，列 = 键 i-1。",
     "prev_whole_matrix": "对整个矩阵取了平均：每行和为 1，所以结果总是 1/n。只取每行里“前一个词”那一格 α[i, i-1]。",

@@ -27,7 +27,9 @@ Z_WRONG = [([2.0, 5.0, 8.0], "z_columns"), ([8.0, 10.0, 12.0], "z_no_weights"), 
            ([1.0, 2.0, 3.0], "z_one_row"), ([7.0, 8.0, 9.0], "z_one_row"), ([4.0, 5.0], "z_shape"),
            (np.ones((2, 3)), "z_shape"), ("4, 5, 6", "vector_not_numbers"), ([4.01, 5.0, 6.0], "vector_close_arithmetic"),
            # final review M4: the answer is whole numbers, so being close is never a rounding issue
-           ([4.05, 5.05, 6.05], "vector_close_arithmetic"), ([4.0, 5.0, 6.04], "vector_close_arithmetic")]
+           ([4.05, 5.05, 6.05], "vector_close_arithmetic"), ([4.0, 5.0, 6.04], "vector_close_arithmetic"),
+           # review P9: the source chapter's Z1 (its own α), typed or rounded
+           ([4.1154, 5.1154, 6.1154], "z_original_alpha"), ([4.12, 5.12, 6.12], "z_original_alpha")]
 SHIFT_WRONG = [(Z1, "shift_unchanged"), (Z1 + 3 * C, "shift_times_n"), (Z1 + C / 3, "shift_divided"),
                (Z1[:2], "z_shape"), ([14.1, 5.1, 6.1], "vector_close"),
                # M4: one decimal, cut off or rounded, is a rounding issue; two decimals off by 0.035 is not

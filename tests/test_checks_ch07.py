@@ -221,3 +221,13 @@ def test_renormalising_after_softmax_is_accepted(capsys):
         w = _softmax(Q @ K.T / np.sqrt(d_k)) * np.tril(np.ones((n, n), dtype=bool))
         return (w / w.sum(axis=-1, keepdims=True)) @ V
     assert _verdict(checks.check_causal_attention, my_causal_attention, capsys=capsys).startswith("✅")
+
+
+def test_case_labels_read_like_the_arguments(capsys):
+    """Final review P4 and P8: the padding cases print the list that is passed ([4, 2], not (4, 2));
+    the blocked-score case names the numbers in the order of its sentence (visible −1000, blocked −300)."""
+    out = _verdict(checks.check_padding_mask, lambda lengths, n: np.zeros((len(lengths), 1, n), dtype=bool),
+                   capsys=capsys)
+    assert "「lengths=[4, 2], n=4」" in out, out
+    labels = [c.label for c in checks._causal_cases()]
+    assert any("（能看的 −1000，被挡住的 −300）" in label for label in labels), labels

@@ -535,3 +535,25 @@ def test_torch_mask_answer_matches_nn_multiheadattention_layout():
     for i in range(2):
         for j in range(3):
             assert np.array_equal(out[i * 3 + j], ~keep[i])
+
+
+def mha_float32_inside(X, W_Q, W_K, W_V, W_O, h):
+    # final review P7: right, but computed in float32 on float64 inputs
+    X, W_Q, W_K, W_V, W_O = (np.asarray(a, dtype=np.float32) for a in (X, W_Q, W_K, W_V, W_O))
+    b, n, d = X.shape
+    Q, K, V = ((X @ W).reshape(b, n, h, d // h).transpose(0, 2, 1, 3) for W in (W_Q, W_K, W_V))
+    s = Q @ K.swapaxes(-1, -2) / np.float32(np.sqrt(d // h))
+    a = _softmax(_causal(s))
+    return (a @ V).transpose(0, 2, 1, 3).reshape(b, n, d) @ W_O
+
+
+def test_float32_internals_are_explained(capsys):
+    """P7: a right formula computed in float32 gets ❌ on the float64 inputs, and the verdict says why."""
+    checks.check_multi_head_attention(mha_float32_inside)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "看起来你在 float32 下计算" in out and "保持 float64" in out, out
+
+
+def test_float32_note_is_not_given_to_a_real_mistake(capsys):
+    checks.check_multi_head_attention(mha_no_w_o)
+    assert "float32 下计算" not in capsys.readouterr().out

@@ -331,3 +331,9 @@ def test_ablation_prediction_pending(capsys):
 def test_every_ch10_hint_is_catalogued():
     catalogued = {hint for _, _, hint in MISTAKES}
     assert catalogued == checks.CHAPTER_HINTS["ch10"]
+
+
+def test_not_a_choice_names_the_variable_once(capsys):
+    """Final review P6: "my_prediction = '选C'：my_prediction 要填…" repeated the name."""
+    out = run_checker(checks.check_ablation_prediction, "选C", capsys=capsys)
+    assert out.count("my_prediction") == 1, out
