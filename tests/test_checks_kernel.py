@@ -31,3 +31,20 @@ def test_never_returning_function_in_a_kernel_gets_a_verdict_and_the_kernel_live
     assert "出错的代码：return w * V" in outs[2]  # the learner's line, from the cell's source
     assert outs[3] == "still here\n"
     assert all(o.get("name") != "stderr" for c in nb.cells for o in c.outputs)
+
+
+def test_forgotten_return_is_read_from_the_cell_source_in_a_kernel():
+    """Final review M1: in a kernel the checker reads the cell's source, so a body without return is ❌
+    (forgot_return) while the starter body ``return None`` stays ⏳."""
+    cells = [
+        "from helpers import checks",
+        "def my_causal_mask(n):\n    # 在这里写你的代码\n    return None\n\nchecks.check_causal_mask(my_causal_mask)",
+        "import numpy as np\n\ndef my_causal_mask(n):\n    m = np.tril(np.ones((n, n), dtype=bool))\n\n"
+        "checks.check_causal_mask(my_causal_mask)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    outs = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+    assert outs[1].startswith("⏳ 还没完成：函数 my_causal_mask"), outs[1]
+    assert outs[2].startswith("❌") and "忘了写 return" in outs[2], outs[2]
