@@ -94,3 +94,11 @@ def assert_exercises_pending(nb, forbidden=(), at_least=0):
 def quoted_names(path):
     """Every double-quoted ``snake_case`` literal in the file at ``path`` (the hint keys a test module uses)."""
     return set(re.findall(r'"([a-z_]+)"', Path(path).read_text(encoding="utf-8")))
+
+
+def assert_hints_exercised(chapter, used):
+    """Every hint the chapter registered (``checks.CHAPTER_HINTS[chapter]``) is among ``used`` (the mistake ids
+    its catalogue exercises), so no diagnosis goes untested."""
+    from helpers import checks
+    missing = checks.CHAPTER_HINTS[chapter] - set(used)
+    assert not missing, f"{chapter}: hints no catalogued mistake exercises: {sorted(missing)}"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from checktools import assert_exercises_pending, assert_wrong, catalogue_tests, copied as _copied, quoted_names
+from checktools import assert_hints_exercised
 from checktools import run_checker as _verdict
 from helpers import checks, solutions
 
@@ -149,8 +150,7 @@ def test_fix_the_bug_progression(capsys):
 
 
 def test_every_ch07_hint_is_exercised():
-    used = quoted_names(__file__)
-    assert checks.CHAPTER_HINTS["ch07"] <= used, checks.CHAPTER_HINTS["ch07"] - used
+    assert_hints_exercised("ch07", quoted_names(__file__))
 
 
 # ---------------------------------------------------------------------------

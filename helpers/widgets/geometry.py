@@ -20,8 +20,7 @@ from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
 from .. import validation as _v
-from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, bars_svg, row_html, signed_colors, slider_layout,
-                         vec_text, weight_colors)
+from .primitives import (FONT_STACK, bars_svg, row_html, signed_colors, slider, vec_text, weight_colors, Panel)
 
 __all__ = ["angle_panel", "angle_figure", "AnglePanel", "vector_panel", "vector_figure", "VectorPanel"]
 
@@ -100,14 +99,11 @@ class AnglePanel(Panel):
 
     def __init__(self, angle=60, len_q=2.0, len_k=2.0):
         angle, len_q, len_k = _check_angle_inputs(angle, len_q, len_k)
-        self.slider_angle = W.IntSlider(value=angle, min=0, max=_ANGLE_MAX, step=5, description="夹角 θ（度）",
-                                        continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
-        self.slider_len_q = W.FloatSlider(value=len_q, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
-                                          description="|q| 长度",
-                                          continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
-        self.slider_len_k = W.FloatSlider(value=len_k, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
-                                          description="|k| 长度",
-                                          continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
+        self.slider_angle = slider(W.IntSlider, value=angle, min=0, max=_ANGLE_MAX, step=5, description="夹角 θ（度）")
+        self.slider_len_q = slider(W.FloatSlider, value=len_q, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
+                                   description="|q| 长度")
+        self.slider_len_k = slider(W.FloatSlider, value=len_k, min=_LEN_RANGE[0], max=_LEN_RANGE[1], step=0.1,
+                                   description="|k| 长度")
         super().__init__("点积 vs 余弦相似度：方向和长度都会影响点积",
                          [self.slider_angle, self.slider_len_q, self.slider_len_k], view_height="270px")
         self._watch(self.slider_angle, self.slider_len_q, self.slider_len_k)

@@ -39,7 +39,7 @@ import numpy as np
 from .. import attention as _att
 from .. import plots
 from .. import validation as _v
-from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, head_color, slider_layout, visible_text
+from .primitives import (FONT_STACK, esc, head_color, slider, visible_text, Panel)
 
 __all__ = ["head_view", "head_view_figure", "model_view", "model_view_figure", "export_head_view",
            "example_attention", "MIN_ALPHA", "HeadViewPanel", "ModelViewPanel"]
@@ -376,9 +376,8 @@ class HeadViewPanel(Panel):
         self.head_select = W.ToggleButtons(options=[("全部头", -1)] + [(f"头 {h + 1}", h) for h in range(n_heads)],
                                            value=-1 if head is None else head,
                                            style={"button_width": "64px"}, layout=W.Layout(width="auto", margin="0 0 0 20px"))
-        self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
-                                              description="查询词（只看它的线）", continuous_update=True,
-                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
+        self.slider_query = slider(W.SelectionSlider, options=_query_options(self.tokens),
+                                   value=-1 if query is None else query, description="查询词（只看它的线）", width="560px")
         self.export_button = W.Button(description="导出 SVG", icon="download", layout=W.Layout(width="120px"),
                                       tooltip="把当前视图存成 .svg 文件（在笔记本所在的文件夹）")
         super().__init__("注意力头视图 (head view)：上排查询词、下排键，线越深注意力权重 α 越大",
@@ -461,9 +460,8 @@ class ModelViewPanel(Panel):
     def __init__(self, tokens, weights, query=None):
         self.tokens, self.weights = _check_inputs(tokens, weights)
         query = _check_index(query, self.weights.shape[2], "query", "token", True)
-        self.slider_query = W.SelectionSlider(options=_query_options(self.tokens), value=-1 if query is None else query,
-                                              description="查询词（只看它的线）", continuous_update=True,
-                                              style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
+        self.slider_query = slider(W.SelectionSlider, options=_query_options(self.tokens),
+                                   value=-1 if query is None else query, description="查询词（只看它的线）", width="560px")
         super().__init__("模型视图 (model view)：每一格是一层里的一个头（上排查询词、下排键）",
                          [self.slider_query], view_height="280px")
         self.view.layout.overflow_x = "auto"

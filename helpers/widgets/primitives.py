@@ -520,3 +520,10 @@ def slider_layout(width="440px"):
 
 
 SLIDER_STYLE = MappingProxyType({"description_width": "150px"})  # read-only; sliders get dict(SLIDER_STYLE)
+
+
+def slider(kind, *, description: str, width: str = "440px", **options):
+    """A slider of ipywidgets class ``kind`` (IntSlider, SelectionSlider …) as every panel shows one: it updates
+    while dragged, its description column is :data:`SLIDER_STYLE` wide and it is ``width`` wide."""
+    return kind(description=description, continuous_update=True, style=dict(SLIDER_STYLE),
+                layout=slider_layout(width), **options)

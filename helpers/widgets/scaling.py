@@ -22,8 +22,8 @@ from .. import plots
 from .. import tokens as _tok
 from .. import validation as _v
 from ..analysis import entropy
-from .primitives import (FONT_STACK, SLIDER_STYLE, Panel, bars_svg, hist_svg, row_html, signed_colors,
-                         slider_layout, vec_text, weight_colors)
+from .primitives import (FONT_STACK, bars_svg, hist_svg, row_html, signed_colors, slider, vec_text, weight_colors,
+                         Panel)
 
 __all__ = ["dk_panel", "dk_figure", "DK_STEPS", "DkPanel",
            "temperature_panel", "temperature_figure", "DEFAULT_TEMPERATURE_SCORES", "TemperaturePanel"]
@@ -89,8 +89,7 @@ class DkPanel(Panel):
 
     def __init__(self, d_k=64, seed=0):
         d_k, self.seed = _check_dk_inputs(d_k, seed)
-        self.slider_dk = W.SelectionSlider(options=list(DK_STEPS), value=d_k, description="d_k（向量维度）",
-                                           continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
+        self.slider_dk = slider(W.SelectionSlider, options=list(DK_STEPS), value=d_k, description="d_k（向量维度）")
         super().__init__("d_k 越大，原始点积越分散，softmax 越“饱和”；除以 √d_k 后恢复正常",
                          [self.slider_dk], view_height="470px")
         self._watch(self.slider_dk)
@@ -219,9 +218,8 @@ class TemperaturePanel(Panel):
     def __init__(self, scores=None, labels=None, temperature=1.0):
         self.scores, self.labels = _check_scores(scores, labels)
         temperature = _check_temperature(temperature)
-        self.slider_t = W.FloatLogSlider(value=temperature, base=10, min=_T_EXPONENTS[0], max=_T_EXPONENTS[1],
-                                         step=0.02, description="温度 T（无单位）", readout_format=".3g",
-                                         continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
+        self.slider_t = slider(W.FloatLogSlider, value=temperature, base=10, min=_T_EXPONENTS[0], max=_T_EXPONENTS[1],
+                               step=0.02, description="温度 T（无单位）", readout_format=".3g")
         super().__init__("softmax 的温度：T 小 → 尖锐（接近 one-hot），T 大 → 平坦（接近均匀）",
                          [self.slider_t], view_height="240px")
         # the scores never change: draw their bars once, not on every slider step

@@ -18,7 +18,7 @@ from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
 from .. import validation as _v
-from .primitives import FONT_STACK, SLIDER_STYLE, Panel, esc, heatmap_html, slider_layout
+from .primitives import (FONT_STACK, esc, heatmap_html, slider, Panel)
 
 __all__ = ["sentence_explorer", "sentence_figure", "EXAMPLE_SENTENCES", "MAX_TOKENS", "SentenceExplorer"]
 
@@ -147,8 +147,8 @@ class SentenceExplorer(Panel):
                                      style={"description_width": "40px"}, layout=W.Layout(width="560px"))
         self.causal_toggle = W.Checkbox(value=causal, description="因果掩码 (causal mask)：只能看前面的词",
                                         indent=False, layout=W.Layout(width="auto"))
-        self.slider_query = W.SelectionSlider(options=[("（无）", -1)], value=-1, description="查询词（高亮行）",
-                                              continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout("560px"))
+        self.slider_query = slider(W.SelectionSlider, options=[("（无）", -1)], value=-1, description="查询词（高亮行）",
+                                   width="560px")
         super().__init__("句子自注意力：每一行是一个查询词，对所有键的注意力权重",
                          [self.text_input, self.causal_toggle, self.slider_query], view_height="260px")
         self.tokens, self._error = tokens, None          # _error: (Chinese reason, English detail)

@@ -14,7 +14,7 @@ from .. import attention as _att
 from .. import plots
 from .. import tokens as _tok
 from .. import validation as _v
-from .primitives import FONT_STACK, SLIDER_STYLE, Panel, heatmap_html, row_html, slider_layout
+from .primitives import (FONT_STACK, heatmap_html, row_html, slider, Panel)
 
 __all__ = ["qkv_shapes_panel", "qkv_shapes_figure", "QKVShapesPanel"]
 
@@ -60,12 +60,10 @@ class QKVShapesPanel(Panel):
 
     def __init__(self, tokens=None, d_model=8, d_k=4, seed=0):
         self.tokens, d_model, d_k, self.seed = _check_qkv_inputs(tokens, d_model, d_k, seed)
-        self.slider_d_model = W.IntSlider(value=d_model, min=_D_MODEL_RANGE[0], max=_D_MODEL_RANGE[1], step=1,
-                                          description="d_model（输入维度）",
-                                          continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
-        self.slider_d_k = W.IntSlider(value=d_k, min=_D_K_RANGE[0], max=_D_K_RANGE[1], step=1,
-                                      description="d_k（Q/K/V 维度）",
-                                      continuous_update=True, style=dict(SLIDER_STYLE), layout=slider_layout())
+        self.slider_d_model = slider(W.IntSlider, value=d_model, min=_D_MODEL_RANGE[0], max=_D_MODEL_RANGE[1], step=1,
+                                     description="d_model（输入维度）")
+        self.slider_d_k = slider(W.IntSlider, value=d_k, min=_D_K_RANGE[0], max=_D_K_RANGE[1], step=1,
+                                 description="d_k（Q/K/V 维度）")
         super().__init__("从 X 到 Q、K、V：拖动滑块，看矩阵的形状怎样变化",
                          [self.slider_d_model, self.slider_d_k], view_height="300px")
         self._watch(self.slider_d_model, self.slider_d_k)
