@@ -1289,16 +1289,9 @@ def _describe(value, case: Case) -> str:
     return _describe_one(value, case.expected, case.float32)
 
 
-def _frozen(values) -> np.ndarray:
-    """A private float64 copy nobody can write to (a read-only view of a read-only copy)."""
-    base = np.array(values, dtype=np.float64)
-    base.flags.writeable = False
-    return base.view()
-
-
 #: the checkers' own copy of :data:`helpers.SEED_EXAMPLE`: whatever a notebook does to the
 #: public one, the expected answers stay the source chapter's numbers
-_SEED = MappingProxyType({k: _frozen(v) if isinstance(v, np.ndarray) else v for k, v in SEED_EXAMPLE.items()})
+_SEED = MappingProxyType({k: _v.read_only_array(v) if isinstance(v, np.ndarray) else v for k, v in SEED_EXAMPLE.items()})
 
 
 def _rng(seed):
@@ -1431,10 +1424,10 @@ _BLOCKED = "被挡住的键分数远高于能看的键"
 #: blocked key 1 scores −300, so a fill that is not far below −1000 hands the weight to the future;
 #: the gap stays < 745, so "softmax, zero the future, renormalise" (exact, ch07) does not underflow;
 #: query 3 sees scores from −1000 to +1000 (a naive or mean-shifted softmax overflows there)
-_BLOCKED_SCORES = _frozen([[-1000.0, -300.0, -1000.0, -1000.0],
-                           [0.3, -0.2, -0.5, 0.1],
-                           [0.5, 0.1, -0.3, 0.2],
-                           [1000.0, -1000.0, 0.0, 0.5]])
+_BLOCKED_SCORES = _v.read_only_array([[-1000.0, -300.0, -1000.0, -1000.0],
+                                      [0.3, -0.2, -0.5, 0.1],
+                                      [0.5, 0.1, -0.3, 0.2],
+                                      [1000.0, -1000.0, 0.0, 0.5]])
 
 
 def _blocked_qk(n: int = 4) -> tuple:
@@ -2310,9 +2303,9 @@ def check_permuted_output(fn) -> None:
 # ---------------------------------------------------------------------------
 
 RANKING_TASK = MappingProxyType({   # read-only, so that the task printed is the task checked
-    "q": _frozen([1.0, 0.0, 1.0]),
-    "keys": MappingProxyType({"k1": _frozen([2.0, 0.0, 2.0]), "k2": _frozen([0.0, 0.0, 5.0]),
-                              "k3": _frozen([1.0, 1.0, 1.0])}),
+    "q": _v.read_only_array([1.0, 0.0, 1.0]),
+    "keys": MappingProxyType({"k1": _v.read_only_array([2.0, 0.0, 2.0]), "k2": _v.read_only_array([0.0, 0.0, 5.0]),
+                              "k3": _v.read_only_array([1.0, 1.0, 1.0])}),
 })
 
 

@@ -32,14 +32,6 @@ __all__ = [
 ]
 
 
-def _read_only_array(values) -> np.ndarray:
-    """A float64 array nobody can write to: a read-only view of a read-only copy
-    (NumPy refuses to turn WRITEABLE back on for a view of a read-only base)."""
-    base = np.array(values, dtype=np.float64)
-    base.flags.writeable = False
-    return base.view()
-
-
 class _ReadOnlyList(list):
     """A token list that is a course constant: it reads, compares, prints and adds
     (``+``) like a list, but refuses to be changed in place, so that
@@ -70,17 +62,17 @@ def _constant_tokens(name: str, tokens: list) -> _ReadOnlyList:
 #: The source chapter's numeric example: one query against three keys/values, d_k = 3.
 #: Read-only (a mapping of read-only arrays): copy before changing, e.g. ``V = ex["V"].copy()``.
 SEED_EXAMPLE = MappingProxyType({
-    "q1": _read_only_array([[0.2, 0.5, 0.1]]),
-    "K": _read_only_array([[0.4, 0.1, 0.6],
-                           [0.8, 0.2, 0.3],
-                           [0.1, 0.7, 0.2]]),
-    "V": _read_only_array([[1.0, 2.0, 3.0],
-                           [4.0, 5.0, 6.0],
-                           [7.0, 8.0, 9.0]]),
+    "q1": _v.read_only_array([[0.2, 0.5, 0.1]]),
+    "K": _v.read_only_array([[0.4, 0.1, 0.6],
+                              [0.8, 0.2, 0.3],
+                              [0.1, 0.7, 0.2]]),
+    "V": _v.read_only_array([[1.0, 2.0, 3.0],
+                              [4.0, 5.0, 6.0],
+                              [7.0, 8.0, 9.0]]),
     "d_k": 3,
     # what the chapter's code prints when run (the text shows only the code), 8 decimals
-    "weights": _read_only_array([[0.31428404, 0.33296327, 0.35275269]]),
-    "output": _read_only_array([[4.11540595, 5.11540595, 6.11540595]]),
+    "weights": _v.read_only_array([[0.31428404, 0.33296327, 0.35275269]]),
+    "output": _v.read_only_array([[4.11540595, 5.11540595, 6.11540595]]),
 })
 
 #: 我喜欢这个苹果 — the source chapter's running example (read-only; ``list(...)`` to edit).

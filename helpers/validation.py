@@ -72,6 +72,14 @@ def as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
+
+def read_only_array(values) -> np.ndarray:
+    """``values`` as a float64 array nobody can write to (a course constant, a checker's private copy): a
+    read-only view of a read-only copy, because NumPy refuses to turn WRITEABLE back on for such a view."""
+    base = np.array(values, dtype=np.float64)
+    base.flags.writeable = False
+    return base.view()
+
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """A NumPy floating-point dtype (``np.float32``, ``"float64"`` …) as ``np.dtype``."""
     try:

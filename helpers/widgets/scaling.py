@@ -188,8 +188,7 @@ def dk_figure(*, d_k=64, seed=0):
 # (4) softmax temperature
 # ---------------------------------------------------------------------------
 
-DEFAULT_TEMPERATURE_SCORES = np.array([1.0, 2.5, 0.5, 2.0])
-DEFAULT_TEMPERATURE_SCORES.flags.writeable = False   # a course constant: read, never changed
+DEFAULT_TEMPERATURE_SCORES = _v.read_only_array([1.0, 2.5, 0.5, 2.0])   # a course constant: read, never changed
 
 
 def _check_scores(scores, labels):
