@@ -990,9 +990,18 @@ def _own_nodes(node):
         yield from _own_nodes(child)
 
 
+def _returns_nothing(node: ast.Return) -> bool:
+    """``return``, ``return None`` or ``return print(...)``: a return statement that hands back no result."""
+    v = node.value
+    return (v is None or (isinstance(v, ast.Constant) and v.value is None)
+            or (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "print"))
+
+
 def _body_kind(fn) -> str:
     """How far the learner's function got, read from its source:
     "no_return" (it has code but no ``return <value>`` anywhere: the learner forgot ``return``),
+    "kept_return_none" (it has code, and its only returns give nothing back — typically the starter's
+    ``return None`` left below the new code, or ``return print(Z)``),
     or "unknown" (a starter body such as ``return None`` / ``pass``, a ``return <value>``,
     a lambda, or no source available: today's ⏳ verdict)."""
     fn = getattr(fn, "__func__", fn)
@@ -1009,11 +1018,13 @@ def _body_kind(fn) -> str:
     body = list(defs[0].body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]   # the docstring
-    starter = all(isinstance(s, ast.Pass) or (isinstance(s, ast.Return) and s.value is None)
+    starter = all(isinstance(s, ast.Pass) or (isinstance(s, ast.Return) and _returns_nothing(s)
+                                               and not isinstance(s.value, ast.Call))
                   or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body)
-    if starter or any(isinstance(n, ast.Return) and n.value is not None for n in _own_nodes(defs[0])):
+    returns = [n for n in _own_nodes(defs[0]) if isinstance(n, ast.Return)]
+    if starter or any(not _returns_nothing(n) for n in returns):
         return "unknown"
-    return "no_return"
+    return "kept_return_none" if returns else "no_return"
 
 
 def _mistake_candidates(m: Mistake, case: Case):
@@ -1119,8 +1130,12 @@ def _evaluate(fn, cases, mistakes, verified, *, prepare=None, on_error=None, com
     for i, case in enumerate(cases):
         status, value, exc, msgs = _call(fn, case.args, time_limit=limit or 0, forbidden=forbidden)
         all_warnings += msgs
-        if status == "none" and i == 0 and _body_kind(fn) == "no_return":
-            msg = f"❌ 你的函数在「{case.label}」这组输入上运行完了，但返回的是 None。{HINTS['forgot_return']}"
+        kind = _body_kind(fn) if status == "none" and i == 0 else "unknown"
+        if kind != "unknown":
+            why = (HINTS["forgot_return"] if kind == "no_return" else
+                   "你写了代码，但函数交回的仍然是 None（起始代码的 return None 还在，或者写成了 return print(...)）："
+                   "把它换成你算出的结果，例如 return Z。")
+            msg = f"❌ 你的函数在「{case.label}」这组输入上运行完了，但返回的是 None。{why}"
             return Outcome("failed", mistake="forgot_return", message=msg, case=case.label)
         if status == "pending" or (status == "none" and i == 0):
             return _pending(fn)

@@ -1954,3 +1954,34 @@ def test_module_time_limit_inf_is_no_limit_and_a_string_is_refused(monkeypatch, 
     monkeypatch.setattr(checks, "TIME_LIMIT", "5")
     with pytest.raises(ValueError, match="checks.TIME_LIMIT"):
         checks.check_softmax(copied("softmax"))
+
+
+
+def softmax_kept_return_none(scores):
+    # 在这里写你的代码
+    e = np.exp(scores - scores.max(-1, keepdims=True))
+    weights = e / e.sum(-1, keepdims=True)  # noqa: F841 - computed, never returned: the mistake under test
+    return None
+
+
+def softmax_returns_print(scores):
+    e = np.exp(scores - scores.max(-1, keepdims=True))
+    return print(e / e.sum(-1, keepdims=True), end="")
+
+
+def softmax_starter(scores):
+    # 在这里写你的代码
+    return None
+
+
+def test_code_above_the_starters_return_none_is_told_to_return_the_result(capsys):
+    """The likeliest forgotten return: the learner writes the body above the starter's ``return None`` and
+    leaves that line (or writes ``return print(...)``).  That is ❌ with the line to change, not ⏳ forever;
+    the untouched starter stays ⏳."""
+    from checktools import run_checker
+    for fn in (softmax_kept_return_none, softmax_returns_print):
+        out = run_checker(checks.check_softmax, fn, capsys=capsys)
+        verdict = out[out.find("❌"):]            # after whatever the function printed
+        assert verdict.startswith("❌ 你的函数在「") and "return None" in verdict and "return Z" in verdict, out
+        assert "⏳" not in out
+    assert run_checker(checks.check_softmax, softmax_starter, capsys=capsys).startswith("⏳")
