@@ -3473,7 +3473,7 @@ _chapter_hints("ch05", {
     "alpha_not_distribution": "α 要是一组合法的注意力权重：3 个非负数，加起来等于 1（softmax 的输出就是这样）。",
     "vector_not_numbers": "请填一组数，例如 [1.0, 2.0, 3.0]。",
     "vector_close": "接近了，只是小数位不够：每个数至少保留两位小数（四舍五入）。",
-    "vector_close_arithmetic": "这不是舍入的问题：把 Σ α_j V_j 再逐项算一遍。",
+    "vector_close_arithmetic": "这不是舍入的问题：把算式再核对一遍（每一项 α_j·V_j，或者你用到的每个中间结果）。",
     "alpha_wrong_target": "α 合法，但 α V 没有落在目标上。写出 Z1 的第 1 个分量 α_1·1 + α_2·4 + α_3·7，让它等于目标的第 1 个分量。",
 })
 
